@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {
+    IERC20,
+    IERC20Metadata
+} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {ExpectedShortfall} from "./libraries/ExpectedShortfall.sol";
+import {FixedPointMath} from "./libraries/FixedPointMath.sol";
+import {ScenarioLeaf} from "./libraries/ScenarioLeaf.sol";
+import {OracleAdapter} from "./OracleAdapter.sol";
+import {ScenarioRegistry} from "./ScenarioRegistry.sol";
+
+/// @title Clearinghouse
+/// @notice Cross-margined perp accounts against one stablecoin, liquidated with Expected
+/// Shortfall certificates: a keeper names ceil(k) scenarios of the current risk epoch with
+/// Merkle proofs, the contract revalues the account under each at oracle marks, and if
+/// `maintenanceMarginFactor * (weighted average loss) > equity` the account is liquidatable,
+/// whoever the keeper is. All amounts are WAD (1e18) signed integers; see docs/protocol.md.
+/// @dev Off-chain twins: `offchain/portfolio.py` (equity, scenario loss) and
+/// `offchain/expected_shortfall.py` (tail weight, lower bound).
+contract Clearinghouse is Ownable {
+    using SafeERC20 for IERC20;
+    using FixedPointMath for int256;
+
+    /// @notice A perp position: `size` in asset units (WAD, negative = short) and `costBasis`,
+    /// the sum of size * price / WAD over the trades that built it (WAD, quote units).
+    struct Position {
+        int256 size;
+        int256 costBasis;
+    }
+
+    /// @notice ceil(k) distinct scenarios of `epoch`, in strictly increasing index order, each
+    /// with its leaf data (one WAD spot return per asset) and its Merkle proof.
+    struct LiquidationCertificate {
+        uint64 epoch;
+        uint256[] indices;
+        int256[][] spotReturns;
+        bytes32[][] proofs;
+    }
+
+    /// @notice What a certificate shows about an account at current oracle marks (WAD).
+    struct MarginCheck {
+        int256 equity;
+        int256 expectedShortfallLowerBound;
+        int256 maintenanceMargin;
+        bool liquidatable;
+    }
+
+    int256 internal constant WAD = 1e18;
+
+    IERC20 public immutable collateral;
+    int256 public immutable collateralScale;
+    OracleAdapter public immutable oracle;
+    ScenarioRegistry public immutable registry;
+    /// @notice The account that takes over liquidated positions at mark and absorbs bad debt.
+    address public immutable backstop;
+
+    /// @notice MM = maintenanceMarginFactor * ES (WAD; 1e18 means MM = ES).
+    int256 public maintenanceMarginFactor;
+    /// @notice Penalty charged on liquidation, as a WAD fraction of the closed notional.
+    int256 public liquidationPenalty;
+    /// @notice WAD fraction of the penalty paid to the keeper; the rest goes to the backstop.
+    int256 public keeperShare;
+
+    mapping(address account => int256) public cash;
+    mapping(address account => uint256) public openPositionCount;
+    mapping(address account => mapping(uint256 asset => Position)) private _positions;
+    mapping(address settler => bool) public isSettler;
+
+    error ZeroAmount();
+    error UnsupportedCollateralDecimals(uint8 decimals);
+    error InvalidRiskParameters(int256 maintenanceMarginFactor, int256 penalty, int256 keeperShare);
+    error NotSettler(address caller);
+    error UnknownAsset(uint256 asset, uint256 assetCount);
+    error SelfTrade(address account);
+    error InvalidTrade(int256 size, int256 price);
+    error InsufficientCash(address account, int256 cash, int256 requested);
+    /// @notice Withdrawing with open positions needs a margin check this version does not have.
+    error OpenPositions(address account, uint256 count);
+    error StaleEpoch(uint64 given, uint64 current);
+    error CertificateLengthMismatch(uint256 indices, uint256 spotReturns, uint256 proofs);
+    error WrongWitnessCount(uint256 expected, uint256 given);
+    error DuplicateScenarioIndex(uint256 index);
+    error ScenarioIndicesNotIncreasing(uint256 index, uint256 previous);
+    error ScenarioIndexOutOfRange(uint256 index, uint256 n);
+    error WrongAssetCount(uint256 index, uint256 length, uint256 expected);
+    error InvalidScenarioProof(uint256 index);
+    error AccountHealthy(address account, int256 equity, int256 maintenanceMargin);
+
+    event SettlerSet(address indexed settler, bool allowed);
+    event RiskParametersSet(int256 maintenanceMarginFactor, int256 penalty, int256 keeperShare);
+    event Deposited(address indexed account, uint256 amount, int256 cashAfter);
+    event Withdrawn(address indexed account, uint256 amount, int256 cashAfter);
+    /// @notice `buyer` bought `size` of `asset` from `seller` at `price`; cost = size*price/WAD.
+    event TradeSettled(
+        address indexed buyer,
+        address indexed seller,
+        uint256 indexed asset,
+        int256 size,
+        int256 price,
+        int256 cost
+    );
+    /// @notice A position of `account` was closed at `markPrice` into the backstop.
+    event PositionLiquidated(
+        address indexed account, uint256 indexed asset, int256 size, int256 markPrice, int256 value
+    );
+    /// @notice `keeper` liquidated `account` with a certificate on `epoch`. The witness
+    /// scenarios are in the transaction's calldata.
+    event Liquidated(
+        address indexed account,
+        address indexed keeper,
+        uint64 indexed epoch,
+        int256 equity,
+        int256 expectedShortfallLowerBound,
+        int256 maintenanceMargin,
+        int256 keeperReward,
+        int256 insuranceFee,
+        int256 badDebt
+    );
+
+    modifier onlySettler() {
+        if (!isSettler[msg.sender]) revert NotSettler(msg.sender);
+        _;
+    }
+
+    constructor(
+        address initialOwner,
+        IERC20Metadata collateral_,
+        OracleAdapter oracle_,
+        ScenarioRegistry registry_,
+        address backstop_
+    ) Ownable(initialOwner) {
+        uint8 decimals = collateral_.decimals();
+        if (decimals > 18) revert UnsupportedCollateralDecimals(decimals);
+        collateral = collateral_;
+        collateralScale = int256(10 ** (18 - decimals));
+        oracle = oracle_;
+        registry = registry_;
+        backstop = backstop_;
+    }
+
+    // ---------------------------------------------------------------- owner
+
+    /// @notice Allow or forbid `settler` to settle matched trades.
+    function setSettler(address settler, bool allowed) external onlyOwner {
+        isSettler[settler] = allowed;
+        emit SettlerSet(settler, allowed);
+    }
+
+    /// @notice Set MM factor (> 0), liquidation penalty and keeper share (each in [0, 1]), WAD.
+    function setRiskParameters(int256 mmFactor, int256 penalty, int256 keeperShare_)
+        external
+        onlyOwner
+    {
+        if (mmFactor <= 0 || penalty < 0 || penalty > WAD || keeperShare_ < 0 || keeperShare_ > WAD)
+        {
+            revert InvalidRiskParameters(mmFactor, penalty, keeperShare_);
+        }
+        maintenanceMarginFactor = mmFactor;
+        liquidationPenalty = penalty;
+        keeperShare = keeperShare_;
+        emit RiskParametersSet(mmFactor, penalty, keeperShare_);
+    }
+
+    // ---------------------------------------------------------------- collateral
+
+    /// @notice Deposit `amount` of collateral (token decimals) to the caller's account.
+    function deposit(uint256 amount) external {
+        if (amount == 0) revert ZeroAmount();
+        int256 credited = SafeCast.toInt256(amount) * collateralScale;
+        cash[msg.sender] += credited;
+        emit Deposited(msg.sender, amount, cash[msg.sender]);
+        collateral.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @notice Withdraw `amount` of collateral (token decimals). Only an account without open
+    /// positions may withdraw in this version.
+    function withdraw(uint256 amount) external {
+        if (amount == 0) revert ZeroAmount();
+        uint256 open = openPositionCount[msg.sender];
+        if (open != 0) revert OpenPositions(msg.sender, open);
+        int256 debited = SafeCast.toInt256(amount) * collateralScale;
+        int256 balance = cash[msg.sender];
+        if (debited > balance) revert InsufficientCash(msg.sender, balance, debited);
+        cash[msg.sender] = balance - debited;
+        emit Withdrawn(msg.sender, amount, balance - debited);
+        collateral.safeTransfer(msg.sender, amount);
+    }
+
+    // ---------------------------------------------------------------- trading
+
+    /// @notice Settle a matched trade: `buyer` buys `size` (> 0, WAD) of `asset` from `seller`
+    /// at `price` (> 0, WAD). The settler is trusted to have checked initial margin.
+    function settleTrade(address buyer, address seller, uint256 asset, int256 size, int256 price)
+        external
+        onlySettler
+    {
+        uint256 assets = oracle.assetCount();
+        if (asset >= assets) revert UnknownAsset(asset, assets);
+        if (buyer == seller) revert SelfTrade(buyer);
+        if (size <= 0 || price <= 0) revert InvalidTrade(size, price);
+        int256 cost = size.mulWad(price);
+        _addToPosition(buyer, asset, size, cost);
+        _addToPosition(seller, asset, -size, -cost);
+        emit TradeSettled(buyer, seller, asset, size, price, cost);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice The position of `account` in `asset`.
+    function positionOf(address account, uint256 asset) external view returns (Position memory) {
+        return _positions[account][asset];
+    }
+
+    /// @notice Equity of `account` at oracle marks (WAD):
+    /// cash + (sum size * mark) / WAD - sum costBasis, one truncation toward zero.
+    function equity(address account) external view returns (int256) {
+        return _equity(account, _marks(account));
+    }
+
+    /// @notice Loss of `account` (WAD, positive = loss) if every asset moved by `spotReturns`
+    /// (WAD simple returns) from its oracle mark: -(sum size * (mark * r / WAD)) / WAD.
+    function scenarioLoss(address account, int256[] calldata spotReturns)
+        external
+        view
+        returns (int256)
+    {
+        uint256 assets = oracle.assetCount();
+        if (spotReturns.length != assets) revert WrongAssetCount(0, spotReturns.length, assets);
+        return _scenarioLoss(account, _marks(account), spotReturns);
+    }
+
+    /// @notice Check `certificate` against `account` without liquidating. Reverts, with the
+    /// same errors as `liquidate`, when the certificate itself is invalid.
+    function isLiquidatable(address account, LiquidationCertificate calldata certificate)
+        external
+        view
+        returns (MarginCheck memory)
+    {
+        return _check(account, _marks(account), certificate);
+    }
+
+    // ---------------------------------------------------------------- liquidation
+
+    /// @notice Liquidate `account` if `certificate` shows MM > equity: close every position at
+    /// oracle mark into the backstop, charge the penalty (keeper share to the caller's cash,
+    /// the rest to the backstop), and move any shortfall to the backstop as bad debt.
+    function liquidate(address account, LiquidationCertificate calldata certificate)
+        external
+        returns (MarginCheck memory check)
+    {
+        int256[] memory marks = _marks(account);
+        check = _check(account, marks, certificate);
+        if (!check.liquidatable) {
+            revert AccountHealthy(account, check.equity, check.maintenanceMargin);
+        }
+
+        int256 notional;
+        uint256 assets = marks.length;
+        for (uint256 asset; asset < assets; ++asset) {
+            Position memory p = _positions[account][asset];
+            if (p.size == 0) continue;
+            int256 value = p.size.mulWad(marks[asset]);
+            delete _positions[account][asset];
+            openPositionCount[account] -= 1;
+            cash[account] += value - p.costBasis;
+            _addToPosition(backstop, asset, p.size, value);
+            notional += value < 0 ? -value : value;
+            emit PositionLiquidated(account, asset, p.size, marks[asset], value);
+        }
+
+        int256 remaining = cash[account];
+        int256 penalty = liquidationPenalty.mulWad(notional);
+        int256 charged = remaining <= 0 ? int256(0) : (penalty < remaining ? penalty : remaining);
+        int256 reward = keeperShare.mulWad(charged);
+        int256 badDebt = remaining < 0 ? -remaining : int256(0);
+        cash[account] = remaining - charged + badDebt;
+        cash[msg.sender] += reward;
+        cash[backstop] += charged - reward - badDebt;
+        emit Liquidated(
+            account,
+            msg.sender,
+            certificate.epoch,
+            check.equity,
+            check.expectedShortfallLowerBound,
+            check.maintenanceMargin,
+            reward,
+            charged - reward,
+            badDebt
+        );
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    function _addToPosition(address account, uint256 asset, int256 size, int256 cost) internal {
+        Position storage p = _positions[account][asset];
+        int256 before = p.size;
+        p.size = before + size;
+        p.costBasis += cost;
+        if (before == 0) openPositionCount[account] += 1;
+        if (p.size == 0) {
+            cash[account] -= p.costBasis;
+            p.costBasis = 0;
+            openPositionCount[account] -= 1;
+        }
+    }
+
+    /// @dev Oracle marks for the assets `account` holds; 0 for the others (never read).
+    function _marks(address account) internal view returns (int256[] memory marks) {
+        uint256 assets = oracle.assetCount();
+        marks = new int256[](assets);
+        for (uint256 asset; asset < assets; ++asset) {
+            if (_positions[account][asset].size != 0) marks[asset] = oracle.price(asset);
+        }
+    }
+
+    function _equity(address account, int256[] memory marks) internal view returns (int256) {
+        int256 value;
+        int256 costBasis;
+        for (uint256 asset; asset < marks.length; ++asset) {
+            Position memory p = _positions[account][asset];
+            value += p.size * marks[asset];
+            costBasis += p.costBasis;
+        }
+        return cash[account] + value / WAD - costBasis;
+    }
+
+    function _scenarioLoss(address account, int256[] memory marks, int256[] calldata spotReturns)
+        internal
+        view
+        returns (int256)
+    {
+        int256 pnl;
+        for (uint256 asset; asset < marks.length; ++asset) {
+            int256 size = _positions[account][asset].size;
+            if (size != 0) pnl += size * marks[asset].mulWad(spotReturns[asset]);
+        }
+        return -pnl / WAD;
+    }
+
+    /// @dev Verify witness `i` of `certificate` (order, range, asset count, Merkle proof) and
+    /// return its spot returns.
+    function _witness(
+        LiquidationCertificate calldata certificate,
+        uint256 i,
+        ScenarioRegistry.ScenarioSet memory set,
+        uint256 assets
+    ) internal pure returns (int256[] calldata spotReturns) {
+        uint256 index = certificate.indices[i];
+        if (i > 0) {
+            uint256 previous = certificate.indices[i - 1];
+            if (index == previous) revert DuplicateScenarioIndex(index);
+            if (index < previous) revert ScenarioIndicesNotIncreasing(index, previous);
+        }
+        if (index >= set.n) revert ScenarioIndexOutOfRange(index, set.n);
+        spotReturns = certificate.spotReturns[i];
+        if (spotReturns.length != assets) {
+            revert WrongAssetCount(index, spotReturns.length, assets);
+        }
+        bytes32 leaf = ScenarioLeaf.hash(index, spotReturns);
+        if (!MerkleProof.verifyCalldata(certificate.proofs[i], set.root, leaf)) {
+            revert InvalidScenarioProof(index);
+        }
+    }
+
+    /// @dev Verify every witness of `certificate` and return its loss for `account`.
+    function _witnessLosses(
+        address account,
+        int256[] memory marks,
+        LiquidationCertificate calldata certificate,
+        ScenarioRegistry.ScenarioSet memory set,
+        uint256 expected
+    ) internal view returns (int256[] memory losses) {
+        uint256 count = certificate.indices.length;
+        if (certificate.spotReturns.length != count || certificate.proofs.length != count) {
+            revert CertificateLengthMismatch(
+                count, certificate.spotReturns.length, certificate.proofs.length
+            );
+        }
+        if (count != expected) revert WrongWitnessCount(expected, count);
+        losses = new int256[](count);
+        for (uint256 i; i < count; ++i) {
+            losses[i] = _scenarioLoss(account, marks, _witness(certificate, i, set, marks.length));
+        }
+    }
+
+    function _check(
+        address account,
+        int256[] memory marks,
+        LiquidationCertificate calldata certificate
+    ) internal view returns (MarginCheck memory check) {
+        (uint64 epoch, ScenarioRegistry.ScenarioSet memory set) = registry.current();
+        if (certificate.epoch != epoch) revert StaleEpoch(certificate.epoch, epoch);
+        (uint256 kNum, uint256 whole, uint256 frac) =
+            ExpectedShortfall.tailWeight(set.n, set.alphaBps);
+        int256[] memory losses = _witnessLosses(
+            account, marks, certificate, set, ExpectedShortfall.witnessCount(whole, frac)
+        );
+        check.expectedShortfallLowerBound = ExpectedShortfall.weightedLowerBound(losses, kNum, frac);
+        check.maintenanceMargin = maintenanceMarginFactor.mulWad(check.expectedShortfallLowerBound);
+        check.equity = _equity(account, marks);
+        check.liquidatable = check.maintenanceMargin > check.equity;
+    }
+}

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+
+/// @title ScenarioRegistry
+/// @notice Risk epochs: each one a Merkle root over N scenarios (OpenZeppelin
+/// StandardMerkleTree, leaf ["uint256 index", "int256[] spotReturns"]), the ES level alpha,
+/// and the full scenario data published in events so that the chain alone suffices to replay.
+/// An epoch becomes current once all N scenarios are published, in order.
+contract ScenarioRegistry is Ownable {
+    struct ScenarioSet {
+        bytes32 root;
+        uint32 n;
+        uint16 alphaBps;
+        uint16 assetCount;
+        uint32 published;
+    }
+
+    uint256 internal constant BPS = 10_000;
+
+    mapping(uint64 epoch => ScenarioSet) private _sets;
+    uint64 public lastEpoch;
+    uint64 public currentEpoch;
+
+    /// @notice N must be positive and alpha in [0, 10000) basis points.
+    error InvalidScenarioSet(uint32 n, uint16 alphaBps, uint16 assetCount);
+    /// @notice `epoch` was never posted.
+    error UnknownEpoch(uint64 epoch);
+    /// @notice Chunks are published in order: the next index of `epoch` is `expected`.
+    error ChunkOutOfOrder(uint64 epoch, uint32 firstIndex, uint32 expected);
+    /// @notice The chunk would run past N scenarios.
+    error TooManyScenarios(uint64 epoch, uint256 end, uint32 n);
+    /// @notice A scenario has `length` returns; the epoch has `assetCount` assets.
+    error WrongAssetCount(uint64 epoch, uint256 index, uint256 length, uint16 assetCount);
+    /// @notice No epoch is complete yet.
+    error NoCurrentEpoch();
+
+    /// @notice A new epoch's commitment.
+    event ScenarioSetPosted(
+        uint64 indexed epoch, bytes32 root, uint32 n, uint16 alphaBps, uint16 assetCount
+    );
+    /// @notice Scenarios firstIndex.. of `epoch`, one WAD spot return per asset each.
+    event ScenariosPublished(uint64 indexed epoch, uint32 firstIndex, int256[][] spotReturns);
+    /// @notice All N scenarios of `epoch` are published and no later epoch is current: it is now.
+    event EpochActivated(uint64 indexed epoch);
+
+    constructor(address initialOwner) Ownable(initialOwner) {}
+
+    /// @notice Commit a scenario set: Merkle `root` of `n` scenarios over `assetCount` assets,
+    /// ES at `alphaBps`. Returns the new epoch number (1, 2, ...).
+    function postScenarioSet(bytes32 root, uint32 n, uint16 alphaBps, uint16 assetCount)
+        external
+        onlyOwner
+        returns (uint64 epoch)
+    {
+        if (n == 0 || alphaBps >= BPS || assetCount == 0) {
+            revert InvalidScenarioSet(n, alphaBps, assetCount);
+        }
+        epoch = ++lastEpoch;
+        _sets[epoch] = ScenarioSet(root, n, alphaBps, assetCount, 0);
+        emit ScenarioSetPosted(epoch, root, n, alphaBps, assetCount);
+    }
+
+    /// @notice Publish scenarios `firstIndex`.. of `epoch`; the last chunk makes the epoch
+    /// current unless a later one already is.
+    function publishScenarios(uint64 epoch, uint32 firstIndex, int256[][] calldata spotReturns)
+        external
+        onlyOwner
+    {
+        ScenarioSet storage set = _sets[epoch];
+        if (set.n == 0) revert UnknownEpoch(epoch);
+        if (firstIndex != set.published) revert ChunkOutOfOrder(epoch, firstIndex, set.published);
+        uint256 end = uint256(firstIndex) + spotReturns.length;
+        if (end > set.n) revert TooManyScenarios(epoch, end, set.n);
+        for (uint256 i; i < spotReturns.length; ++i) {
+            if (spotReturns[i].length != set.assetCount) {
+                revert WrongAssetCount(epoch, firstIndex + i, spotReturns[i].length, set.assetCount);
+            }
+        }
+        // forge-lint: disable-next-line(unsafe-typecast)
+        set.published = uint32(end); // end <= set.n, a uint32
+        emit ScenariosPublished(epoch, firstIndex, spotReturns);
+        if (end == set.n && epoch > currentEpoch) {
+            currentEpoch = epoch;
+            emit EpochActivated(epoch);
+        }
+    }
+
+    /// @notice The commitment of `epoch`.
+    function scenarioSet(uint64 epoch) external view returns (ScenarioSet memory) {
+        if (_sets[epoch].n == 0) revert UnknownEpoch(epoch);
+        return _sets[epoch];
+    }
+
+    /// @notice The current (latest fully published) epoch and its commitment.
+    function current() external view returns (uint64 epoch, ScenarioSet memory set) {
+        epoch = currentEpoch;
+        if (epoch == 0) revert NoCurrentEpoch();
+        set = _sets[epoch];
+    }
+}
