@@ -1,0 +1,59 @@
+"""Account valuation at oracle marks, the Python twin of the Clearinghouse views.
+
+Units: sizes in asset units, prices, cash and values in quote units, all WAD.
+A position's ``cost_basis`` is the sum of ``size * price / WAD`` over its trades.
+Each formula below states where it truncates; each truncation is toward zero,
+and each int256 bound is checked where the contract's checked arithmetic is.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from offchain.fixedpoint import WAD, div_trunc, int256, mul_wad
+
+
+@dataclass(frozen=True)
+class Position:
+    """A perp position: ``size`` (WAD, negative = short) and its ``cost_basis`` (WAD)."""
+
+    size: int
+    cost_basis: int
+
+
+@dataclass(frozen=True)
+class Account:
+    """A margin account: its cash (WAD) and its open positions by asset number."""
+
+    address: str
+    cash: int
+    positions: Mapping[int, Position] = field(default_factory=dict)
+
+
+def equity(account: Account, marks: Sequence[int]) -> int:
+    """cash + (sum size * mark) / WAD - sum cost_basis: one truncation per account."""
+    value = 0
+    cost_basis = 0
+    for asset, position in account.positions.items():
+        value = int256(value + int256(position.size * marks[asset]))
+        cost_basis = int256(cost_basis + position.cost_basis)
+    return int256(int256(account.cash + div_trunc(value, WAD)) - cost_basis)
+
+
+def scenario_loss(account: Account, marks: Sequence[int], spot_returns: Sequence[int]) -> int:
+    """Loss (WAD, positive = loss) if each asset moves by its simple return from its mark.
+
+    ``-(sum size * (mark * r / WAD)) / WAD``: the per-unit move ``mark * r / WAD`` is
+    truncated once per asset and scenario, the sum once per account and scenario.
+    """
+    pnl = 0
+    for asset, position in account.positions.items():
+        unit_move = mul_wad(marks[asset], spot_returns[asset])
+        pnl = int256(pnl + int256(position.size * unit_move))
+    return div_trunc(int256(-pnl), WAD)
+
+
+def scenario_losses(
+    account: Account, marks: Sequence[int], scenarios: Sequence[Sequence[int]]
+) -> list[int]:
+    """``scenario_loss`` for every scenario, in scenario order."""
+    return [scenario_loss(account, marks, spot_returns) for spot_returns in scenarios]
