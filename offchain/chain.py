@@ -1,0 +1,178 @@
+"""Talking to a chain: forge artifacts, deployment, signed transactions, decoded reverts.
+
+Transactions are signed locally (EIP-1559) with the sender's key and sent raw, as
+a keeper on a real network does; Anvil's unlocked accounts are not used. A revert
+is raised as :class:`TransactionReverted` with the custom error decoded by name
+from the project's ABIs, e.g. ``Clearinghouse.AccountHealthy(account=..., ...)``.
+"""
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from eth_abi import decode
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import function_signature_to_4byte_selector
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.types import TxReceipt
+
+from offchain.toolchain import artifact_path
+
+# Anvil's default development mnemonic: its accounts hold test ether on a fresh node.
+ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
+
+PROJECT_CONTRACTS = (
+    "Clearinghouse",
+    "OracleAdapter",
+    "ScenarioRegistry",
+    "MockAggregator",
+    "MockStablecoin",
+)
+
+
+class TransactionReverted(RuntimeError):
+    """A call or transaction reverted; ``error`` is the decoded custom error's name."""
+
+    def __init__(self, error: str, arguments: dict[str, Any], raw: str) -> None:
+        self.error = error
+        self.arguments = arguments
+        self.raw = raw
+        shown = ", ".join(f"{name}={value}" for name, value in arguments.items())
+        super().__init__(f"{error}({shown})")
+
+
+def anvil_accounts(count: int) -> list[LocalAccount]:
+    """The first ``count`` accounts of Anvil's default mnemonic, with their keys."""
+    Account.enable_unaudited_hdwallet_features()
+    return [
+        Account.from_mnemonic(ANVIL_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
+        for i in range(count)
+    ]
+
+
+@cache
+def load_artifact(contract: str) -> dict[str, Any]:
+    """The ABI and creation bytecode of ``contract`` from forge's ``out/``."""
+    with artifact_path(contract).open() as handle:
+        artifact = json.load(handle)
+    return {"abi": artifact["abi"], "bytecode": artifact["bytecode"]["object"]}
+
+
+@cache
+def _error_table() -> dict[bytes, tuple[str, list[dict[str, Any]]]]:
+    """4-byte selector -> (Contract.ErrorName, inputs) over the project's contracts."""
+    table: dict[bytes, tuple[str, list[dict[str, Any]]]] = {}
+    for contract in PROJECT_CONTRACTS:
+        for entry in load_artifact(contract)["abi"]:
+            if entry["type"] != "error":
+                continue
+            types = ",".join(_abi_type(item) for item in entry["inputs"])
+            selector = function_signature_to_4byte_selector(f"{entry['name']}({types})")
+            table.setdefault(selector, (f"{contract}.{entry['name']}", entry["inputs"]))
+    return table
+
+
+def _abi_type(item: dict[str, Any]) -> str:
+    if item["type"].startswith("tuple"):
+        inner = ",".join(_abi_type(component) for component in item["components"])
+        return f"({inner}){item['type'][5:]}"
+    return item["type"]
+
+
+def decode_revert(data: str) -> TransactionReverted:
+    """The TransactionReverted for revert ``data`` (0x-hex), decoded where the ABI knows it."""
+    raw = bytes.fromhex(data.removeprefix("0x"))
+    known = _error_table().get(raw[:4])
+    if known is None:
+        return TransactionReverted("UnknownError", {}, data)
+    name, inputs = known
+    values = decode([_abi_type(item) for item in inputs], raw[4:])
+    return TransactionReverted(
+        name, dict(zip([i["name"] for i in inputs], values, strict=True)), data
+    )
+
+
+def _reverted(error: ContractLogicError) -> TransactionReverted:
+    if isinstance(error, ContractCustomError) and isinstance(error.data, str):
+        return decode_revert(error.data)
+    return TransactionReverted("Revert", {"message": error.message}, str(error.data))
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A connection and the chain id its transactions are signed for."""
+
+    w3: Web3
+    chain_id: int
+
+    @classmethod
+    def connect(cls, rpc_url: str) -> "Chain":
+        """Connect over HTTP JSON-RPC."""
+        w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
+        return cls(w3=w3, chain_id=w3.eth.chain_id)
+
+    def contract(self, name: str, address: str) -> Contract:
+        """The deployed project contract ``name`` at ``address``."""
+        return self.w3.eth.contract(address=address, abi=load_artifact(name)["abi"])
+
+    def call(self, function: ContractFunction, block: int | str = "latest") -> Any:
+        """``eth_call`` of ``function``; a revert raises TransactionReverted."""
+        try:
+            return function.call(block_identifier=block)
+        except ContractLogicError as error:
+            raise _reverted(error) from None
+
+    def send(self, sender: LocalAccount, transaction: dict[str, Any]) -> TxReceipt:
+        """Fill nonce, gas and EIP-1559 fees, sign with ``sender``, send, and wait for the
+        receipt. A revert (at gas estimation or in the block) raises TransactionReverted."""
+        base_fee = self.w3.eth.get_block("latest")["baseFeePerGas"]
+        priority_fee = self.w3.to_wei(1, "gwei")
+        transaction = {
+            "chainId": self.chain_id,
+            "from": sender.address,
+            "nonce": self.w3.eth.get_transaction_count(sender.address, "pending"),
+            "maxPriorityFeePerGas": priority_fee,
+            "maxFeePerGas": 2 * base_fee + priority_fee,
+            **transaction,
+        }
+        try:
+            if "gas" not in transaction:
+                transaction["gas"] = self.w3.eth.estimate_gas(transaction)  # type: ignore[arg-type]
+        except ContractLogicError as error:
+            raise _reverted(error) from None
+        signed = sender.sign_transaction(transaction)
+        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        if receipt["status"] != 1:
+            raise TransactionReverted("Reverted", {"tx": tx_hash.to_0x_hex()}, "")
+        return receipt
+
+    def transact(self, sender: LocalAccount, function: ContractFunction) -> TxReceipt:
+        """Send ``function`` as a transaction from ``sender``; see ``send``."""
+        try:
+            transaction = function.build_transaction({"from": sender.address, "gas": 0})
+        except ContractLogicError as error:
+            raise _reverted(error) from None
+        del transaction["gas"]
+        return self.send(sender, dict(transaction))
+
+    def deploy(self, sender: LocalAccount, name: str, *arguments: Any) -> Contract:
+        """Deploy project contract ``name`` with constructor ``arguments``."""
+        artifact = load_artifact(name)
+        factory = self.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+        transaction = factory.constructor(*arguments).build_transaction(
+            {"from": sender.address, "gas": 0}
+        )
+        del transaction["gas"]
+        receipt = self.send(sender, dict(transaction))
+        return self.contract(name, receipt["contractAddress"])
+
+    def events(self, contract: Contract, event: str, from_block: int = 0) -> Iterable[Any]:
+        """All ``event`` logs of ``contract`` from ``from_block`` to the latest block."""
+        return getattr(contract.events, event).get_logs(from_block=from_block)

@@ -1,0 +1,87 @@
+"""Deploying the vmargin contracts on a chain, wired together.
+
+One mock stablecoin (6 decimals), one Chainlink-style mock aggregator per asset
+(8 decimals), the oracle adapter, the scenario registry and the clearinghouse.
+The owner deploys and configures everything and is the feeds' writer.
+"""
+
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+from web3.contract import Contract
+
+from offchain.chain import Chain
+from offchain.fixedpoint import WAD
+
+FEED_DECIMALS = 8
+
+
+@dataclass(frozen=True)
+class RiskParameters:
+    """Clearinghouse parameters, WAD: MM = maintenance_margin_factor * ES; the liquidation
+    penalty is a fraction of closed notional, of which keeper_share goes to the keeper."""
+
+    maintenance_margin_factor: int = WAD
+    liquidation_penalty: int = WAD // 100
+    keeper_share: int = WAD // 2
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """The deployed contracts; asset i of the oracle is ``assets[i]``."""
+
+    chain: Chain
+    assets: tuple[str, ...]
+    stablecoin: Contract
+    aggregators: tuple[Contract, ...]
+    oracle: Contract
+    registry: Contract
+    clearinghouse: Contract
+    start_block: int
+
+
+def deploy_vmargin(
+    chain: Chain,
+    owner: LocalAccount,
+    backstop: str,
+    assets: tuple[str, ...],
+    risk: RiskParameters,
+    heartbeat: int = 3600,
+) -> Deployment:
+    """Deploy and wire the contracts; ``backstop`` takes over liquidated positions."""
+    start_block = chain.w3.eth.block_number
+    stablecoin = chain.deploy(owner, "MockStablecoin", owner.address)
+    oracle = chain.deploy(owner, "OracleAdapter", owner.address)
+    aggregators = []
+    for asset_number, asset in enumerate(assets):
+        aggregator = chain.deploy(
+            owner, "MockAggregator", owner.address, FEED_DECIMALS, f"{asset} / USD"
+        )
+        chain.transact(owner, oracle.functions.setFeed(asset_number, aggregator.address, heartbeat))
+        aggregators.append(aggregator)
+    registry = chain.deploy(owner, "ScenarioRegistry", owner.address)
+    clearinghouse = chain.deploy(
+        owner,
+        "Clearinghouse",
+        owner.address,
+        stablecoin.address,
+        oracle.address,
+        registry.address,
+        backstop,
+    )
+    chain.transact(
+        owner,
+        clearinghouse.functions.setRiskParameters(
+            risk.maintenance_margin_factor, risk.liquidation_penalty, risk.keeper_share
+        ),
+    )
+    return Deployment(
+        chain=chain,
+        assets=assets,
+        stablecoin=stablecoin,
+        aggregators=tuple(aggregators),
+        oracle=oracle,
+        registry=registry,
+        clearinghouse=clearinghouse,
+        start_block=start_block,
+    )

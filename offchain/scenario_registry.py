@@ -1,0 +1,85 @@
+"""Posting scenario sets to the ScenarioRegistry and reading them back from the chain.
+
+Posting commits the Merkle root, then publishes every scenario in chunks (events
+``ScenariosPublished``), so that the chain alone holds the set. Reading rebuilds
+the set from those events and refuses it unless it hashes to the committed root.
+"""
+
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+from web3.contract import Contract
+
+from offchain.chain import Chain
+from offchain.expected_shortfall import TailWeight, tail_weight
+from proofs.merkle import StandardMerkleTree
+from proofs.scenario_commitment import scenario_tree
+
+# 250 one-asset scenarios are about 80 kB of calldata and 1.5 M gas.
+PUBLICATION_CHUNK = 250
+
+
+class ScenarioDataMismatch(ValueError):
+    """The scenarios published on-chain do not hash to the committed root."""
+
+
+@dataclass(frozen=True)
+class PublishedScenarioSet:
+    """A risk epoch as the chain holds it: commitment, data and the rebuilt tree."""
+
+    epoch: int
+    alpha_bps: int
+    spot_returns: tuple[tuple[int, ...], ...]
+    tree: StandardMerkleTree
+
+    @property
+    def tail(self) -> TailWeight:
+        """k for this set."""
+        return tail_weight(len(self.spot_returns), self.alpha_bps)
+
+
+def post_scenario_set(
+    chain: Chain,
+    owner: LocalAccount,
+    registry: Contract,
+    spot_returns: tuple[tuple[int, ...], ...],
+    alpha_bps: int,
+    chunk: int = PUBLICATION_CHUNK,
+) -> int:
+    """Commit and publish a scenario set; return its epoch (current once this returns)."""
+    tree = scenario_tree(spot_returns)
+    receipt = chain.transact(
+        owner,
+        registry.functions.postScenarioSet(
+            tree.root, len(spot_returns), alpha_bps, len(spot_returns[0])
+        ),
+    )
+    epoch = registry.events.ScenarioSetPosted().process_receipt(receipt)[0]["args"]["epoch"]
+    for first in range(0, len(spot_returns), chunk):
+        rows = [list(returns) for returns in spot_returns[first : first + chunk]]
+        chain.transact(owner, registry.functions.publishScenarios(epoch, first, rows))
+    return epoch
+
+
+def read_scenario_set(chain: Chain, registry: Contract, epoch: int) -> PublishedScenarioSet:
+    """Rebuild ``epoch`` from its events; raise ScenarioDataMismatch unless it is whole and
+    hashes to the committed root."""
+    root, n, alpha_bps, _, published = chain.call(registry.functions.scenarioSet(epoch))
+    if published != n:
+        raise ScenarioDataMismatch(f"epoch {epoch}: {published} of {n} scenarios published")
+    logs = registry.events.ScenariosPublished().get_logs(
+        from_block=0, argument_filters={"epoch": epoch}
+    )
+    rows: list[tuple[int, ...]] = []
+    for log in sorted(logs, key=lambda log: log["args"]["firstIndex"]):
+        if log["args"]["firstIndex"] != len(rows):
+            raise ScenarioDataMismatch(f"epoch {epoch}: chunk at {log['args']['firstIndex']}")
+        rows.extend(tuple(returns) for returns in log["args"]["spotReturns"])
+    tree = scenario_tree(rows)
+    if len(rows) != n or tree.root != root:
+        raise ScenarioDataMismatch(
+            f"epoch {epoch}: published data has root 0x{tree.root.hex()}, committed 0x{root.hex()}"
+        )
+    return PublishedScenarioSet(
+        epoch=epoch, alpha_bps=alpha_bps, spot_returns=tuple(rows), tree=tree
+    )
