@@ -20,6 +20,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from offchain.toolchain import artifact_path
@@ -176,3 +177,9 @@ class Chain:
     def events(self, contract: Contract, event: str, from_block: int = 0) -> Iterable[Any]:
         """All ``event`` logs of ``contract`` from ``from_block`` to the latest block."""
         return getattr(contract.events, event).get_logs(from_block=from_block)
+
+
+def emitted(contract: Contract, event: str, receipt: TxReceipt) -> list[Any]:
+    """The arguments of every ``event`` that ``contract`` emitted in ``receipt``."""
+    logs = getattr(contract.events, event)().process_receipt(receipt, errors=DISCARD)
+    return [log["args"] for log in logs]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
-from offchain.chain import Chain
+from offchain.chain import Chain, emitted
 from offchain.expected_shortfall import TailWeight, tail_weight
 from proofs.merkle import StandardMerkleTree
 from proofs.scenario_commitment import scenario_tree
@@ -54,7 +54,7 @@ def post_scenario_set(
             tree.root, len(spot_returns), alpha_bps, len(spot_returns[0])
         ),
     )
-    epoch = registry.events.ScenarioSetPosted().process_receipt(receipt)[0]["args"]["epoch"]
+    epoch = emitted(registry, "ScenarioSetPosted", receipt)[0]["epoch"]
     for first in range(0, len(spot_returns), chunk):
         rows = [list(returns) for returns in spot_returns[first : first + chunk]]
         chain.transact(owner, registry.functions.publishScenarios(epoch, first, rows))

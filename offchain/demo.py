@@ -1,0 +1,117 @@
+"""The whole loop on a local chain, end to end.
+
+Deploy the contracts; post a scenario set (plain historical simulation over the
+last 1,000 daily ETH/USD returns of the shipped history, ES at 97.5%, so k = 25);
+open perp accounts on ETH at the last historical close against a market maker;
+crash the ETH feed by 25%; then one keeper pass screens every account with exact
+ES and liquidates those whose maintenance margin exceeds their equity.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from eth_account.signers.local import LocalAccount
+
+from offchain.chain import Chain, anvil_accounts
+from offchain.deployment import Deployment, RiskParameters, deploy_vmargin
+from offchain.fixedpoint import WAD
+from offchain.keeper import AccountRisk, Liquidation, run_once
+from offchain.scenario_registry import post_scenario_set
+from oracle.feeds import push_price
+from oracle.history import load_yahoo_daily_closes
+from oracle.scenarios import ScenarioSet, historical_simulation
+
+SCENARIO_COUNT = 1000
+ALPHA_BPS = 9750
+CRASH = Decimal("0.75")
+USDC = 10**6
+
+
+@dataclass(frozen=True)
+class Trader:
+    """A demo account: its collateral (whole USDC) and its ETH perp size (whole ETH)."""
+
+    label: str
+    collateral: int
+    eth: int
+
+
+TRADERS = (
+    Trader("long 10 ETH, 1x", 43_000, 10),
+    Trader("long 10 ETH, 2x", 21_500, 10),
+    Trader("long 10 ETH, 3x", 14_300, 10),
+    Trader("long 10 ETH, 5x", 8_600, 10),
+    Trader("short 10 ETH, 3x", 14_300, -10),
+)
+MARKET_MAKER = Trader("market maker", 1_000_000, 0)
+BACKSTOP_DEPOSIT = 1_000_000
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What the demo did: the set it posted, the keeper's screening and liquidations."""
+
+    deployment: Deployment
+    scenario_set: ScenarioSet
+    epoch: int
+    labels: dict[str, str]
+    open_price: Decimal
+    crash_price: Decimal
+    risks: list[AccountRisk]
+    liquidations: list[Liquidation]
+
+
+def _deposit(
+    chain: Chain, deployment: Deployment, owner: LocalAccount, who: LocalAccount, usdc: int
+) -> None:
+    amount = usdc * USDC
+    chain.transact(owner, deployment.stablecoin.functions.mint(who.address, amount))
+    chain.transact(
+        who, deployment.stablecoin.functions.approve(deployment.clearinghouse.address, amount)
+    )
+    chain.transact(who, deployment.clearinghouse.functions.deposit(amount))
+
+
+def run_demo(rpc_url: str) -> DemoResult:
+    """Run the loop against a fresh chain at ``rpc_url`` (its first 10 accounts funded)."""
+    chain = Chain.connect(rpc_url)
+    owner, backstop, settler, keeper, market_maker, *trader_keys = anvil_accounts(5 + len(TRADERS))
+    deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
+    clearinghouse = deployment.clearinghouse
+    chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
+
+    history = load_yahoo_daily_closes()
+    scenario_set = historical_simulation(history, "ETH", SCENARIO_COUNT, ALPHA_BPS)
+    epoch = post_scenario_set(
+        chain, owner, deployment.registry, scenario_set.spot_returns, scenario_set.alpha_bps
+    )
+
+    open_price = history.closes[-1]
+    push_price(chain, owner, deployment.aggregators[0], open_price)
+    _deposit(chain, deployment, owner, backstop, BACKSTOP_DEPOSIT)
+    _deposit(chain, deployment, owner, market_maker, MARKET_MAKER.collateral)
+    labels = {backstop.address: "backstop", market_maker.address: MARKET_MAKER.label}
+    price_wad = int(open_price.scaleb(18))
+    for trader, key in zip(TRADERS, trader_keys, strict=False):
+        labels[key.address] = trader.label
+        _deposit(chain, deployment, owner, key, trader.collateral)
+        buyer, seller = (key, market_maker) if trader.eth > 0 else (market_maker, key)
+        size = abs(trader.eth) * WAD
+        chain.transact(
+            settler,
+            clearinghouse.functions.settleTrade(buyer.address, seller.address, 0, size, price_wad),
+        )
+
+    crash_price = open_price * CRASH
+    push_price(chain, owner, deployment.aggregators[0], crash_price)
+    risks, liquidations = run_once(deployment, keeper)
+    return DemoResult(
+        deployment=deployment,
+        scenario_set=scenario_set,
+        epoch=epoch,
+        labels=labels,
+        open_price=open_price,
+        crash_price=crash_price,
+        risks=risks,
+        liquidations=liquidations,
+    )

@@ -1,0 +1,173 @@
+"""The keeper: screen every account with exact ES and liquidate with certificates.
+
+One pass reads the chain at one block: the current risk epoch (rebuilt from its
+published events and checked against its root), every account that ever
+deposited or traded, their positions and the oracle marks. For each account it
+computes all N scenario losses and the exact ES in Python, exactly as the
+contract would; an account with ``MM > equity`` gets a certificate of its k
+worst scenarios, which the contract re-checks from scratch (``eth_call`` first,
+then a signed transaction).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+from web3.types import BlockIdentifier
+
+from offchain.chain import TransactionReverted, emitted
+from offchain.deployment import Deployment
+from offchain.expected_shortfall import expected_shortfall
+from offchain.fixedpoint import mul_wad
+from offchain.portfolio import Account, Position, equity, scenario_losses
+from offchain.scenario_registry import PublishedScenarioSet, read_scenario_set
+from proofs.certificate import LiquidationCertificate, liquidation_certificate
+
+
+@dataclass(frozen=True)
+class AccountRisk:
+    """An account's margin at one block, all WAD; ``losses`` has one entry per scenario."""
+
+    account: Account
+    equity: int
+    expected_shortfall: int
+    maintenance_margin: int
+    losses: tuple[int, ...]
+
+    @property
+    def liquidatable(self) -> bool:
+        """MM > equity, the contract's condition."""
+        return self.maintenance_margin > self.equity
+
+
+@dataclass(frozen=True)
+class Liquidation:
+    """A liquidation the keeper landed, with what the contract emitted."""
+
+    account: str
+    certificate: LiquidationCertificate
+    tx_hash: str
+    gas_used: int
+    equity: int
+    expected_shortfall_lower_bound: int
+    maintenance_margin: int
+    keeper_reward: int
+    bad_debt: int
+
+
+def known_accounts(deployment: Deployment, block: BlockIdentifier = "latest") -> list[str]:
+    """Every address that deposited or traded, in order of first appearance."""
+    clearinghouse = deployment.clearinghouse
+    seen: dict[str, None] = {}
+    events = []
+    for name in ("Deposited", "TradeSettled"):
+        events.extend(
+            getattr(clearinghouse.events, name)().get_logs(
+                from_block=deployment.start_block, to_block=block
+            )
+        )
+    events.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
+    for log in events:
+        args = log["args"]
+        for address in (args["account"],) if "account" in args else (args["buyer"], args["seller"]):
+            seen.setdefault(address, None)
+    return list(seen)
+
+
+def read_account(deployment: Deployment, address: str, block: BlockIdentifier) -> Account:
+    """The account's cash and open positions at ``block``."""
+    chain, clearinghouse = deployment.chain, deployment.clearinghouse
+    positions = {}
+    for asset in range(len(deployment.assets)):
+        size, cost_basis = chain.call(clearinghouse.functions.positionOf(address, asset), block)
+        if size != 0:
+            positions[asset] = Position(size=size, cost_basis=cost_basis)
+    cash = chain.call(clearinghouse.functions.cash(address), block)
+    return Account(address=address, cash=cash, positions=positions)
+
+
+def read_marks(deployment: Deployment, assets: Sequence[int], block: BlockIdentifier) -> list[int]:
+    """Oracle marks (WAD) of ``assets`` at ``block``; 0 for the others, as the contract."""
+    marks = [0] * len(deployment.assets)
+    for asset in assets:
+        marks[asset] = deployment.chain.call(deployment.oracle.functions.price(asset), block)
+    return marks
+
+
+def assess(
+    account: Account, marks: Sequence[int], scenarios: PublishedScenarioSet, mm_factor: int
+) -> AccountRisk:
+    """Equity, exact ES and MM of ``account`` at ``marks``."""
+    losses = scenario_losses(account, marks, scenarios.spot_returns)
+    es = expected_shortfall(losses, scenarios.alpha_bps)
+    return AccountRisk(
+        account=account,
+        equity=equity(account, marks),
+        expected_shortfall=es,
+        maintenance_margin=mul_wad(mm_factor, es),
+        losses=tuple(losses),
+    )
+
+
+def screen(deployment: Deployment, block: int) -> tuple[PublishedScenarioSet, list[AccountRisk]]:
+    """The current epoch and the risk of every known account, all read at ``block``."""
+    chain = deployment.chain
+    epoch = chain.call(deployment.registry.functions.currentEpoch(), block)
+    scenarios = read_scenario_set(chain, deployment.registry, epoch)
+    mm_factor = chain.call(deployment.clearinghouse.functions.maintenanceMarginFactor(), block)
+    risks = []
+    for address in known_accounts(deployment, block):
+        account = read_account(deployment, address, block)
+        marks = read_marks(deployment, list(account.positions), block)
+        risks.append(assess(account, marks, scenarios, mm_factor))
+    return scenarios, risks
+
+
+def liquidate(
+    deployment: Deployment,
+    keeper: LocalAccount,
+    risk: AccountRisk,
+    scenarios: PublishedScenarioSet,
+) -> Liquidation:
+    """Build the certificate of ``risk``'s k worst scenarios, check it with ``eth_call``,
+    and send the liquidation. A revert raises TransactionReverted."""
+    certificate = liquidation_certificate(
+        scenarios.epoch, scenarios.tree, risk.losses, scenarios.tail
+    )
+    chain = deployment.chain
+    liquidate_call = deployment.clearinghouse.functions.liquidate(
+        risk.account.address, certificate.as_abi()
+    )
+    chain.call(liquidate_call)
+    receipt = chain.transact(keeper, liquidate_call)
+    event = emitted(deployment.clearinghouse, "Liquidated", receipt)[0]
+    return Liquidation(
+        account=risk.account.address,
+        certificate=certificate,
+        tx_hash=receipt["transactionHash"].to_0x_hex(),
+        gas_used=receipt["gasUsed"],
+        equity=event["equity"],
+        expected_shortfall_lower_bound=event["expectedShortfallLowerBound"],
+        maintenance_margin=event["maintenanceMargin"],
+        keeper_reward=event["keeperReward"],
+        bad_debt=event["badDebt"],
+    )
+
+
+def run_once(
+    deployment: Deployment, keeper: LocalAccount
+) -> tuple[list[AccountRisk], list[Liquidation]]:
+    """One keeper pass: screen every account at the latest block, liquidate the ones that
+    are liquidatable. An account someone else liquidated first is skipped, not an error."""
+    chain = deployment.chain
+    scenarios, risks = screen(deployment, chain.w3.eth.block_number)
+    liquidations = []
+    for risk in risks:
+        if not risk.liquidatable:
+            continue
+        try:
+            liquidations.append(liquidate(deployment, keeper, risk, scenarios))
+        except TransactionReverted as error:
+            if error.error != "Clearinghouse.AccountHealthy":
+                raise
+    return risks, liquidations
