@@ -1,0 +1,105 @@
+"""The ``vmargin`` command line.
+
+``vmargin demo`` runs the whole loop on an embedded Anvil node and prints one row
+per account. A user mistake or a missing install step is reported in one line
+on stderr with exit code 1, never as a traceback; Ctrl-C exits with 130. The
+node is stopped in every case.
+"""
+
+import argparse
+import signal
+import sys
+from decimal import Decimal
+from types import FrameType
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from offchain.anvil import AnvilError, AnvilNode
+from offchain.chain import TransactionReverted
+from offchain.demo import DemoResult, run_demo
+from offchain.fixedpoint import WAD
+from offchain.toolchain import ToolchainError
+from oracle.history import PriceHistoryError
+
+
+def usd(wad: int) -> str:
+    """A WAD amount as USD with two decimals (display only)."""
+    return f"{Decimal(wad) / WAD:,.2f}"
+
+
+def demo_report(result: DemoResult, rpc_url: str, console: Console) -> None:
+    """Print what the demo did: the scenario set, the price move and one row per account."""
+    scenarios = result.scenario_set
+    console.print(f"vmargin demo on a local Anvil node at {rpc_url}")
+    console.print(
+        f"scenario set: epoch {result.epoch}, {scenarios.description}, N = {scenarios.n}, "
+        f"alpha = {scenarios.alpha_bps / 100:.2f}%, "
+        f"k = {Decimal(scenarios.n * (10_000 - scenarios.alpha_bps)) / 10_000}"
+    )
+    move = (result.crash_price / result.open_price - 1) * 100
+    console.print(f"ETH/USD oracle: {result.open_price} -> {result.crash_price} ({move:+.0f}%)")
+    table = Table(title="accounts after the crash, as the keeper screened them", box=box.SIMPLE)
+    for column in ("account", "address", "equity USD", "ES USD", "MM USD", "status", "tx", "gas"):
+        justify = "right" if column.endswith("USD") or column == "gas" else "left"
+        table.add_column(column, justify=justify)
+    liquidated = {liquidation.account: liquidation for liquidation in result.liquidations}
+    for risk in result.risks:
+        address = risk.account.address
+        liquidation = liquidated.get(address)
+        table.add_row(
+            result.labels.get(address, ""),
+            address,
+            usd(risk.equity),
+            usd(risk.expected_shortfall),
+            usd(risk.maintenance_margin),
+            "liquidated" if liquidation else "healthy",
+            liquidation.tx_hash if liquidation else "",
+            str(liquidation.gas_used) if liquidation else "",
+        )
+    console.print(table)
+    rewards = sum(liquidation.keeper_reward for liquidation in result.liquidations)
+    bad_debt = sum(liquidation.bad_debt for liquidation in result.liquidations)
+    console.print(
+        f"{len(result.liquidations)} liquidated, {len(result.risks) - len(result.liquidations)} "
+        f"healthy; keeper rewards {usd(rewards)} USD, bad debt {usd(bad_debt)} USD "
+        "taken by the backstop"
+    )
+
+
+def demo(_: argparse.Namespace) -> int:
+    """``vmargin demo``: the whole loop on an embedded Anvil node."""
+    console = Console(width=200)
+    with AnvilNode(accounts=10) as node:
+        result = run_demo(node.rpc_url)
+        demo_report(result, node.rpc_url, console)
+    return 0
+
+
+def _terminate(signum: int, _: FrameType | None) -> None:
+    """SIGTERM unwinds like Ctrl-C, so that every ``with AnvilNode`` stops its node."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``vmargin`` console script."""
+    parser = argparse.ArgumentParser(prog="vmargin", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo", help="run the whole loop on an embedded Anvil node").set_defaults(
+        run=demo
+    )
+    arguments = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return arguments.run(arguments)
+    except KeyboardInterrupt:
+        print("vmargin: interrupted", file=sys.stderr)
+        return 130
+    except (ToolchainError, AnvilError, PriceHistoryError, TransactionReverted) as error:
+        print(f"vmargin: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
