@@ -44,8 +44,10 @@ def demo_report(result: DemoResult, rpc_url: str, console: Console) -> None:
     for column in ("account", "address", "equity USD", "ES USD", "MM USD", "status", "tx", "gas"):
         justify = "right" if column.endswith("USD") or column == "gas" else "left"
         table.add_column(column, justify=justify)
-    liquidated = {liquidation.account: liquidation for liquidation in result.liquidations}
-    for risk in result.risks:
+    liquidated = {
+        liquidation.account: liquidation for liquidation in result.keeper_pass.liquidations
+    }
+    for risk in result.keeper_pass.risks:
         address = risk.account.address
         liquidation = liquidated.get(address)
         table.add_row(
@@ -59,10 +61,10 @@ def demo_report(result: DemoResult, rpc_url: str, console: Console) -> None:
             str(liquidation.gas_used) if liquidation else "",
         )
     console.print(table)
-    rewards = sum(liquidation.keeper_reward for liquidation in result.liquidations)
-    bad_debt = sum(liquidation.bad_debt for liquidation in result.liquidations)
+    rewards = sum(liquidation.keeper_reward for liquidation in result.keeper_pass.liquidations)
+    bad_debt = sum(liquidation.bad_debt for liquidation in result.keeper_pass.liquidations)
     console.print(
-        f"{len(result.liquidations)} liquidated, {len(result.risks) - len(result.liquidations)} "
+        f"{len(result.keeper_pass.liquidations)} liquidated, {len(result.keeper_pass.risks) - len(result.keeper_pass.liquidations)} "
         f"healthy; keeper rewards {usd(rewards)} USD, bad debt {usd(bad_debt)} USD "
         "taken by the backstop"
     )

@@ -15,7 +15,7 @@ from eth_account.signers.local import LocalAccount
 from offchain.chain import Chain, anvil_accounts
 from offchain.deployment import Deployment, RiskParameters, deploy_vmargin
 from offchain.fixedpoint import WAD
-from offchain.keeper import AccountRisk, Liquidation, run_once
+from offchain.keeper import KeeperPass, run_once
 from offchain.scenario_registry import post_scenario_set
 from oracle.feeds import push_price
 from oracle.history import load_yahoo_daily_closes
@@ -57,8 +57,7 @@ class DemoResult:
     labels: dict[str, str]
     open_price: Decimal
     crash_price: Decimal
-    risks: list[AccountRisk]
-    liquidations: list[Liquidation]
+    keeper_pass: KeeperPass
 
 
 def _deposit(
@@ -104,7 +103,7 @@ def run_demo(rpc_url: str) -> DemoResult:
 
     crash_price = open_price * CRASH
     push_price(chain, owner, deployment.aggregators[0], crash_price)
-    risks, liquidations = run_once(deployment, keeper)
+    keeper_pass = run_once(deployment, keeper)
     return DemoResult(
         deployment=deployment,
         scenario_set=scenario_set,
@@ -112,6 +111,5 @@ def run_demo(rpc_url: str) -> DemoResult:
         labels=labels,
         open_price=open_price,
         crash_price=crash_price,
-        risks=risks,
-        liquidations=liquidations,
+        keeper_pass=keeper_pass,
     )

@@ -154,13 +154,21 @@ def liquidate(
     )
 
 
-def run_once(
-    deployment: Deployment, keeper: LocalAccount
-) -> tuple[list[AccountRisk], list[Liquidation]]:
+@dataclass(frozen=True)
+class KeeperPass:
+    """One pass: the block it screened at, the epoch, every account's risk, what it landed."""
+
+    block: int
+    scenarios: PublishedScenarioSet
+    risks: list[AccountRisk]
+    liquidations: list[Liquidation]
+
+
+def run_once(deployment: Deployment, keeper: LocalAccount) -> KeeperPass:
     """One keeper pass: screen every account at the latest block, liquidate the ones that
     are liquidatable. An account someone else liquidated first is skipped, not an error."""
-    chain = deployment.chain
-    scenarios, risks = screen(deployment, chain.w3.eth.block_number)
+    block = deployment.chain.w3.eth.block_number
+    scenarios, risks = screen(deployment, block)
     liquidations = []
     for risk in risks:
         if not risk.liquidatable:
@@ -170,4 +178,4 @@ def run_once(
         except TransactionReverted as error:
             if error.error != "Clearinghouse.AccountHealthy":
                 raise
-    return risks, liquidations
+    return KeeperPass(block=block, scenarios=scenarios, risks=risks, liquidations=liquidations)

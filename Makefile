@@ -1,0 +1,39 @@
+# vmargin: the two commands are `make demo` and `make test`; both install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FORGE := node_modules/.bin/forge
+
+.PHONY: install build demo test lint clean
+
+install: $(VENV)/.installed node_modules/.installed
+
+# Python 3.11+ virtual environment with the project (editable) and its dev tools.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+# Foundry (anvil, forge, cast), solc-js and the Solidity libraries, as locked.
+# Scripts are skipped: the Foundry binaries come in their platform packages.
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+build: install
+	$(FORGE) build
+
+demo: build
+	$(BIN)/vmargin demo
+
+test: build
+	$(FORGE) test
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check offchain oracle proofs tests
+	$(BIN)/ruff format --check offchain oracle proofs tests
+	$(FORGE) fmt --check
+
+clean:
+	rm -rf $(VENV) node_modules out cache
