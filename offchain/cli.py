@@ -44,10 +44,9 @@ def demo_report(result: DemoResult, rpc_url: str, console: Console) -> None:
     for column in ("account", "address", "equity USD", "ES USD", "MM USD", "status", "tx", "gas"):
         justify = "right" if column.endswith("USD") or column == "gas" else "left"
         table.add_column(column, justify=justify)
-    liquidated = {
-        liquidation.account: liquidation for liquidation in result.keeper_pass.liquidations
-    }
-    for risk in result.keeper_pass.risks:
+    risks, liquidations = result.keeper_pass.risks, result.keeper_pass.liquidations
+    liquidated = {liquidation.account: liquidation for liquidation in liquidations}
+    for risk in risks:
         address = risk.account.address
         liquidation = liquidated.get(address)
         table.add_row(
@@ -61,12 +60,11 @@ def demo_report(result: DemoResult, rpc_url: str, console: Console) -> None:
             str(liquidation.gas_used) if liquidation else "",
         )
     console.print(table)
-    rewards = sum(liquidation.keeper_reward for liquidation in result.keeper_pass.liquidations)
-    bad_debt = sum(liquidation.bad_debt for liquidation in result.keeper_pass.liquidations)
+    rewards = sum(liquidation.keeper_reward for liquidation in liquidations)
+    bad_debt = sum(liquidation.bad_debt for liquidation in liquidations)
     console.print(
-        f"{len(result.keeper_pass.liquidations)} liquidated, {len(result.keeper_pass.risks) - len(result.keeper_pass.liquidations)} "
-        f"healthy; keeper rewards {usd(rewards)} USD, bad debt {usd(bad_debt)} USD "
-        "taken by the backstop"
+        f"{len(liquidations)} liquidated, {len(risks) - len(liquidations)} healthy; "
+        f"keeper rewards {usd(rewards)} USD, bad debt {usd(bad_debt)} USD taken by the backstop"
     )
 
 
