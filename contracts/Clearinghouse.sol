@@ -92,6 +92,10 @@ contract Clearinghouse is Ownable {
     error WrongAssetCount(uint256 index, uint256 length, uint256 expected);
     error InvalidScenarioProof(uint256 index);
     error AccountHealthy(address account, int256 equity, int256 maintenanceMargin);
+    /// @notice The backstop absorbs liquidations; it is never liquidated itself.
+    error BackstopNotLiquidatable();
+    /// @notice The account holds `asset`, which the scenarios (over `assetCount` assets) omit.
+    error AssetNotInScenarioSet(uint256 asset, uint256 assetCount);
 
     event SettlerSet(address indexed settler, bool allowed);
     event RiskParametersSet(int256 maintenanceMarginFactor, int256 penalty, int256 keeperShare);
@@ -225,14 +229,14 @@ contract Clearinghouse is Ownable {
     }
 
     /// @notice Loss of `account` (WAD, positive = loss) if every asset moved by `spotReturns`
-    /// (WAD simple returns) from its oracle mark: -(sum size * (mark * r / WAD)) / WAD.
+    /// (WAD simple returns, asset i at index i) from its oracle mark:
+    /// -(sum size * (mark * r / WAD)) / WAD. Reverts with `AssetNotInScenarioSet` if the
+    /// account holds an asset that `spotReturns` does not cover.
     function scenarioLoss(address account, int256[] calldata spotReturns)
         external
         view
         returns (int256)
     {
-        uint256 assets = oracle.assetCount();
-        if (spotReturns.length != assets) revert WrongAssetCount(0, spotReturns.length, assets);
         return _scenarioLoss(account, _marks(account), spotReturns);
     }
 
@@ -248,13 +252,15 @@ contract Clearinghouse is Ownable {
 
     // ---------------------------------------------------------------- liquidation
 
-    /// @notice Liquidate `account` if `certificate` shows MM > equity: close every position at
+    /// @notice Liquidate `account` (any account but the backstop) if `certificate` shows
+    /// MM > equity: close every position at
     /// oracle mark into the backstop, charge the penalty (keeper share to the caller's cash,
     /// the rest to the backstop), and move any shortfall to the backstop as bad debt.
     function liquidate(address account, LiquidationCertificate calldata certificate)
         external
         returns (MarginCheck memory check)
     {
+        if (account == backstop) revert BackstopNotLiquidatable();
         int256[] memory marks = _marks(account);
         check = _check(account, marks, certificate);
         if (!check.liquidatable) {
@@ -339,7 +345,11 @@ contract Clearinghouse is Ownable {
         int256 pnl;
         for (uint256 asset; asset < marks.length; ++asset) {
             int256 size = _positions[account][asset].size;
-            if (size != 0) pnl += size * marks[asset].mulWad(spotReturns[asset]);
+            if (size == 0) continue;
+            if (asset >= spotReturns.length) {
+                revert AssetNotInScenarioSet(asset, spotReturns.length);
+            }
+            pnl += size * marks[asset].mulWad(spotReturns[asset]);
         }
         return -pnl / WAD;
     }
@@ -349,8 +359,7 @@ contract Clearinghouse is Ownable {
     function _witness(
         LiquidationCertificate calldata certificate,
         uint256 i,
-        ScenarioRegistry.ScenarioSet memory set,
-        uint256 assets
+        ScenarioRegistry.ScenarioSet memory set
     ) internal pure returns (int256[] calldata spotReturns) {
         uint256 index = certificate.indices[i];
         if (i > 0) {
@@ -360,8 +369,8 @@ contract Clearinghouse is Ownable {
         }
         if (index >= set.n) revert ScenarioIndexOutOfRange(index, set.n);
         spotReturns = certificate.spotReturns[i];
-        if (spotReturns.length != assets) {
-            revert WrongAssetCount(index, spotReturns.length, assets);
+        if (spotReturns.length != set.assetCount) {
+            revert WrongAssetCount(index, spotReturns.length, set.assetCount);
         }
         bytes32 leaf = ScenarioLeaf.hash(index, spotReturns);
         if (!MerkleProof.verifyCalldata(certificate.proofs[i], set.root, leaf)) {
@@ -386,7 +395,7 @@ contract Clearinghouse is Ownable {
         if (count != expected) revert WrongWitnessCount(expected, count);
         losses = new int256[](count);
         for (uint256 i; i < count; ++i) {
-            losses[i] = _scenarioLoss(account, marks, _witness(certificate, i, set, marks.length));
+            losses[i] = _scenarioLoss(account, marks, _witness(certificate, i, set));
         }
     }
 

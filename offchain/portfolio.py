@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from offchain.fixedpoint import WAD, div_trunc, int256, mul_wad
 
 
+class AssetNotInScenarioSet(ValueError):
+    """The account holds an asset that the scenario's returns do not cover."""
+
+
 @dataclass(frozen=True)
 class Position:
     """A perp position: ``size`` (WAD, negative = short) and its ``cost_basis`` (WAD)."""
@@ -44,9 +48,14 @@ def scenario_loss(account: Account, marks: Sequence[int], spot_returns: Sequence
 
     ``-(sum size * (mark * r / WAD)) / WAD``: the per-unit move ``mark * r / WAD`` is
     truncated once per asset and scenario, the sum once per account and scenario.
+    Raises AssetNotInScenarioSet if the account holds an asset ``spot_returns`` omits.
     """
     pnl = 0
-    for asset, position in account.positions.items():
+    for asset, position in sorted(account.positions.items()):
+        if asset >= len(spot_returns):
+            raise AssetNotInScenarioSet(
+                f"{account.address} holds asset {asset}; the scenarios cover {len(spot_returns)}"
+            )
         unit_move = mul_wad(marks[asset], spot_returns[asset])
         pnl = int256(pnl + int256(position.size * unit_move))
     return div_trunc(int256(-pnl), WAD)

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
+
+/// @title ScenarioMerkle
+/// @notice Builds Merkle trees of scenario leaves in the tests. Leaves are in OpenZeppelin
+/// StandardMerkleTree format for ["uint256", "int256[]"]; internal nodes hash the sorted pair
+/// (`Hashes.commutativeKeccak256`), which is all `MerkleProof.verify` needs. The tree pairs
+/// nodes level by level in the given order and lifts an unpaired last node unchanged.
+library ScenarioMerkle {
+    /// @notice keccak256(bytes.concat(keccak256(abi.encode(index, spotReturns)))).
+    function leaf(uint256 index, int256[] memory spotReturns) internal pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(index, spotReturns))));
+    }
+
+    /// @notice The leaves of `scenarios`, scenario i having index i.
+    function leaves(int256[][] memory scenarios) internal pure returns (bytes32[] memory out) {
+        out = new bytes32[](scenarios.length);
+        for (uint256 i; i < scenarios.length; ++i) {
+            out[i] = leaf(i, scenarios[i]);
+        }
+    }
+
+    /// @notice The root of the tree over `nodes` (at least one).
+    function root(bytes32[] memory nodes) internal pure returns (bytes32) {
+        while (nodes.length > 1) {
+            nodes = _parents(nodes);
+        }
+        return nodes[0];
+    }
+
+    /// @notice The sibling path of leaf `position` in the tree over `nodes`.
+    function proof(bytes32[] memory nodes, uint256 position)
+        internal
+        pure
+        returns (bytes32[] memory path)
+    {
+        bytes32[] memory siblings = new bytes32[](256);
+        uint256 depth;
+        while (nodes.length > 1) {
+            uint256 sibling = position ^ 1;
+            if (sibling < nodes.length) siblings[depth++] = nodes[sibling];
+            nodes = _parents(nodes);
+            position /= 2;
+        }
+        path = new bytes32[](depth);
+        for (uint256 i; i < depth; ++i) {
+            path[i] = siblings[i];
+        }
+    }
+
+    function _parents(bytes32[] memory nodes) private pure returns (bytes32[] memory parents) {
+        parents = new bytes32[]((nodes.length + 1) / 2);
+        for (uint256 i; i < parents.length; ++i) {
+            uint256 left = 2 * i;
+            parents[i] = left + 1 < nodes.length
+                ? Hashes.commutativeKeccak256(nodes[left], nodes[left + 1])
+                : nodes[left];
+        }
+    }
+}

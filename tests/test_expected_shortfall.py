@@ -1,0 +1,192 @@
+"""Exact Expected Shortfall against an independent Rockafellar-Uryasev reference."""
+
+import math
+import random
+from fractions import Fraction
+
+import pytest
+
+from offchain.expected_shortfall import (
+    BPS,
+    TailWeight,
+    expected_shortfall,
+    tail_weight,
+    weighted_lower_bound,
+    worst_scenarios,
+)
+from offchain.fixedpoint import WAD
+
+
+def reference_es(losses: list[int], alpha_bps: int) -> int:
+    """min over sample values t of t + (1/k) * sum(max(L - t, 0)), truncated toward zero.
+
+    The objective is convex and piecewise linear with kinks at the sample values, so its
+    minimum is attained at one of them. This shares no code with the implementation.
+    """
+    k = Fraction(len(losses) * (10_000 - alpha_bps), 10_000)
+    best = min(t + Fraction(sum(max(loss - t, 0) for loss in losses)) / k for t in set(losses))
+    return int(best)
+
+
+def random_losses(rng: random.Random, n: int) -> list[int]:
+    """Signed losses of one random magnitude class: tiny (many ties), WAD-scale, or huge."""
+    kind = rng.choice(["tiny", "wad", "huge", "mixed"])
+    if kind == "tiny":
+        return [rng.randint(-3, 3) for _ in range(n)]
+    if kind == "wad":
+        return [rng.randint(-50 * WAD, 50 * WAD) for _ in range(n)]
+    if kind == "huge":
+        return [rng.randint(-(2**200), 2**200) for _ in range(n)]
+    pool = [rng.randint(-5, 5), rng.randint(-(10**24), 10**24), -(2**190), 2**190]
+    return [rng.choice(pool) if rng.random() < 0.3 else rng.randint(-(10**6), 10**6) for _ in range(n)]
+
+
+def random_alpha(rng: random.Random) -> int:
+    return rng.choice([rng.randint(0, 9999), rng.randint(9000, 9999), 0, 9999, 9750, 9900, 9500])
+
+
+# --- tail_weight -----------------------------------------------------------------------------
+
+
+def test_tail_weight_for_1000_scenarios_at_97_5_percent():
+    tail = tail_weight(1000, 9750)
+    assert tail == TailWeight(n=1000, alpha_bps=9750, k_num=250_000, whole=25, frac=0)
+    assert tail.witness_count == 25
+
+
+def test_float_k_would_pick_one_scenario_too_many():
+    # Why k is computed in integers: in binary floating point 1 - 0.975 is a bit above 0.025.
+    assert math.ceil(1000 * (1 - 0.975)) == 26
+    assert tail_weight(1000, 9750).witness_count == 25
+
+
+def test_tail_weight_fractional_k():
+    tail = tail_weight(250, 9900)  # k = 2.5
+    assert (tail.k_num, tail.whole, tail.frac) == (25_000, 2, 5_000)
+    assert tail.witness_count == 3
+
+
+def test_tail_weight_k_below_one_and_k_equal_n():
+    small = tail_weight(3, 9999)  # k = 0.0003
+    assert (small.whole, small.frac, small.witness_count) == (0, 3, 1)
+    full = tail_weight(7, 0)  # k = N
+    assert (full.k_num, full.whole, full.frac, full.witness_count) == (70_000, 7, 0, 7)
+
+
+@pytest.mark.parametrize("n", [0, -1])
+def test_tail_weight_rejects_non_positive_n(n):
+    with pytest.raises(ValueError, match="positive"):
+        tail_weight(n, 9750)
+
+
+@pytest.mark.parametrize("alpha_bps", [-1, 10_000, 12_000])
+def test_tail_weight_rejects_alpha_outside_range(alpha_bps):
+    with pytest.raises(ValueError, match="alpha"):
+        tail_weight(100, alpha_bps)
+
+
+# --- expected_shortfall ----------------------------------------------------------------------
+
+
+def test_expected_shortfall_small_hand_examples():
+    # k = 2: mean of the two largest.
+    assert expected_shortfall([1, 9, 3, 7, 5, 0, 0, 0, 0, 0], 8000) == 8
+    # k = 2.5 over N = 10 (alpha 75%): (9 + 7 + 0.5 * 5) / 2.5 = 7.4 -> 7.
+    assert expected_shortfall([1, 9, 3, 7, 5, 0, 0, 0, 0, 0], 7500) == 7
+    # Negative ES truncates toward zero: -(1 + 2 + 0.5*3) / 2.5 = -1.8 -> -1, not -2.
+    assert expected_shortfall([-1, -2, -3, -4, -5, -6, -7, -8, -9, -10], 7500) == -1
+    # alpha = 0: the plain mean.
+    assert expected_shortfall([4 * WAD, -2 * WAD, WAD], 0) == WAD
+
+
+def test_expected_shortfall_matches_rockafellar_uryasev_reference():
+    rng = random.Random(97_500)
+    fractional = whole = 0
+    for _ in range(2000):
+        n = rng.randint(1, 300) if rng.random() < 0.3 else rng.randint(1, 60)
+        losses = random_losses(rng, n)
+        alpha_bps = random_alpha(rng)
+        if tail_weight(n, alpha_bps).frac:
+            fractional += 1
+        else:
+            whole += 1
+        assert expected_shortfall(losses, alpha_bps) == reference_es(losses, alpha_bps), (
+            alpha_bps,
+            losses,
+        )
+    assert fractional > 500 and whole > 100  # both kinds of k were exercised
+
+
+def test_expected_shortfall_does_not_depend_on_scenario_order():
+    rng = random.Random(3)
+    losses = [rng.randint(-WAD, WAD) for _ in range(101)]
+    shuffled = losses[:]
+    rng.shuffle(shuffled)
+    assert expected_shortfall(losses, 9750) == expected_shortfall(shuffled, 9750)
+
+
+def test_expected_shortfall_domain_errors():
+    with pytest.raises(ValueError, match="positive"):
+        expected_shortfall([], 9750)
+    with pytest.raises(ValueError, match="alpha"):
+        expected_shortfall([1, 2, 3], 10_000)
+    with pytest.raises(ValueError, match="alpha"):
+        expected_shortfall([1, 2, 3], -1)
+
+
+# --- worst_scenarios -------------------------------------------------------------------------
+
+
+def test_worst_scenarios_picks_largest_sorted_by_index():
+    assert worst_scenarios([5, 1, 9, 3, 7], 3) == [0, 2, 4]
+    assert worst_scenarios([5, 1, 9, 3, 7], 1) == [2]
+    assert worst_scenarios([5, 1, 9, 3, 7], 5) == [0, 1, 2, 3, 4]
+
+
+def test_worst_scenarios_ties_go_to_the_lower_index():
+    assert worst_scenarios([4, 4, 4, 4], 2) == [0, 1]
+    assert worst_scenarios([1, 8, 3, 8, 8], 2) == [1, 3]
+    assert worst_scenarios([0, 5, 2, 2, 2], 3) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("count", [0, -1, 4])
+def test_worst_scenarios_rejects_bad_count(count):
+    with pytest.raises(ValueError, match="cannot pick"):
+        worst_scenarios([1, 2, 3], count)
+
+
+# --- weighted_lower_bound --------------------------------------------------------------------
+
+
+def test_weighted_lower_bound_at_worst_scenarios_equals_es_and_others_never_exceed_it():
+    rng = random.Random(2718)
+    for _ in range(1500):
+        n = rng.randint(1, 120)
+        losses = random_losses(rng, n)
+        alpha_bps = random_alpha(rng)
+        tail = tail_weight(n, alpha_bps)
+        es = expected_shortfall(losses, alpha_bps)
+
+        witnesses = worst_scenarios(losses, tail.witness_count)
+        assert weighted_lower_bound([losses[s] for s in witnesses], tail) == es
+
+        for _ in range(3):
+            other = rng.sample(range(n), tail.witness_count)
+            assert weighted_lower_bound([losses[s] for s in other], tail) <= es
+
+
+def test_weighted_lower_bound_hand_example():
+    losses = [1, 9, 3, 7, 5, 0, 0, 0, 0, 0]
+    tail = tail_weight(10, 7500)  # k = 2.5, three witnesses, the smallest at weight 0.5
+    assert weighted_lower_bound([9, 7, 5], tail) == 7  # 18.5 / 2.5 = 7.4
+    assert weighted_lower_bound([9, 3, 1], tail) == 5  # (9 + 3 + 0.5 * 1) / 2.5 = 5
+    assert weighted_lower_bound([1, 9, 3], tail) == 5  # the smallest carries 0.5, wherever it is
+    assert expected_shortfall(losses, 7500) == 7
+
+
+def test_weighted_lower_bound_rejects_wrong_witness_count():
+    tail = tail_weight(10, 7500)  # needs 3
+    with pytest.raises(ValueError, match="names 3 scenarios, got 2"):
+        weighted_lower_bound([9, 7], tail)
+    with pytest.raises(ValueError, match="names 3 scenarios, got 4"):
+        weighted_lower_bound([9, 7, 5, 3], tail)
