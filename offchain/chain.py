@@ -7,12 +7,12 @@ from the project's ABIs, e.g. ``Clearinghouse.AccountHealthy(account=..., ...)``
 """
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from eth_abi import decode
+from eth_abi import decode, encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector
@@ -128,6 +128,47 @@ class Chain:
             return function.call(block_identifier=block)
         except ContractLogicError as error:
             raise _reverted(error) from None
+
+    def call_batch(
+        self,
+        contract: Contract,
+        function: str,
+        argument_lists: Sequence[Sequence[Any]],
+        block: int,
+    ) -> list[Any]:
+        """``eth_call`` of ``contract.function`` once per argument list at ``block``, sent as
+        one JSON-RPC batch (web3's per-call overhead is 20x the node's work here). Returns
+        the decoded results in order; the first revert raises TransactionReverted."""
+        entry = next(
+            item for item in contract.abi if item["type"] == "function" and item["name"] == function
+        )
+        input_types = [_abi_type(item) for item in entry["inputs"]]
+        output_types = [_abi_type(item) for item in entry["outputs"]]
+        selector = function_signature_to_4byte_selector(f"{function}({','.join(input_types)})")
+        requests = [
+            (
+                "eth_call",
+                [
+                    {
+                        "to": contract.address,
+                        "data": "0x" + (selector + encode(input_types, list(arguments))).hex(),
+                    },
+                    hex(block),
+                ],
+            )
+            for arguments in argument_lists
+        ]
+        responses = self.w3.provider.make_batch_request(requests)  # type: ignore[arg-type]
+        results = []
+        for response in sorted(responses, key=lambda response: int(response["id"])):
+            if "error" in response:
+                error = response["error"]
+                if error.get("data"):
+                    raise decode_revert(error["data"])
+                raise TransactionReverted("Revert", {"message": error.get("message")}, "")
+            values = decode(output_types, bytes.fromhex(response["result"][2:]))
+            results.append(values[0] if len(values) == 1 else values)
+        return results
 
     def send(self, sender: LocalAccount, transaction: dict[str, Any]) -> TxReceipt:
         """Fill nonce, gas and EIP-1559 fees, sign with ``sender``, send, and wait for the
