@@ -14,10 +14,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
-# Foundry (anvil, forge, cast), solc-js and the Solidity libraries, as locked.
+# Foundry (anvil, forge, cast), solc-js and the Solidity libraries, as locked. Not `npm ci`:
+# the lock cannot list the Foundry platform packages that do not exist for this version
+# (darwin, win32), and `npm ci` refuses a lock without them.
 # Scripts are skipped: the Foundry binaries come in their platform packages.
 node_modules/.installed: package.json package-lock.json
-	npm ci --ignore-scripts --no-audit --no-fund
+	npm install --no-save --ignore-scripts --no-audit --no-fund
 	touch $@
 
 build: install

@@ -42,6 +42,8 @@ def load_yahoo_daily_closes(path: Path | None = None) -> DailyCloses:
         if reader.fieldnames is None or not {"Date", "Close"} <= set(reader.fieldnames):
             raise PriceHistoryError(f"{source}: needs columns Date and Close")
         for line, row in enumerate(reader, start=2):
+            if row["Date"] is None or row["Close"] is None:
+                raise PriceHistoryError(f"{source}:{line}: the row has no Date or Close field")
             try:
                 day = date.fromisoformat(row["Date"])
             except ValueError as error:

@@ -56,9 +56,12 @@ def historical_simulation(
     history: DailyCloses, asset: str, n: int, alpha_bps: int, end: date | None = None
 ) -> ScenarioSet:
     """The last ``n`` one-day returns of ``history`` up to ``end`` (inclusive; default: all)."""
+    if n <= 0:
+        raise ValueError(f"the number of scenarios must be positive, got {n}")
     returns = [(day, r) for day, r in daily_returns_wad(history) if end is None or day <= end]
     if len(returns) < n:
-        raise ValueError(f"{asset}: only {len(returns)} daily returns up to {end}, asked for {n}")
+        until = "" if end is None else f" up to {end}"
+        raise ValueError(f"{asset}: only {len(returns)} daily returns{until}, asked for {n}")
     window = returns[-n:]
     return ScenarioSet(
         assets=(asset,),

@@ -1,0 +1,106 @@
+"""Account equity and scenario losses on small hand-computed portfolios."""
+
+import pytest
+
+from offchain.fixedpoint import INT256_MAX, WAD, FixedPointOverflow
+from offchain.portfolio import Account, Position, equity, scenario_loss, scenario_losses
+
+ETH, SOL = 0, 1
+
+
+def long_eth_short_sol() -> Account:
+    """Long 2 ETH bought at 1500, short 10 SOL sold at 20, 1000 cash."""
+    return Account(
+        address="0xabc",
+        cash=1000 * WAD,
+        positions={
+            ETH: Position(size=2 * WAD, cost_basis=2 * 1500 * WAD),
+            SOL: Position(size=-10 * WAD, cost_basis=-10 * 20 * WAD),
+        },
+    )
+
+
+MARKS = [1600 * WAD, 25 * WAD]
+
+
+def test_equity_without_positions_is_cash():
+    assert equity(Account(address="0x1", cash=-7 * WAD), MARKS) == -7 * WAD
+
+
+def test_equity_long_and_short_several_assets():
+    # value 2 * 1600 - 10 * 25 = 2950; cost basis 3000 - 200 = 2800; equity 1000 + 2950 - 2800.
+    assert equity(long_eth_short_sol(), MARKS) == 1150 * WAD
+
+
+def test_equity_single_long_gains_single_short_loses():
+    long = Account("0x2", 0, {ETH: Position(size=WAD, cost_basis=1500 * WAD)})
+    short = Account("0x3", 0, {ETH: Position(size=-WAD, cost_basis=-1500 * WAD)})
+    assert equity(long, MARKS) == 100 * WAD
+    assert equity(short, MARKS) == -100 * WAD
+
+
+def test_equity_truncates_the_negative_value_toward_zero():
+    # size * mark = -3 * WAD/2 = -1.5 WAD wei; / WAD -> -1 (Python's // would give -2).
+    account = Account("0x4", cash=10, positions={ETH: Position(size=-3, cost_basis=0)})
+    assert equity(account, [WAD // 2]) == 10 - 1
+
+
+def test_equity_truncates_once_per_account_not_per_position():
+    # Each position alone is worth 0.5 wei, which truncates to 0; together they are 1 wei.
+    account = Account(
+        "0x5",
+        cash=0,
+        positions={ETH: Position(size=1, cost_basis=0), SOL: Position(size=1, cost_basis=0)},
+    )
+    assert equity(account, [WAD // 2, WAD // 2]) == 1
+
+
+def test_scenario_loss_long_and_short_several_assets():
+    # ETH -10%: long 2 loses 2 * 160 = 320. SOL +20%: short 10 loses 10 * 5 = 50. Loss 370.
+    returns = [-WAD // 10, 2 * WAD // 10]
+    assert scenario_loss(long_eth_short_sol(), MARKS, returns) == 370 * WAD
+
+
+def test_scenario_loss_is_negative_when_the_account_gains():
+    # ETH +10%: long gains 320. SOL -20%: short gains 50. Loss -370.
+    returns = [WAD // 10, -2 * WAD // 10]
+    assert scenario_loss(long_eth_short_sol(), MARKS, returns) == -370 * WAD
+
+
+def test_scenario_loss_zero_returns_is_zero():
+    assert scenario_loss(long_eth_short_sol(), MARKS, [0, 0]) == 0
+
+
+def test_scenario_loss_truncates_the_per_unit_move_toward_zero():
+    # mark 3 wei, return -50%: unit move -1.5 wei -> -1 (floor would be -2); 1 unit loses 1 wei.
+    account = Account("0x6", 0, {ETH: Position(size=WAD, cost_basis=0)})
+    assert scenario_loss(account, [3], [-WAD // 2]) == 1
+
+
+def test_scenario_loss_truncates_the_negative_loss_toward_zero():
+    # 3 wei of size, mark 1, +50%: pnl = 3 * 0.5 WAD = 1.5 WAD wei; loss -1.5 wei -> -1, not -2.
+    account = Account("0x7", 0, {ETH: Position(size=3, cost_basis=0)})
+    assert scenario_loss(account, [WAD], [WAD // 2]) == -1
+
+
+def test_scenario_losses_in_scenario_order():
+    scenarios = [[0, 0], [-WAD // 10, 2 * WAD // 10], [WAD // 10, -2 * WAD // 10]]
+    assert scenario_losses(long_eth_short_sol(), MARKS, scenarios) == [0, 370 * WAD, -370 * WAD]
+
+
+def test_equity_overflow_raises():
+    whale = Account("0x8", 0, {ETH: Position(size=2**200, cost_basis=0)})
+    with pytest.raises(FixedPointOverflow):
+        equity(whale, [2**60])
+
+
+def test_equity_cash_overflow_raises():
+    account = Account("0x9", INT256_MAX, {ETH: Position(size=WAD, cost_basis=0)})
+    with pytest.raises(FixedPointOverflow):
+        equity(account, [WAD])
+
+
+def test_scenario_loss_overflow_raises():
+    whale = Account("0xa", 0, {ETH: Position(size=2**200, cost_basis=0)})
+    with pytest.raises(FixedPointOverflow):
+        scenario_loss(whale, [2**120], [WAD // 2])
