@@ -40,7 +40,11 @@ def demo_report(result: DemoResult, rpc_url: str, console: Console) -> None:
     )
     move = (result.crash_price / result.open_price - 1) * 100
     console.print(f"ETH/USD oracle: {result.open_price} -> {result.crash_price} ({move:+.0f}%)")
-    table = Table(title="accounts after the crash, as the keeper screened them", box=box.SIMPLE)
+    table = Table(
+        title="accounts after the crash, as the keeper screened them",
+        title_justify="left",
+        box=box.SIMPLE,
+    )
     for column in ("account", "address", "equity USD", "ES USD", "MM USD", "status", "tx", "gas"):
         justify = "right" if column.endswith("USD") or column == "gas" else "left"
         table.add_column(column, justify=justify)
