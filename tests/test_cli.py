@@ -1,0 +1,60 @@
+"""The vmargin command line: clean one-line errors, and the node stopped on a signal."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import offchain.toolchain
+from offchain.cli import main
+from offchain.toolchain import PROJECT_ROOT
+
+
+def test_missing_install_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(offchain.toolchain, "PROJECT_ROOT", tmp_path)
+    assert main(["demo"]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("vmargin: ")
+    assert "run `make install`" in error
+    assert "Traceback" not in error
+
+
+def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["liquidate-everyone"])
+    assert exit_.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as handle:
+        return [int(child) for child in handle.read().split()]
+
+
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_the_demo_and_its_node(sent: signal.Signals) -> None:
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "offchain.cli", "demo"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not children(demo.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (node,) = children(demo.pid)
+    time.sleep(0.5)
+    demo.send_signal(sent)
+    _, error = demo.communicate(timeout=30)
+    assert demo.returncode == 130
+    assert "vmargin: interrupted" in error
+    assert "Traceback" not in error
+    with pytest.raises(ProcessLookupError):
+        os.kill(node, 0)
