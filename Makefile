@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FORGE := node_modules/.bin/forge
 
-.PHONY: install build demo test lint clean
+.PHONY: install build demo test bench lint clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -39,3 +39,6 @@ lint: install
 
 clean:
 	rm -rf $(VENV) node_modules out cache
+
+bench: build
+	$(BIN)/python benchmarks/liquidation_gas.py

@@ -4,10 +4,12 @@
 port 0 and the node reports the port the kernel gave it (its ``Listening on``
 line), so two nodes never race for a port. A port given explicitly is refused if
 anything already answers there. The node is ready once its process is alive and
-its RPC answers ``eth_chainId``. It is stopped with SIGTERM, then SIGKILL after a
-grace period, on ``stop()``, on leaving the ``with`` block (also on error or
-Ctrl-C), at interpreter exit, and by the kernel if the parent process dies
-(Linux ``PR_SET_PDEATHSIG``).
+its RPC answers ``eth_chainId``. The hardfork is pinned (Prague, as
+``foundry.toml``'s ``evm_version``) so that gas numbers do not move with Anvil's
+default. The node is stopped with SIGTERM, then SIGKILL after a grace period, on
+``stop()``, on leaving the ``with`` block (also on error or Ctrl-C), at
+interpreter exit, and by the kernel if the parent process dies (Linux
+``PR_SET_PDEATHSIG``).
 """
 
 import atexit
@@ -58,12 +60,14 @@ class AnvilNode:
         port: int = 0,
         accounts: int = 10,
         chain_id: int = 31337,
+        hardfork: str = "prague",
         startup_timeout: float = 20.0,
         binary: Path | None = None,
     ) -> None:
         self.requested_port = port
         self.accounts = accounts
         self.chain_id = chain_id
+        self.hardfork = hardfork
         self.startup_timeout = startup_timeout
         self.binary = binary
         self.port: int | None = None
@@ -94,6 +98,8 @@ class AnvilNode:
             str(self.accounts),
             "--chain-id",
             str(self.chain_id),
+            "--hardfork",
+            self.hardfork,
         ]
         self.process = subprocess.Popen(
             command,

@@ -71,8 +71,9 @@ def _deposit(
     chain.transact(who, deployment.clearinghouse.functions.deposit(amount))
 
 
-def run_demo(rpc_url: str) -> DemoResult:
-    """Run the loop against a fresh chain at ``rpc_url`` (its first 10 accounts funded)."""
+def run_demo(rpc_url: str, scenario_count: int = SCENARIO_COUNT) -> DemoResult:
+    """Run the loop against a fresh chain at ``rpc_url`` (its first 10 accounts funded),
+    with the last ``scenario_count`` daily returns as the scenario set."""
     chain = Chain.connect(rpc_url)
     owner, backstop, settler, keeper, market_maker, *trader_keys = anvil_accounts(5 + len(TRADERS))
     deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
@@ -80,7 +81,7 @@ def run_demo(rpc_url: str) -> DemoResult:
     chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
 
     history = load_yahoo_daily_closes()
-    scenario_set = historical_simulation(history, "ETH", SCENARIO_COUNT, ALPHA_BPS)
+    scenario_set = historical_simulation(history, "ETH", scenario_count, ALPHA_BPS)
     epoch = post_scenario_set(
         chain, owner, deployment.registry, scenario_set.spot_returns, scenario_set.alpha_bps
     )
