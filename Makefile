@@ -33,8 +33,8 @@ test: build
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check offchain oracle proofs tests
-	$(BIN)/ruff format --check offchain oracle proofs tests
+	$(BIN)/ruff check offchain oracle proofs tests benchmarks
+	$(BIN)/ruff format --check offchain oracle proofs tests benchmarks
 	$(FORGE) fmt --check
 
 clean:

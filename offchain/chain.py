@@ -7,7 +7,7 @@ from the project's ABIs, e.g. ``Clearinghouse.AccountHealthy(account=..., ...)``
 """
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -214,10 +214,6 @@ class Chain:
         del transaction["gas"]
         receipt = self.send(sender, dict(transaction))
         return self.contract(name, receipt["contractAddress"])
-
-    def events(self, contract: Contract, event: str, from_block: int = 0) -> Iterable[Any]:
-        """All ``event`` logs of ``contract`` from ``from_block`` to the latest block."""
-        return getattr(contract.events, event).get_logs(from_block=from_block)
 
 
 def emitted(contract: Contract, event: str, receipt: TxReceipt) -> list[Any]:

@@ -40,10 +40,3 @@ def div_trunc(numerator: int, denominator: int) -> int:
 def mul_wad(a: int, b: int) -> int:
     """a * b / WAD, truncated toward zero; the product must fit in int256."""
     return div_trunc(int256(a * b), WAD)
-
-
-def to_wad(amount: int, decimals: int) -> int:
-    """A token or feed amount with ``decimals`` (at most 18) as WAD, exactly."""
-    if not 0 <= decimals <= 18:
-        raise ValueError(f"decimals must be in [0, 18], got {decimals}")
-    return int256(amount * 10 ** (18 - decimals))

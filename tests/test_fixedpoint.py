@@ -13,7 +13,6 @@ from offchain.fixedpoint import (
     div_trunc,
     int256,
     mul_wad,
-    to_wad,
 )
 
 EDGES = [0, 1, -1, 2, -2, 7, -7, WAD, -WAD, WAD - 1, -(WAD - 1), INT256_MAX, INT256_MIN + 1]
@@ -140,23 +139,3 @@ def test_mul_wad_checks_the_product_not_only_the_result():
     # INT256_MAX * WAD / WAD would fit, but the int256 product does not (Solidity reverts).
     with pytest.raises(FixedPointOverflow):
         mul_wad(INT256_MAX, WAD)
-
-
-def test_to_wad_scales_exactly():
-    assert to_wad(1, 18) == 1
-    assert to_wad(1, 0) == WAD
-    assert to_wad(1_500_000, 6) == 3 * WAD // 2
-    assert to_wad(-123_456_789, 8) == -1_234_567_890_000_000_000
-
-
-@pytest.mark.parametrize("decimals", [-1, 19, 36])
-def test_to_wad_rejects_decimals_outside_0_to_18(decimals):
-    with pytest.raises(ValueError, match="decimals"):
-        to_wad(1, decimals)
-
-
-def test_to_wad_overflow_raises():
-    with pytest.raises(FixedPointOverflow):
-        to_wad(INT256_MAX, 0)
-    with pytest.raises(FixedPointOverflow):
-        to_wad(INT256_MIN // 10**17, 1)
