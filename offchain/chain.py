@@ -37,6 +37,15 @@ PROJECT_CONTRACTS = (
 )
 
 
+# Anvil refuses a JSON-RPC request body of a few MB; batches are cut below this many
+# characters of calldata.
+BATCH_CALLDATA_LIMIT = 1_000_000
+
+
+class RpcError(RuntimeError):
+    """The node refused a request (not a revert); the message is the node's."""
+
+
 class TransactionReverted(RuntimeError):
     """A call or transaction reverted; ``error`` is the decoded custom error's name."""
 
@@ -137,8 +146,9 @@ class Chain:
         block: int,
     ) -> list[Any]:
         """``eth_call`` of ``contract.function`` once per argument list at ``block``, sent as
-        one JSON-RPC batch (web3's per-call overhead is 20x the node's work here). Returns
-        the decoded results in order; the first revert raises TransactionReverted."""
+        JSON-RPC batches of at most ``BATCH_CALLDATA_LIMIT`` characters of calldata (web3's
+        per-call overhead is 20x the node's work here). Returns the decoded results in
+        order; the first revert raises TransactionReverted."""
         entry = next(
             item for item in contract.abi if item["type"] == "function" and item["name"] == function
         )
@@ -158,7 +168,23 @@ class Chain:
             )
             for arguments in argument_lists
         ]
+        results = []
+        start = 0
+        while start < len(requests):
+            end, size = start, 0
+            while end < len(requests) and (end == start or size < BATCH_CALLDATA_LIMIT):
+                size += len(requests[end][1][0]["data"])
+                end += 1
+            results.extend(self._decoded_batch(requests[start:end], output_types))
+            start = end
+        return results
+
+    def _decoded_batch(
+        self, requests: list[tuple[str, list[Any]]], output_types: list[str]
+    ) -> list[Any]:
         responses = self.w3.provider.make_batch_request(requests)  # type: ignore[arg-type]
+        if not isinstance(responses, list):
+            raise RpcError(f"the node refused a batch of {len(requests)} calls: {responses}")
         results = []
         for response in sorted(responses, key=lambda response: int(response["id"])):
             if "error" in response:
