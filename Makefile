@@ -10,6 +10,7 @@ install: $(VENV)/.installed node_modules/.installed
 
 # Python 3.11+ virtual environment with the project (editable) and its dev tools.
 $(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("vmargin needs Python 3.11 or newer, $(PYTHON) is " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
