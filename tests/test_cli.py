@@ -32,9 +32,19 @@ def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
     assert "invalid choice" in capsys.readouterr().err
 
 
-def children(pid: int) -> list[int]:
+def anvil_children(pid: int) -> list[int]:
+    """The Anvil processes among ``pid``'s children (imports may start others, briefly)."""
     with open(f"/proc/{pid}/task/{pid}/children") as handle:
-        return [int(child) for child in handle.read().split()]
+        children = [int(child) for child in handle.read().split()]
+    found = []
+    for child in children:
+        try:
+            with open(f"/proc/{child}/comm") as comm:
+                if comm.read().strip() == "anvil":
+                    found.append(child)
+        except FileNotFoundError:
+            continue
+    return found
 
 
 @pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT])
@@ -47,9 +57,9 @@ def test_a_signal_stops_the_demo_and_its_node(sent: signal.Signals) -> None:
         text=True,
     )
     deadline = time.monotonic() + 30
-    while not children(demo.pid) and time.monotonic() < deadline:
+    while not anvil_children(demo.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    (node,) = children(demo.pid)
+    (node,) = anvil_children(demo.pid)
     time.sleep(0.5)
     demo.send_signal(sent)
     _, error = demo.communicate(timeout=30)
