@@ -8,6 +8,7 @@ import {
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {ExpectedShortfall} from "./libraries/ExpectedShortfall.sol";
@@ -209,7 +210,7 @@ contract Clearinghouse is Ownable {
         if (asset >= assets) revert UnknownAsset(asset, assets);
         if (buyer == seller) revert SelfTrade(buyer);
         if (size <= 0 || price <= 0) revert InvalidTrade(size, price);
-        int256 cost = size.mulWad(price);
+        int256 cost = size.mulWad(price, Math.Rounding.Ceil);
         _addToPosition(buyer, asset, size, cost);
         _addToPosition(seller, asset, -size, -cost);
         emit TradeSettled(buyer, seller, asset, size, price, cost);
@@ -272,7 +273,7 @@ contract Clearinghouse is Ownable {
         for (uint256 asset; asset < assets; ++asset) {
             Position memory p = _positions[account][asset];
             if (p.size == 0) continue;
-            int256 value = p.size.mulWad(marks[asset]);
+            int256 value = p.size.mulWad(marks[asset], Math.Rounding.Floor);
             delete _positions[account][asset];
             openPositionCount[account] -= 1;
             cash[account] += value - p.costBasis;
@@ -282,9 +283,9 @@ contract Clearinghouse is Ownable {
         }
 
         int256 remaining = cash[account];
-        int256 penalty = liquidationPenalty.mulWad(notional);
+        int256 penalty = liquidationPenalty.mulWad(notional, Math.Rounding.Ceil);
         int256 charged = remaining <= 0 ? int256(0) : (penalty < remaining ? penalty : remaining);
-        int256 reward = keeperShare.mulWad(charged);
+        int256 reward = keeperShare.mulWad(charged, Math.Rounding.Floor);
         int256 badDebt = remaining < 0 ? -remaining : int256(0);
         cash[account] = remaining - charged + badDebt;
         cash[msg.sender] += reward;
@@ -334,7 +335,7 @@ contract Clearinghouse is Ownable {
             value += p.size * marks[asset];
             costBasis += p.costBasis;
         }
-        return cash[account] + value / WAD - costBasis;
+        return cash[account] + value.mulDiv(1, WAD, Math.Rounding.Floor) - costBasis;
     }
 
     function _scenarioLoss(address account, int256[] memory marks, int256[] calldata spotReturns)
@@ -349,9 +350,9 @@ contract Clearinghouse is Ownable {
             if (asset >= spotReturns.length) {
                 revert AssetNotInScenarioSet(asset, spotReturns.length);
             }
-            pnl += size * marks[asset].mulWad(spotReturns[asset]);
+            pnl += size * marks[asset].mulWad(spotReturns[asset], Math.Rounding.Floor);
         }
-        return -pnl / WAD;
+        return (-pnl).mulDiv(1, WAD, Math.Rounding.Ceil);
     }
 
     /// @dev Verify witness `i` of `certificate` (order, range, asset count, Merkle proof) and
@@ -412,7 +413,8 @@ contract Clearinghouse is Ownable {
             account, marks, certificate, set, ExpectedShortfall.witnessCount(whole, frac)
         );
         check.expectedShortfallLowerBound = ExpectedShortfall.weightedLowerBound(losses, kNum, frac);
-        check.maintenanceMargin = maintenanceMarginFactor.mulWad(check.expectedShortfallLowerBound);
+        check.maintenanceMargin =
+            maintenanceMarginFactor.mulWad(check.expectedShortfallLowerBound, Math.Rounding.Floor);
         check.equity = _equity(account, marks);
         check.liquidatable = check.maintenanceMargin > check.equity;
     }

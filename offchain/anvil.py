@@ -74,6 +74,7 @@ class AnvilNode:
         self.process: subprocess.Popen[str] | None = None
         self._output: deque[str] = deque(maxlen=50)
         self._listening = threading.Event()
+        self._reader: threading.Thread | None = None
 
     @property
     def rpc_url(self) -> str:
@@ -110,7 +111,8 @@ class AnvilNode:
             preexec_fn=_die_with_parent,
         )
         atexit.register(self.stop)
-        threading.Thread(target=self._read_output, daemon=True).start()
+        self._reader = threading.Thread(target=self._read_output, daemon=True)
+        self._reader.start()
         try:
             self._wait_until_ready()
         except BaseException:
@@ -133,6 +135,8 @@ class AnvilNode:
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                assert self._reader is not None
+                self._reader.join(timeout=2)  # its last lines explain the exit
                 raise AnvilError(
                     f"anvil exited with code {self.process.returncode}:\n" + self.last_output()
                 )

@@ -37,8 +37,9 @@ PROJECT_CONTRACTS = (
 )
 
 
-# Anvil refuses a JSON-RPC request body of a few MB; batches are cut below this many
-# characters of calldata.
+# Anvil refuses a JSON-RPC request body of a few MB: a batch holds at most this many
+# calls and this many characters of calldata.
+BATCH_CALL_LIMIT = 1_000
 BATCH_CALLDATA_LIMIT = 1_000_000
 
 
@@ -76,10 +77,16 @@ def load_artifact(contract: str) -> dict[str, Any]:
 
 @cache
 def _error_table() -> dict[bytes, tuple[str, list[dict[str, Any]]]]:
-    """4-byte selector -> (Contract.ErrorName, inputs) over the project's contracts."""
+    """4-byte selector -> (Contract.ErrorName, inputs) over every contract forge built
+    (the project's, its libraries' and its dependencies'), the project's first."""
+    out = artifact_path("Clearinghouse").parent.parent
+    abis = [(name, load_artifact(name)["abi"]) for name in PROJECT_CONTRACTS]
+    for path in sorted(out.glob("*.sol/*.json")):
+        with path.open() as handle:
+            abis.append((path.stem, json.load(handle)["abi"]))
     table: dict[bytes, tuple[str, list[dict[str, Any]]]] = {}
-    for contract in PROJECT_CONTRACTS:
-        for entry in load_artifact(contract)["abi"]:
+    for contract, abi in abis:
+        for entry in abi:
             if entry["type"] != "error":
                 continue
             types = ",".join(_abi_type(item) for item in entry["inputs"])
@@ -146,7 +153,8 @@ class Chain:
         block: int,
     ) -> list[Any]:
         """``eth_call`` of ``contract.function`` once per argument list at ``block``, sent as
-        JSON-RPC batches of at most ``BATCH_CALLDATA_LIMIT`` characters of calldata (web3's
+        JSON-RPC batches of at most ``BATCH_CALL_LIMIT`` calls and ``BATCH_CALLDATA_LIMIT``
+        characters of calldata (web3's
         per-call overhead is 20x the node's work here). Returns the decoded results in
         order; the first revert raises TransactionReverted."""
         entry = next(
@@ -172,7 +180,9 @@ class Chain:
         start = 0
         while start < len(requests):
             end, size = start, 0
-            while end < len(requests) and (end == start or size < BATCH_CALLDATA_LIMIT):
+            while end < len(requests) and (
+                end == start or (size < BATCH_CALLDATA_LIMIT and end - start < BATCH_CALL_LIMIT)
+            ):
                 size += len(requests[end][1][0]["data"])
                 end += 1
             results.extend(self._decoded_batch(requests[start:end], output_types))

@@ -7,14 +7,17 @@ sum is divided by k. With alpha in basis points, k is the rational number
 ``k_num / 10_000`` where ``k_num = N * (10_000 - alpha_bps)``; k is never a float
 (in floating point, 1000 * (1 - 0.975) is 25.000000000000022, one scenario off).
 
-Losses are WAD integers (positive = loss). The one division rounds toward zero,
-as the Solidity twin ``contracts/libraries/ExpectedShortfall.sol`` does.
+Losses are WAD integers (positive = loss). The one division of each quantity
+rounds so that margin is never understated: ES and the Rockafellar-Uryasev bound
+(upper bounds, used as margin) round up; the certificate's lower bound rounds
+down, so it stays a lower bound. Solidity twin:
+``contracts/libraries/ExpectedShortfall.sol``.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from offchain.fixedpoint import div_trunc, int256
+from offchain.fixedpoint import Rounding, int256, mul_div
 
 BPS = 10_000
 
@@ -55,7 +58,7 @@ def worst_scenarios(losses: Sequence[int], count: int) -> list[int]:
 
 
 def expected_shortfall(losses: Sequence[int], alpha_bps: int) -> int:
-    """Acerbi-Tasche ES of ``losses`` (WAD) at ``alpha_bps``, truncated toward zero.
+    """Acerbi-Tasche ES of ``losses`` (WAD) at ``alpha_bps``, rounded up.
 
     ``(10_000 * sum of the floor(k) largest + frac * next largest) / k_num``.
     """
@@ -64,16 +67,16 @@ def expected_shortfall(losses: Sequence[int], alpha_bps: int) -> int:
     weighted = BPS * sum(descending[: tail.whole])
     if tail.frac:
         weighted += tail.frac * descending[tail.whole]
-    return div_trunc(int256(weighted), tail.k_num)
+    return mul_div(int256(weighted), 1, tail.k_num, Rounding.CEIL)
 
 
 def weighted_lower_bound(witness_losses: Sequence[int], tail: TailWeight) -> int:
-    """The ES lower bound that a liquidation certificate proves, truncated toward zero.
+    """The ES lower bound that a liquidation certificate proves, rounded down.
 
     The ceil(k) witness losses count fully except the smallest, which carries the
     fractional weight: ``(10_000 * sum - (10_000 - frac) * min) / k_num``. Any weights
     in [0, 1] summing to k give at most ES, so this never exceeds ES; for the k worst
-    scenarios it equals ES.
+    scenarios it is ES rounded down.
     """
     if len(witness_losses) != tail.witness_count:
         raise ValueError(
@@ -82,4 +85,18 @@ def weighted_lower_bound(witness_losses: Sequence[int], tail: TailWeight) -> int
     weighted = int256(BPS * int256(sum(witness_losses)))
     if tail.frac:
         weighted = int256(weighted - (BPS - tail.frac) * min(witness_losses))
-    return div_trunc(weighted, tail.k_num)
+    return mul_div(weighted, 1, tail.k_num, Rounding.FLOOR)
+
+
+def rockafellar_uryasev_bound(losses: Sequence[int], threshold: int, alpha_bps: int) -> int:
+    """ES <= t + (1/k) * sum max(L - t, 0) for any threshold t, rounded up.
+
+    ``t + ceil(10_000 * sum max(L - t, 0) / k_num)``; with t the ceil(k)-th largest
+    loss it equals ``expected_shortfall`` (both rounded up).
+    """
+    tail = tail_weight(len(losses), alpha_bps)
+    excess = 0
+    for loss in losses:
+        if loss > threshold:
+            excess = int256(excess + int256(loss - threshold))
+    return int256(threshold + mul_div(excess, BPS, tail.k_num, Rounding.CEIL))

@@ -1,11 +1,16 @@
 """Signed WAD fixed point with Solidity's semantics.
 
-Every amount is an integer scaled by ``WAD = 10**18``. Division truncates toward
-zero, as Solidity's ``/`` on ``int256``; Python's ``//`` floors, so it is never
-used on signed values here. Every result that Solidity would hold in an
-``int256`` is checked, and raises :class:`FixedPointOverflow` where the contract
-reverts with Panic(0x11). Solidity twin: ``contracts/libraries/FixedPointMath.sol``.
+Every amount is an integer scaled by ``WAD = 10**18``. Solidity's ``/`` on
+``int256`` truncates toward zero; Python's ``//`` and ``%`` floor, so they are
+never used on signed values here: ``div_trunc`` is Solidity's ``/``, and
+``mul_div`` rounds in an explicit direction. Every result that Solidity would
+hold in an ``int256`` is checked, and raises :class:`FixedPointOverflow` where
+the contract reverts. Solidity twin: ``contracts/libraries/FixedPointMath.sol``;
+spec: ``docs/numerics.md``.
 """
+
+import math
+from enum import Enum
 
 WAD = 10**18
 INT256_MIN = -(2**255)
@@ -37,6 +42,52 @@ def div_trunc(numerator: int, denominator: int) -> int:
     return int256(quotient)
 
 
-def mul_wad(a: int, b: int) -> int:
-    """a * b / WAD, truncated toward zero; the product must fit in int256."""
-    return div_trunc(int256(a * b), WAD)
+class Rounding(Enum):
+    """OpenZeppelin's ``Math.Rounding``, read on the signed number line."""
+
+    FLOOR = 0  # toward -infinity
+    CEIL = 1  # toward +infinity
+    TRUNC = 2  # toward zero
+    EXPAND = 3  # away from zero
+
+
+def mul_div(x: int, y: int, denominator: int, rounding: Rounding) -> int:
+    """x * y / denominator, exact before one rounding in the given direction.
+
+    Operands are int256; the result must fit in int256 (else FixedPointOverflow,
+    the contract's ``MulDivOverflow``). A zero denominator raises ZeroDivisionError
+    (the contract's ``ZeroDenominator``).
+    """
+    for operand in (x, y, denominator):
+        int256(operand)
+    if denominator == 0:
+        raise ZeroDivisionError("division by zero")
+    numerator = x * y
+    magnitude, remainder = divmod(abs(numerator), abs(denominator))
+    negative = (numerator < 0) != (denominator < 0)
+    if remainder and (
+        rounding is Rounding.EXPAND
+        or (rounding is Rounding.CEIL and not negative)
+        or (rounding is Rounding.FLOOR and negative)
+    ):
+        magnitude += 1
+    return int256(-magnitude if negative else magnitude)
+
+
+def mul_wad(x: int, y: int, rounding: Rounding) -> int:
+    """x * y / WAD, rounded as asked."""
+    return mul_div(x, y, WAD, rounding)
+
+
+def div_wad(x: int, y: int, rounding: Rounding) -> int:
+    """x * WAD / y, rounded as asked."""
+    return mul_div(x, WAD, y, rounding)
+
+
+def sqrt_wad(x: int) -> int:
+    """floor(sqrt(x * 1e18)) for 0 <= x <= (2**256 - 1) // 10**18."""
+    if x < 0:
+        raise ValueError(f"sqrt of negative {x}")
+    if x > (2**256 - 1) // WAD:
+        raise FixedPointOverflow(f"sqrt_wad({x}): x * 1e18 does not fit in uint256")
+    return math.isqrt(x * WAD)

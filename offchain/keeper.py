@@ -17,8 +17,12 @@ from web3.types import BlockIdentifier
 
 from offchain.chain import TransactionReverted, emitted
 from offchain.deployment import Deployment
-from offchain.expected_shortfall import expected_shortfall
-from offchain.fixedpoint import mul_wad
+from offchain.expected_shortfall import (
+    expected_shortfall,
+    weighted_lower_bound,
+    worst_scenarios,
+)
+from offchain.fixedpoint import Rounding, mul_wad
 from offchain.portfolio import Account, Position, equity, scenario_losses
 from offchain.scenario_registry import PublishedScenarioSet, read_scenario_set
 from proofs.certificate import LiquidationCertificate, liquidation_certificate
@@ -26,18 +30,24 @@ from proofs.certificate import LiquidationCertificate, liquidation_certificate
 
 @dataclass(frozen=True)
 class AccountRisk:
-    """An account's margin at one block, all WAD; ``losses`` has one entry per scenario."""
+    """An account's margin at one block, all WAD; ``losses`` has one entry per scenario.
+
+    ``expected_shortfall`` and ``maintenance_margin`` are the margin (rounded up);
+    ``certified_maintenance_margin`` is what the best certificate proves on-chain: MM
+    from the k worst scenarios' lower bound, rounded down as the contract does.
+    """
 
     account: Account
     equity: int
     expected_shortfall: int
     maintenance_margin: int
+    certified_maintenance_margin: int
     losses: tuple[int, ...]
 
     @property
     def liquidatable(self) -> bool:
-        """MM > equity, the contract's condition."""
-        return self.maintenance_margin > self.equity
+        """The contract's condition for the best certificate: certified MM > equity."""
+        return self.certified_maintenance_margin > self.equity
 
 
 @dataclass(frozen=True)
@@ -97,14 +107,17 @@ def read_marks(deployment: Deployment, assets: Sequence[int], block: BlockIdenti
 def assess(
     account: Account, marks: Sequence[int], scenarios: PublishedScenarioSet, mm_factor: int
 ) -> AccountRisk:
-    """Equity, exact ES and MM of ``account`` at ``marks``."""
+    """Equity, exact ES, MM and certified MM of ``account`` at ``marks``."""
     losses = scenario_losses(account, marks, scenarios.spot_returns)
     es = expected_shortfall(losses, scenarios.alpha_bps)
+    witnesses = worst_scenarios(losses, scenarios.tail.witness_count)
+    bound = weighted_lower_bound([losses[i] for i in witnesses], scenarios.tail)
     return AccountRisk(
         account=account,
         equity=equity(account, marks),
         expected_shortfall=es,
-        maintenance_margin=mul_wad(mm_factor, es),
+        maintenance_margin=mul_wad(mm_factor, es, Rounding.CEIL),
+        certified_maintenance_margin=mul_wad(mm_factor, bound, Rounding.FLOOR),
         losses=tuple(losses),
     )
 

@@ -4,16 +4,31 @@ Every check here reads the chain itself (events, views at the screening block)
 and recomputes in Python from scratch, independently of what the keeper decided.
 """
 
+import math
 import random
 import subprocess
 import sys
+from fractions import Fraction
 
 import pytest
 
 from offchain.chain import TransactionReverted
 from offchain.demo import DemoResult
-from offchain.expected_shortfall import expected_shortfall
-from offchain.fixedpoint import INT256_MAX, INT256_MIN, WAD, FixedPointOverflow, mul_wad
+from offchain.expected_shortfall import (
+    BPS,
+    expected_shortfall,
+    tail_weight,
+    weighted_lower_bound,
+    worst_scenarios,
+)
+from offchain.fixedpoint import (
+    INT256_MAX,
+    INT256_MIN,
+    WAD,
+    FixedPointOverflow,
+    Rounding,
+    mul_wad,
+)
 from offchain.keeper import known_accounts, read_account, read_marks
 from offchain.portfolio import Account, equity, scenario_loss, scenario_losses
 from offchain.toolchain import PROJECT_ROOT
@@ -28,6 +43,19 @@ def accounts_at(demo: DemoResult, block: int) -> list[tuple[Account, list[int]]]
         account = read_account(deployment, address, block)
         result.append((account, read_marks(deployment, list(account.positions), block)))
     return result
+
+
+def exact_es(losses: list[int], alpha_bps: int) -> Fraction:
+    """Acerbi-Tasche ES as an exact fraction, from its definition."""
+    tail = tail_weight(len(losses), alpha_bps)
+    worst = sorted(losses, reverse=True)
+    weighted = BPS * sum(worst[: tail.whole]) + (tail.frac * worst[tail.whole] if tail.frac else 0)
+    return Fraction(weighted, tail.k_num)
+
+
+def certified_mm(mm_factor: int, es: Fraction) -> int:
+    """What the best certificate proves: floor(mm_factor * floor(ES) / WAD)."""
+    return math.floor(Fraction(mm_factor * math.floor(es), WAD))
 
 
 def test_demo_liquidates_some_accounts_and_leaves_others(demo: DemoResult) -> None:
@@ -48,8 +76,9 @@ def test_liquidated_accounts_are_exactly_those_exact_es_condemns(demo: DemoResul
     condemned = set()
     for account, marks in accounts_at(demo, block):
         losses = scenario_losses(account, marks, demo.scenario_set.spot_returns)
-        es = expected_shortfall(losses, demo.scenario_set.alpha_bps)
-        if mul_wad(mm_factor, es) > equity(account, marks):
+        es = exact_es(losses, demo.scenario_set.alpha_bps)
+        assert expected_shortfall(losses, demo.scenario_set.alpha_bps) == math.ceil(es)
+        if certified_mm(mm_factor, es) > equity(account, marks):
             condemned.add(account.address)
     events = clearinghouse.events.Liquidated().get_logs(from_block=block)
     assert {event["args"]["account"] for event in events} == condemned
@@ -64,13 +93,11 @@ def test_liquidation_events_carry_the_python_numbers_to_the_wei(demo: DemoResult
     assert events
     for event in events:
         account, marks = state[event["args"]["account"]]
-        es = expected_shortfall(
-            scenario_losses(account, marks, demo.scenario_set.spot_returns),
-            demo.scenario_set.alpha_bps,
-        )
+        losses = scenario_losses(account, marks, demo.scenario_set.spot_returns)
+        es = exact_es(losses, demo.scenario_set.alpha_bps)
         assert event["args"]["equity"] == equity(account, marks)
-        assert event["args"]["expectedShortfallLowerBound"] == es
-        assert event["args"]["maintenanceMargin"] == mul_wad(mm_factor, es)
+        assert event["args"]["expectedShortfallLowerBound"] == math.floor(es)
+        assert event["args"]["maintenanceMargin"] == certified_mm(mm_factor, es)
 
 
 def test_onchain_scenario_losses_equal_python_to_the_wei(demo: DemoResult) -> None:
@@ -110,7 +137,7 @@ def test_onchain_losses_equal_python_on_edge_and_random_returns(demo: DemoResult
         for r in (INT256_MAX, INT256_MIN, 10**60):
             with pytest.raises(FixedPointOverflow):
                 scenario_loss(account, marks, [r])
-            with pytest.raises(TransactionReverted, match="overflow"):
+            with pytest.raises(TransactionReverted, match=r"MulDivOverflow|Panic error 0x11"):
                 chain.call(clearinghouse.functions.scenarioLoss(account.address, [r]), block)
 
 
@@ -130,14 +157,17 @@ def test_a_healthy_account_is_refused_with_its_numbers(demo: DemoResult) -> None
         certificate = liquidation_certificate(
             scenarios.epoch, scenarios.tree, losses, scenarios.tail
         )
-        es = expected_shortfall(losses, scenarios.alpha_bps)
+        witnesses = worst_scenarios(losses, scenarios.tail.witness_count)
+        bound = weighted_lower_bound([losses[i] for i in witnesses], scenarios.tail)
         with pytest.raises(TransactionReverted) as refusal:
             deployment.chain.call(
                 deployment.clearinghouse.functions.liquidate(account.address, certificate.as_abi())
             )
         assert refusal.value.error == "Clearinghouse.AccountHealthy"
         assert refusal.value.arguments["equity"] == equity(account, marks)
-        assert refusal.value.arguments["maintenanceMargin"] == mul_wad(mm_factor, es)
+        assert refusal.value.arguments["maintenanceMargin"] == mul_wad(
+            mm_factor, bound, Rounding.FLOOR
+        )
         refused += 1
     assert refused >= 3
 

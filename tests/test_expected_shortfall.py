@@ -9,6 +9,7 @@ import pytest
 from offchain.expected_shortfall import (
     TailWeight,
     expected_shortfall,
+    rockafellar_uryasev_bound,
     tail_weight,
     weighted_lower_bound,
     worst_scenarios,
@@ -16,8 +17,8 @@ from offchain.expected_shortfall import (
 from offchain.fixedpoint import WAD
 
 
-def reference_es(losses: list[int], alpha_bps: int) -> int:
-    """min over sample values t of t + (1/k) * sum(max(L - t, 0)), truncated toward zero.
+def reference_es(losses: list[int], alpha_bps: int) -> Fraction:
+    """min over sample values t of t + (1/k) * sum(max(L - t, 0)), exactly.
 
     The Rockafellar-Uryasev objective is convex and piecewise linear with kinks at the sample
     values, so its minimum is attained at one of them. It shares no code with the
@@ -35,7 +36,7 @@ def reference_es(losses: list[int], alpha_bps: int) -> int:
     # integer numerator, then divide once, exactly.
     pairs = zip(ordered, excess, strict=True)
     numerator = min(k.numerator * t + k.denominator * e for t, e in pairs)
-    return int(Fraction(numerator, k.numerator))
+    return Fraction(numerator, k.numerator)
 
 
 def brute_force_excess(losses: list[int], t: int) -> int:
@@ -69,7 +70,7 @@ def test_reference_matches_the_literal_definition_on_small_samples():
         alpha_bps = random_alpha(rng)
         k = Fraction(len(losses) * (10_000 - alpha_bps), 10_000)
         literal = min(t + Fraction(brute_force_excess(losses, t)) / k for t in losses)
-        assert reference_es(losses, alpha_bps) == int(literal)
+        assert reference_es(losses, alpha_bps) == literal
 
 
 # --- tail_weight -----------------------------------------------------------------------------
@@ -118,9 +119,9 @@ def test_tail_weight_rejects_alpha_outside_range(alpha_bps):
 def test_expected_shortfall_small_hand_examples():
     # k = 2: mean of the two largest.
     assert expected_shortfall([1, 9, 3, 7, 5, 0, 0, 0, 0, 0], 8000) == 8
-    # k = 2.5 over N = 10 (alpha 75%): (9 + 7 + 0.5 * 5) / 2.5 = 7.4 -> 7.
-    assert expected_shortfall([1, 9, 3, 7, 5, 0, 0, 0, 0, 0], 7500) == 7
-    # Negative ES truncates toward zero: -(1 + 2 + 0.5*3) / 2.5 = -1.8 -> -1, not -2.
+    # k = 2.5 over N = 10 (alpha 75%): (9 + 7 + 0.5 * 5) / 2.5 = 7.4 -> 8 (margin rounds up).
+    assert expected_shortfall([1, 9, 3, 7, 5, 0, 0, 0, 0, 0], 7500) == 8
+    # Up means toward +infinity, also for a negative ES: -(1 + 2 + 0.5*3) / 2.5 = -1.8 -> -1.
     assert expected_shortfall([-1, -2, -3, -4, -5, -6, -7, -8, -9, -10], 7500) == -1
     # alpha = 0: the plain mean.
     assert expected_shortfall([4 * WAD, -2 * WAD, WAD], 0) == WAD
@@ -137,10 +138,9 @@ def test_expected_shortfall_matches_rockafellar_uryasev_reference():
             fractional += 1
         else:
             whole += 1
-        assert expected_shortfall(losses, alpha_bps) == reference_es(losses, alpha_bps), (
-            alpha_bps,
-            losses,
-        )
+        assert expected_shortfall(losses, alpha_bps) == math.ceil(
+            reference_es(losses, alpha_bps)
+        ), (alpha_bps, losses)
     assert fractional > 500 and whole > 100  # both kinds of k were exercised
 
 
@@ -185,17 +185,17 @@ def test_worst_scenarios_rejects_bad_count(count):
 # --- weighted_lower_bound --------------------------------------------------------------------
 
 
-def test_weighted_lower_bound_at_worst_scenarios_equals_es_and_others_never_exceed_it():
+def test_weighted_lower_bound_at_worst_scenarios_is_es_rounded_down_and_others_never_exceed():
     rng = random.Random(2718)
     for _ in range(1500):
         n = rng.randint(1, 120)
         losses = random_losses(rng, n)
         alpha_bps = random_alpha(rng)
         tail = tail_weight(n, alpha_bps)
-        es = expected_shortfall(losses, alpha_bps)
+        es = reference_es(losses, alpha_bps)
 
         witnesses = worst_scenarios(losses, tail.witness_count)
-        assert weighted_lower_bound([losses[s] for s in witnesses], tail) == es
+        assert weighted_lower_bound([losses[s] for s in witnesses], tail) == math.floor(es)
 
         for _ in range(3):
             other = rng.sample(range(n), tail.witness_count)
@@ -205,10 +205,11 @@ def test_weighted_lower_bound_at_worst_scenarios_equals_es_and_others_never_exce
 def test_weighted_lower_bound_hand_example():
     losses = [1, 9, 3, 7, 5, 0, 0, 0, 0, 0]
     tail = tail_weight(10, 7500)  # k = 2.5, three witnesses, the smallest at weight 0.5
-    assert weighted_lower_bound([9, 7, 5], tail) == 7  # 18.5 / 2.5 = 7.4
+    assert weighted_lower_bound([9, 7, 5], tail) == 7  # 18.5 / 2.5 = 7.4, rounded down
     assert weighted_lower_bound([9, 3, 1], tail) == 5  # (9 + 3 + 0.5 * 1) / 2.5 = 5
     assert weighted_lower_bound([1, 9, 3], tail) == 5  # the smallest carries 0.5, wherever it is
-    assert expected_shortfall(losses, 7500) == 7
+    assert weighted_lower_bound([-1, -2, -3], tail) == -2  # -1.8 rounded down: toward -infinity
+    assert expected_shortfall(losses, 7500) == 8
 
 
 def test_weighted_lower_bound_rejects_wrong_witness_count():
@@ -217,3 +218,27 @@ def test_weighted_lower_bound_rejects_wrong_witness_count():
         weighted_lower_bound([9, 7], tail)
     with pytest.raises(ValueError, match="names 3 scenarios, got 4"):
         weighted_lower_bound([9, 7, 5, 3], tail)
+
+
+# --- rockafellar_uryasev_bound ----------------------------------------------------------------
+
+
+def test_rockafellar_uryasev_bound_is_es_at_the_boundary_loss_and_above_it_elsewhere():
+    rng = random.Random(1_000)
+    for _ in range(1500):
+        n = rng.randint(1, 120)
+        losses = random_losses(rng, n)
+        alpha_bps = random_alpha(rng)
+        tail = tail_weight(n, alpha_bps)
+        es = expected_shortfall(losses, alpha_bps)
+        boundary = sorted(losses, reverse=True)[tail.witness_count - 1]
+        assert rockafellar_uryasev_bound(losses, boundary, alpha_bps) == es
+        for threshold in (rng.choice(losses), rng.randint(min(losses) - 5, max(losses) + 5)):
+            assert rockafellar_uryasev_bound(losses, threshold, alpha_bps) >= es
+
+
+def test_rockafellar_uryasev_bound_hand_example():
+    losses = [1, 9, 3, 7, 5, 0, 0, 0, 0, 0]  # k = 2.5 at 75%
+    assert rockafellar_uryasev_bound(losses, 5, 7500) == 8  # 5 + (4 + 2) / 2.5 = 7.4 -> 8
+    assert rockafellar_uryasev_bound(losses, 0, 7500) == 10  # 0 + 25 / 2.5 = 10
+    assert rockafellar_uryasev_bound(losses, 9, 7500) == 9  # 9 + 0

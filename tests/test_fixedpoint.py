@@ -1,5 +1,6 @@
-"""Signed WAD fixed point: truncation toward zero and int256 bounds, as in Solidity."""
+"""Signed WAD fixed point: rounding directions, truncation toward zero and int256 bounds."""
 
+import math
 import random
 from fractions import Fraction
 
@@ -10,9 +11,13 @@ from offchain.fixedpoint import (
     INT256_MIN,
     WAD,
     FixedPointOverflow,
+    Rounding,
     div_trunc,
+    div_wad,
     int256,
+    mul_div,
     mul_wad,
+    sqrt_wad,
 )
 
 EDGES = [0, 1, -1, 2, -2, 7, -7, WAD, -WAD, WAD - 1, -(WAD - 1), INT256_MAX, INT256_MIN + 1]
@@ -111,31 +116,69 @@ def test_div_trunc_by_zero_raises_zero_division(numerator):
         div_trunc(numerator, 0)
 
 
-def test_mul_wad_values_and_truncation_toward_zero():
-    assert mul_wad(2 * WAD, 3 * WAD) == 6 * WAD
-    assert mul_wad(-2 * WAD, 3 * WAD) == -6 * WAD
-    assert mul_wad(WAD // 2, WAD // 2) == WAD // 4
-    assert mul_wad(3, WAD // 2) == 1  # 1.5 wei truncated
-    assert mul_wad(-3, WAD // 2) == -1  # -1.5 wei truncated toward zero, not floored to -2
-    assert mul_wad(-1, 1) == 0
+def reference_mul_div(x: int, y: int, d: int, rounding: Rounding) -> int:
+    """x * y / d rounded as asked, from its definition with exact fractions."""
+    exact = Fraction(x * y, d)
+    return {
+        Rounding.FLOOR: math.floor(exact),
+        Rounding.CEIL: math.ceil(exact),
+        Rounding.TRUNC: int(exact),
+        Rounding.EXPAND: math.floor(exact) if exact < 0 else math.ceil(exact),
+    }[rounding]
 
 
-def test_mul_wad_matches_fraction_reference_on_random_inputs():
-    rng = random.Random(11)
-    for _ in range(2000):
-        a = rng.randint(-(2**120), 2**120)
-        b = rng.randint(-(2**120), 2**120)
-        assert mul_wad(a, b) == int(Fraction(a * b, WAD))
+def test_mul_wad_rounds_in_the_asked_direction():
+    assert mul_wad(2 * WAD, 3 * WAD, Rounding.TRUNC) == 6 * WAD
+    assert mul_wad(-2 * WAD, 3 * WAD, Rounding.FLOOR) == -6 * WAD
+    # 1.5 wei and -1.5 wei in each direction
+    assert [mul_wad(3, WAD // 2, r) for r in Rounding] == [1, 2, 1, 2]
+    assert [mul_wad(-3, WAD // 2, r) for r in Rounding] == [-2, -1, -1, -2]
+    # exact results do not move
+    assert [mul_wad(-4, WAD // 2, r) for r in Rounding] == [-2, -2, -2, -2]
 
 
-def test_mul_wad_overflow_raises():
+@pytest.mark.parametrize("rounding", list(Rounding))
+def test_mul_div_matches_fraction_reference_on_random_inputs(rounding: Rounding) -> None:
+    rng = random.Random(11 + rounding.value)
+    for _ in range(3000):
+        x = rng.choice([-1, 1]) * rng.getrandbits(rng.randint(1, 255))
+        y = rng.choice([-1, 1]) * rng.getrandbits(rng.randint(1, 255))
+        d = rng.choice([-1, 1]) * (rng.getrandbits(rng.randint(1, 255)) or 1)
+        expected = reference_mul_div(x, y, d, rounding)
+        if INT256_MIN <= expected <= INT256_MAX:
+            assert mul_div(x, y, d, rounding) == expected
+        else:
+            with pytest.raises(FixedPointOverflow):
+                mul_div(x, y, d, rounding)
+
+
+def test_mul_div_has_no_phantom_overflow():
+    # The 510-bit product is fine when the result fits: 512-bit intermediate.
+    assert mul_div(INT256_MAX, INT256_MAX, INT256_MAX, Rounding.TRUNC) == INT256_MAX
+    assert mul_wad(INT256_MAX, WAD, Rounding.FLOOR) == INT256_MAX
+    assert mul_div(INT256_MIN, 1, 1, Rounding.CEIL) == INT256_MIN
+
+
+def test_mul_div_overflow_and_zero_denominator_raise():
     with pytest.raises(FixedPointOverflow):
-        mul_wad(INT256_MAX, 2)
+        mul_wad(INT256_MAX, 2 * WAD, Rounding.TRUNC)
     with pytest.raises(FixedPointOverflow):
-        mul_wad(INT256_MIN, -1)
+        mul_div(INT256_MIN, -1, 1, Rounding.TRUNC)
+    with pytest.raises(FixedPointOverflow):
+        mul_div(2**255, 1, 1, Rounding.TRUNC)
+    with pytest.raises(ZeroDivisionError):
+        mul_div(1, 1, 0, Rounding.FLOOR)
 
 
-def test_mul_wad_checks_the_product_not_only_the_result():
-    # INT256_MAX * WAD / WAD would fit, but the int256 product does not (Solidity reverts).
+def test_div_wad_and_sqrt_wad():
+    assert div_wad(1, 3, Rounding.FLOOR) == WAD // 3
+    assert div_wad(1, 3, Rounding.CEIL) == WAD // 3 + 1
+    assert div_wad(-1, 3, Rounding.FLOOR) == -(WAD // 3) - 1
+    assert sqrt_wad(4 * WAD) == 2 * WAD
+    assert sqrt_wad(2 * WAD) == 1_414_213_562_373_095_048  # floor of sqrt(2) in WAD
+    assert sqrt_wad(0) == 0
+    assert sqrt_wad(1) == 10**9
+    with pytest.raises(ValueError, match="negative"):
+        sqrt_wad(-1)
     with pytest.raises(FixedPointOverflow):
-        mul_wad(INT256_MAX, WAD)
+        sqrt_wad((2**256 - 1) // WAD + 1)

@@ -39,14 +39,17 @@ def test_equity_single_long_gains_single_short_loses():
     assert equity(short, MARKS) == -100 * WAD
 
 
-def test_equity_truncates_the_negative_value_toward_zero():
-    # size * mark = -3 * WAD/2 = -1.5 WAD wei; / WAD -> -1 (Python's // would give -2).
+def test_equity_rounds_down_never_overstating():
+    # size * mark = -3 * WAD/2 = -1.5 WAD wei; / WAD rounds down to -2.
     account = Account("0x4", cash=10, positions={ETH: Position(size=-3, cost_basis=0)})
-    assert equity(account, [WAD // 2]) == 10 - 1
+    assert equity(account, [WAD // 2]) == 10 - 2
+    # +1.5 wei rounds down to 1.
+    account = Account("0x4", cash=10, positions={ETH: Position(size=3, cost_basis=0)})
+    assert equity(account, [WAD // 2]) == 10 + 1
 
 
-def test_equity_truncates_once_per_account_not_per_position():
-    # Each position alone is worth 0.5 wei, which truncates to 0; together they are 1 wei.
+def test_equity_rounds_once_per_account_not_per_position():
+    # Each position alone is worth 0.5 wei, which rounds down to 0; together they are 1 wei.
     account = Account(
         "0x5",
         cash=0,
@@ -71,16 +74,20 @@ def test_scenario_loss_zero_returns_is_zero():
     assert scenario_loss(long_eth_short_sol(), MARKS, [0, 0]) == 0
 
 
-def test_scenario_loss_truncates_the_per_unit_move_toward_zero():
-    # mark 3 wei, return -50%: unit move -1.5 wei -> -1 (floor would be -2); 1 unit loses 1 wei.
+def test_scenario_loss_rounds_the_per_unit_move_down():
+    # mark 3 wei, return -50%: unit move -1.5 wei -> -2 (down); 1 unit loses 2 wei.
     account = Account("0x6", 0, {ETH: Position(size=WAD, cost_basis=0)})
-    assert scenario_loss(account, [3], [-WAD // 2]) == 1
+    assert scenario_loss(account, [3], [-WAD // 2]) == 2
+    # +50%: unit move +1.5 wei -> 1; 1 unit gains 1 wei.
+    assert scenario_loss(account, [3], [WAD // 2]) == -1
 
 
-def test_scenario_loss_truncates_the_negative_loss_toward_zero():
-    # 3 wei of size, mark 1, +50%: pnl = 3 * 0.5 WAD = 1.5 WAD wei; loss -1.5 wei -> -1, not -2.
+def test_scenario_loss_rounds_the_loss_up():
+    # 3 wei of size, mark 1, +50%: pnl = 1.5 WAD wei; loss -1.5 wei -> -1 (up, never understated).
     account = Account("0x7", 0, {ETH: Position(size=3, cost_basis=0)})
     assert scenario_loss(account, [WAD], [WAD // 2]) == -1
+    # -50%: loss +1.5 wei -> 2.
+    assert scenario_loss(account, [WAD], [-WAD // 2]) == 2
 
 
 def test_scenario_losses_in_scenario_order():

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {FixedPointMath} from "./FixedPointMath.sol";
 
 /// @title ExpectedShortfall
 /// @notice Integer Acerbi-Tasche tail weights and the certificate lower bound of ES.
@@ -34,7 +37,8 @@ library ExpectedShortfall {
     /// @notice The largest weighted average of `losses` with weights in [0, 1] summing to k,
     /// when `losses` has ceil(k) entries: all count fully except the smallest, which carries
     /// the fractional weight. This is a lower bound of ES; for the k worst scenarios it is ES.
-    /// @dev (10_000 * sum - (10_000 - frac) * min) / kNum, truncated toward zero. WAD in, WAD out.
+    /// @dev (10_000 * sum - (10_000 - frac) * min) / kNum, rounded down (toward -infinity),
+    /// so that it stays a lower bound. WAD in, WAD out.
     function weightedLowerBound(int256[] memory losses, uint256 kNum, uint256 frac)
         internal
         pure
@@ -48,6 +52,25 @@ library ExpectedShortfall {
         }
         int256 weighted = sum * SafeCast.toInt256(BPS);
         if (frac != 0) weighted -= SafeCast.toInt256(BPS - frac) * smallest;
-        return weighted / SafeCast.toInt256(kNum);
+        return FixedPointMath.mulDiv(weighted, 1, SafeCast.toInt256(kNum), Math.Rounding.Floor);
+    }
+
+    /// @notice The Rockafellar-Uryasev upper bound of ES over all N `losses` for a threshold
+    /// `t`: t + (1/k) * sum max(L - t, 0), rounded up (toward +infinity) so that margin
+    /// is never understated. It equals ES (rounded up) when t is the ceil(k)-th largest loss.
+    /// @dev t + ceil(10_000 * sum max(L - t, 0) / kNum). WAD in, WAD out.
+    function rockafellarUryasevBound(int256[] memory losses, int256 t, uint256 kNum)
+        internal
+        pure
+        returns (int256)
+    {
+        int256 excess;
+        for (uint256 i; i < losses.length; ++i) {
+            if (losses[i] > t) excess += losses[i] - t;
+        }
+        return t
+            + FixedPointMath.mulDiv(
+            excess, SafeCast.toInt256(BPS), SafeCast.toInt256(kNum), Math.Rounding.Ceil
+        );
     }
 }

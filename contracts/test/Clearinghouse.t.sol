@@ -152,11 +152,22 @@ abstract contract ClearinghouseFixture is TestBase {
     /// @notice The contract's scenario loss of one position: -(size * (mark * r / WAD)) / WAD,
     /// each division truncating toward zero.
     function _loss(int256 size, int256 mark, int256 r) internal pure returns (int256) {
-        return -(size * ((mark * r) / WAD)) / WAD;
+        return _ceilDiv(-(size * _floorDiv(mark * r, WAD)), WAD);
+    }
+
+    /// @notice a / b rounded toward -infinity, from Solidity's truncating `/` and `%`.
+    function _floorDiv(int256 a, int256 b) internal pure returns (int256 q) {
+        q = a / b;
+        if (a % b != 0 && ((a < 0) != (b < 0))) q -= 1;
+    }
+
+    /// @notice a / b rounded toward +infinity.
+    function _ceilDiv(int256 a, int256 b) internal pure returns (int256) {
+        return -_floorDiv(-a, b);
     }
 
     /// @notice The certificate bound for two witness losses:
-    /// (10_000 * sum - (10_000 - frac) * min) / kNum, truncated toward zero.
+    /// (10_000 * sum - (10_000 - frac) * min) / kNum, rounded down.
     function _lowerBound(int256 a, int256 b, uint256 kNum, uint256 frac)
         internal
         pure
@@ -165,7 +176,7 @@ abstract contract ClearinghouseFixture is TestBase {
         int256 smallest = a < b ? a : b;
         int256 weighted = 10_000 * (a + b);
         if (frac != 0) weighted -= int256(10_000 - frac) * smallest;
-        return weighted / int256(kNum);
+        return _floorDiv(weighted, int256(kNum));
     }
 
     function _spot(uint256 index) internal pure returns (int256) {
@@ -342,9 +353,9 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         _assertCheck(check, 50e18, bound, bound, true);
     }
 
-    /// @notice Odd size and mark: every WAD division truncates toward zero, for a long
-    /// (positive loss) and a short (negative loss) alike.
-    function test_ScenarioLoss_TruncatesTowardZero() public {
+    /// @notice Odd size and mark: the per-unit move rounds down and the loss rounds up (toward
+    /// +infinity), for a long (positive loss) and a short (negative loss) alike.
+    function test_ScenarioLoss_RoundsUnitMoveDownAndLossUp() public {
         int256 size = 0.333333333333333333e18;
         _deposit(carol, 1000e6);
         vm.prank(settler);
@@ -354,13 +365,13 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
 
         int256[] memory r0 = _scenarios()[0];
         int256[] memory r5 = _scenarios()[5];
-        assertEq(clearinghouse.scenarioLoss(carol, r0), 58.075497284654320944e18, "carol loss 0");
+        assertEq(clearinghouse.scenarioLoss(carol, r0), 58.075497284654320946e18, "carol loss 0");
         assertEq(
             clearinghouse.scenarioLoss(carol, r0), _loss(size, mark, r0[0]), "carol loss 0 formula"
         );
-        assertEq(clearinghouse.scenarioLoss(carol, r5), 8.179647337946958698e18, "carol loss 5");
+        assertEq(clearinghouse.scenarioLoss(carol, r5), 8.1796473379469587e18, "carol loss 5");
 
-        // Bob is short 1 + size: his loss is negative and also truncated toward zero.
+        // Bob is short 1 + size: his loss is negative and also rounded up.
         assertEq(
             clearinghouse.scenarioLoss(bob, r0), _loss(-(1e18 + size), mark, r0[0]), "bob loss 0"
         );
@@ -368,7 +379,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         Clearinghouse.MarginCheck memory check =
             clearinghouse.isLiquidatable(carol, _certificate(epoch, _indices(0, 5)));
         int256 bound = _lowerBound(_loss(size, mark, r0[0]), _loss(size, mark, r5[0]), 20_000, 0);
-        assertEq(bound, 33.127572311300639821e18, "bound");
+        assertEq(bound, 33.127572311300639823e18, "bound");
         assertEq(check.expectedShortfallLowerBound, bound, "check bound");
         assertEq(check.liquidatable, false, "carol is healthy");
     }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
 import {ExpectedShortfall} from "../../libraries/ExpectedShortfall.sol";
 import {FixedPointMath} from "../../libraries/FixedPointMath.sol";
 import {ScenarioLeaf} from "../../libraries/ScenarioLeaf.sol";
@@ -9,9 +11,18 @@ import {ScenarioLeaf} from "../../libraries/ScenarioLeaf.sol";
 /// @notice Exposes the internal numeric libraries for the Python differential tests
 /// (tests/test_differential.py), which call them on Anvil. Not deployed in production.
 contract NumericsHarness {
-    /// @notice FixedPointMath.mulWad.
-    function mulWad(int256 a, int256 b) external pure returns (int256) {
-        return FixedPointMath.mulWad(a, b);
+    /// @notice FixedPointMath.mulDiv.
+    function mulDiv(int256 x, int256 y, int256 denominator, Math.Rounding rounding)
+        external
+        pure
+        returns (int256)
+    {
+        return FixedPointMath.mulDiv(x, y, denominator, rounding);
+    }
+
+    /// @notice FixedPointMath.sqrtWad.
+    function sqrtWad(int256 x) external pure returns (int256) {
+        return FixedPointMath.sqrtWad(x);
     }
 
     /// @notice ExpectedShortfall.tailWeight and witnessCount.
@@ -31,6 +42,15 @@ contract NumericsHarness {
         returns (int256)
     {
         return ExpectedShortfall.weightedLowerBound(losses, kNum, frac);
+    }
+
+    /// @notice ExpectedShortfall.rockafellarUryasevBound.
+    function rockafellarUryasevBound(int256[] calldata losses, int256 t, uint256 kNum)
+        external
+        pure
+        returns (int256)
+    {
+        return ExpectedShortfall.rockafellarUryasevBound(losses, t, kNum);
     }
 
     /// @notice ScenarioLeaf.hash.
