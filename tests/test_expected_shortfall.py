@@ -2,6 +2,7 @@
 
 import math
 import random
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -242,3 +243,16 @@ def test_rockafellar_uryasev_bound_hand_example():
     assert rockafellar_uryasev_bound(losses, 5, 7500) == 8  # 5 + (4 + 2) / 2.5 = 7.4 -> 8
     assert rockafellar_uryasev_bound(losses, 0, 7500) == 10  # 0 + 25 / 2.5 = 10
     assert rockafellar_uryasev_bound(losses, 9, 7500) == 9  # 9 + 0
+
+
+@pytest.mark.parametrize(
+    ("n", "alpha_bps", "expected"),
+    [(100, 9750, "99.2"), (250, 9900, "249.2"), (250, 9750, "247.36")],
+)
+def test_known_es_vectors(n: int, alpha_bps: int, expected: str) -> None:
+    # Losses 1..n in whole units: the published values of the issue, exactly.
+    losses = [i * WAD for i in range(1, n + 1)]
+    assert expected_shortfall(losses, alpha_bps) == int(Decimal(expected) * WAD)
+    witnesses = worst_scenarios(losses, tail_weight(n, alpha_bps).witness_count)
+    bound = weighted_lower_bound([losses[i] for i in witnesses], tail_weight(n, alpha_bps))
+    assert bound == int(Decimal(expected) * WAD)
