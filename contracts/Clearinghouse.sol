@@ -224,14 +224,14 @@ contract Clearinghouse is Ownable {
     }
 
     /// @notice Equity of `account` at oracle marks (WAD):
-    /// cash + (sum size * mark) / WAD - sum costBasis, one truncation toward zero.
+    /// cash + (sum size * mark) / WAD - sum costBasis, the division rounded down.
     function equity(address account) external view returns (int256) {
         return _equity(account, _marks(account));
     }
 
     /// @notice Loss of `account` (WAD, positive = loss) if every asset moved by `spotReturns`
     /// (WAD simple returns, asset i at index i) from its oracle mark:
-    /// -(sum size * (mark * r / WAD)) / WAD. Reverts with `AssetNotInScenarioSet` if the
+    /// -(sum size * (mark * r / WAD)) / WAD, the unit move rounded down, the loss up. Reverts with `AssetNotInScenarioSet` if the
     /// account holds an asset that `spotReturns` does not cover.
     function scenarioLoss(address account, int256[] calldata spotReturns)
         external
