@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+import {Exponential} from "./Exponential.sol";
+import {FixedPointMath} from "./FixedPointMath.sol";
+
+/// @title NormalDistribution
+/// @notice The standard normal distribution on signed WAD (1e18) numbers: `cdf` (the
+/// cumulative distribution function N) and `pdf` (the density phi). Both are defined on
+/// every int256 and never revert.
+/// @dev `cdf` is Hart's (1968) double-precision algorithm as published by Graeme West,
+/// "Better approximations to cumulative normal functions" (Wilmott, 2005), in fixed point.
+/// With a = |x| the lower tail N(-a) is
+///   a > 37:            0
+///   a < 7.07106781186547 (= 10 / sqrt 2):
+///                      exp(-a^2/2) * P(a) / Q(a), P of degree 6 and Q of degree 7 (below)
+///   otherwise:         exp(-a^2/2) / (sqrt(2 pi) * CF(a)), the continued fraction
+///                      CF(a) = a + 1/(a + 2/(a + 3/(a + 4/(a + 0.65))))
+/// and N(x) = tail for x <= 0, WAD - tail for x > 0, so cdf(x) + cdf(-x) == WAD exactly.
+/// West's constants are used as published (all are exact in WAD); the one change is the
+/// continued fraction's final division by 2.506628274631 (13 digits), replaced by a
+/// multiplication by 1/sqrt(2 pi) to 18 decimals.
+/// Rounding (every operand and intermediate is >= 0 on the whole domain, so Floor is also
+/// truncation): a^2/2 = mulDiv(a, a, 2e18, Floor); e = Exponential.expWad(-(a^2/2));
+/// each Horner step h = mulWad(h, a, Floor) + c; the rational part
+/// mulDiv(e, P, Q, Floor) (one rounding for e * P / Q); each continued-fraction step
+/// b = a + divWad(k * 1e18, b, Floor); the tail mulDiv(e, 1/sqrt(2 pi), b, Floor).
+/// Measured error against mpmath (50 digits) and gas: docs/numerics.md, "Normal
+/// distribution". Python twin: offchain/normal_distribution.py, bit-identical.
+library NormalDistribution {
+    int256 internal constant WAD = 1e18;
+
+    /// @notice Beyond |x| > 37 the tail is taken as 0 (West). The true tail is below
+    /// 0.5e-18 from |x| = 8.835 on, and expWad(-x^2/2) is 0 from |x| = 9.1046 on.
+    int256 internal constant CUTOFF = 37e18;
+
+    /// @notice 7.07106781186547, where the rational gives way to the continued fraction.
+    int256 internal constant CONTINUED_FRACTION_FROM = 7_071_067_811_865_470_000;
+
+    /// @notice floor(1e18 / sqrt(2 pi)) = 0.398942280401432677.
+    int256 internal constant INV_SQRT_2PI = 398_942_280_401_432_677;
+
+    // Hart's numerator P(a) = P6 a^6 + ... + P0.
+    int256 private constant P6 = 35_262_496_599_891_100; // 3.52624965998911e-2
+    int256 private constant P5 = 700_383_064_443_688_000; // 0.700383064443688
+    int256 private constant P4 = 6_373_962_203_531_650_000; // 6.37396220353165
+    int256 private constant P3 = 33_912_866_078_383_000_000; // 33.912866078383
+    int256 private constant P2 = 112_079_291_497_871_000_000; // 112.079291497871
+    int256 private constant P1 = 221_213_596_169_931_000_000; // 221.213596169931
+    int256 private constant P0 = 220_206_867_912_376_000_000; // 220.206867912376
+
+    // Hart's denominator Q(a) = Q7 a^7 + ... + Q0.
+    int256 private constant Q7 = 88_388_347_648_318_400; // 8.83883476483184e-2
+    int256 private constant Q6 = 1_755_667_163_182_640_000; // 1.75566716318264
+    int256 private constant Q5 = 16_064_177_579_207_000_000; // 16.064177579207
+    int256 private constant Q4 = 86_780_732_202_946_100_000; // 86.7807322029461
+    int256 private constant Q3 = 296_564_248_779_674_000_000; // 296.564248779674
+    int256 private constant Q2 = 637_333_633_378_831_000_000; // 637.333633378831
+    int256 private constant Q1 = 793_826_512_519_948_000_000; // 793.826512519948
+    int256 private constant Q0 = 440_413_735_824_752_000_000; // 440.413735824752
+
+    /// @notice 0.65, the innermost term of the continued fraction.
+    int256 private constant CF_TAIL = 650_000_000_000_000_000;
+
+    /// @notice N(x / 1e18) as WAD, in [0, 1e18]. cdf(0) = 0.5e18 exactly.
+    function cdf(int256 x) internal pure returns (int256) {
+        if (x < -CUTOFF) return 0;
+        if (x > CUTOFF) return WAD;
+        if (x > 0) return WAD - _lowerTail(x);
+        return _lowerTail(-x);
+    }
+
+    /// @notice phi(x / 1e18) = exp(-x^2/2) / sqrt(2 pi) as WAD: 0 for |x| > 37e18, else
+    /// mulWad(expWad(-mulDiv(a, a, 2e18, Floor)), INV_SQRT_2PI, Floor) with a = |x|.
+    function pdf(int256 x) internal pure returns (int256) {
+        if (x < -CUTOFF || x > CUTOFF) return 0;
+        int256 a = x < 0 ? -x : x;
+        return FixedPointMath.mulWad(_expHalfSquare(a), INV_SQRT_2PI, Math.Rounding.Floor);
+    }
+
+    /// @dev exp(-a^2/2) for 0 <= a <= CUTOFF.
+    function _expHalfSquare(int256 a) private pure returns (int256) {
+        return Exponential.expWad(-FixedPointMath.mulDiv(a, a, 2 * WAD, Math.Rounding.Floor));
+    }
+
+    /// @dev N(-a) for 0 <= a <= CUTOFF.
+    function _lowerTail(int256 a) private pure returns (int256) {
+        int256 e = _expHalfSquare(a);
+        if (e == 0) return 0; // both branches below give 0 too; this saves their gas
+        if (a < CONTINUED_FRACTION_FROM) {
+            int256 p = P6;
+            p = FixedPointMath.mulWad(p, a, Math.Rounding.Floor) + P5;
+            p = FixedPointMath.mulWad(p, a, Math.Rounding.Floor) + P4;
+            p = FixedPointMath.mulWad(p, a, Math.Rounding.Floor) + P3;
+            p = FixedPointMath.mulWad(p, a, Math.Rounding.Floor) + P2;
+            p = FixedPointMath.mulWad(p, a, Math.Rounding.Floor) + P1;
+            p = FixedPointMath.mulWad(p, a, Math.Rounding.Floor) + P0;
+            int256 q = Q7;
+            q = FixedPointMath.mulWad(q, a, Math.Rounding.Floor) + Q6;
+            q = FixedPointMath.mulWad(q, a, Math.Rounding.Floor) + Q5;
+            q = FixedPointMath.mulWad(q, a, Math.Rounding.Floor) + Q4;
+            q = FixedPointMath.mulWad(q, a, Math.Rounding.Floor) + Q3;
+            q = FixedPointMath.mulWad(q, a, Math.Rounding.Floor) + Q2;
+            q = FixedPointMath.mulWad(q, a, Math.Rounding.Floor) + Q1;
+            q = FixedPointMath.mulWad(q, a, Math.Rounding.Floor) + Q0;
+            return FixedPointMath.mulDiv(e, p, q, Math.Rounding.Floor);
+        }
+        int256 b = a + CF_TAIL;
+        b = a + FixedPointMath.divWad(4 * WAD, b, Math.Rounding.Floor);
+        b = a + FixedPointMath.divWad(3 * WAD, b, Math.Rounding.Floor);
+        b = a + FixedPointMath.divWad(2 * WAD, b, Math.Rounding.Floor);
+        b = a + FixedPointMath.divWad(WAD, b, Math.Rounding.Floor);
+        return FixedPointMath.mulDiv(e, INV_SQRT_2PI, b, Math.Rounding.Floor);
+    }
+}
