@@ -14,6 +14,8 @@ import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 /// docs/numerics.md.
 library FixedPointMath {
     int256 internal constant WAD = 1e18;
+    /// @dev 2^255: the magnitude of int256.min, one more than int256.max.
+    uint256 private constant HALF_RANGE = 1 << 255;
 
     /// @notice The result of x * y / denominator does not fit in int256.
     error MulDivOverflow(int256 x, int256 y, int256 denominator);
@@ -34,22 +36,33 @@ library FixedPointMath {
         uint256 a = SignedMath.abs(x);
         uint256 b = SignedMath.abs(y);
         uint256 d = SignedMath.abs(denominator);
-        (uint256 high,) = Math.mul512(a, b);
-        if (high >= d) revert MulDivOverflow(x, y, denominator);
-        uint256 magnitude = Math.mulDiv(a, b, d);
-        if (magnitude > uint256(type(int256).max) + 1) revert MulDivOverflow(x, y, denominator);
-        bool negative = ((x < 0) != (y < 0)) != (denominator < 0);
-        if (mulmod(a, b, d) != 0 && _awayFromZero(rounding, negative)) magnitude += 1;
-        if (negative) {
-            if (magnitude > uint256(type(int256).max) + 1) {
-                revert MulDivOverflow(x, y, denominator);
+        uint256 magnitude;
+        bool inexact;
+        unchecked {
+            if (a <= type(uint128).max && b <= type(uint128).max) {
+                // Common case: the product fits in 256 bits, no 512-bit division needed.
+                uint256 product = a * b;
+                magnitude = product / d;
+                inexact = product % d != 0;
+            } else {
+                (uint256 high,) = Math.mul512(a, b);
+                if (high >= d) revert MulDivOverflow(x, y, denominator);
+                magnitude = Math.mulDiv(a, b, d);
+                inexact = mulmod(a, b, d) != 0;
             }
+            // The magnitude may reach 2^255 only for a negative result (int256.min).
+            if (magnitude > HALF_RANGE) revert MulDivOverflow(x, y, denominator);
+            bool negative = (x < 0) != (y < 0) != (denominator < 0);
+            if (inexact && _awayFromZero(rounding, negative)) ++magnitude;
+            if (negative) {
+                if (magnitude > HALF_RANGE) revert MulDivOverflow(x, y, denominator);
+                // forge-lint: disable-next-line(unsafe-typecast)
+                return int256(0 - magnitude); // two's complement: 2^255 becomes int256.min
+            }
+            if (magnitude >= HALF_RANGE) revert MulDivOverflow(x, y, denominator);
             // forge-lint: disable-next-line(unsafe-typecast)
-            return magnitude == 0 ? int256(0) : -int256(magnitude - 1) - 1; // no -2^255 overflow
+            return int256(magnitude);
         }
-        if (magnitude > uint256(type(int256).max)) revert MulDivOverflow(x, y, denominator);
-        // forge-lint: disable-next-line(unsafe-typecast)
-        return int256(magnitude);
     }
 
     /// @notice x * y / WAD, rounded as asked.
