@@ -41,5 +41,8 @@ lint: install
 clean:
 	rm -rf $(VENV) node_modules out cache
 
+# Gas of liquidations against N, then accuracy of the numeric twins against mpmath.
 bench: build
 	$(BIN)/python benchmarks/liquidation_gas.py
+	$(BIN)/python benchmarks/accuracy_exponential.py
+	$(BIN)/python benchmarks/accuracy_option_pricing.py
