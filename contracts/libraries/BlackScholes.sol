@@ -29,6 +29,11 @@ import {NormalDistribution} from "./NormalDistribution.sol";
 /// 0 < K <= MAX_PRICE, 0 <= sigma <= MAX_VOLATILITY, 0 <= T <= MAX_TIME,
 /// |r| <= MAX_RATE, |rT| <= MAX_RATE_TIME. Inside it no intermediate overflows and nothing
 /// else reverts. Python twin: offchain/black_scholes.py, bit-identical.
+/// Gas: the Floor steps on non-negative operands (v, s and k for Black-76, k, the legs,
+/// v / 2, vega) use native `unchecked` int256 arithmetic, each with its bound below 2^255
+/// (about 5.79e76) in a comment next to it; for operands >= 0, `/` (truncation) is Floor,
+/// so the results are the same integers. rT and m / v, whose signs vary, stay on
+/// FixedPointMath.
 library BlackScholes {
     int256 internal constant WAD = 1e18;
     /// @notice Largest spot, forward or strike: 1e18 quote units per unit (1e36 wei).
@@ -147,17 +152,28 @@ library BlackScholes {
             d1 = _d1(m, v);
         }
         int256 density = NormalDistribution.pdf(d1);
-        return FixedPointMath.mulWad(
-            FixedPointMath.mulWad(s, density, Math.Rounding.Floor), sqrtT, Math.Rounding.Floor
-        );
+        // 0 < s = S <= 1e36, 0 <= density < 4e17 and 0 <= sqrtT <= sqrtWad(100e18) = 1e19, so
+        // s * density < 4e53 < 2^255 and (s * density / 1e18) * sqrtT < 4e35 * 1e19 = 4e54:
+        // mulWad(mulWad(s, density, Floor), sqrtT, Floor).
+        unchecked {
+            return s * density / WAD * sqrtT / WAD;
+        }
     }
 
     /// @dev The call on (s, k, m, v); see the library's notes.
     function _call(int256 s, int256 k, int256 m, int256 v) private pure returns (int256) {
         if (v == 0) return s > k ? s - k : int256(0);
         int256 d1 = _d1(m, v);
-        int256 price = FixedPointMath.mulWad(s, NormalDistribution.cdf(d1), Math.Rounding.Floor)
-            - FixedPointMath.mulWad(k, NormalDistribution.cdf(d1 - v), Math.Rounding.Floor);
+        int256 n1 = NormalDistribution.cdf(d1);
+        int256 n2 = NormalDistribution.cdf(d1 - v);
+        int256 price;
+        // 0 <= s, k < 2.4e53 (s = S <= 1e36, or F D / 1e18, and k = K D / 1e18: see
+        // _spotInputs, _forwardInputs) and 0 <= n1, n2 <= 1e18 (cdf), so each product is
+        // below 2.4e71 < 2^255 and each leg is in [0, 2.4e53]: mulWad(., ., Floor) twice,
+        // and the difference is in (-2.4e53, 2.4e53).
+        unchecked {
+            price = s * n1 / WAD - k * n2 / WAD;
+        }
         return price > 0 ? price : int256(0);
     }
 
@@ -165,15 +181,28 @@ library BlackScholes {
     function _put(int256 s, int256 k, int256 m, int256 v) private pure returns (int256) {
         if (v == 0) return k > s ? k - s : int256(0);
         int256 d1 = _d1(m, v);
-        int256 price = FixedPointMath.mulWad(k, NormalDistribution.cdf(v - d1), Math.Rounding.Floor)
-            - FixedPointMath.mulWad(s, NormalDistribution.cdf(-d1), Math.Rounding.Floor);
+        int256 n2 = NormalDistribution.cdf(v - d1);
+        int256 n1 = NormalDistribution.cdf(-d1);
+        int256 price;
+        // 0 <= s, k < 2.4e53 (s = S <= 1e36, or F D / 1e18, and k = K D / 1e18: see
+        // _spotInputs, _forwardInputs) and 0 <= n1, n2 <= 1e18 (cdf), so each product is
+        // below 2.4e71 < 2^255 and each leg is in [0, 2.4e53]: mulWad(., ., Floor) twice,
+        // and the difference is in (-2.4e53, 2.4e53).
+        unchecked {
+            price = k * n2 / WAD - s * n1 / WAD;
+        }
         return price > 0 ? price : int256(0);
     }
 
     /// @dev d1 = m / v + v / 2 for v > 0.
     function _d1(int256 m, int256 v) private pure returns (int256) {
-        return FixedPointMath.divWad(m, v, Math.Rounding.Trunc)
-            + FixedPointMath.mulDiv(v, 1, 2, Math.Rounding.Floor);
+        int256 halfV;
+        // v > 0 here (and v <= 1e21, see _checkCommon), so v / 2 is mulDiv(v, 1, 2, Floor).
+        unchecked {
+            halfV = v / 2;
+        }
+        // m may be negative: its division stays on FixedPointMath.
+        return FixedPointMath.divWad(m, v, Math.Rounding.Trunc) + halfV;
     }
 
     /// @dev Checks a spot call's inputs and returns (s, k, m, v, sqrtT).
@@ -187,7 +216,12 @@ library BlackScholes {
         int256 rt;
         (rt, v, sqrtT) = _checkCommon(strike, sigma, time, rate);
         s = spot;
-        k = FixedPointMath.mulWad(strike, Exponential.expWad(-rt), Math.Rounding.Floor);
+        int256 discount = Exponential.expWad(-rt);
+        // 0 < strike <= 1e36 and 0 <= discount <= expWad(40e18) < 2.4e35 (|rt| <= 40e18), so
+        // strike * discount < 2.4e71 < 2^255 and k < 2.4e53: mulWad(strike, discount, Floor).
+        unchecked {
+            k = strike * discount / WAD;
+        }
         m = Exponential.lnWad(spot) - Exponential.lnWad(strike) + rt;
     }
 
@@ -202,8 +236,13 @@ library BlackScholes {
         int256 rt;
         (rt, v,) = _checkCommon(strike, sigma, time, rate);
         int256 discount = Exponential.expWad(-rt);
-        s = FixedPointMath.mulWad(forward, discount, Math.Rounding.Floor);
-        k = FixedPointMath.mulWad(strike, discount, Math.Rounding.Floor);
+        // 0 < forward, strike <= 1e36 and 0 <= discount <= expWad(40e18) < 2.4e35
+        // (|rt| <= 40e18), so each product is below 2.4e71 < 2^255, and s, k < 2.4e53:
+        // mulWad(forward, discount, Floor) and mulWad(strike, discount, Floor).
+        unchecked {
+            s = forward * discount / WAD;
+            k = strike * discount / WAD;
+        }
         m = Exponential.lnWad(forward) - Exponential.lnWad(strike);
     }
 
@@ -223,6 +262,10 @@ library BlackScholes {
         rt = FixedPointMath.mulWad(rate, time, Math.Rounding.Trunc);
         if (rt > MAX_RATE_TIME || rt < -MAX_RATE_TIME) revert DiscountOutOfRange(rate, time);
         sqrtT = FixedPointMath.sqrtWad(time);
-        v = FixedPointMath.mulWad(sigma, sqrtT, Math.Rounding.Floor);
+        // 0 <= sigma <= 100e18 and 0 <= sqrtT <= sqrtWad(100e18) = 1e19, so
+        // sigma * sqrtT <= 1e39 < 2^255 and v <= 1e21: mulWad(sigma, sqrtT, Floor).
+        unchecked {
+            v = sigma * sqrtT / WAD;
+        }
     }
 }
