@@ -41,8 +41,10 @@ lint: install
 clean:
 	rm -rf $(VENV) node_modules out cache
 
-# Gas of liquidations against N, then accuracy of the numeric twins against mpmath.
+# Gas of liquidations against N, gas per numeric function, then accuracy of the numeric
+# twins against mpmath.
 bench: build
 	$(BIN)/python benchmarks/liquidation_gas.py
+	$(FORGE) test --match-contract NumericsGas -vv
 	$(BIN)/python benchmarks/accuracy_exponential.py
 	$(BIN)/python benchmarks/accuracy_option_pricing.py

@@ -5,13 +5,10 @@ import {Exponential} from "../libraries/Exponential.sol";
 import {ExponentialHarness} from "./harness/ExponentialHarness.sol";
 import {TestBase} from "./utils/Vm.sol";
 
-/// @notice Known values, domain bounds, reverts and gas of the Exponential library; the
-/// bit-for-bit comparison with the Python twin on thousands of inputs and the accuracy
-/// against mpmath are in tests/test_exponential.py.
+/// @notice Known values, domain bounds and reverts of the Exponential library (gas:
+/// NumericsGas.t.sol); the bit-for-bit comparison with the Python twin on thousands of
+/// inputs and the accuracy against mpmath are in tests/test_exponential.py.
 contract ExponentialTest is TestBase {
-    /// @dev DSTest's log event, which forge prints with `-vv`.
-    event log_named_uint(string key, uint256 val);
-
     int256 internal constant WAD = 1e18;
     int256 internal constant EXP_MAX = 135_305_999_368_893_231_588;
     int256 internal constant EXP_ZERO = -41_446_531_673_892_822_313;
@@ -142,54 +139,6 @@ contract ExponentialTest is TestBase {
         // ln(2) * y overflows int256: checked arithmetic, Panic 0x11.
         vm.expectRevert(abi.encodeWithSignature("Panic(uint256)", 0x11));
         harness.powWad(2e18, type(int256).max);
-    }
-
-    // ------------------------------------------------------------ gas
-
-    /// @notice Gas of one internal call, measured with gasleft() over inputs spread
-    /// across the domain (the code is branch-free past the domain checks, so every
-    /// in-domain input costs about the same). Run `forge test --mt Gas -vv` for the numbers.
-    function test_Gas_ExpWad() public {
-        int256[6] memory inputs = [int256(-41e18), -1e18, 1, 0.5e18, 20e18, EXP_MAX];
-        uint256 worst;
-        for (uint256 i; i < inputs.length; ++i) {
-            uint256 start = gasleft();
-            int256 r = Exponential.expWad(inputs[i]);
-            uint256 used = start - gasleft();
-            assertTrue(r > 0, "exp positive");
-            if (used > worst) worst = used;
-        }
-        emit log_named_uint("expWad gas per call (max)", worst);
-        assertTrue(worst < 600, "expWad gas");
-    }
-
-    function test_Gas_LnWad() public {
-        int256[6] memory inputs = [int256(1), 0.5e18, 1e18 + 1, 2e18, 1e40, type(int256).max];
-        uint256 worst;
-        for (uint256 i; i < inputs.length; ++i) {
-            uint256 start = gasleft();
-            int256 r = Exponential.lnWad(inputs[i]);
-            uint256 used = start - gasleft();
-            assertTrue(r != 7, "use the result");
-            if (used > worst) worst = used;
-        }
-        emit log_named_uint("lnWad gas per call (max)", worst);
-        assertTrue(worst < 850, "lnWad gas");
-    }
-
-    function test_Gas_PowWad() public {
-        int256[4] memory xs = [int256(0.5e18), 2e18, 1e30, 3];
-        int256[4] memory ys = [int256(3e18), -0.5e18, 1.5e18, -2e18];
-        uint256 worst;
-        for (uint256 i; i < xs.length; ++i) {
-            uint256 start = gasleft();
-            int256 r = Exponential.powWad(xs[i], ys[i]);
-            uint256 used = start - gasleft();
-            assertTrue(r > 0, "pow positive");
-            if (used > worst) worst = used;
-        }
-        emit log_named_uint("powWad gas per call (max)", worst);
-        assertTrue(worst < 1700, "powWad gas");
     }
 
     /// @dev x clamped into [lo, hi] (forge-std's bound is not available).

@@ -8,8 +8,7 @@ import {NumericsHarness} from "./harness/NumericsHarness.sol";
 import {TestBase} from "./utils/Vm.sol";
 
 /// @notice Known values and errors of FixedPointMath and ExpectedShortfall, through the
-/// harness that the Python differential tests also call (so `forge test --gas-report`
-/// gives the gas per call of each function).
+/// harness that the Python differential tests also call. Gas: NumericsGas.t.sol.
 contract FixedPointMathTest is TestBase {
     NumericsHarness internal h = new NumericsHarness();
 
@@ -88,23 +87,5 @@ contract FixedPointMathTest is TestBase {
         assertEq(h.rockafellarUryasevBound(all, 98 * WAD, kNum), 99.2e18, "RU at the boundary");
         // 90 + (1 + 2 + ... + 10) / 2.5 = 112
         assertEq(h.rockafellarUryasevBound(all, 90 * WAD, kNum), 112e18, "RU elsewhere is above");
-    }
-
-    /// @notice One call of each function at its typical size, for `forge test --gas-report`:
-    /// k = 25 witnesses and N = 1,000 scenarios.
-    function test_Gas_TypicalCalls() public view {
-        h.mulDiv(1234.5678e18, -0.0123e18, WAD, Math.Rounding.Floor);
-        h.sqrtWad(0.5e18);
-        h.tailWeight(1000, 9750);
-        int256[] memory witnesses = new int256[](25);
-        for (uint256 i; i < 25; ++i) {
-            witnesses[i] = int256(i + 1) * 1e20;
-        }
-        h.weightedLowerBound(witnesses, 250_000, 0);
-        int256[] memory losses = new int256[](1000);
-        for (uint256 i; i < 1000; ++i) {
-            losses[i] = int256(i) * 1e18 - 500e18;
-        }
-        h.rockafellarUryasevBound(losses, 475e18, 250_000);
     }
 }

@@ -8,12 +8,9 @@ import {TestBase} from "./utils/Vm.sol";
 
 /// @title OptionPricingTest
 /// @notice NormalDistribution and BlackScholes: known values (mpmath at 50 digits, Hull,
-/// Haug), exact limits, every revert, and gas per call. The differential tests against the
+/// Haug), exact limits and every revert (gas: NumericsGas.t.sol). The differential tests against the
 /// Python twin and the large accuracy sweeps are in tests/test_option_pricing.py.
 contract OptionPricingTest is TestBase {
-    /// @dev DSTest's log event, which forge prints with -vv.
-    event log_named_uint(string key, uint256 val);
-
     int256 internal constant WAD = 1e18;
 
     OptionPricingHarness internal harness;
@@ -333,67 +330,5 @@ contract OptionPricingTest is TestBase {
         harness.callPrice(42e18, 40e18, 0.2e18, 80e18 + 2, -0.5e18);
         // The product is truncated: 40e18 + 0.5 wei is still accepted.
         harness.callPrice(42e18, 40e18, 0.2e18, 80e18 + 1, -0.5e18);
-    }
-
-    // ---------------------------------------------------------------- gas
-    /// @notice Execution gas of one internal library call (no external-call overhead),
-    /// measured with gasleft() and printed with -vv. Gas is measured and reported, never
-    /// asserted.
-    function testGas() public {
-        int256[5] memory a = [int256(42e18), 40e18, 0.2e18, 0.5e18, 0.1e18];
-        int256 x = -0.7e18;
-        uint256 start;
-        uint256 used;
-
-        start = gasleft();
-        NormalDistribution.cdf(x);
-        used = start - gasleft();
-        emit log_named_uint("cdf(-0.7)", used);
-
-        x = 7.5e18;
-        start = gasleft();
-        NormalDistribution.cdf(x);
-        used = start - gasleft();
-        emit log_named_uint("cdf(7.5), continued fraction", used);
-
-        start = gasleft();
-        NormalDistribution.pdf(x);
-        used = start - gasleft();
-        emit log_named_uint("pdf", used);
-
-        start = gasleft();
-        BlackScholes.callPrice(a[0], a[1], a[2], a[3], a[4]);
-        used = start - gasleft();
-        emit log_named_uint("callPrice", used);
-
-        start = gasleft();
-        BlackScholes.putPrice(a[0], a[1], a[2], a[3], a[4]);
-        used = start - gasleft();
-        emit log_named_uint("putPrice", used);
-
-        start = gasleft();
-        BlackScholes.black76Call(a[0], a[1], a[2], a[3], a[4]);
-        used = start - gasleft();
-        emit log_named_uint("black76Call", used);
-
-        start = gasleft();
-        BlackScholes.black76Put(a[0], a[1], a[2], a[3], a[4]);
-        used = start - gasleft();
-        emit log_named_uint("black76Put", used);
-
-        start = gasleft();
-        BlackScholes.callDelta(a[0], a[1], a[2], a[3], a[4]);
-        used = start - gasleft();
-        emit log_named_uint("callDelta", used);
-
-        start = gasleft();
-        BlackScholes.putDelta(a[0], a[1], a[2], a[3], a[4]);
-        used = start - gasleft();
-        emit log_named_uint("putDelta", used);
-
-        start = gasleft();
-        BlackScholes.vega(a[0], a[1], a[2], a[3], a[4]);
-        used = start - gasleft();
-        emit log_named_uint("vega", used);
     }
 }
