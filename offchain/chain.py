@@ -19,7 +19,7 @@ from eth_utils import function_signature_to_4byte_selector
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
@@ -27,6 +27,8 @@ from offchain.toolchain import artifact_path
 
 # Anvil's default development mnemonic: its accounts hold test ether on a fresh node.
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
+
+PANIC_SELECTOR = function_signature_to_4byte_selector("Panic(uint256)")
 
 PROJECT_CONTRACTS = (
     "Clearinghouse",
@@ -103,8 +105,11 @@ def _abi_type(item: dict[str, Any]) -> str:
 
 
 def decode_revert(data: str) -> TransactionReverted:
-    """The TransactionReverted for revert ``data`` (0x-hex), decoded where the ABI knows it."""
+    """The TransactionReverted for revert ``data`` (0x-hex), decoded where the ABI knows it;
+    Solidity's ``Panic(uint256)`` becomes ``Panic(code=...)`` (0x11: overflow)."""
     raw = bytes.fromhex(data.removeprefix("0x"))
+    if raw[:4] == PANIC_SELECTOR:
+        return TransactionReverted("Panic", {"code": decode(["uint256"], raw[4:])[0]}, data)
     known = _error_table().get(raw[:4])
     if known is None:
         return TransactionReverted("UnknownError", {}, data)
@@ -116,7 +121,7 @@ def decode_revert(data: str) -> TransactionReverted:
 
 
 def _reverted(error: ContractLogicError) -> TransactionReverted:
-    if isinstance(error, ContractCustomError) and isinstance(error.data, str):
+    if isinstance(error, ContractCustomError | ContractPanicError) and isinstance(error.data, str):
         return decode_revert(error.data)
     return TransactionReverted("Revert", {"message": error.message}, str(error.data))
 

@@ -17,14 +17,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from eth_abi import decode
-from eth_utils import function_signature_to_4byte_selector
 from mpmath import exp, log, mp, mpf, ncdf, npdf, sqrt
 from web3.contract import Contract
 
 from offchain import black_scholes as bs
 from offchain.anvil import AnvilNode
-from offchain.chain import Chain, TransactionReverted, anvil_accounts, load_artifact
+from offchain.chain import Chain, TransactionReverted, anvil_accounts
 from offchain.exponential import EXP_ZERO_BOUND, exp_wad
 from offchain.fixedpoint import INT256_MAX, INT256_MIN, WAD, Rounding, mul_wad
 from offchain.normal_distribution import CONTINUED_FRACTION_FROM, CUTOFF, cdf, pdf
@@ -244,25 +242,12 @@ def test_single_functions_match_twin(harness: tuple[Chain, Contract]) -> None:
 # ------------------------------------------------------------------ out of the domain
 
 
-def harness_errors() -> dict[bytes, tuple[str, list[str], list[str]]]:
-    """4-byte selector -> (error name, parameter names, types) from the harness ABI."""
-    table = {}
-    for entry in load_artifact("OptionPricingHarness")["abi"]:
-        if entry["type"] == "error":
-            types = [item["type"] for item in entry["inputs"]]
-            names = [item["name"] for item in entry["inputs"]]
-            selector = function_signature_to_4byte_selector(f"{entry['name']}({','.join(types)})")
-            table[selector] = (entry["name"], names, types)
-    return table
-
-
 def revert_of(chain: Chain, contract: Contract, function: str, inputs: Inputs) -> tuple[str, Any]:
-    """The custom error (name, arguments) with which the harness reverts."""
+    """The custom error (name without its contract, arguments) with which the harness
+    reverts."""
     with pytest.raises(TransactionReverted) as caught:
         chain.call(getattr(contract.functions, function)(*inputs))
-    raw = bytes.fromhex(caught.value.raw.removeprefix("0x"))
-    name, names, types = harness_errors()[raw[:4]]
-    return name, dict(zip(names, decode(types, raw[4:]), strict=True))
+    return caught.value.error.rsplit(".", 1)[-1], caught.value.arguments
 
 
 SPOT_FUNCTIONS: dict[str, Callable[..., int]] = {
