@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from eth_utils import function_signature_to_4byte_selector
 from mpmath import mp, mpf
 from web3.contract import Contract
 
@@ -32,7 +31,6 @@ from offchain.fixedpoint import INT256_MAX, INT256_MIN, WAD, FixedPointOverflow
 
 RANDOM_INPUTS = 10_000
 ACCURACY_SUBSET = 5_000
-PANIC_SELECTOR = function_signature_to_4byte_selector("Panic(uint256)")
 
 Harness = tuple[Chain, Contract, int]
 
