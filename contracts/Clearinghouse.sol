@@ -13,35 +13,39 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {ExpectedShortfall} from "./libraries/ExpectedShortfall.sol";
 import {FixedPointMath} from "./libraries/FixedPointMath.sol";
+import {OptionValuation} from "./libraries/OptionValuation.sol";
 import {ScenarioLeaf} from "./libraries/ScenarioLeaf.sol";
 import {OracleAdapter} from "./OracleAdapter.sol";
 import {ScenarioRegistry} from "./ScenarioRegistry.sol";
 
 /// @title Clearinghouse
-/// @notice Cross-margined perp accounts against one stablecoin, liquidated with Expected
-/// Shortfall certificates: a keeper names ceil(k) scenarios of the current risk epoch with
-/// Merkle proofs, the contract revalues the account under each at oracle marks, and if
-/// `maintenanceMarginFactor * (weighted average loss) > equity` the account is liquidatable,
-/// whoever the keeper is. All amounts are WAD (1e18) signed integers; see docs/protocol.md.
-/// @dev Off-chain twins: `offchain/portfolio.py` (equity, scenario loss) and
-/// `offchain/expected_shortfall.py` (tail weight, lower bound).
+/// @notice Cross-margined accounts of perps and European options against one stablecoin,
+/// liquidated with Expected Shortfall certificates: a keeper names ceil(k) scenarios of the
+/// current risk epoch with Merkle proofs, the contract revalues the account under each at
+/// oracle marks, and if `maintenanceMarginFactor * (weighted average loss) > equity` the
+/// account is liquidatable, whoever the keeper is. All amounts are WAD (1e18) signed
+/// integers; see docs/protocol.md.
+/// @dev Off-chain twins: `offchain/portfolio.py` (equity, scenario loss), `offchain/options.py`
+/// (option values) and `offchain/expected_shortfall.py` (tail weight, lower bound).
 contract Clearinghouse is Ownable {
     using SafeERC20 for IERC20;
     using FixedPointMath for int256;
 
-    /// @notice A perp position: `size` in asset units (WAD, negative = short) and `costBasis`,
-    /// the sum of size * price / WAD over the trades that built it (WAD, quote units).
+    /// @notice A position: `size` in units (WAD, negative = short) and `costBasis`, the sum
+    /// of size * price / WAD (rounded up) over the trades that built it (WAD, quote units).
     struct Position {
         int256 size;
         int256 costBasis;
     }
 
     /// @notice ceil(k) distinct scenarios of `epoch`, in strictly increasing index order, each
-    /// with its leaf data (one WAD spot return per asset) and its Merkle proof.
+    /// with its leaf data (one WAD spot return and one WAD vol shift per asset) and its
+    /// Merkle proof.
     struct LiquidationCertificate {
         uint64 epoch;
         uint256[] indices;
         int256[][] spotReturns;
+        int256[][] volShifts;
         bytes32[][] proofs;
     }
 
@@ -53,7 +57,16 @@ contract Clearinghouse is Ownable {
         bool liquidatable;
     }
 
+    /// @notice Oracle spot prices and implied vols of the assets an account's positions
+    /// need (0 for the others, never read).
+    struct Marks {
+        int256[] spot;
+        int256[] vol;
+    }
+
     int256 internal constant WAD = 1e18;
+    /// @notice At most this many option series open per account (bounds every loop).
+    uint256 public constant MAX_OPTION_POSITIONS = 16;
 
     IERC20 public immutable collateral;
     int256 public immutable collateralScale;
@@ -69,9 +82,14 @@ contract Clearinghouse is Ownable {
     /// @notice WAD fraction of the penalty paid to the keeper; the rest goes to the backstop.
     int256 public keeperShare;
 
+    /// @notice Listed option series; a series' id is its index.
+    OptionValuation.Series[] internal _series;
+
     mapping(address account => int256) public cash;
     mapping(address account => uint256) public openPositionCount;
     mapping(address account => mapping(uint256 asset => Position)) private _positions;
+    mapping(address account => mapping(uint256 seriesId => Position)) private _optionPositions;
+    mapping(address account => uint256[]) private _heldSeries;
     mapping(address settler => bool) public isSettler;
 
     error ZeroAmount();
@@ -79,6 +97,11 @@ contract Clearinghouse is Ownable {
     error InvalidRiskParameters(int256 maintenanceMarginFactor, int256 penalty, int256 keeperShare);
     error NotSettler(address caller);
     error UnknownAsset(uint256 asset, uint256 assetCount);
+    error UnknownSeries(uint256 seriesId, uint256 seriesCount);
+    error InvalidSeries(uint256 asset, int256 strike, uint64 expiry);
+    error SeriesExpired(uint256 seriesId, uint64 expiry);
+    error SeriesNotExpired(uint256 seriesId, uint64 expiry);
+    error TooManyOptionPositions(address account, uint256 limit);
     error SelfTrade(address account);
     error InvalidTrade(int256 size, int256 price);
     error InsufficientCash(address account, int256 cash, int256 requested);
@@ -102,7 +125,12 @@ contract Clearinghouse is Ownable {
     event RiskParametersSet(int256 maintenanceMarginFactor, int256 penalty, int256 keeperShare);
     event Deposited(address indexed account, uint256 amount, int256 cashAfter);
     event Withdrawn(address indexed account, uint256 amount, int256 cashAfter);
-    /// @notice `buyer` bought `size` of `asset` from `seller` at `price`; cost = size*price/WAD.
+    /// @notice A new option series `seriesId`.
+    event SeriesListed(
+        uint256 indexed seriesId, uint256 indexed asset, int256 strike, uint64 expiry, bool isCall
+    );
+    /// @notice `buyer` bought `size` of `asset`'s perp from `seller` at `price`;
+    /// cost = size*price/WAD, rounded up.
     event TradeSettled(
         address indexed buyer,
         address indexed seller,
@@ -111,9 +139,35 @@ contract Clearinghouse is Ownable {
         int256 price,
         int256 cost
     );
-    /// @notice A position of `account` was closed at `markPrice` into the backstop.
+    /// @notice `buyer` bought `size` options of `seriesId` from `seller` at `premium` each.
+    event OptionTradeSettled(
+        address indexed buyer,
+        address indexed seller,
+        uint256 indexed seriesId,
+        int256 size,
+        int256 premium,
+        int256 cost
+    );
+    /// @notice An expired option position of `account` settled at `settlementPrice`.
+    event OptionSettled(
+        address indexed account,
+        uint256 indexed seriesId,
+        int256 size,
+        int256 settlementPrice,
+        int256 payoff
+    );
+    /// @notice A perp position of `account` was closed at `markPrice` into the backstop.
     event PositionLiquidated(
         address indexed account, uint256 indexed asset, int256 size, int256 markPrice, int256 value
+    );
+    /// @notice An option position of `account` was closed at `markValue` (per option) into
+    /// the backstop.
+    event OptionPositionLiquidated(
+        address indexed account,
+        uint256 indexed seriesId,
+        int256 size,
+        int256 markValue,
+        int256 value
     );
     /// @notice `keeper` liquidated `account` with a certificate on `epoch`. The witness
     /// scenarios are in the transaction's calldata.
@@ -173,6 +227,26 @@ contract Clearinghouse is Ownable {
         emit RiskParametersSet(mmFactor, penalty, keeperShare_);
     }
 
+    /// @notice List a European option series on `asset`: strike in (0, 1e36] WAD, expiry in
+    /// the future and at most 100 years away. Returns its id.
+    function listSeries(uint256 asset, int256 strike, uint64 expiry, bool isCall)
+        external
+        onlyOwner
+        returns (uint256 seriesId)
+    {
+        uint256 assets = oracle.assetCount();
+        if (asset >= assets) revert UnknownAsset(asset, assets);
+        if (strike <= 0 || strike > 1e36 || expiry <= block.timestamp) {
+            revert InvalidSeries(asset, strike, expiry);
+        }
+        if (OptionValuation.yearsToExpiry(expiry, block.timestamp) > 100e18) {
+            revert InvalidSeries(asset, strike, expiry);
+        }
+        seriesId = _series.length;
+        _series.push(OptionValuation.Series(asset, strike, expiry, isCall));
+        emit SeriesListed(seriesId, asset, strike, expiry, isCall);
+    }
+
     // ---------------------------------------------------------------- collateral
 
     /// @notice Deposit `amount` of collateral (token decimals) to the caller's account.
@@ -200,8 +274,8 @@ contract Clearinghouse is Ownable {
 
     // ---------------------------------------------------------------- trading
 
-    /// @notice Settle a matched trade: `buyer` buys `size` (> 0, WAD) of `asset` from `seller`
-    /// at `price` (> 0, WAD). The settler is trusted to have checked initial margin.
+    /// @notice Settle a matched perp trade: `buyer` buys `size` (> 0, WAD) of `asset` from
+    /// `seller` at `price` (> 0, WAD). The settler is trusted to have checked initial margin.
     function settleTrade(address buyer, address seller, uint256 asset, int256 size, int256 price)
         external
         onlySettler
@@ -216,29 +290,88 @@ contract Clearinghouse is Ownable {
         emit TradeSettled(buyer, seller, asset, size, price, cost);
     }
 
+    /// @notice Settle a matched option trade: `buyer` buys `size` (> 0, WAD) options of
+    /// `seriesId` from `seller` at `premium` (>= 0, WAD per option) before expiry.
+    function settleOptionTrade(
+        address buyer,
+        address seller,
+        uint256 seriesId,
+        int256 size,
+        int256 premium
+    ) external onlySettler {
+        OptionValuation.Series memory s = _seriesOf(seriesId);
+        if (s.expiry <= block.timestamp) revert SeriesExpired(seriesId, s.expiry);
+        if (buyer == seller) revert SelfTrade(buyer);
+        if (size <= 0 || premium < 0) revert InvalidTrade(size, premium);
+        int256 cost = size.mulWad(premium, Math.Rounding.Ceil);
+        _addToOptionPosition(buyer, seriesId, size, cost);
+        _addToOptionPosition(seller, seriesId, -size, -cost);
+        emit OptionTradeSettled(buyer, seller, seriesId, size, premium, cost);
+    }
+
+    /// @notice Settle `account`'s position in expired `seriesId` at the oracle price: the
+    /// payoff size * intrinsic value (rounded down) replaces the position. Permissionless.
+    function settleExpiredOption(address account, uint256 seriesId) external {
+        OptionValuation.Series memory s = _seriesOf(seriesId);
+        if (s.expiry > block.timestamp) revert SeriesNotExpired(seriesId, s.expiry);
+        Position memory p = _optionPositions[account][seriesId];
+        if (p.size == 0) return;
+        int256 settlementPrice = oracle.price(s.asset);
+        int256 intrinsic = OptionValuation.value(s, settlementPrice, 0, block.timestamp);
+        int256 payoff = p.size.mulWad(intrinsic, Math.Rounding.Floor);
+        _addToOptionPosition(account, seriesId, -p.size, -payoff);
+        emit OptionSettled(account, seriesId, p.size, settlementPrice, payoff);
+    }
+
     // ---------------------------------------------------------------- views
 
-    /// @notice The position of `account` in `asset`.
+    /// @notice The perp position of `account` in `asset`.
     function positionOf(address account, uint256 asset) external view returns (Position memory) {
         return _positions[account][asset];
     }
 
-    /// @notice Equity of `account` at oracle marks (WAD):
-    /// cash + (sum size * mark) / WAD - sum costBasis, the division rounded down.
+    /// @notice The option position of `account` in `seriesId`.
+    function optionPositionOf(address account, uint256 seriesId)
+        external
+        view
+        returns (Position memory)
+    {
+        return _optionPositions[account][seriesId];
+    }
+
+    /// @notice The option series `account` holds, in the order the account opened them.
+    function heldSeries(address account) external view returns (uint256[] memory) {
+        return _heldSeries[account];
+    }
+
+    /// @notice The option series `seriesId`.
+    function series(uint256 seriesId) external view returns (OptionValuation.Series memory) {
+        return _seriesOf(seriesId);
+    }
+
+    /// @notice The number of listed option series.
+    function seriesCount() external view returns (uint256) {
+        return _series.length;
+    }
+
+    /// @notice Equity of `account` at oracle marks (WAD): cash + (sum size * unit value) / WAD
+    /// - sum costBasis, the division rounded down; a perp's unit value is the spot mark, an
+    /// option's its Black-Scholes value.
     function equity(address account) external view returns (int256) {
         return _equity(account, _marks(account));
     }
 
-    /// @notice Loss of `account` (WAD, positive = loss) if every asset moved by `spotReturns`
-    /// (WAD simple returns, asset i at index i) from its oracle mark:
-    /// -(sum size * (mark * r / WAD)) / WAD, the unit move rounded down, the loss up. Reverts with `AssetNotInScenarioSet` if the
-    /// account holds an asset that `spotReturns` does not cover.
-    function scenarioLoss(address account, int256[] calldata spotReturns)
-        external
-        view
-        returns (int256)
-    {
-        return _scenarioLoss(account, _marks(account), spotReturns);
+    /// @notice Loss of `account` (WAD, positive = loss) under one scenario: every asset's spot
+    /// moves by its WAD simple return and its implied vol by its WAD shift (asset i at index
+    /// i). Perps lose size * mulWad(mark, r, Floor); options size * (value after - value now);
+    /// the sum is divided by WAD rounded up. Reverts with `AssetNotInScenarioSet` if the
+    /// account holds an asset the scenario does not cover.
+    function scenarioLoss(
+        address account,
+        int256[] calldata spotReturns,
+        int256[] calldata volShifts
+    ) external view returns (int256) {
+        return _scenarioLoss(account, _marks(account), spotReturns, volShifts);
     }
 
     /// @notice Check `certificate` against `account` without liquidating. Reverts, with the
@@ -254,34 +387,21 @@ contract Clearinghouse is Ownable {
     // ---------------------------------------------------------------- liquidation
 
     /// @notice Liquidate `account` (any account but the backstop) if `certificate` shows
-    /// MM > equity: close every position at
-    /// oracle mark into the backstop, charge the penalty (keeper share to the caller's cash,
-    /// the rest to the backstop), and move any shortfall to the backstop as bad debt.
+    /// MM > equity: close every position at oracle mark into the backstop, charge the penalty
+    /// (keeper share to the caller's cash, the rest to the backstop), and move any shortfall
+    /// to the backstop as bad debt.
     function liquidate(address account, LiquidationCertificate calldata certificate)
         external
         returns (MarginCheck memory check)
     {
         if (account == backstop) revert BackstopNotLiquidatable();
-        int256[] memory marks = _marks(account);
+        Marks memory marks = _marks(account);
         check = _check(account, marks, certificate);
         if (!check.liquidatable) {
             revert AccountHealthy(account, check.equity, check.maintenanceMargin);
         }
 
-        int256 notional;
-        uint256 assets = marks.length;
-        for (uint256 asset; asset < assets; ++asset) {
-            Position memory p = _positions[account][asset];
-            if (p.size == 0) continue;
-            int256 value = p.size.mulWad(marks[asset], Math.Rounding.Floor);
-            delete _positions[account][asset];
-            openPositionCount[account] -= 1;
-            cash[account] += value - p.costBasis;
-            _addToPosition(backstop, asset, p.size, value);
-            notional += value < 0 ? -value : value;
-            emit PositionLiquidated(account, asset, p.size, marks[asset], value);
-        }
-
+        int256 notional = _closePerps(account, marks) + _closeOptions(account, marks);
         int256 remaining = cash[account];
         int256 penalty = liquidationPenalty.mulWad(notional, Math.Rounding.Ceil);
         int256 charged = remaining <= 0 ? int256(0) : (penalty < remaining ? penalty : remaining);
@@ -303,7 +423,12 @@ contract Clearinghouse is Ownable {
         );
     }
 
-    // ---------------------------------------------------------------- internal
+    // ---------------------------------------------------------------- internal: positions
+
+    function _seriesOf(uint256 seriesId) internal view returns (OptionValuation.Series memory) {
+        if (seriesId >= _series.length) revert UnknownSeries(seriesId, _series.length);
+        return _series[seriesId];
+    }
 
     function _addToPosition(address account, uint256 asset, int256 size, int256 cost) internal {
         Position storage p = _positions[account][asset];
@@ -318,50 +443,179 @@ contract Clearinghouse is Ownable {
         }
     }
 
-    /// @dev Oracle marks for the assets `account` holds; 0 for the others (never read).
-    function _marks(address account) internal view returns (int256[] memory marks) {
-        uint256 assets = oracle.assetCount();
-        marks = new int256[](assets);
-        for (uint256 asset; asset < assets; ++asset) {
-            if (_positions[account][asset].size != 0) marks[asset] = oracle.price(asset);
+    function _addToOptionPosition(address account, uint256 seriesId, int256 size, int256 cost)
+        internal
+    {
+        Position storage p = _optionPositions[account][seriesId];
+        int256 before = p.size;
+        p.size = before + size;
+        p.costBasis += cost;
+        if (before == 0) {
+            if (_heldSeries[account].length == MAX_OPTION_POSITIONS) {
+                revert TooManyOptionPositions(account, MAX_OPTION_POSITIONS);
+            }
+            _heldSeries[account].push(seriesId);
+            openPositionCount[account] += 1;
+        }
+        if (p.size == 0) {
+            cash[account] -= p.costBasis;
+            p.costBasis = 0;
+            openPositionCount[account] -= 1;
+            _removeHeldSeries(account, seriesId);
         }
     }
 
-    function _equity(address account, int256[] memory marks) internal view returns (int256) {
+    /// @dev Remove `seriesId` from `account`'s held list, keeping the others in order.
+    function _removeHeldSeries(address account, uint256 seriesId) internal {
+        uint256[] storage held = _heldSeries[account];
+        uint256 last = held.length - 1;
+        uint256 i;
+        while (held[i] != seriesId) ++i;
+        for (; i < last; ++i) {
+            held[i] = held[i + 1];
+        }
+        held.pop();
+    }
+
+    /// @dev Close every perp of `account` at mark into the backstop; returns the closed notional.
+    function _closePerps(address account, Marks memory marks) internal returns (int256 notional) {
+        for (uint256 asset; asset < marks.spot.length; ++asset) {
+            Position memory p = _positions[account][asset];
+            if (p.size == 0) continue;
+            int256 value = p.size.mulWad(marks.spot[asset], Math.Rounding.Floor);
+            delete _positions[account][asset];
+            openPositionCount[account] -= 1;
+            cash[account] += value - p.costBasis;
+            _addToPosition(backstop, asset, p.size, value);
+            notional += value < 0 ? -value : value;
+            emit PositionLiquidated(account, asset, p.size, marks.spot[asset], value);
+        }
+    }
+
+    /// @dev Close every option of `account` at its Black-Scholes mark into the backstop;
+    /// returns the closed notional (the options' marked value).
+    function _closeOptions(address account, Marks memory marks) internal returns (int256 notional) {
+        uint256[] memory held = _heldSeries[account];
+        for (uint256 i; i < held.length; ++i) {
+            OptionValuation.Series memory s = _series[held[i]];
+            Position memory p = _optionPositions[account][held[i]];
+            int256 unitValue =
+                OptionValuation.value(s, marks.spot[s.asset], marks.vol[s.asset], block.timestamp);
+            int256 value = p.size.mulWad(unitValue, Math.Rounding.Floor);
+            _addToOptionPosition(account, held[i], -p.size, -value);
+            _addToOptionPosition(backstop, held[i], p.size, value);
+            notional += value < 0 ? -value : value;
+            emit OptionPositionLiquidated(account, held[i], p.size, unitValue, value);
+        }
+    }
+
+    // ---------------------------------------------------------------- internal: valuation
+
+    /// @dev Spot marks for the assets `account` holds perps or options on, and implied vols
+    /// for the option underlyings; 0 for the others (never read).
+    function _marks(address account) internal view returns (Marks memory marks) {
+        uint256 assets = oracle.assetCount();
+        marks.spot = new int256[](assets);
+        marks.vol = new int256[](assets);
+        for (uint256 asset; asset < assets; ++asset) {
+            if (_positions[account][asset].size != 0) marks.spot[asset] = oracle.price(asset);
+        }
+        uint256[] memory held = _heldSeries[account];
+        for (uint256 i; i < held.length; ++i) {
+            uint256 asset = _series[held[i]].asset;
+            if (marks.spot[asset] == 0) marks.spot[asset] = oracle.price(asset);
+            if (marks.vol[asset] == 0) marks.vol[asset] = oracle.volatility(asset);
+        }
+    }
+
+    function _equity(address account, Marks memory marks) internal view returns (int256) {
         int256 value;
         int256 costBasis;
-        for (uint256 asset; asset < marks.length; ++asset) {
+        for (uint256 asset; asset < marks.spot.length; ++asset) {
             Position memory p = _positions[account][asset];
-            value += p.size * marks[asset];
+            value += p.size * marks.spot[asset];
+            costBasis += p.costBasis;
+        }
+        uint256[] memory held = _heldSeries[account];
+        for (uint256 i; i < held.length; ++i) {
+            OptionValuation.Series memory s = _series[held[i]];
+            Position memory p = _optionPositions[account][held[i]];
+            value += p.size
+            * OptionValuation.value(s, marks.spot[s.asset], marks.vol[s.asset], block.timestamp);
             costBasis += p.costBasis;
         }
         return cash[account] + value.mulDiv(1, WAD, Math.Rounding.Floor) - costBasis;
     }
 
-    function _scenarioLoss(address account, int256[] memory marks, int256[] calldata spotReturns)
-        internal
-        view
-        returns (int256)
-    {
-        int256 pnl;
-        for (uint256 asset; asset < marks.length; ++asset) {
-            int256 size = _positions[account][asset].size;
-            if (size == 0) continue;
-            if (asset >= spotReturns.length) {
-                revert AssetNotInScenarioSet(asset, spotReturns.length);
-            }
-            pnl += size * marks[asset].mulWad(spotReturns[asset], Math.Rounding.Floor);
-        }
+    function _scenarioLoss(
+        address account,
+        Marks memory marks,
+        int256[] calldata spotReturns,
+        int256[] calldata volShifts
+    ) internal view returns (int256) {
+        int256 pnl = _perpPnl(account, marks, spotReturns)
+            + _optionPnl(account, marks, spotReturns, volShifts);
         return (-pnl).mulDiv(1, WAD, Math.Rounding.Ceil);
     }
 
+    /// @dev sum over perps of size * mulWad(mark, r, Floor), not yet divided by WAD.
+    function _perpPnl(address account, Marks memory marks, int256[] calldata spotReturns)
+        internal
+        view
+        returns (int256 pnl)
+    {
+        for (uint256 asset; asset < marks.spot.length; ++asset) {
+            int256 size = _positions[account][asset].size;
+            if (size == 0) continue;
+            _requireCovered(asset, spotReturns.length);
+            pnl += size * marks.spot[asset].mulWad(spotReturns[asset], Math.Rounding.Floor);
+        }
+    }
+
+    /// @dev sum over options of size * (shocked value - value), not yet divided by WAD.
+    function _optionPnl(
+        address account,
+        Marks memory marks,
+        int256[] calldata spotReturns,
+        int256[] calldata volShifts
+    ) internal view returns (int256 pnl) {
+        uint256[] memory held = _heldSeries[account];
+        for (uint256 i; i < held.length; ++i) {
+            OptionValuation.Series memory s = _series[held[i]];
+            _requireCovered(s.asset, spotReturns.length);
+            _requireCovered(s.asset, volShifts.length);
+            pnl += _optionPositions[account][held[i]].size
+            * _optionMove(s, marks, spotReturns[s.asset], volShifts[s.asset]);
+        }
+    }
+
+    /// @dev The change in one option's value when its underlying moves by `spotReturn` and its
+    /// implied vol by `volShift`.
+    function _optionMove(
+        OptionValuation.Series memory s,
+        Marks memory marks,
+        int256 spotReturn,
+        int256 volShift
+    ) internal view returns (int256) {
+        int256 spot = marks.spot[s.asset];
+        int256 vol = marks.vol[s.asset];
+        return OptionValuation.shockedValue(s, spot, vol, spotReturn, volShift, block.timestamp)
+            - OptionValuation.value(s, spot, vol, block.timestamp);
+    }
+
+    function _requireCovered(uint256 asset, uint256 covered) internal pure {
+        if (asset >= covered) revert AssetNotInScenarioSet(asset, covered);
+    }
+
+    // ---------------------------------------------------------------- internal: certificates
+
     /// @dev Verify witness `i` of `certificate` (order, range, asset count, Merkle proof) and
-    /// return its spot returns.
+    /// return its spot returns and vol shifts.
     function _witness(
         LiquidationCertificate calldata certificate,
         uint256 i,
         ScenarioRegistry.ScenarioSet memory set
-    ) internal pure returns (int256[] calldata spotReturns) {
+    ) internal pure returns (int256[] calldata spotReturns, int256[] calldata volShifts) {
         uint256 index = certificate.indices[i];
         if (i > 0) {
             uint256 previous = certificate.indices[i - 1];
@@ -370,10 +624,14 @@ contract Clearinghouse is Ownable {
         }
         if (index >= set.n) revert ScenarioIndexOutOfRange(index, set.n);
         spotReturns = certificate.spotReturns[i];
+        volShifts = certificate.volShifts[i];
         if (spotReturns.length != set.assetCount) {
             revert WrongAssetCount(index, spotReturns.length, set.assetCount);
         }
-        bytes32 leaf = ScenarioLeaf.hash(index, spotReturns);
+        if (volShifts.length != set.assetCount) {
+            revert WrongAssetCount(index, volShifts.length, set.assetCount);
+        }
+        bytes32 leaf = ScenarioLeaf.hash(index, spotReturns, volShifts);
         if (!MerkleProof.verifyCalldata(certificate.proofs[i], set.root, leaf)) {
             revert InvalidScenarioProof(index);
         }
@@ -382,13 +640,16 @@ contract Clearinghouse is Ownable {
     /// @dev Verify every witness of `certificate` and return its loss for `account`.
     function _witnessLosses(
         address account,
-        int256[] memory marks,
+        Marks memory marks,
         LiquidationCertificate calldata certificate,
         ScenarioRegistry.ScenarioSet memory set,
         uint256 expected
     ) internal view returns (int256[] memory losses) {
         uint256 count = certificate.indices.length;
-        if (certificate.spotReturns.length != count || certificate.proofs.length != count) {
+        if (
+            certificate.spotReturns.length != count || certificate.volShifts.length != count
+                || certificate.proofs.length != count
+        ) {
             revert CertificateLengthMismatch(
                 count, certificate.spotReturns.length, certificate.proofs.length
             );
@@ -396,13 +657,15 @@ contract Clearinghouse is Ownable {
         if (count != expected) revert WrongWitnessCount(expected, count);
         losses = new int256[](count);
         for (uint256 i; i < count; ++i) {
-            losses[i] = _scenarioLoss(account, marks, _witness(certificate, i, set));
+            (int256[] calldata spotReturns, int256[] calldata volShifts) =
+                _witness(certificate, i, set);
+            losses[i] = _scenarioLoss(account, marks, spotReturns, volShifts);
         }
     }
 
     function _check(
         address account,
-        int256[] memory marks,
+        Marks memory marks,
         LiquidationCertificate calldata certificate
     ) internal view returns (MarginCheck memory check) {
         (uint64 epoch, ScenarioRegistry.ScenarioSet memory set) = registry.current();

@@ -5,7 +5,8 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
 /// @title ScenarioRegistry
 /// @notice Risk epochs: each one a Merkle root over N scenarios (OpenZeppelin
-/// StandardMerkleTree, leaf ["uint256 index", "int256[] spotReturns"]), the ES level alpha,
+/// StandardMerkleTree, leaf ["uint256 index", "int256[] spotReturns", "int256[] volShifts"]),
+/// the ES level alpha,
 /// and the full scenario data published in events so that the chain alone suffices to replay.
 /// An epoch becomes current once all N scenarios are published, in order.
 contract ScenarioRegistry is Ownable {
@@ -33,6 +34,8 @@ contract ScenarioRegistry is Ownable {
     error TooManyScenarios(uint64 epoch, uint256 end, uint32 n);
     /// @notice A scenario has `length` returns; the epoch has `assetCount` assets.
     error WrongAssetCount(uint64 epoch, uint256 index, uint256 length, uint16 assetCount);
+    /// @notice A chunk has `scenarios` rows of spot returns but `volShiftRows` of vol shifts.
+    error VolShiftCountMismatch(uint64 epoch, uint256 scenarios, uint256 volShiftRows);
     /// @notice No epoch is complete yet.
     error NoCurrentEpoch();
 
@@ -40,8 +43,11 @@ contract ScenarioRegistry is Ownable {
     event ScenarioSetPosted(
         uint64 indexed epoch, bytes32 root, uint32 n, uint16 alphaBps, uint16 assetCount
     );
-    /// @notice Scenarios firstIndex.. of `epoch`, one WAD spot return per asset each.
-    event ScenariosPublished(uint64 indexed epoch, uint32 firstIndex, int256[][] spotReturns);
+    /// @notice Scenarios firstIndex.. of `epoch`: per scenario one WAD spot return and one
+    /// WAD implied-vol shift per asset.
+    event ScenariosPublished(
+        uint64 indexed epoch, uint32 firstIndex, int256[][] spotReturns, int256[][] volShifts
+    );
     /// @notice All N scenarios of `epoch` are published and no later epoch is current: it is now.
     event EpochActivated(uint64 indexed epoch);
 
@@ -64,23 +70,31 @@ contract ScenarioRegistry is Ownable {
 
     /// @notice Publish scenarios `firstIndex`.. of `epoch`; the last chunk makes the epoch
     /// current unless a later one already is.
-    function publishScenarios(uint64 epoch, uint32 firstIndex, int256[][] calldata spotReturns)
-        external
-        onlyOwner
-    {
+    function publishScenarios(
+        uint64 epoch,
+        uint32 firstIndex,
+        int256[][] calldata spotReturns,
+        int256[][] calldata volShifts
+    ) external onlyOwner {
         ScenarioSet storage set = _sets[epoch];
         if (set.n == 0) revert UnknownEpoch(epoch);
         if (firstIndex != set.published) revert ChunkOutOfOrder(epoch, firstIndex, set.published);
         uint256 end = uint256(firstIndex) + spotReturns.length;
         if (end > set.n) revert TooManyScenarios(epoch, end, set.n);
+        if (volShifts.length != spotReturns.length) {
+            revert VolShiftCountMismatch(epoch, spotReturns.length, volShifts.length);
+        }
         for (uint256 i; i < spotReturns.length; ++i) {
             if (spotReturns[i].length != set.assetCount) {
                 revert WrongAssetCount(epoch, firstIndex + i, spotReturns[i].length, set.assetCount);
             }
+            if (volShifts[i].length != set.assetCount) {
+                revert WrongAssetCount(epoch, firstIndex + i, volShifts[i].length, set.assetCount);
+            }
         }
         // forge-lint: disable-next-line(unsafe-typecast)
         set.published = uint32(end); // end <= set.n, a uint32
-        emit ScenariosPublished(epoch, firstIndex, spotReturns);
+        emit ScenariosPublished(epoch, firstIndex, spotReturns, volShifts);
         if (end == set.n && epoch > currentEpoch) {
             currentEpoch = epoch;
             emit EpochActivated(epoch);

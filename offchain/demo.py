@@ -83,7 +83,12 @@ def run_demo(rpc_url: str, scenario_count: int = SCENARIO_COUNT) -> DemoResult:
     history = load_yahoo_daily_closes()
     scenario_set = historical_simulation(history, "ETH", scenario_count, ALPHA_BPS)
     epoch = post_scenario_set(
-        chain, owner, deployment.registry, scenario_set.spot_returns, scenario_set.alpha_bps
+        chain,
+        owner,
+        deployment.registry,
+        scenario_set.spot_returns,
+        scenario_set.vol_shifts,
+        scenario_set.alpha_bps,
     )
 
     open_price = history.closes[-1]

@@ -1,8 +1,9 @@
 """Deploying the vmargin contracts on a chain, wired together.
 
-One mock stablecoin (6 decimals), one Chainlink-style mock aggregator per asset
-(8 decimals), the oracle adapter, the scenario registry and the clearinghouse.
-The owner deploys and configures everything and is the feeds' writer.
+One mock stablecoin (6 decimals), two Chainlink-style mock aggregators per asset
+(8 decimals: spot price and annualized implied vol), the oracle adapter, the
+scenario registry and the clearinghouse. The owner deploys and configures
+everything and is the feeds' writer.
 """
 
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ class Deployment:
     assets: tuple[str, ...]
     stablecoin: Contract
     aggregators: tuple[Contract, ...]
+    volatility_aggregators: tuple[Contract, ...]
     oracle: Contract
     registry: Contract
     clearinghouse: Contract
@@ -53,12 +55,20 @@ def deploy_vmargin(
     stablecoin = chain.deploy(owner, "MockStablecoin", owner.address)
     oracle = chain.deploy(owner, "OracleAdapter", owner.address)
     aggregators = []
+    volatility_aggregators = []
     for asset_number, asset in enumerate(assets):
         aggregator = chain.deploy(
             owner, "MockAggregator", owner.address, FEED_DECIMALS, f"{asset} / USD"
         )
         chain.transact(owner, oracle.functions.setFeed(asset_number, aggregator.address, heartbeat))
         aggregators.append(aggregator)
+        volatility = chain.deploy(
+            owner, "MockAggregator", owner.address, FEED_DECIMALS, f"{asset} implied vol"
+        )
+        chain.transact(
+            owner, oracle.functions.setVolatilityFeed(asset_number, volatility.address, heartbeat)
+        )
+        volatility_aggregators.append(volatility)
     registry = chain.deploy(owner, "ScenarioRegistry", owner.address)
     clearinghouse = chain.deploy(
         owner,
@@ -80,6 +90,7 @@ def deploy_vmargin(
         assets=assets,
         stablecoin=stablecoin,
         aggregators=tuple(aggregators),
+        volatility_aggregators=tuple(volatility_aggregators),
         oracle=oracle,
         registry=registry,
         clearinghouse=clearinghouse,

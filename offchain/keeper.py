@@ -9,7 +9,6 @@ worst scenarios, which the contract re-checks from scratch (``eth_call`` first,
 then a signed transaction).
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
@@ -23,7 +22,8 @@ from offchain.expected_shortfall import (
     worst_scenarios,
 )
 from offchain.fixedpoint import Rounding, mul_wad
-from offchain.portfolio import Account, Position, equity, scenario_losses
+from offchain.options import OptionSeries
+from offchain.portfolio import Account, Marks, OptionPosition, Position, equity, scenario_losses
 from offchain.scenario_registry import PublishedScenarioSet, read_scenario_set
 from proofs.certificate import LiquidationCertificate, liquidation_certificate
 
@@ -70,7 +70,7 @@ def known_accounts(deployment: Deployment, block: BlockIdentifier = "latest") ->
     clearinghouse = deployment.clearinghouse
     seen: dict[str, None] = {}
     events = []
-    for name in ("Deposited", "TradeSettled"):
+    for name in ("Deposited", "TradeSettled", "OptionTradeSettled"):
         events.extend(
             getattr(clearinghouse.events, name)().get_logs(
                 from_block=deployment.start_block, to_block=block
@@ -85,30 +85,51 @@ def known_accounts(deployment: Deployment, block: BlockIdentifier = "latest") ->
 
 
 def read_account(deployment: Deployment, address: str, block: BlockIdentifier) -> Account:
-    """The account's cash and open positions at ``block``."""
+    """The account's cash, perps and options at ``block``."""
     chain, clearinghouse = deployment.chain, deployment.clearinghouse
     positions = {}
     for asset in range(len(deployment.assets)):
         size, cost_basis = chain.call(clearinghouse.functions.positionOf(address, asset), block)
         if size != 0:
             positions[asset] = Position(size=size, cost_basis=cost_basis)
+    options = []
+    for series_id in chain.call(clearinghouse.functions.heldSeries(address), block):
+        asset, strike, expiry, is_call = chain.call(
+            clearinghouse.functions.series(series_id), block
+        )
+        size, cost_basis = chain.call(
+            clearinghouse.functions.optionPositionOf(address, series_id), block
+        )
+        options.append(
+            OptionPosition(
+                series_id=series_id,
+                series=OptionSeries(asset=asset, strike=strike, expiry=expiry, is_call=is_call),
+                position=Position(size=size, cost_basis=cost_basis),
+            )
+        )
     cash = chain.call(clearinghouse.functions.cash(address), block)
-    return Account(address=address, cash=cash, positions=positions)
+    return Account(address=address, cash=cash, positions=positions, options=tuple(options))
 
 
-def read_marks(deployment: Deployment, assets: Sequence[int], block: BlockIdentifier) -> list[int]:
-    """Oracle marks (WAD) of ``assets`` at ``block``; 0 for the others, as the contract."""
-    marks = [0] * len(deployment.assets)
-    for asset in assets:
-        marks[asset] = deployment.chain.call(deployment.oracle.functions.price(asset), block)
-    return marks
+def read_marks(deployment: Deployment, account: Account, block: BlockIdentifier) -> Marks:
+    """Oracle spot marks and implied vols that ``account`` needs, at ``block``, as the
+    contract reads them (0 for the others), with the block's timestamp."""
+    chain, oracle = deployment.chain, deployment.oracle
+    spot = [0] * len(deployment.assets)
+    vol = [0] * len(deployment.assets)
+    for asset in account.assets:
+        spot[asset] = chain.call(oracle.functions.price(asset), block)
+    for asset in account.option_assets:
+        vol[asset] = chain.call(oracle.functions.volatility(asset), block)
+    now = chain.w3.eth.get_block(block)["timestamp"]
+    return Marks(spot=spot, vol=vol, now=now)
 
 
 def assess(
-    account: Account, marks: Sequence[int], scenarios: PublishedScenarioSet, mm_factor: int
+    account: Account, marks: Marks, scenarios: PublishedScenarioSet, mm_factor: int
 ) -> AccountRisk:
     """Equity, exact ES, MM and certified MM of ``account`` at ``marks``."""
-    losses = scenario_losses(account, marks, scenarios.spot_returns)
+    losses = scenario_losses(account, marks, scenarios.spot_returns, scenarios.vol_shifts)
     es = expected_shortfall(losses, scenarios.alpha_bps)
     witnesses = worst_scenarios(losses, scenarios.tail.witness_count)
     bound = weighted_lower_bound([losses[i] for i in witnesses], scenarios.tail)
@@ -131,7 +152,7 @@ def screen(deployment: Deployment, block: int) -> tuple[PublishedScenarioSet, li
     risks = []
     for address in known_accounts(deployment, block):
         account = read_account(deployment, address, block)
-        marks = read_marks(deployment, list(account.positions), block)
+        marks = read_marks(deployment, account, block)
         risks.append(assess(account, marks, scenarios, mm_factor))
     return scenarios, risks
 

@@ -1,16 +1,18 @@
 """Account valuation at oracle marks, the Python twin of the Clearinghouse views.
 
-Units: sizes in asset units, prices, cash and values in quote units, all WAD.
-A position's ``cost_basis`` is the sum of ``size * price / WAD`` (rounded up) over
-its trades. Each formula below states where and which way it rounds (equity
-down, losses up: margin is never understated), and each int256 bound is checked
-where the contract's checked arithmetic is.
+Units: sizes in units of the instrument, prices, cash and values in quote units, all
+WAD. A position's ``cost_basis`` is the sum of ``size * price / WAD`` (rounded up)
+over its trades. A perp's unit value is the spot mark; an option's its Black-Scholes
+value (``offchain/options.py``). Each formula below states where and which way it
+rounds (equity down, losses up: margin is never understated), and each int256 bound is
+checked where the contract's checked arithmetic is.
 """
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from offchain.fixedpoint import WAD, Rounding, int256, mul_div, mul_wad
+from offchain.options import OptionSeries, option_value, shocked_value
 
 
 class AssetNotInScenarioSet(ValueError):
@@ -19,51 +21,108 @@ class AssetNotInScenarioSet(ValueError):
 
 @dataclass(frozen=True)
 class Position:
-    """A perp position: ``size`` (WAD, negative = short) and its ``cost_basis`` (WAD)."""
+    """A position: ``size`` (WAD, negative = short) and its ``cost_basis`` (WAD)."""
 
     size: int
     cost_basis: int
 
 
 @dataclass(frozen=True)
+class OptionPosition:
+    """A position in one option series."""
+
+    series_id: int
+    series: OptionSeries
+    position: Position
+
+
+@dataclass(frozen=True)
 class Account:
-    """A margin account: its cash (WAD) and its open positions by asset number."""
+    """A margin account: cash (WAD), perps by asset number, options in holding order."""
 
     address: str
     cash: int
     positions: Mapping[int, Position] = field(default_factory=dict)
+    options: tuple[OptionPosition, ...] = ()
+
+    @property
+    def assets(self) -> set[int]:
+        """The assets whose spot mark the account's value depends on."""
+        return set(self.positions) | {option.series.asset for option in self.options}
+
+    @property
+    def option_assets(self) -> set[int]:
+        """The assets whose implied vol the account's value depends on."""
+        return {option.series.asset for option in self.options}
 
 
-def equity(account: Account, marks: Sequence[int]) -> int:
-    """cash + (sum size * mark) / WAD - sum cost_basis, the division rounded down."""
+@dataclass(frozen=True)
+class Marks:
+    """Oracle spot prices and implied vols by asset number (WAD; 0 where not needed) and
+    the block timestamp they are read at (unix seconds)."""
+
+    spot: Sequence[int]
+    vol: Sequence[int]
+    now: int
+
+
+def equity(account: Account, marks: Marks) -> int:
+    """cash + (sum size * unit value) / WAD - sum cost_basis, the division rounded down."""
     value = 0
     cost_basis = 0
     for asset, position in account.positions.items():
-        value = int256(value + int256(position.size * marks[asset]))
+        value = int256(value + int256(position.size * marks.spot[asset]))
         cost_basis = int256(cost_basis + position.cost_basis)
+    for option in account.options:
+        asset = option.series.asset
+        unit = option_value(option.series, marks.spot[asset], marks.vol[asset], marks.now)
+        value = int256(value + int256(option.position.size * unit))
+        cost_basis = int256(cost_basis + option.position.cost_basis)
     return int256(int256(account.cash + mul_div(value, 1, WAD, Rounding.FLOOR)) - cost_basis)
 
 
-def scenario_loss(account: Account, marks: Sequence[int], spot_returns: Sequence[int]) -> int:
-    """Loss (WAD, positive = loss) if each asset moves by its simple return from its mark.
+def scenario_loss(
+    account: Account, marks: Marks, spot_returns: Sequence[int], vol_shifts: Sequence[int]
+) -> int:
+    """Loss (WAD, positive = loss) if each asset's spot moves by its simple return and its
+    implied vol by its shift.
 
-    ``-(sum size * (mark * r / WAD)) / WAD``: the per-unit move ``mark * r / WAD`` is
-    rounded down once per asset and scenario, the loss up once per account and scenario.
-    Raises AssetNotInScenarioSet if the account holds an asset ``spot_returns`` omits.
+    Perps: ``size * mul_wad(mark, r, FLOOR)``; options: ``size * (shocked value - value)``;
+    the sum divided by WAD rounded up once per account and scenario. Raises
+    AssetNotInScenarioSet if the account holds an asset the scenario omits.
     """
     pnl = 0
     for asset, position in sorted(account.positions.items()):
-        if asset >= len(spot_returns):
-            raise AssetNotInScenarioSet(
-                f"{account.address} holds asset {asset}; the scenarios cover {len(spot_returns)}"
-            )
-        unit_move = mul_wad(marks[asset], spot_returns[asset], Rounding.FLOOR)
+        _require_covered(account, asset, len(spot_returns))
+        unit_move = mul_wad(marks.spot[asset], spot_returns[asset], Rounding.FLOOR)
         pnl = int256(pnl + int256(position.size * unit_move))
+    for option in account.options:
+        asset = option.series.asset
+        _require_covered(account, asset, len(spot_returns))
+        _require_covered(account, asset, len(vol_shifts))
+        spot, vol = marks.spot[asset], marks.vol[asset]
+        move = shocked_value(
+            option.series, spot, vol, spot_returns[asset], vol_shifts[asset], marks.now
+        ) - option_value(option.series, spot, vol, marks.now)
+        pnl = int256(pnl + int256(option.position.size * move))
     return mul_div(int256(-pnl), 1, WAD, Rounding.CEIL)
 
 
+def _require_covered(account: Account, asset: int, covered: int) -> None:
+    if asset >= covered:
+        raise AssetNotInScenarioSet(
+            f"{account.address} holds asset {asset}; the scenarios cover {covered}"
+        )
+
+
 def scenario_losses(
-    account: Account, marks: Sequence[int], scenarios: Sequence[Sequence[int]]
+    account: Account,
+    marks: Marks,
+    spot_returns: Sequence[Sequence[int]],
+    vol_shifts: Sequence[Sequence[int]],
 ) -> list[int]:
     """``scenario_loss`` for every scenario, in scenario order."""
-    return [scenario_loss(account, marks, spot_returns) for spot_returns in scenarios]
+    return [
+        scenario_loss(account, marks, returns, shifts)
+        for returns, shifts in zip(spot_returns, vol_shifts, strict=True)
+    ]

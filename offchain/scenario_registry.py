@@ -15,7 +15,7 @@ from offchain.expected_shortfall import TailWeight, tail_weight
 from proofs.merkle import StandardMerkleTree
 from proofs.scenario_commitment import scenario_tree
 
-# 250 one-asset scenarios are about 80 kB of calldata and 1.5 M gas.
+# 250 one-asset scenarios are about 100 kB of calldata.
 PUBLICATION_CHUNK = 250
 
 
@@ -30,6 +30,7 @@ class PublishedScenarioSet:
     epoch: int
     alpha_bps: int
     spot_returns: tuple[tuple[int, ...], ...]
+    vol_shifts: tuple[tuple[int, ...], ...]
     tree: StandardMerkleTree
 
     @property
@@ -43,11 +44,12 @@ def post_scenario_set(
     owner: LocalAccount,
     registry: Contract,
     spot_returns: tuple[tuple[int, ...], ...],
+    vol_shifts: tuple[tuple[int, ...], ...],
     alpha_bps: int,
     chunk: int = PUBLICATION_CHUNK,
 ) -> int:
     """Commit and publish a scenario set; return its epoch (current once this returns)."""
-    tree = scenario_tree(spot_returns)
+    tree = scenario_tree(spot_returns, vol_shifts)
     receipt = chain.transact(
         owner,
         registry.functions.postScenarioSet(
@@ -56,8 +58,9 @@ def post_scenario_set(
     )
     epoch = emitted(registry, "ScenarioSetPosted", receipt)[0]["epoch"]
     for first in range(0, len(spot_returns), chunk):
-        rows = [list(returns) for returns in spot_returns[first : first + chunk]]
-        chain.transact(owner, registry.functions.publishScenarios(epoch, first, rows))
+        returns = [list(row) for row in spot_returns[first : first + chunk]]
+        shifts = [list(row) for row in vol_shifts[first : first + chunk]]
+        chain.transact(owner, registry.functions.publishScenarios(epoch, first, returns, shifts))
     return epoch
 
 
@@ -71,15 +74,21 @@ def read_scenario_set(chain: Chain, registry: Contract, epoch: int) -> Published
         from_block=0, argument_filters={"epoch": epoch}
     )
     rows: list[tuple[int, ...]] = []
+    shifts: list[tuple[int, ...]] = []
     for log in sorted(logs, key=lambda log: log["args"]["firstIndex"]):
         if log["args"]["firstIndex"] != len(rows):
             raise ScenarioDataMismatch(f"epoch {epoch}: chunk at {log['args']['firstIndex']}")
         rows.extend(tuple(returns) for returns in log["args"]["spotReturns"])
-    tree = scenario_tree(rows)
+        shifts.extend(tuple(row) for row in log["args"]["volShifts"])
+    tree = scenario_tree(rows, shifts)
     if len(rows) != n or tree.root != root:
         raise ScenarioDataMismatch(
             f"epoch {epoch}: published data has root 0x{tree.root.hex()}, committed 0x{root.hex()}"
         )
     return PublishedScenarioSet(
-        epoch=epoch, alpha_bps=alpha_bps, spot_returns=tuple(rows), tree=tree
+        epoch=epoch,
+        alpha_bps=alpha_bps,
+        spot_returns=tuple(rows),
+        vol_shifts=tuple(shifts),
+        tree=tree,
     )

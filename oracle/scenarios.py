@@ -1,12 +1,16 @@
 """Scenario sets from price history.
 
-A scenario is one simple spot return per asset, as a WAD integer. Plain
+A scenario is one simple spot return and one implied-vol shift per asset, as WAD
+integers. Plain
 historical simulation takes the last N one-day returns of the history; a return
 is taken only between two consecutive calendar days that both have a close, so a
 gap in the data (a null row) removes the two returns around it rather than
 inventing a two-day return. Each return ``close_t / close_{t-1} - 1`` is computed
 exactly from the decimal closes and rounded once to the nearest WAD integer, ties
-to even: the same file gives the same integers on every machine.
+to even: the same file gives the same integers on every machine. Plain historical
+simulation has no implied-vol history to draw from, so its vol shifts are 0
+(options are revalued at an unchanged vol); vol scenarios come with the scenario
+engine.
 """
 
 from dataclasses import dataclass
@@ -20,19 +24,28 @@ from oracle.history import DailyCloses
 
 @dataclass(frozen=True)
 class ScenarioSet:
-    """N scenarios over ``assets``, one WAD spot return per asset each, with ES level alpha."""
+    """N scenarios over ``assets``, one WAD spot return and one WAD vol shift per asset
+    each, with ES level alpha."""
 
     assets: tuple[str, ...]
     alpha_bps: int
     spot_returns: tuple[tuple[int, ...], ...]
+    vol_shifts: tuple[tuple[int, ...], ...]
     description: str
 
     def __post_init__(self) -> None:
         tail_weight(len(self.spot_returns), self.alpha_bps)
-        for index, returns in enumerate(self.spot_returns):
-            if len(returns) != len(self.assets):
+        if len(self.vol_shifts) != len(self.spot_returns):
+            raise ValueError(
+                f"{len(self.spot_returns)} scenarios but {len(self.vol_shifts)} rows of vol shifts"
+            )
+        for index, (returns, shifts) in enumerate(
+            zip(self.spot_returns, self.vol_shifts, strict=True)
+        ):
+            if len(returns) != len(self.assets) or len(shifts) != len(self.assets):
                 raise ValueError(
-                    f"scenario {index} has {len(returns)} returns for {len(self.assets)} assets"
+                    f"scenario {index} has {len(returns)} returns and {len(shifts)} vol shifts "
+                    f"for {len(self.assets)} assets"
                 )
 
     @property
@@ -67,6 +80,7 @@ def historical_simulation(
         assets=(asset,),
         alpha_bps=alpha_bps,
         spot_returns=tuple((r,) for _, r in window),
+        vol_shifts=tuple((0,) for _ in window),
         description=(
             f"historical simulation, {asset} one-day returns {window[0][0]} to {window[-1][0]}"
         ),

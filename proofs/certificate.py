@@ -1,9 +1,10 @@
 """Liquidation certificates: ceil(k) scenarios whose weighted loss proves MM > equity.
 
 A certificate names distinct scenario indices of the current epoch in increasing
-order, with each scenario's leaf data and Merkle proof. The contract recomputes
-each witness loss from live positions and oracle marks; the best certificate is
-the k worst scenarios, for which its lower bound is the exact ES.
+order, with each scenario's leaf data (spot returns and vol shifts) and Merkle
+proof. The contract recomputes each witness loss from live positions and oracle
+marks; the best certificate is the k worst scenarios, for which its lower bound is
+the exact ES (rounded down).
 """
 
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ class LiquidationCertificate:
     epoch: int
     indices: tuple[int, ...]
     spot_returns: tuple[tuple[int, ...], ...]
+    vol_shifts: tuple[tuple[int, ...], ...]
     proofs: tuple[tuple[bytes, ...], ...]
 
     def as_abi(self) -> tuple:
@@ -28,6 +30,7 @@ class LiquidationCertificate:
             self.epoch,
             list(self.indices),
             [list(returns) for returns in self.spot_returns],
+            [list(shifts) for shifts in self.vol_shifts],
             [list(proof) for proof in self.proofs],
         )
 
@@ -44,5 +47,6 @@ def liquidation_certificate(
         epoch=epoch,
         indices=tuple(indices),
         spot_returns=tuple(tuple(tree.values[i][1]) for i in indices),
+        vol_shifts=tuple(tuple(tree.values[i][2]) for i in indices),
         proofs=tuple(tuple(tree.proof(i)) for i in indices),
     )

@@ -157,10 +157,16 @@ def test_rockafellar_uryasev_bound(harness: tuple[Chain, Contract]) -> None:
 def test_scenario_leaf(harness: tuple[Chain, Contract]) -> None:
     chain, contract = harness
     rng = random.Random(4)
-    cases = [
-        (rng.randint(0, 2**32), [random_int(rng, 255) for _ in range(rng.randint(0, 4))])
-        for _ in range(10_000)
-    ]
-    cases += [(0, [INT256_MIN]), (2**256 - 1, [INT256_MAX, 0])]
+    cases = []
+    for _ in range(10_000):
+        assets = rng.randint(0, 4)
+        cases.append(
+            (
+                rng.randint(0, 2**32),
+                [random_int(rng, 255) for _ in range(assets)],
+                [random_int(rng, 80) for _ in range(assets)],
+            )
+        )
+    cases += [(0, [INT256_MIN], [INT256_MAX]), (2**256 - 1, [INT256_MAX, 0], [0, INT256_MIN])]
     onchain = chain.call_batch(contract, "scenarioLeaf", cases, chain.w3.eth.block_number)
     assert onchain == [leaf_hash(SCENARIO_LEAF_ENCODING, case) for case in cases]

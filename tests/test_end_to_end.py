@@ -30,18 +30,18 @@ from offchain.fixedpoint import (
     mul_wad,
 )
 from offchain.keeper import known_accounts, read_account, read_marks
-from offchain.portfolio import Account, equity, scenario_loss, scenario_losses
+from offchain.portfolio import Account, Marks, equity, scenario_loss, scenario_losses
 from offchain.toolchain import PROJECT_ROOT
 from proofs.certificate import liquidation_certificate
 
 
-def accounts_at(demo: DemoResult, block: int) -> list[tuple[Account, list[int]]]:
+def accounts_at(demo: DemoResult, block: int) -> list[tuple[Account, Marks]]:
     """Every account the chain knows at ``block``, with the marks of what it holds."""
     deployment = demo.deployment
     result = []
     for address in known_accounts(deployment, block):
         account = read_account(deployment, address, block)
-        result.append((account, read_marks(deployment, list(account.positions), block)))
+        result.append((account, read_marks(deployment, account, block)))
     return result
 
 
@@ -75,7 +75,9 @@ def test_liquidated_accounts_are_exactly_those_exact_es_condemns(demo: DemoResul
     mm_factor = clearinghouse.functions.maintenanceMarginFactor().call(block_identifier=block)
     condemned = set()
     for account, marks in accounts_at(demo, block):
-        losses = scenario_losses(account, marks, demo.scenario_set.spot_returns)
+        losses = scenario_losses(
+            account, marks, demo.scenario_set.spot_returns, demo.scenario_set.vol_shifts
+        )
         es = exact_es(losses, demo.scenario_set.alpha_bps)
         assert expected_shortfall(losses, demo.scenario_set.alpha_bps) == math.ceil(es)
         if certified_mm(mm_factor, es) > equity(account, marks):
@@ -93,7 +95,9 @@ def test_liquidation_events_carry_the_python_numbers_to_the_wei(demo: DemoResult
     assert events
     for event in events:
         account, marks = state[event["args"]["account"]]
-        losses = scenario_losses(account, marks, demo.scenario_set.spot_returns)
+        losses = scenario_losses(
+            account, marks, demo.scenario_set.spot_returns, demo.scenario_set.vol_shifts
+        )
         es = exact_es(losses, demo.scenario_set.alpha_bps)
         assert event["args"]["equity"] == equity(account, marks)
         assert event["args"]["expectedShortfallLowerBound"] == math.floor(es)
@@ -104,7 +108,7 @@ def test_onchain_scenario_losses_equal_python_to_the_wei(demo: DemoResult) -> No
     """Every account with positions, under all N scenarios, at the screening block."""
     block = demo.keeper_pass.block
     chain, clearinghouse = demo.deployment.chain, demo.deployment.clearinghouse
-    scenarios = demo.scenario_set.spot_returns
+    returns, shifts = demo.scenario_set.spot_returns, demo.scenario_set.vol_shifts
     compared = 0
     for account, marks in accounts_at(demo, block):
         if not account.positions:
@@ -112,10 +116,10 @@ def test_onchain_scenario_losses_equal_python_to_the_wei(demo: DemoResult) -> No
         onchain = chain.call_batch(
             clearinghouse,
             "scenarioLoss",
-            [(account.address, list(returns)) for returns in scenarios],
+            [(account.address, list(r), list(v)) for r, v in zip(returns, shifts, strict=True)],
             block,
         )
-        assert onchain == scenario_losses(account, marks, scenarios)
+        assert onchain == scenario_losses(account, marks, returns, shifts)
         compared += len(onchain)
     assert compared >= 5 * demo.scenario_set.n
 
@@ -131,14 +135,14 @@ def test_onchain_losses_equal_python_on_edge_and_random_returns(demo: DemoResult
         if not account.positions:
             continue
         onchain = chain.call_batch(
-            clearinghouse, "scenarioLoss", [(account.address, [r]) for r in returns], block
+            clearinghouse, "scenarioLoss", [(account.address, [r], [0]) for r in returns], block
         )
-        assert onchain == [scenario_loss(account, marks, [r]) for r in returns]
+        assert onchain == [scenario_loss(account, marks, [r], [0]) for r in returns]
         for r in (INT256_MAX, INT256_MIN, 10**60):
             with pytest.raises(FixedPointOverflow):
-                scenario_loss(account, marks, [r])
+                scenario_loss(account, marks, [r], [0])
             with pytest.raises(TransactionReverted, match=r"MulDivOverflow|Panic\(code=17\)"):
-                chain.call(clearinghouse.functions.scenarioLoss(account.address, [r]), block)
+                chain.call(clearinghouse.functions.scenarioLoss(account.address, [r], [0]), block)
 
 
 def test_a_healthy_account_is_refused_with_its_numbers(demo: DemoResult) -> None:
@@ -153,7 +157,7 @@ def test_a_healthy_account_is_refused_with_its_numbers(demo: DemoResult) -> None
             or account.address == deployment.clearinghouse.functions.backstop().call()
         ):
             continue
-        losses = scenario_losses(account, marks, scenarios.spot_returns)
+        losses = scenario_losses(account, marks, scenarios.spot_returns, scenarios.vol_shifts)
         certificate = liquidation_certificate(
             scenarios.epoch, scenarios.tree, losses, scenarios.tail
         )

@@ -137,20 +137,29 @@ def test_historical_simulation_refuses_non_positive_n(eth, n):
 
 
 def test_scenario_set_refuses_rows_of_the_wrong_asset_count():
-    with pytest.raises(ValueError, match="scenario 1 has 1 returns for 2 assets"):
+    with pytest.raises(ValueError, match="scenario 1 has 1 returns and 2 vol shifts for 2 assets"):
         ScenarioSet(
             assets=("ETH", "BTC"),
             alpha_bps=9750,
             spot_returns=((1, 2), (3,), (4, 5)),
+            vol_shifts=((0, 0), (0, 0), (0, 0)),
             description="test",
         )
 
 
 def test_scenario_set_checks_its_tail_parameters():
     with pytest.raises(ValueError, match="positive"):
-        ScenarioSet(assets=("ETH",), alpha_bps=9750, spot_returns=(), description="empty")
+        ScenarioSet(
+            assets=("ETH",), alpha_bps=9750, spot_returns=(), vol_shifts=(), description="empty"
+        )
     with pytest.raises(ValueError, match="alpha"):
-        ScenarioSet(assets=("ETH",), alpha_bps=10_000, spot_returns=((1,),), description="x")
+        ScenarioSet(
+            assets=("ETH",),
+            alpha_bps=10_000,
+            spot_returns=((1,),),
+            vol_shifts=((0,),),
+            description="x",
+        )
 
 
 # --- malformed files -------------------------------------------------------------------------

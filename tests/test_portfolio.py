@@ -3,7 +3,14 @@
 import pytest
 
 from offchain.fixedpoint import INT256_MAX, WAD, FixedPointOverflow
-from offchain.portfolio import Account, Position, equity, scenario_loss, scenario_losses
+from offchain.portfolio import (
+    Account,
+    Marks,
+    Position,
+    equity,
+    scenario_loss,
+    scenario_losses,
+)
 
 ETH, SOL = 0, 1
 
@@ -23,29 +30,39 @@ def long_eth_short_sol() -> Account:
 MARKS = [1600 * WAD, 25 * WAD]
 
 
+def at(spot: list[int]) -> Marks:
+    """Spot marks with no vols (perps only) at time 0."""
+    return Marks(spot=spot, vol=[0] * len(spot), now=0)
+
+
+def flat(returns: list[int]) -> list[int]:
+    """No vol shift for each asset of ``returns``."""
+    return [0] * len(returns)
+
+
 def test_equity_without_positions_is_cash():
-    assert equity(Account(address="0x1", cash=-7 * WAD), MARKS) == -7 * WAD
+    assert equity(Account(address="0x1", cash=-7 * WAD), at(MARKS)) == -7 * WAD
 
 
 def test_equity_long_and_short_several_assets():
     # value 2 * 1600 - 10 * 25 = 2950; cost basis 3000 - 200 = 2800; equity 1000 + 2950 - 2800.
-    assert equity(long_eth_short_sol(), MARKS) == 1150 * WAD
+    assert equity(long_eth_short_sol(), at(MARKS)) == 1150 * WAD
 
 
 def test_equity_single_long_gains_single_short_loses():
     long = Account("0x2", 0, {ETH: Position(size=WAD, cost_basis=1500 * WAD)})
     short = Account("0x3", 0, {ETH: Position(size=-WAD, cost_basis=-1500 * WAD)})
-    assert equity(long, MARKS) == 100 * WAD
-    assert equity(short, MARKS) == -100 * WAD
+    assert equity(long, at(MARKS)) == 100 * WAD
+    assert equity(short, at(MARKS)) == -100 * WAD
 
 
 def test_equity_rounds_down_never_overstating():
     # size * mark = -3 * WAD/2 = -1.5 WAD wei; / WAD rounds down to -2.
     account = Account("0x4", cash=10, positions={ETH: Position(size=-3, cost_basis=0)})
-    assert equity(account, [WAD // 2]) == 10 - 2
+    assert equity(account, at([WAD // 2])) == 10 - 2
     # +1.5 wei rounds down to 1.
     account = Account("0x4", cash=10, positions={ETH: Position(size=3, cost_basis=0)})
-    assert equity(account, [WAD // 2]) == 10 + 1
+    assert equity(account, at([WAD // 2])) == 10 + 1
 
 
 def test_equity_rounds_once_per_account_not_per_position():
@@ -55,59 +72,61 @@ def test_equity_rounds_once_per_account_not_per_position():
         cash=0,
         positions={ETH: Position(size=1, cost_basis=0), SOL: Position(size=1, cost_basis=0)},
     )
-    assert equity(account, [WAD // 2, WAD // 2]) == 1
+    assert equity(account, at([WAD // 2, WAD // 2])) == 1
 
 
 def test_scenario_loss_long_and_short_several_assets():
     # ETH -10%: long 2 loses 2 * 160 = 320. SOL +20%: short 10 loses 10 * 5 = 50. Loss 370.
     returns = [-WAD // 10, 2 * WAD // 10]
-    assert scenario_loss(long_eth_short_sol(), MARKS, returns) == 370 * WAD
+    assert scenario_loss(long_eth_short_sol(), at(MARKS), returns, flat(returns)) == 370 * WAD
 
 
 def test_scenario_loss_is_negative_when_the_account_gains():
     # ETH +10%: long gains 320. SOL -20%: short gains 50. Loss -370.
     returns = [WAD // 10, -2 * WAD // 10]
-    assert scenario_loss(long_eth_short_sol(), MARKS, returns) == -370 * WAD
+    assert scenario_loss(long_eth_short_sol(), at(MARKS), returns, flat(returns)) == -370 * WAD
 
 
 def test_scenario_loss_zero_returns_is_zero():
-    assert scenario_loss(long_eth_short_sol(), MARKS, [0, 0]) == 0
+    assert scenario_loss(long_eth_short_sol(), at(MARKS), [0, 0], flat([0, 0])) == 0
 
 
 def test_scenario_loss_rounds_the_per_unit_move_down():
     # mark 3 wei, return -50%: unit move -1.5 wei -> -2 (down); 1 unit loses 2 wei.
     account = Account("0x6", 0, {ETH: Position(size=WAD, cost_basis=0)})
-    assert scenario_loss(account, [3], [-WAD // 2]) == 2
+    assert scenario_loss(account, at([3]), [-WAD // 2], flat([-WAD // 2])) == 2
     # +50%: unit move +1.5 wei -> 1; 1 unit gains 1 wei.
-    assert scenario_loss(account, [3], [WAD // 2]) == -1
+    assert scenario_loss(account, at([3]), [WAD // 2], flat([WAD // 2])) == -1
 
 
 def test_scenario_loss_rounds_the_loss_up():
     # 3 wei of size, mark 1, +50%: pnl = 1.5 WAD wei; loss -1.5 wei -> -1 (up, never understated).
     account = Account("0x7", 0, {ETH: Position(size=3, cost_basis=0)})
-    assert scenario_loss(account, [WAD], [WAD // 2]) == -1
+    assert scenario_loss(account, at([WAD]), [WAD // 2], flat([WAD // 2])) == -1
     # -50%: loss +1.5 wei -> 2.
-    assert scenario_loss(account, [WAD], [-WAD // 2]) == 2
+    assert scenario_loss(account, at([WAD]), [-WAD // 2], flat([-WAD // 2])) == 2
 
 
 def test_scenario_losses_in_scenario_order():
     scenarios = [[0, 0], [-WAD // 10, 2 * WAD // 10], [WAD // 10, -2 * WAD // 10]]
-    assert scenario_losses(long_eth_short_sol(), MARKS, scenarios) == [0, 370 * WAD, -370 * WAD]
+    assert scenario_losses(
+        long_eth_short_sol(), at(MARKS), scenarios, [flat(r) for r in scenarios]
+    ) == [0, 370 * WAD, -370 * WAD]
 
 
 def test_equity_overflow_raises():
     whale = Account("0x8", 0, {ETH: Position(size=2**200, cost_basis=0)})
     with pytest.raises(FixedPointOverflow):
-        equity(whale, [2**60])
+        equity(whale, at([2**60]))
 
 
 def test_equity_cash_overflow_raises():
     account = Account("0x9", INT256_MAX, {ETH: Position(size=WAD, cost_basis=0)})
     with pytest.raises(FixedPointOverflow):
-        equity(account, [WAD])
+        equity(account, at([WAD]))
 
 
 def test_scenario_loss_overflow_raises():
     whale = Account("0xa", 0, {ETH: Position(size=2**200, cost_basis=0)})
     with pytest.raises(FixedPointOverflow):
-        scenario_loss(whale, [2**120], [WAD // 2])
+        scenario_loss(whale, at([2**120]), [WAD // 2], flat([WAD // 2]))

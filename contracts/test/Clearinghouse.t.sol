@@ -103,8 +103,8 @@ abstract contract ClearinghouseFixture is TestBase {
         for (uint256 i; i < 3; ++i) {
             rest[i] = s[5 + i];
         }
-        registry.publishScenarios(posted, 0, first);
-        registry.publishScenarios(posted, 5, rest);
+        registry.publishScenarios(posted, 0, first, ScenarioMerkle.zeros(first));
+        registry.publishScenarios(posted, 5, rest, ScenarioMerkle.zeros(rest));
     }
 
     /// @notice A certificate on `epoch_` naming `indices`, with their leaf data and proofs.
@@ -118,9 +118,11 @@ abstract contract ClearinghouseFixture is TestBase {
         c.epoch = epoch_;
         c.indices = indices;
         c.spotReturns = new int256[][](indices.length);
+        c.volShifts = new int256[][](indices.length);
         c.proofs = new bytes32[][](indices.length);
         for (uint256 i; i < indices.length; ++i) {
             c.spotReturns[i] = s[indices[i]];
+            c.volShifts[i] = new int256[](s[indices[i]].length);
             c.proofs[i] = ScenarioMerkle.proof(leaves, indices[i]);
         }
     }
@@ -365,15 +367,27 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
 
         int256[] memory r0 = _scenarios()[0];
         int256[] memory r5 = _scenarios()[5];
-        assertEq(clearinghouse.scenarioLoss(carol, r0), 58.075497284654320946e18, "carol loss 0");
         assertEq(
-            clearinghouse.scenarioLoss(carol, r0), _loss(size, mark, r0[0]), "carol loss 0 formula"
+            clearinghouse.scenarioLoss(carol, r0, new int256[](1)),
+            58.075497284654320946e18,
+            "carol loss 0"
         );
-        assertEq(clearinghouse.scenarioLoss(carol, r5), 8.1796473379469587e18, "carol loss 5");
+        assertEq(
+            clearinghouse.scenarioLoss(carol, r0, new int256[](1)),
+            _loss(size, mark, r0[0]),
+            "carol loss 0 formula"
+        );
+        assertEq(
+            clearinghouse.scenarioLoss(carol, r5, new int256[](1)),
+            8.1796473379469587e18,
+            "carol loss 5"
+        );
 
         // Bob is short 1 + size: his loss is negative and also rounded up.
         assertEq(
-            clearinghouse.scenarioLoss(bob, r0), _loss(-(1e18 + size), mark, r0[0]), "bob loss 0"
+            clearinghouse.scenarioLoss(bob, r0, new int256[](1)),
+            _loss(-(1e18 + size), mark, r0[0]),
+            "bob loss 0"
         );
 
         Clearinghouse.MarginCheck memory check =
@@ -385,28 +399,29 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
     }
 
     /// @notice The same scenarios committed by the real `@openzeppelin/merkle-tree` 1.0.8
-    /// (`StandardMerkleTree.of(scenarios.map((r, i) => [i, r]), ["uint256", "int256[]"])`,
+    /// (`StandardMerkleTree.of(scenarios.map((r, i) => [i, r, [0]]),
+    /// ["uint256", "int256[]", "int256[]"])`,
     /// which sorts leaves by hash): its root and proofs, pinned here, are accepted too.
     function test_Liquidate_AcceptsOpenZeppelinStandardMerkleTreeProofs() public {
-        bytes32 ozRoot = 0x0d657cb10851e2d7ce5504fcaac17b6181174e6cfa9480ed72c26ffc07de161c;
+        bytes32 ozRoot = 0xaf358520dd3dcf31aaf9f3c71372976d0066bbb58e13f86a4bd95a03b952cc0c;
         int256[][] memory s = _scenarios();
         assertEq(
-            ScenarioMerkle.leaf(3, s[3]),
-            0xeb29eb31fb6f2c3fbe348ec4ca061a5bcada47f49ffd4849583b6c7bba2f8d9b,
+            ScenarioMerkle.leaf(3, s[3], new int256[](1)),
+            0xcdfcfde6cc639d0e02ba80c39723f1f3a5f5d4fa43a9723a233b37924defc496,
             "leaf 3 as in merkle-tree"
         );
         uint64 ozEpoch = registry.postScenarioSet(ozRoot, N, ALPHA_WHOLE_K, 1);
-        registry.publishScenarios(ozEpoch, 0, s);
+        registry.publishScenarios(ozEpoch, 0, s, ScenarioMerkle.zeros(s));
 
         Clearinghouse.LiquidationCertificate memory cert = _certificate(ozEpoch, _indices(3, 6));
         cert.proofs[0] = new bytes32[](3);
-        cert.proofs[0][0] = 0xf8d39889dfaf3c77a58ec7c5a88a8304d0fdf908ed026cb3f7f91b43e6787cff;
-        cert.proofs[0][1] = 0xb635807f59463102c936fbfa62dd30095e9b42a0f82244d229d2f40355b8608e;
-        cert.proofs[0][2] = 0x59d5bcd78bc7a7130b50944a84940e6dd61a62618fd08256a2d22d6e022e2da4;
+        cert.proofs[0][0] = 0xd6317c5712d20d713cc0377cfef9a5b7c7fbdbccffa706211979afd614fe2a92;
+        cert.proofs[0][1] = 0xe8171445cfa1473e9a1aa201e0f512f38852464775d0276aef6963610d761fa8;
+        cert.proofs[0][2] = 0xf1a24f35b92efa18e8ed9ad589179db42a58dc2af75a0c629748861f4f7583d2;
         cert.proofs[1] = new bytes32[](3);
-        cert.proofs[1][0] = 0xc927919b134f37263ff599062ba58a2f2487d41d0649e50c4a9cbbcd5b1341f9;
-        cert.proofs[1][1] = 0x27b857cb3e75b97e3a0cad4faae0059655682d212f6eb43dfc36216986669adb;
-        cert.proofs[1][2] = 0x59d5bcd78bc7a7130b50944a84940e6dd61a62618fd08256a2d22d6e022e2da4;
+        cert.proofs[1][0] = 0x3adbf869bdecdcc6b08affdd7516d73cc006a350fa88e8bebac3021f4885bf61;
+        cert.proofs[1][1] = 0xb8165b1321fa28e136ea038757da3ad6866e12767c2b5e3c2475bc69c08db813;
+        cert.proofs[1][2] = 0xf1a24f35b92efa18e8ed9ad589179db42a58dc2af75a0c629748861f4f7583d2;
 
         _setEthPrice(1950e8);
         vm.prank(keeper);

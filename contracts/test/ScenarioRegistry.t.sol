@@ -82,33 +82,33 @@ contract ScenarioRegistryTest is TestBase {
         vm.expectRevert(abi.encodeWithSelector(ScenarioRegistry.NoCurrentEpoch.selector));
         registry.current();
 
-        registry.publishScenarios(epoch, 0, _chunk(5, ASSETS));
+        registry.publishScenarios(epoch, 0, _chunk(5, ASSETS), _chunk(5, ASSETS));
         assertEq(uint256(registry.scenarioSet(epoch).published), 5, "published after chunk 1");
         vm.expectRevert(abi.encodeWithSelector(ScenarioRegistry.NoCurrentEpoch.selector));
         registry.current();
 
         vm.expectEmit(true, true, true, true, address(registry));
         emit ScenarioRegistry.EpochActivated(epoch);
-        registry.publishScenarios(epoch, 5, _chunk(3, ASSETS));
+        registry.publishScenarios(epoch, 5, _chunk(3, ASSETS), _chunk(3, ASSETS));
         _assertCurrent(epoch);
     }
 
     /// @notice A newer epoch replaces the current one only once it is complete.
     function test_Current_NewEpochWaitsForItsLastChunk() public {
-        registry.publishScenarios(epoch, 0, _chunk(N, ASSETS));
+        registry.publishScenarios(epoch, 0, _chunk(N, ASSETS), _chunk(N, ASSETS));
         uint64 next = registry.postScenarioSet(keccak256("next"), 4, 5000, 1);
-        registry.publishScenarios(next, 0, _chunk(3, 1));
+        registry.publishScenarios(next, 0, _chunk(3, 1), _chunk(3, 1));
         _assertCurrent(epoch);
-        registry.publishScenarios(next, 3, _chunk(1, 1));
+        registry.publishScenarios(next, 3, _chunk(1, 1), _chunk(1, 1));
         _assertCurrent(next);
     }
 
     /// @notice An older epoch completing late does not displace a newer current one.
     function test_Current_OlderEpochCompletingLateStaysInactive() public {
         uint64 next = registry.postScenarioSet(keccak256("next"), 4, 5000, 1);
-        registry.publishScenarios(next, 0, _chunk(4, 1));
+        registry.publishScenarios(next, 0, _chunk(4, 1), _chunk(4, 1));
         _assertCurrent(next);
-        registry.publishScenarios(epoch, 0, _chunk(N, ASSETS));
+        registry.publishScenarios(epoch, 0, _chunk(N, ASSETS), _chunk(N, ASSETS));
         _assertCurrent(next);
         assertEq(uint256(registry.scenarioSet(epoch).published), N, "old epoch complete");
     }
@@ -117,27 +117,27 @@ contract ScenarioRegistryTest is TestBase {
         vm.expectRevert(
             abi.encodeWithSelector(ScenarioRegistry.ChunkOutOfOrder.selector, epoch, 1, 0)
         );
-        registry.publishScenarios(epoch, 1, _chunk(2, ASSETS));
+        registry.publishScenarios(epoch, 1, _chunk(2, ASSETS), _chunk(2, ASSETS));
 
-        registry.publishScenarios(epoch, 0, _chunk(2, ASSETS));
+        registry.publishScenarios(epoch, 0, _chunk(2, ASSETS), _chunk(2, ASSETS));
         // Republishing the same chunk is out of order too.
         vm.expectRevert(
             abi.encodeWithSelector(ScenarioRegistry.ChunkOutOfOrder.selector, epoch, 0, 2)
         );
-        registry.publishScenarios(epoch, 0, _chunk(2, ASSETS));
+        registry.publishScenarios(epoch, 0, _chunk(2, ASSETS), _chunk(2, ASSETS));
     }
 
     function test_Publish_RevertsOnTooManyScenarios() public {
         vm.expectRevert(
             abi.encodeWithSelector(ScenarioRegistry.TooManyScenarios.selector, epoch, 9, N)
         );
-        registry.publishScenarios(epoch, 0, _chunk(9, ASSETS));
+        registry.publishScenarios(epoch, 0, _chunk(9, ASSETS), _chunk(9, ASSETS));
 
-        registry.publishScenarios(epoch, 0, _chunk(5, ASSETS));
+        registry.publishScenarios(epoch, 0, _chunk(5, ASSETS), _chunk(5, ASSETS));
         vm.expectRevert(
             abi.encodeWithSelector(ScenarioRegistry.TooManyScenarios.selector, epoch, 9, N)
         );
-        registry.publishScenarios(epoch, 5, _chunk(4, ASSETS));
+        registry.publishScenarios(epoch, 5, _chunk(4, ASSETS), _chunk(4, ASSETS));
     }
 
     function test_Publish_RevertsOnWrongAssetCount() public {
@@ -146,18 +146,18 @@ contract ScenarioRegistryTest is TestBase {
         vm.expectRevert(
             abi.encodeWithSelector(ScenarioRegistry.WrongAssetCount.selector, epoch, 2, 1, ASSETS)
         );
-        registry.publishScenarios(epoch, 0, chunk);
+        registry.publishScenarios(epoch, 0, chunk, chunk);
 
-        registry.publishScenarios(epoch, 0, _chunk(4, ASSETS));
+        registry.publishScenarios(epoch, 0, _chunk(4, ASSETS), _chunk(4, ASSETS));
         vm.expectRevert(
             abi.encodeWithSelector(ScenarioRegistry.WrongAssetCount.selector, epoch, 4, 3, ASSETS)
         );
-        registry.publishScenarios(epoch, 4, _chunk(1, 3));
+        registry.publishScenarios(epoch, 4, _chunk(1, 3), _chunk(1, 3));
     }
 
     function test_Publish_RevertsOnUnknownEpoch() public {
         vm.expectRevert(abi.encodeWithSelector(ScenarioRegistry.UnknownEpoch.selector, 2));
-        registry.publishScenarios(2, 0, _chunk(1, ASSETS));
+        registry.publishScenarios(2, 0, _chunk(1, ASSETS), _chunk(1, ASSETS));
         vm.expectRevert(abi.encodeWithSelector(ScenarioRegistry.UnknownEpoch.selector, 0));
         registry.scenarioSet(0);
     }
@@ -167,6 +167,6 @@ contract ScenarioRegistryTest is TestBase {
             abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, address(0xBAD))
         );
         vm.prank(address(0xBAD));
-        registry.publishScenarios(epoch, 0, _chunk(1, ASSETS));
+        registry.publishScenarios(epoch, 0, _chunk(1, ASSETS), _chunk(1, ASSETS));
     }
 }

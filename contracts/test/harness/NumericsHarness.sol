@@ -54,11 +54,11 @@ contract NumericsHarness {
     }
 
     /// @notice ScenarioLeaf.hash.
-    function scenarioLeaf(uint256 index, int256[] calldata spotReturns)
+    function scenarioLeaf(uint256 index, int256[] calldata spotReturns, int256[] calldata volShifts)
         external
         pure
         returns (bytes32)
     {
-        return ScenarioLeaf.hash(index, spotReturns);
+        return ScenarioLeaf.hash(index, spotReturns, volShifts);
     }
 }

@@ -5,20 +5,33 @@ import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 
 /// @title ScenarioMerkle
 /// @notice Builds Merkle trees of scenario leaves in the tests. Leaves are in OpenZeppelin
-/// StandardMerkleTree format for ["uint256", "int256[]"]; internal nodes hash the sorted pair
+/// StandardMerkleTree format for ["uint256", "int256[]", "int256[]"]; internal nodes hash the
+/// sorted pair
 /// (`Hashes.commutativeKeccak256`), which is all `MerkleProof.verify` needs. The tree pairs
 /// nodes level by level in the given order and lifts an unpaired last node unchanged.
 library ScenarioMerkle {
-    /// @notice keccak256(bytes.concat(keccak256(abi.encode(index, spotReturns)))).
-    function leaf(uint256 index, int256[] memory spotReturns) internal pure returns (bytes32) {
-        return keccak256(bytes.concat(keccak256(abi.encode(index, spotReturns))));
+    /// @notice keccak256(bytes.concat(keccak256(abi.encode(index, spotReturns, volShifts)))).
+    function leaf(uint256 index, int256[] memory spotReturns, int256[] memory volShifts)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return keccak256(bytes.concat(keccak256(abi.encode(index, spotReturns, volShifts))));
     }
 
-    /// @notice The leaves of `scenarios`, scenario i having index i.
+    /// @notice The leaves of `scenarios` with zero vol shifts, scenario i having index i.
     function leaves(int256[][] memory scenarios) internal pure returns (bytes32[] memory out) {
         out = new bytes32[](scenarios.length);
         for (uint256 i; i < scenarios.length; ++i) {
-            out[i] = leaf(i, scenarios[i]);
+            out[i] = leaf(i, scenarios[i], new int256[](scenarios[i].length));
+        }
+    }
+
+    /// @notice Rows of zeros shaped like `rows`: the vol shifts of perp-only scenarios.
+    function zeros(int256[][] memory rows) internal pure returns (int256[][] memory out) {
+        out = new int256[][](rows.length);
+        for (uint256 i; i < rows.length; ++i) {
+            out[i] = new int256[](rows[i].length);
         }
     }
 
