@@ -49,6 +49,19 @@ contract Clearinghouse is Ownable {
         bytes32[][] proofs;
     }
 
+    /// @notice All N scenarios of `epoch` with a threshold t: the Rockafellar-Uryasev upper
+    /// bound of ES. The scenarios are in the leaf order of OpenZeppelin's multiproof of the
+    /// whole tree (tree positions descending), so they verify against the root with no
+    /// proof nodes. An empty certificate (no indices) stands for "none" on a side whose risk
+    /// does not increase.
+    struct MarginCertificate {
+        uint64 epoch;
+        int256 threshold;
+        uint256[] indices;
+        int256[][] spotReturns;
+        int256[][] volShifts;
+    }
+
     /// @notice What a certificate shows about an account at current oracle marks (WAD).
     struct MarginCheck {
         int256 equity;
@@ -81,6 +94,10 @@ contract Clearinghouse is Ownable {
     int256 public liquidationPenalty;
     /// @notice WAD fraction of the penalty paid to the keeper; the rest goes to the backstop.
     int256 public keeperShare;
+    /// @notice IM = initialMarginFactor * ES at initialMarginAlphaBps (WAD; 1e18 means IM = ES).
+    int256 public initialMarginFactor = 1e18;
+    /// @notice The ES level of initial margin, in basis points (99% by default, above MM's).
+    uint16 public initialMarginAlphaBps = 9900;
 
     /// @notice Listed option series; a series' id is its index.
     OptionValuation.Series[] internal _series;
@@ -105,8 +122,8 @@ contract Clearinghouse is Ownable {
     error SelfTrade(address account);
     error InvalidTrade(int256 size, int256 price);
     error InsufficientCash(address account, int256 cash, int256 requested);
-    /// @notice Withdrawing with open positions needs a margin check this version does not have.
-    error OpenPositions(address account, uint256 count);
+    /// @notice A risk-increasing action of `account` came without a margin certificate.
+    error MarginCertificateRequired(address account);
     error StaleEpoch(uint64 given, uint64 current);
     error CertificateLengthMismatch(uint256 indices, uint256 spotReturns, uint256 proofs);
     error WrongWitnessCount(uint256 expected, uint256 given);
@@ -116,6 +133,13 @@ contract Clearinghouse is Ownable {
     error WrongAssetCount(uint256 index, uint256 length, uint256 expected);
     error InvalidScenarioProof(uint256 index);
     error AccountHealthy(address account, int256 equity, int256 maintenanceMargin);
+    error InvalidInitialMarginParameters(int256 initialMarginFactor, uint16 alphaBps);
+    /// @notice A risk-increasing action needs a margin certificate of all N scenarios.
+    error WrongScenarioCount(uint256 expected, uint256 given);
+    /// @notice The certificate's scenarios are not the committed set.
+    error InvalidMarginCertificate(uint64 epoch);
+    /// @notice After the action the account's equity would be below its initial margin.
+    error InsufficientInitialMargin(address account, int256 equity, int256 initialMargin);
     /// @notice The backstop absorbs liquidations; it is never liquidated itself.
     error BackstopNotLiquidatable();
     /// @notice The account holds `asset`, which the scenarios (over `assetCount` assets) omit.
@@ -123,6 +147,11 @@ contract Clearinghouse is Ownable {
 
     event SettlerSet(address indexed settler, bool allowed);
     event RiskParametersSet(int256 maintenanceMarginFactor, int256 penalty, int256 keeperShare);
+    event InitialMarginParametersSet(int256 initialMarginFactor, uint16 alphaBps);
+    /// @notice `account` passed an initial-margin check after a risk-increasing action.
+    event InitialMarginChecked(
+        address indexed account, uint64 indexed epoch, int256 equity, int256 initialMargin
+    );
     event Deposited(address indexed account, uint256 amount, int256 cashAfter);
     event Withdrawn(address indexed account, uint256 amount, int256 cashAfter);
     /// @notice A new option series `seriesId`.
@@ -227,6 +256,17 @@ contract Clearinghouse is Ownable {
         emit RiskParametersSet(mmFactor, penalty, keeperShare_);
     }
 
+    /// @notice Set the IM factor (> 0, WAD) and the ES level of initial margin (basis points,
+    /// in [5000, 10000)).
+    function setInitialMarginParameters(int256 factor, uint16 alphaBps) external onlyOwner {
+        if (factor <= 0 || alphaBps < 5000 || alphaBps >= 10_000) {
+            revert InvalidInitialMarginParameters(factor, alphaBps);
+        }
+        initialMarginFactor = factor;
+        initialMarginAlphaBps = alphaBps;
+        emit InitialMarginParametersSet(factor, alphaBps);
+    }
+
     /// @notice List a European option series on `asset`: strike in (0, 1e36] WAD, expiry in
     /// the future and at most 100 years away. Returns its id.
     function listSeries(uint256 asset, int256 strike, uint64 expiry, bool isCall)
@@ -258,16 +298,20 @@ contract Clearinghouse is Ownable {
         collateral.safeTransferFrom(msg.sender, address(this), amount);
     }
 
-    /// @notice Withdraw `amount` of collateral (token decimals). Only an account without open
-    /// positions may withdraw in this version.
-    function withdraw(uint256 amount) external {
+    /// @notice Withdraw `amount` of collateral (token decimals). With open positions the
+    /// account must stay at or above initial margin, shown by `margin` (a certificate on the
+    /// account after the withdrawal), and no asset it holds may be paused by the oracle's
+    /// circuit breaker; without positions `margin` is ignored and may be empty.
+    function withdraw(uint256 amount, MarginCertificate calldata margin) external {
         if (amount == 0) revert ZeroAmount();
-        uint256 open = openPositionCount[msg.sender];
-        if (open != 0) revert OpenPositions(msg.sender, open);
         int256 debited = SafeCast.toInt256(amount) * collateralScale;
         int256 balance = cash[msg.sender];
         if (debited > balance) revert InsufficientCash(msg.sender, balance, debited);
         cash[msg.sender] = balance - debited;
+        if (openPositionCount[msg.sender] != 0) {
+            _requireRiskAllowed(msg.sender);
+            _requireInitialMargin(msg.sender, margin);
+        }
         emit Withdrawn(msg.sender, amount, balance - debited);
         collateral.safeTransfer(msg.sender, amount);
     }
@@ -275,38 +319,55 @@ contract Clearinghouse is Ownable {
     // ---------------------------------------------------------------- trading
 
     /// @notice Settle a matched perp trade: `buyer` buys `size` (> 0, WAD) of `asset` from
-    /// `seller` at `price` (> 0, WAD). The settler is trusted to have checked initial margin.
-    function settleTrade(address buyer, address seller, uint256 asset, int256 size, int256 price)
-        external
-        onlySettler
-    {
+    /// `seller` at `price` (> 0, WAD). Each side whose position grows in absolute size must
+    /// end at or above initial margin, shown by its certificate (on the account after the
+    /// trade), and the asset must not be paused by the circuit breaker; a side whose risk
+    /// falls needs neither.
+    function settleTrade(
+        address buyer,
+        address seller,
+        uint256 asset,
+        int256 size,
+        int256 price,
+        MarginCertificate calldata buyerMargin,
+        MarginCertificate calldata sellerMargin
+    ) external onlySettler {
         uint256 assets = oracle.assetCount();
         if (asset >= assets) revert UnknownAsset(asset, assets);
         if (buyer == seller) revert SelfTrade(buyer);
         if (size <= 0 || price <= 0) revert InvalidTrade(size, price);
         int256 cost = size.mulWad(price, Math.Rounding.Ceil);
-        _addToPosition(buyer, asset, size, cost);
-        _addToPosition(seller, asset, -size, -cost);
+        bool buyerRisk = _addToPosition(buyer, asset, size, cost);
+        bool sellerRisk = _addToPosition(seller, asset, -size, -cost);
         emit TradeSettled(buyer, seller, asset, size, price, cost);
+        if (buyerRisk || sellerRisk) oracle.checkRiskAllowed(asset);
+        if (buyerRisk) _requireInitialMargin(buyer, buyerMargin);
+        if (sellerRisk) _requireInitialMargin(seller, sellerMargin);
     }
 
     /// @notice Settle a matched option trade: `buyer` buys `size` (> 0, WAD) options of
-    /// `seriesId` from `seller` at `premium` (>= 0, WAD per option) before expiry.
+    /// `seriesId` from `seller` at `premium` (>= 0, WAD per option) before expiry, with
+    /// the same initial-margin rule as `settleTrade`.
     function settleOptionTrade(
         address buyer,
         address seller,
         uint256 seriesId,
         int256 size,
-        int256 premium
+        int256 premium,
+        MarginCertificate calldata buyerMargin,
+        MarginCertificate calldata sellerMargin
     ) external onlySettler {
         OptionValuation.Series memory s = _seriesOf(seriesId);
         if (s.expiry <= block.timestamp) revert SeriesExpired(seriesId, s.expiry);
         if (buyer == seller) revert SelfTrade(buyer);
         if (size <= 0 || premium < 0) revert InvalidTrade(size, premium);
         int256 cost = size.mulWad(premium, Math.Rounding.Ceil);
-        _addToOptionPosition(buyer, seriesId, size, cost);
-        _addToOptionPosition(seller, seriesId, -size, -cost);
+        bool buyerRisk = _addToOptionPosition(buyer, seriesId, size, cost);
+        bool sellerRisk = _addToOptionPosition(seller, seriesId, -size, -cost);
         emit OptionTradeSettled(buyer, seller, seriesId, size, premium, cost);
+        if (buyerRisk || sellerRisk) oracle.checkRiskAllowed(s.asset);
+        if (buyerRisk) _requireInitialMargin(buyer, buyerMargin);
+        if (sellerRisk) _requireInitialMargin(seller, sellerMargin);
     }
 
     /// @notice Settle `account`'s position in expired `seriesId` at the oracle price: the
@@ -430,9 +491,14 @@ contract Clearinghouse is Ownable {
         return _series[seriesId];
     }
 
-    function _addToPosition(address account, uint256 asset, int256 size, int256 cost) internal {
+    /// @dev Returns whether the position grew in absolute size (a risk increase).
+    function _addToPosition(address account, uint256 asset, int256 size, int256 cost)
+        internal
+        returns (bool grew)
+    {
         Position storage p = _positions[account][asset];
         int256 before = p.size;
+        grew = _abs(before + size) > _abs(before);
         p.size = before + size;
         p.costBasis += cost;
         if (before == 0) openPositionCount[account] += 1;
@@ -443,11 +509,14 @@ contract Clearinghouse is Ownable {
         }
     }
 
+    /// @dev Returns whether the position grew in absolute size (a risk increase).
     function _addToOptionPosition(address account, uint256 seriesId, int256 size, int256 cost)
         internal
+        returns (bool grew)
     {
         Position storage p = _optionPositions[account][seriesId];
         int256 before = p.size;
+        grew = _abs(before + size) > _abs(before);
         p.size = before + size;
         p.costBasis += cost;
         if (before == 0) {
@@ -605,6 +674,85 @@ contract Clearinghouse is Ownable {
 
     function _requireCovered(uint256 asset, uint256 covered) internal pure {
         if (asset >= covered) revert AssetNotInScenarioSet(asset, covered);
+    }
+
+    // ---------------------------------------------------------------- internal: initial margin
+
+    function _abs(int256 x) internal pure returns (uint256) {
+        return x < 0 ? uint256(-x) : uint256(x);
+    }
+
+    /// @dev Revert unless the circuit breaker allows new risk on every asset `account` holds.
+    function _requireRiskAllowed(address account) internal view {
+        uint256 assets = oracle.assetCount();
+        for (uint256 asset; asset < assets; ++asset) {
+            if (_positions[account][asset].size != 0) oracle.checkRiskAllowed(asset);
+        }
+        uint256[] memory held = _heldSeries[account];
+        for (uint256 i; i < held.length; ++i) {
+            oracle.checkRiskAllowed(_series[held[i]].asset);
+        }
+    }
+
+    /// @dev Revert unless `certificate` shows IM <= equity for `account` as it stands now:
+    /// IM = initialMarginFactor * (t + ceil(10000 * sum max(L - t, 0) / kNum)), both
+    /// roundings up, with kNum at the IM level and L every scenario's loss.
+    function _requireInitialMargin(address account, MarginCertificate calldata certificate)
+        internal
+    {
+        if (certificate.indices.length == 0) revert MarginCertificateRequired(account);
+        (uint64 epoch, ScenarioRegistry.ScenarioSet memory set) = registry.current();
+        if (certificate.epoch != epoch) revert StaleEpoch(certificate.epoch, epoch);
+        Marks memory marks = _marks(account);
+        int256[] memory losses = _allScenarioLosses(account, marks, certificate, set);
+        (uint256 kNum,,) = ExpectedShortfall.tailWeight(set.n, initialMarginAlphaBps);
+        int256 bound =
+            ExpectedShortfall.rockafellarUryasevBound(losses, certificate.threshold, kNum);
+        int256 initialMargin = initialMarginFactor.mulWad(bound, Math.Rounding.Ceil);
+        int256 accountEquity = _equity(account, marks);
+        if (initialMargin > accountEquity) {
+            revert InsufficientInitialMargin(account, accountEquity, initialMargin);
+        }
+        emit InitialMarginChecked(account, epoch, accountEquity, initialMargin);
+    }
+
+    /// @dev Verify that `certificate` holds exactly the N committed scenarios (each index
+    /// once, all leaves rebuilding the root) and return `account`'s loss under each.
+    function _allScenarioLosses(
+        address account,
+        Marks memory marks,
+        MarginCertificate calldata certificate,
+        ScenarioRegistry.ScenarioSet memory set
+    ) internal view returns (int256[] memory losses) {
+        uint256 n = set.n;
+        if (
+            certificate.indices.length != n || certificate.spotReturns.length != n
+                || certificate.volShifts.length != n
+        ) revert WrongScenarioCount(n, certificate.indices.length);
+        losses = new int256[](n);
+        bytes32[] memory leaves = new bytes32[](n);
+        uint256[] memory seen = new uint256[]((n + 255) / 256);
+        for (uint256 i; i < n; ++i) {
+            uint256 index = certificate.indices[i];
+            if (index >= n) revert ScenarioIndexOutOfRange(index, n);
+            uint256 bit = 1 << (index % 256);
+            if (seen[index / 256] & bit != 0) revert DuplicateScenarioIndex(index);
+            seen[index / 256] |= bit;
+            int256[] calldata spotReturns = certificate.spotReturns[i];
+            int256[] calldata volShifts = certificate.volShifts[i];
+            if (spotReturns.length != set.assetCount || volShifts.length != set.assetCount) {
+                revert WrongAssetCount(index, spotReturns.length, set.assetCount);
+            }
+            leaves[i] = ScenarioLeaf.hash(index, spotReturns, volShifts);
+            losses[i] = _scenarioLoss(account, marks, spotReturns, volShifts);
+        }
+        bool[] memory flags = new bool[](n - 1);
+        for (uint256 i; i < n - 1; ++i) {
+            flags[i] = true;
+        }
+        if (!MerkleProof.multiProofVerify(new bytes32[](0), flags, set.root, leaves)) {
+            revert InvalidMarginCertificate(certificate.epoch);
+        }
     }
 
     // ---------------------------------------------------------------- internal: certificates

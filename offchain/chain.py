@@ -45,6 +45,11 @@ BATCH_CALL_LIMIT = 1_000
 BATCH_CALLDATA_LIMIT = 1_000_000
 
 
+# The gas limit is the estimate plus a fifth: a transaction mined one block later can take
+# another code path (an option a second closer to expiry), and gas unused is refunded.
+GAS_BUFFER_DIVISOR = 5
+
+
 class RpcError(RuntimeError):
     """The node refused a request (not a revert); the message is the node's."""
 
@@ -212,8 +217,9 @@ class Chain:
         return results
 
     def send(self, sender: LocalAccount, transaction: dict[str, Any]) -> TxReceipt:
-        """Fill nonce, gas and EIP-1559 fees, sign with ``sender``, send, and wait for the
-        receipt. A revert (at gas estimation or in the block) raises TransactionReverted."""
+        """Fill nonce, gas (the estimate plus a fifth) and EIP-1559 fees, sign with
+        ``sender``, send, and wait for the receipt. A revert (at gas estimation or in the
+        block) raises TransactionReverted."""
         base_fee = self.w3.eth.get_block("latest")["baseFeePerGas"]
         priority_fee = self.w3.to_wei(1, "gwei")
         transaction = {
@@ -226,7 +232,8 @@ class Chain:
         }
         try:
             if "gas" not in transaction:
-                transaction["gas"] = self.w3.eth.estimate_gas(transaction)  # type: ignore[arg-type]
+                estimate = self.w3.eth.estimate_gas(transaction)  # type: ignore[arg-type]
+                transaction["gas"] = estimate + estimate // GAS_BUFFER_DIVISOR
         except ContractLogicError as error:
             raise _reverted(error) from None
         signed = sender.sign_transaction(transaction)

@@ -2,7 +2,8 @@
 
 Deploy the contracts; post a scenario set (plain historical simulation over the
 last 1,000 daily ETH/USD returns of the shipped history, ES at 97.5%, so k = 25);
-open perp accounts on ETH at the last historical close against a market maker;
+open perp accounts on ETH at the last historical close against a market maker, each
+trade carrying both sides' initial-margin certificates (ES at 99%);
 crash the ETH feed by 25%; then one keeper pass screens every account with exact
 ES and liquidates those whose maintenance margin exceeds their equity.
 """
@@ -16,7 +17,8 @@ from offchain.chain import Chain, anvil_accounts
 from offchain.deployment import Deployment, RiskParameters, deploy_vmargin
 from offchain.fixedpoint import WAD
 from offchain.keeper import KeeperPass, run_once
-from offchain.scenario_registry import post_scenario_set
+from offchain.scenario_registry import post_scenario_set, read_scenario_set
+from offchain.settlement import settle_perp_trade
 from oracle.feeds import push_price
 from oracle.history import load_yahoo_daily_closes
 from oracle.scenarios import ScenarioSet, historical_simulation
@@ -97,14 +99,14 @@ def run_demo(rpc_url: str, scenario_count: int = SCENARIO_COUNT) -> DemoResult:
     _deposit(chain, deployment, owner, market_maker, MARKET_MAKER.collateral)
     labels = {backstop.address: "backstop", market_maker.address: MARKET_MAKER.label}
     price_wad = int(open_price.scaleb(18))
+    published = read_scenario_set(chain, deployment.registry, epoch)
     for trader, key in zip(TRADERS, trader_keys, strict=False):
         labels[key.address] = trader.label
         _deposit(chain, deployment, owner, key, trader.collateral)
         buyer, seller = (key, market_maker) if trader.eth > 0 else (market_maker, key)
         size = abs(trader.eth) * WAD
-        chain.transact(
-            settler,
-            clearinghouse.functions.settleTrade(buyer.address, seller.address, 0, size, price_wad),
+        settle_perp_trade(
+            deployment, settler, published, buyer.address, seller.address, 0, size, price_wad
         )
 
     crash_price = open_price * CRASH

@@ -1,16 +1,22 @@
-"""Liquidation certificates: ceil(k) scenarios whose weighted loss proves MM > equity.
+"""Certificates: what the chain checks instead of computing ES.
 
-A certificate names distinct scenario indices of the current epoch in increasing
-order, with each scenario's leaf data (spot returns and vol shifts) and Merkle
-proof. The contract recomputes each witness loss from live positions and oracle
-marks; the best certificate is the k worst scenarios, for which its lower bound is
-the exact ES (rounded down).
+A liquidation certificate is ceil(k) scenarios whose weighted loss proves MM > equity;
+a margin certificate is all N scenarios and a threshold t whose Rockafellar-Uryasev
+bound proves IM <= equity.
+
+A liquidation certificate names distinct scenario indices of the current epoch in
+increasing order, with each scenario's leaf data (spot returns and vol shifts) and
+Merkle proof. The contract recomputes each witness loss from live positions and
+oracle marks; the best certificate is the k worst scenarios, for which its lower
+bound is the exact ES (rounded down). A margin certificate carries every scenario,
+in the order in which they rebuild the root; its best threshold is the ceil(k)-th
+largest loss, for which the upper bound is the exact ES (rounded up).
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from offchain.expected_shortfall import TailWeight, worst_scenarios
+from offchain.expected_shortfall import TailWeight, tail_weight, worst_scenarios
 from proofs.merkle import StandardMerkleTree
 
 
@@ -49,4 +55,49 @@ def liquidation_certificate(
         spot_returns=tuple(tuple(tree.values[i][1]) for i in indices),
         vol_shifts=tuple(tuple(tree.values[i][2]) for i in indices),
         proofs=tuple(tuple(tree.proof(i)) for i in indices),
+    )
+
+
+@dataclass(frozen=True)
+class MarginCertificate:
+    """The ``Clearinghouse.MarginCertificate`` struct: all N scenarios (in the tree's
+    multiproof leaf order) and a threshold for the Rockafellar-Uryasev bound."""
+
+    epoch: int
+    threshold: int
+    indices: tuple[int, ...]
+    spot_returns: tuple[tuple[int, ...], ...]
+    vol_shifts: tuple[tuple[int, ...], ...]
+
+    def as_abi(self) -> tuple:
+        """The struct as web3 encodes a Solidity tuple argument."""
+        return (
+            self.epoch,
+            self.threshold,
+            list(self.indices),
+            [list(returns) for returns in self.spot_returns],
+            [list(shifts) for shifts in self.vol_shifts],
+        )
+
+
+NO_MARGIN_CERTIFICATE = MarginCertificate(0, 0, (), (), ())
+"""The empty certificate, for a side whose risk does not increase."""
+
+
+def margin_certificate(
+    epoch: int, tree: StandardMerkleTree, losses: Sequence[int], alpha_bps: int
+) -> MarginCertificate:
+    """The certificate of ``losses`` (one per scenario of ``tree``) at ES level ``alpha_bps``,
+    with the optimal threshold: the ceil(k)-th largest loss, for which the bound is ES."""
+    if len(losses) != len(tree.values):
+        raise ValueError(f"{len(losses)} losses for a set of {len(tree.values)} scenarios")
+    tail = tail_weight(len(losses), alpha_bps)
+    threshold = sorted(losses, reverse=True)[tail.witness_count - 1]
+    order = tree.multiproof_order()
+    return MarginCertificate(
+        epoch=epoch,
+        threshold=threshold,
+        indices=tuple(order),
+        spot_returns=tuple(tuple(tree.values[i][1]) for i in order),
+        vol_shifts=tuple(tuple(tree.values[i][2]) for i in order),
     )

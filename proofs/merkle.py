@@ -78,6 +78,12 @@ class StandardMerkleTree:
         """The leaf hash of value ``index``."""
         return self.nodes[self.positions[index]]
 
+    def multiproof_order(self) -> list[int]:
+        """Value indices in the leaf order of OpenZeppelin's multiproof of every leaf (tree
+        positions descending). In that order all leaves rebuild the root with no proof
+        nodes and every proof flag true (``MerkleProof.multiProofVerify``)."""
+        return sorted(range(len(self.values)), key=lambda index: -self.positions[index])
+
     def proof(self, index: int) -> list[bytes]:
         """The sibling path of value ``index``, leaf to root."""
         node = self.positions[index]

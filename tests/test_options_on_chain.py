@@ -22,6 +22,7 @@ from offchain.fixedpoint import WAD, Rounding, mul_wad
 from offchain.keeper import read_account, read_marks, run_once
 from offchain.portfolio import equity, scenario_losses
 from offchain.scenario_registry import PublishedScenarioSet, post_scenario_set, read_scenario_set
+from offchain.settlement import settle_option_trade, settle_perp_trade
 from oracle.feeds import push_price, push_volatility
 from proofs.certificate import liquidation_certificate
 
@@ -108,17 +109,25 @@ def book(anvil: AnvilNode) -> Book:
         (straddle, 40_000),
     ):
         deposit(chain, deployment, owner, who, usdc)
-    trade, option = clearinghouse.functions.settleTrade, clearinghouse.functions.settleOptionTrade
-    chain.transact(settler, trade(hedged.address, maker.address, 0, 10 * WAD, 3000 * WAD))
-    chain.transact(
-        settler, option(hedged.address, maker.address, series["eth put"], 10 * WAD, 60 * WAD)
+    published = read_scenario_set(chain, deployment.registry, epoch)
+    settle_perp_trade(
+        deployment, settler, published, hedged.address, maker.address, 0, 10 * WAD, 3000 * WAD
     )
-    chain.transact(
-        settler, option(maker.address, straddle.address, series["btc call"], 2 * WAD, 3500 * WAD)
-    )
-    chain.transact(
-        settler, option(maker.address, straddle.address, series["btc put"], 2 * WAD, 3400 * WAD)
-    )
+    for buyer, seller, name, size, premium in (
+        (hedged, maker, "eth put", 10, 60),
+        (maker, straddle, "btc call", 2, 3500),
+        (maker, straddle, "btc put", 2, 3400),
+    ):
+        settle_option_trade(
+            deployment,
+            settler,
+            published,
+            buyer.address,
+            seller.address,
+            series[name],
+            size * WAD,
+            premium * WAD,
+        )
     return Book(
         chain=chain,
         deployment=deployment,
@@ -126,7 +135,7 @@ def book(anvil: AnvilNode) -> Book:
         keeper=keeper,
         hedged=hedged,
         straddle=straddle,
-        scenarios=read_scenario_set(chain, deployment.registry, epoch),
+        scenarios=published,
     )
 
 

@@ -40,6 +40,8 @@ abstract contract ClearinghouseFixture is TestBase {
     ScenarioRegistry internal registry;
     Clearinghouse internal clearinghouse;
     uint64 internal epoch;
+    /// @notice The epoch `_postEpoch` published last (the current one), for margin certificates.
+    uint64 internal lastPosted;
 
     function setUp() public virtual {
         vm.warp(1_700_000_000);
@@ -59,13 +61,17 @@ abstract contract ClearinghouseFixture is TestBase {
         clearinghouse = new Clearinghouse(owner, usdc, oracle, registry, backstop);
         clearinghouse.setSettler(settler, true);
         clearinghouse.setRiskParameters(MM_FACTOR, PENALTY, KEEPER_SHARE);
+        // These tests are about liquidation: an IM factor of 1 wei lets the fixture open
+        // thinly collateralized positions, each still with a valid margin certificate.
+        // ClearinghouseMargin.t.sol tests initial margin itself.
+        clearinghouse.setInitialMarginParameters(1, 9900);
 
         epoch = _postEpoch(ALPHA_WHOLE_K);
 
         _deposit(alice, 100e6);
         _deposit(bob, 100_000e6);
         vm.prank(settler);
-        clearinghouse.settleTrade(alice, bob, ETH, 1e18, 2000e18);
+        clearinghouse.settleTrade(alice, bob, ETH, 1e18, 2000e18, _margin(), _margin());
     }
 
     // ------------------------------------------------------------ scenarios
@@ -105,6 +111,7 @@ abstract contract ClearinghouseFixture is TestBase {
         }
         registry.publishScenarios(posted, 0, first, ScenarioMerkle.zeros(first));
         registry.publishScenarios(posted, 5, rest, ScenarioMerkle.zeros(rest));
+        lastPosted = posted;
     }
 
     /// @notice A certificate on `epoch_` naming `indices`, with their leaf data and proofs.
@@ -126,6 +133,22 @@ abstract contract ClearinghouseFixture is TestBase {
             c.proofs[i] = ScenarioMerkle.proof(leaves, indices[i]);
         }
     }
+
+    /// @notice A margin certificate of the current epoch: all N scenarios in index order
+    /// (the multiproof leaf order of this power-of-two tree) with threshold 0.
+    function _margin() internal view returns (Clearinghouse.MarginCertificate memory c) {
+        int256[][] memory s = _scenarios();
+        c.epoch = lastPosted;
+        c.indices = new uint256[](N);
+        for (uint256 i; i < N; ++i) {
+            c.indices[i] = i;
+        }
+        c.spotReturns = s;
+        c.volShifts = ScenarioMerkle.zeros(s);
+    }
+
+    /// @notice No certificate, for actions that need none.
+    function _noMargin() internal pure returns (Clearinghouse.MarginCertificate memory c) {}
 
     function _indices(uint256 a) internal pure returns (uint256[] memory out) {
         out = new uint256[](1);
@@ -265,7 +288,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
 
         // Without positions, Alice can take out what is left.
         vm.prank(alice);
-        clearinghouse.withdraw(30.5e6);
+        clearinghouse.withdraw(30.5e6, _noMargin());
         assertEq(usdc.balanceOf(alice), 30.5e6, "alice withdrew");
         assertEq(clearinghouse.cash(alice), 0, "alice cash after withdraw");
     }
@@ -361,7 +384,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         int256 size = 0.333333333333333333e18;
         _deposit(carol, 1000e6);
         vm.prank(settler);
-        clearinghouse.settleTrade(carol, bob, ETH, size, 1987.654321e18);
+        clearinghouse.settleTrade(carol, bob, ETH, size, 1987.654321e18, _margin(), _margin());
         _setEthPrice(1987.65432101e8);
         int256 mark = 1987.65432101e18;
 
@@ -569,15 +592,16 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
 
     /// @notice An account holding an asset the epoch's scenarios do not cover cannot be
     /// revalued under them: the certificate reverts naming the asset.
-    function test_Liquidate_RevertsOnAssetNotInScenarioSet() public {
+    /// @notice A position on an asset the epoch's scenarios do not cover cannot be opened:
+    /// its initial margin cannot be computed, and the trade reverts naming the asset.
+    function test_SettleTrade_RevertsOnAssetNotInScenarioSet() public {
         MockAggregator btcFeed = new MockAggregator(owner, 8, "BTC / USD");
         btcFeed.setAnswer(65_000e8, block.timestamp);
         oracle.setFeed(1, btcFeed, HEARTBEAT);
-        vm.prank(settler);
-        clearinghouse.settleTrade(alice, bob, 1, 0.001e18, 65_000e18);
-
+        Clearinghouse.MarginCertificate memory margin = _margin();
         vm.expectRevert(abi.encodeWithSelector(Clearinghouse.AssetNotInScenarioSet.selector, 1, 1));
-        clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)));
+        vm.prank(settler);
+        clearinghouse.settleTrade(alice, bob, 1, 0.001e18, 65_000e18, margin, margin);
     }
 
     // ------------------------------------------------------------ the backstop itself
@@ -613,15 +637,20 @@ contract ClearinghouseAccountsTest is ClearinghouseFixture {
     function test_Withdraw_ReturnsCollateral() public {
         _deposit(carol, 50e6);
         vm.prank(carol);
-        clearinghouse.withdraw(20e6);
+        clearinghouse.withdraw(20e6, _noMargin());
         assertEq(clearinghouse.cash(carol), 30e18, "carol cash");
         assertEq(usdc.balanceOf(carol), 20e6, "carol balance");
     }
 
-    function test_Withdraw_RevertsWithOpenPositions() public {
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.OpenPositions.selector, alice, 1));
+    function test_Withdraw_WithOpenPositionsNeedsAMarginCertificate() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, alice)
+        );
         vm.prank(alice);
-        clearinghouse.withdraw(1e6);
+        clearinghouse.withdraw(1e6, _noMargin());
+        vm.prank(alice);
+        clearinghouse.withdraw(1e6, _margin());
+        assertEq(clearinghouse.cash(alice), 99e18, "withdrawn with a certificate");
     }
 
     function test_Withdraw_RevertsOnInsufficientCash() public {
@@ -632,46 +661,46 @@ contract ClearinghouseAccountsTest is ClearinghouseFixture {
             )
         );
         vm.prank(carol);
-        clearinghouse.withdraw(50.000001e6);
+        clearinghouse.withdraw(50.000001e6, _noMargin());
     }
 
     /// @notice Closing the position realizes the PnL into cash and frees the account.
     function test_SettleTrade_ClosingRealizesPnlAndAllowsWithdraw() public {
         vm.prank(settler);
-        clearinghouse.settleTrade(bob, alice, ETH, 1e18, 2100e18);
+        clearinghouse.settleTrade(bob, alice, ETH, 1e18, 2100e18, _margin(), _margin());
         _assertPosition(alice, 0, 0, 0);
         _assertPosition(bob, 0, 0, 0);
         assertEq(clearinghouse.cash(alice), 200e18, "alice cash");
         assertEq(clearinghouse.cash(bob), 99_900e18, "bob cash");
         vm.prank(alice);
-        clearinghouse.withdraw(200e6);
+        clearinghouse.withdraw(200e6, _noMargin());
         assertEq(usdc.balanceOf(alice), 200e6, "alice balance");
     }
 
     function test_SettleTrade_RevertsForNonSettler() public {
         vm.expectRevert(abi.encodeWithSelector(Clearinghouse.NotSettler.selector, carol));
         vm.prank(carol);
-        clearinghouse.settleTrade(alice, bob, ETH, 1e18, 2000e18);
+        clearinghouse.settleTrade(alice, bob, ETH, 1e18, 2000e18, _margin(), _margin());
     }
 
     function test_SettleTrade_RevertsOnUnknownAsset() public {
         vm.expectRevert(abi.encodeWithSelector(Clearinghouse.UnknownAsset.selector, 1, 1));
         vm.prank(settler);
-        clearinghouse.settleTrade(alice, bob, 1, 1e18, 2000e18);
+        clearinghouse.settleTrade(alice, bob, 1, 1e18, 2000e18, _margin(), _margin());
     }
 
     function test_SettleTrade_RevertsOnSelfTradeAndInvalidTrade() public {
         vm.expectRevert(abi.encodeWithSelector(Clearinghouse.SelfTrade.selector, alice));
         vm.prank(settler);
-        clearinghouse.settleTrade(alice, alice, ETH, 1e18, 2000e18);
+        clearinghouse.settleTrade(alice, alice, ETH, 1e18, 2000e18, _margin(), _margin());
 
         vm.expectRevert(abi.encodeWithSelector(Clearinghouse.InvalidTrade.selector, 0, 2000e18));
         vm.prank(settler);
-        clearinghouse.settleTrade(alice, bob, ETH, 0, 2000e18);
+        clearinghouse.settleTrade(alice, bob, ETH, 0, 2000e18, _margin(), _margin());
 
         vm.expectRevert(abi.encodeWithSelector(Clearinghouse.InvalidTrade.selector, 1e18, 0));
         vm.prank(settler);
-        clearinghouse.settleTrade(alice, bob, ETH, 1e18, 0);
+        clearinghouse.settleTrade(alice, bob, ETH, 1e18, 0, _margin(), _margin());
     }
 
     function test_SetRiskParameters_RevertsOnInvalidValues() public {

@@ -1,0 +1,145 @@
+"""Settling trades with initial-margin certificates, as an authorized settler does.
+
+For each side of a matched trade this computes, in Python, the account as it will be
+after the trade (the same cost-basis arithmetic as the contract), every scenario loss
+at the current marks, and the margin certificate at the IM level; then it sends the
+trade with both certificates. A side whose position shrinks needs no certificate and
+gets the empty one.
+"""
+
+from dataclasses import replace
+
+from eth_account.signers.local import LocalAccount
+from web3.types import TxReceipt
+
+from offchain.deployment import Deployment
+from offchain.fixedpoint import Rounding, mul_wad
+from offchain.keeper import read_account, read_marks
+from offchain.options import OptionSeries
+from offchain.portfolio import Account, OptionPosition, Position, scenario_losses
+from offchain.scenario_registry import PublishedScenarioSet
+from proofs.certificate import NO_MARGIN_CERTIFICATE, MarginCertificate, margin_certificate
+
+
+def after_perp_trade(account: Account, asset: int, size: int, cost: int) -> Account:
+    """``account`` after adding ``size`` of ``asset``'s perp at total ``cost`` (signed)."""
+    before = account.positions.get(asset, Position(0, 0))
+    after = Position(size=before.size + size, cost_basis=before.cost_basis + cost)
+    positions = dict(account.positions)
+    cash = account.cash
+    if after.size == 0:
+        cash -= after.cost_basis
+        positions.pop(asset, None)
+    else:
+        positions[asset] = after
+    return replace(account, cash=cash, positions=positions)
+
+
+def after_option_trade(
+    account: Account, series_id: int, series: OptionSeries, size: int, cost: int
+) -> Account:
+    """``account`` after adding ``size`` options of ``series_id`` at total ``cost`` (signed);
+    a new series goes last, a closed one leaves, as in the contract's held list."""
+    options = list(account.options)
+    held = [option.series_id for option in options]
+    cash = account.cash
+    if series_id in held:
+        at = held.index(series_id)
+        before = options[at].position
+        after = Position(size=before.size + size, cost_basis=before.cost_basis + cost)
+        if after.size == 0:
+            cash -= after.cost_basis
+            del options[at]
+        else:
+            options[at] = OptionPosition(series_id, series, after)
+    else:
+        options.append(OptionPosition(series_id, series, Position(size=size, cost_basis=cost)))
+    return replace(account, cash=cash, options=tuple(options))
+
+
+def side_certificate(
+    deployment: Deployment,
+    scenarios: PublishedScenarioSet,
+    account: Account,
+    grew: bool,
+    block: int,
+) -> MarginCertificate:
+    """The certificate one side needs: its margin certificate if its risk grew, else none."""
+    if not grew:
+        return NO_MARGIN_CERTIFICATE
+    alpha_bps = deployment.chain.call(
+        deployment.clearinghouse.functions.initialMarginAlphaBps(), block
+    )
+    marks = read_marks(deployment, account, block)
+    losses = scenario_losses(account, marks, scenarios.spot_returns, scenarios.vol_shifts)
+    return margin_certificate(scenarios.epoch, scenarios.tree, losses, alpha_bps)
+
+
+def settle_perp_trade(
+    deployment: Deployment,
+    settler: LocalAccount,
+    scenarios: PublishedScenarioSet,
+    buyer: str,
+    seller: str,
+    asset: int,
+    size: int,
+    price: int,
+) -> TxReceipt:
+    """Settle ``buyer`` buying ``size`` (WAD) of ``asset`` from ``seller`` at ``price`` with
+    the margin certificates the contract asks for."""
+    chain = deployment.chain
+    block = chain.w3.eth.block_number
+    cost = mul_wad(size, price, Rounding.CEIL)
+    certificates = []
+    for address, signed_size, signed_cost in ((buyer, size, cost), (seller, -size, -cost)):
+        account = read_account(deployment, address, block)
+        before = account.positions.get(asset, Position(0, 0)).size
+        after = after_perp_trade(account, asset, signed_size, signed_cost)
+        grew = abs(before + signed_size) > abs(before)
+        certificates.append(side_certificate(deployment, scenarios, after, grew, block))
+    return chain.transact(
+        settler,
+        deployment.clearinghouse.functions.settleTrade(
+            buyer, seller, asset, size, price, certificates[0].as_abi(), certificates[1].as_abi()
+        ),
+    )
+
+
+def settle_option_trade(
+    deployment: Deployment,
+    settler: LocalAccount,
+    scenarios: PublishedScenarioSet,
+    buyer: str,
+    seller: str,
+    series_id: int,
+    size: int,
+    premium: int,
+) -> TxReceipt:
+    """Settle ``buyer`` buying ``size`` (WAD) options of ``series_id`` from ``seller`` at
+    ``premium`` each, with the margin certificates the contract asks for."""
+    chain = deployment.chain
+    clearinghouse = deployment.clearinghouse
+    block = chain.w3.eth.block_number
+    asset, strike, expiry, is_call = chain.call(clearinghouse.functions.series(series_id), block)
+    series = OptionSeries(asset=asset, strike=strike, expiry=expiry, is_call=is_call)
+    cost = mul_wad(size, premium, Rounding.CEIL)
+    certificates = []
+    for address, signed_size, signed_cost in ((buyer, size, cost), (seller, -size, -cost)):
+        account = read_account(deployment, address, block)
+        held = {option.series_id: option.position.size for option in account.options}
+        before = held.get(series_id, 0)
+        after = after_option_trade(account, series_id, series, signed_size, signed_cost)
+        grew = abs(before + signed_size) > abs(before)
+        certificates.append(side_certificate(deployment, scenarios, after, grew, block))
+    return chain.transact(
+        settler,
+        clearinghouse.functions.settleOptionTrade(
+            buyer,
+            seller,
+            series_id,
+            size,
+            premium,
+            certificates[0].as_abi(),
+            certificates[1].as_abi(),
+        ),
+    )
