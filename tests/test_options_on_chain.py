@@ -8,23 +8,32 @@ in Python; then a crash with a vol spike sends the straddle seller to liquidatio
 """
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import pytest
 from eth_account.signers.local import LocalAccount
 
 from offchain.anvil import AnvilNode
-from offchain.chain import Chain, anvil_accounts
+from offchain.chain import Chain, TransactionReverted, anvil_accounts
 from offchain.deployment import Deployment, RiskParameters, deploy_vmargin
-from offchain.expected_shortfall import weighted_lower_bound, worst_scenarios
+from offchain.expected_shortfall import (
+    rockafellar_uryasev_bound,
+    weighted_lower_bound,
+    worst_scenarios,
+)
 from offchain.fixedpoint import WAD, Rounding, mul_wad
 from offchain.keeper import read_account, read_marks, run_once
 from offchain.portfolio import equity, scenario_losses
 from offchain.scenario_registry import PublishedScenarioSet, post_scenario_set, read_scenario_set
 from offchain.settlement import settle_option_trade, settle_perp_trade
 from oracle.feeds import push_price, push_volatility
-from proofs.certificate import liquidation_certificate
+from proofs.certificate import (
+    NO_MARGIN_CERTIFICATE,
+    MarginCertificate,
+    liquidation_certificate,
+    margin_certificate,
+)
 
 USDC = 10**6
 N = 64
@@ -217,3 +226,47 @@ def test_a_crash_with_a_vol_spike_liquidates_the_straddle_seller(book: Book) -> 
     assert event["args"]["expectedShortfallLowerBound"] == bound
     after = read_account(deployment, book.straddle.address, event["blockNumber"])
     assert after.options == () and after.positions == {}
+
+
+def test_trades_and_withdrawals_need_a_valid_margin_certificate(book: Book) -> None:
+    """A withdrawal from an account with options: a valid certificate passes; a missing,
+    short, stale or reordered one, or too little margin, fails on-chain with its own error."""
+    chain, deployment = book.chain, book.deployment
+    clearinghouse = deployment.clearinghouse
+    block = chain.w3.eth.block_number
+    account = read_account(deployment, book.hedged.address, block)
+    marks = read_marks(deployment, account, block)
+    losses = scenario_losses(account, marks, book.scenarios.spot_returns, book.scenarios.vol_shifts)
+    alpha_im = chain.call(clearinghouse.functions.initialMarginAlphaBps(), block)
+    valid = margin_certificate(book.scenarios.epoch, book.scenarios.tree, losses, alpha_im)
+    initial_margin = mul_wad(
+        chain.call(clearinghouse.functions.initialMarginFactor(), block),
+        rockafellar_uryasev_bound(losses, valid.threshold, alpha_im),
+        Rounding.CEIL,
+    )
+    headroom = equity(account, marks) - initial_margin
+    assert headroom > 0
+
+    def withdraw(amount_usdc: int, certificate: MarginCertificate) -> None:
+        chain.transact(
+            book.hedged, clearinghouse.functions.withdraw(amount_usdc, certificate.as_abi())
+        )
+
+    swapped = replace(
+        valid,
+        spot_returns=(valid.spot_returns[1], valid.spot_returns[0], *valid.spot_returns[2:]),
+    )
+    for certificate, error in (
+        (NO_MARGIN_CERTIFICATE, "MarginCertificateRequired"),
+        (replace(valid, indices=valid.indices[:-1]), "WrongScenarioCount"),
+        (replace(valid, epoch=valid.epoch + 1), "StaleEpoch"),
+        (swapped, "InvalidMarginCertificate"),
+    ):
+        with pytest.raises(TransactionReverted, match=error):
+            withdraw(1, certificate)
+    # One wei of USDC more than the headroom is refused with the exact numbers.
+    too_much = headroom // 10**12 + 1
+    with pytest.raises(TransactionReverted, match="InsufficientInitialMargin") as refused:
+        withdraw(too_much, valid)
+    assert refused.value.arguments["initialMargin"] == initial_margin
+    withdraw(headroom // 10**12 // 2, valid)
