@@ -78,7 +78,8 @@ contract Clearinghouse is Ownable {
     }
 
     int256 internal constant WAD = 1e18;
-    /// @notice At most this many option series open per account (bounds every loop).
+    /// @notice At most this many option series open per account but the backstop (bounds
+    /// every loop over an account's options).
     uint256 public constant MAX_OPTION_POSITIONS = 16;
 
     IERC20 public immutable collateral;
@@ -101,6 +102,9 @@ contract Clearinghouse is Ownable {
 
     /// @notice Listed option series; a series' id is its index.
     OptionValuation.Series[] internal _series;
+    /// @notice The oracle price an expired series settles at, fixed by its first settlement
+    /// (0 until then); both sides of every position settle at it.
+    mapping(uint256 seriesId => int256) public settlementPrice;
 
     mapping(address account => int256) public cash;
     mapping(address account => uint256) public openPositionCount;
@@ -177,6 +181,8 @@ contract Clearinghouse is Ownable {
         int256 premium,
         int256 cost
     );
+    /// @notice Expired `seriesId` settles at `price` (the oracle's at its first settlement).
+    event SettlementPriceFixed(uint256 indexed seriesId, int256 price);
     /// @notice An expired option position of `account` settled at `settlementPrice`.
     event OptionSettled(
         address indexed account,
@@ -370,18 +376,25 @@ contract Clearinghouse is Ownable {
         if (sellerRisk) _requireInitialMargin(seller, sellerMargin);
     }
 
-    /// @notice Settle `account`'s position in expired `seriesId` at the oracle price: the
-    /// payoff size * intrinsic value (rounded down) replaces the position. Permissionless.
+    /// @notice Settle `account`'s position in expired `seriesId`: the payoff size * intrinsic
+    /// value (rounded down) at the series' settlement price replaces the position. The first
+    /// settlement of a series fixes that price from the oracle; every later one, on either
+    /// side, uses it, so settlement is zero-sum. Permissionless.
     function settleExpiredOption(address account, uint256 seriesId) external {
         OptionValuation.Series memory s = _seriesOf(seriesId);
         if (s.expiry > block.timestamp) revert SeriesNotExpired(seriesId, s.expiry);
         Position memory p = _optionPositions[account][seriesId];
         if (p.size == 0) return;
-        int256 settlementPrice = oracle.price(s.asset);
-        int256 intrinsic = OptionValuation.value(s, settlementPrice, 0, block.timestamp);
+        int256 price = settlementPrice[seriesId];
+        if (price == 0) {
+            price = oracle.price(s.asset);
+            settlementPrice[seriesId] = price;
+            emit SettlementPriceFixed(seriesId, price);
+        }
+        int256 intrinsic = OptionValuation.value(s, price, 0, block.timestamp);
         int256 payoff = p.size.mulWad(intrinsic, Math.Rounding.Floor);
         _addToOptionPosition(account, seriesId, -p.size, -payoff);
-        emit OptionSettled(account, seriesId, p.size, settlementPrice, payoff);
+        emit OptionSettled(account, seriesId, p.size, price, payoff);
     }
 
     // ---------------------------------------------------------------- views
@@ -520,7 +533,9 @@ contract Clearinghouse is Ownable {
         p.size = before + size;
         p.costBasis += cost;
         if (before == 0) {
-            if (_heldSeries[account].length == MAX_OPTION_POSITIONS) {
+            // The backstop takes over every liquidated series, so the cap would block
+            // liquidations; its loops are bounded by the listed series instead.
+            if (account != backstop && _heldSeries[account].length == MAX_OPTION_POSITIONS) {
                 revert TooManyOptionPositions(account, MAX_OPTION_POSITIONS);
             }
             _heldSeries[account].push(seriesId);
@@ -568,8 +583,7 @@ contract Clearinghouse is Ownable {
         for (uint256 i; i < held.length; ++i) {
             OptionValuation.Series memory s = _series[held[i]];
             Position memory p = _optionPositions[account][held[i]];
-            int256 unitValue =
-                OptionValuation.value(s, marks.spot[s.asset], marks.vol[s.asset], block.timestamp);
+            int256 unitValue = _unitValue(held[i], s, marks);
             int256 value = p.size.mulWad(unitValue, Math.Rounding.Floor);
             _addToOptionPosition(account, held[i], -p.size, -value);
             _addToOptionPosition(backstop, held[i], p.size, value);
@@ -656,6 +670,18 @@ contract Clearinghouse is Ownable {
             pnl += _optionPositions[account][held[i]].size
             * _optionMove(s, marks, spotReturns[s.asset], volShifts[s.asset]);
         }
+    }
+
+    /// @dev One option's value: intrinsic at the settlement price once that is fixed, else
+    /// Black-Scholes at the marks (intrinsic at the mark from expiry on).
+    function _unitValue(uint256 seriesId, OptionValuation.Series memory s, Marks memory marks)
+        internal
+        view
+        returns (int256)
+    {
+        int256 price = settlementPrice[seriesId];
+        if (price != 0) return OptionValuation.value(s, price, 0, block.timestamp);
+        return OptionValuation.value(s, marks.spot[s.asset], marks.vol[s.asset], block.timestamp);
     }
 
     /// @dev The change in one option's value when its underlying moves by `spotReturn` and its

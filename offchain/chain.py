@@ -217,7 +217,7 @@ class Chain:
         return results
 
     def send(self, sender: LocalAccount, transaction: dict[str, Any]) -> TxReceipt:
-        """Fill nonce, gas (the estimate plus a fifth) and EIP-1559 fees, sign with
+        """Fill nonce, gas (the estimate plus a fifth, at most a block) and EIP-1559 fees, sign with
         ``sender``, send, and wait for the receipt. A revert (at gas estimation or in the
         block) raises TransactionReverted."""
         base_fee = self.w3.eth.get_block("latest")["baseFeePerGas"]
@@ -233,7 +233,8 @@ class Chain:
         try:
             if "gas" not in transaction:
                 estimate = self.w3.eth.estimate_gas(transaction)  # type: ignore[arg-type]
-                transaction["gas"] = estimate + estimate // GAS_BUFFER_DIVISOR
+                block_limit = self.w3.eth.get_block("latest")["gasLimit"]
+                transaction["gas"] = min(estimate + estimate // GAS_BUFFER_DIVISOR, block_limit)
         except ContractLogicError as error:
             raise _reverted(error) from None
         signed = sender.sign_transaction(transaction)

@@ -105,6 +105,9 @@ def read_account(deployment: Deployment, address: str, block: BlockIdentifier) -
                 series_id=series_id,
                 series=OptionSeries(asset=asset, strike=strike, expiry=expiry, is_call=is_call),
                 position=Position(size=size, cost_basis=cost_basis),
+                settlement_price=chain.call(
+                    clearinghouse.functions.settlementPrice(series_id), block
+                ),
             )
         )
     cash = chain.call(clearinghouse.functions.cash(address), block)

@@ -29,11 +29,21 @@ class Position:
 
 @dataclass(frozen=True)
 class OptionPosition:
-    """A position in one option series."""
+    """A position in one option series; ``settlement_price`` is the series' fixed settlement
+    price once an expired series has been settled once (WAD), else 0."""
 
     series_id: int
     series: OptionSeries
     position: Position
+    settlement_price: int = 0
+
+    def unit_value(self, marks: "Marks") -> int:
+        """One option's value: intrinsic at the settlement price once fixed, else
+        Black-Scholes at the marks (intrinsic at the mark from expiry on)."""
+        if self.settlement_price:
+            return option_value(self.series, self.settlement_price, 0, marks.now)
+        asset = self.series.asset
+        return option_value(self.series, marks.spot[asset], marks.vol[asset], marks.now)
 
 
 @dataclass(frozen=True)
@@ -74,9 +84,7 @@ def equity(account: Account, marks: Marks) -> int:
         value = int256(value + int256(position.size * marks.spot[asset]))
         cost_basis = int256(cost_basis + position.cost_basis)
     for option in account.options:
-        asset = option.series.asset
-        unit = option_value(option.series, marks.spot[asset], marks.vol[asset], marks.now)
-        value = int256(value + int256(option.position.size * unit))
+        value = int256(value + int256(option.position.size * option.unit_value(marks)))
         cost_basis = int256(cost_basis + option.position.cost_basis)
     return int256(int256(account.cash + mul_div(value, 1, WAD, Rounding.FLOOR)) - cost_basis)
 
@@ -87,8 +95,9 @@ def scenario_loss(
     """Loss (WAD, positive = loss) if each asset's spot moves by its simple return and its
     implied vol by its shift.
 
-    Perps: ``size * mul_wad(mark, r, FLOOR)``; options: ``size * (shocked value - value)``;
-    the sum divided by WAD rounded up once per account and scenario. Raises
+    Perps: ``size * mul_wad(mark, r, FLOOR)``; options: ``size * (shocked value - value)``,
+    nothing once a settlement price is fixed; the sum divided by WAD rounded up once per
+    account and scenario. Raises
     AssetNotInScenarioSet if the account holds an asset the scenario omits.
     """
     pnl = 0
@@ -100,6 +109,8 @@ def scenario_loss(
         asset = option.series.asset
         _require_covered(account, asset, len(spot_returns))
         _require_covered(account, asset, len(vol_shifts))
+        if option.settlement_price:
+            continue
         spot, vol = marks.spot[asset], marks.vol[asset]
         move = shocked_value(
             option.series, spot, vol, spot_returns[asset], vol_shifts[asset], marks.now

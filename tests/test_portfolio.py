@@ -1,11 +1,15 @@
 """Account equity and scenario losses on small hand-computed portfolios."""
 
+from dataclasses import replace
+
 import pytest
 
 from offchain.fixedpoint import INT256_MAX, WAD, FixedPointOverflow
+from offchain.options import OptionSeries
 from offchain.portfolio import (
     Account,
     Marks,
+    OptionPosition,
     Position,
     equity,
     scenario_loss,
@@ -130,3 +134,17 @@ def test_scenario_loss_overflow_raises():
     whale = Account("0xa", 0, {ETH: Position(size=2**200, cost_basis=0)})
     with pytest.raises(FixedPointOverflow):
         scenario_loss(whale, at([2**120]), [WAD // 2], flat([WAD // 2]))
+
+
+def test_a_settled_option_is_worth_its_intrinsic_value_and_no_scenario_moves_it() -> None:
+    series = OptionSeries(asset=0, strike=2000 * WAD, expiry=100, is_call=True)
+    settled = OptionPosition(0, series, Position(size=2 * WAD, cost_basis=0), 2300 * WAD)
+    account = Account("0x9", cash=0, options=(settled,))
+    # Marks after expiry (now > expiry) at a different spot: the fixed 2300 still counts.
+    marks = Marks(spot=[2000 * WAD], vol=[WAD], now=200)
+    assert equity(account, marks) == 600 * WAD
+    assert scenario_loss(account, marks, [-WAD // 2], [WAD]) == 0
+    # Unsettled after expiry: intrinsic at the mark, which scenarios move.
+    unsettled = Account("0xa", cash=0, options=(replace(settled, settlement_price=0),))
+    assert equity(unsettled, marks) == 0
+    assert scenario_loss(unsettled, marks, [WAD // 10], [0]) == -400 * WAD
