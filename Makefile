@@ -41,10 +41,12 @@ lint: install
 clean:
 	rm -rf $(VENV) node_modules out cache
 
-# Gas of liquidations against N, gas per numeric function, then accuracy of the numeric
+# Gas of liquidations against N, of margin checks against N and positions, gas per
+# numeric function, then accuracy of the numeric
 # twins against mpmath.
 bench: build
 	$(BIN)/python benchmarks/liquidation_gas.py
+	$(BIN)/python benchmarks/margin_gas.py
 	$(FORGE) test --match-contract NumericsGas -vv
 	$(BIN)/python benchmarks/accuracy_exponential.py
 	$(BIN)/python benchmarks/accuracy_option_pricing.py

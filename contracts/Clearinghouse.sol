@@ -764,13 +764,7 @@ contract Clearinghouse is Ownable {
             uint256 bit = 1 << (index % 256);
             if (seen[index / 256] & bit != 0) revert DuplicateScenarioIndex(index);
             seen[index / 256] |= bit;
-            int256[] calldata spotReturns = certificate.spotReturns[i];
-            int256[] calldata volShifts = certificate.volShifts[i];
-            if (spotReturns.length != set.assetCount || volShifts.length != set.assetCount) {
-                revert WrongAssetCount(index, spotReturns.length, set.assetCount);
-            }
-            leaves[i] = ScenarioLeaf.hash(index, spotReturns, volShifts);
-            losses[i] = _scenarioLoss(account, marks, spotReturns, volShifts);
+            (leaves[i], losses[i]) = _leafAndLoss(account, marks, certificate, i, set.assetCount);
         }
         bool[] memory flags = new bool[](n - 1);
         for (uint256 i; i < n - 1; ++i) {
@@ -781,7 +775,38 @@ contract Clearinghouse is Ownable {
         }
     }
 
+    /// @dev Scenario `i` of `certificate`: its leaf hash and `account`'s loss under it.
+    function _leafAndLoss(
+        address account,
+        Marks memory marks,
+        MarginCertificate calldata certificate,
+        uint256 i,
+        uint256 assetCount
+    ) internal view returns (bytes32 leaf, int256 loss) {
+        uint256 index = certificate.indices[i];
+        int256[] calldata spotReturns = certificate.spotReturns[i];
+        int256[] calldata volShifts = certificate.volShifts[i];
+        _requireAssetCount(index, spotReturns, volShifts, assetCount);
+        leaf = ScenarioLeaf.hash(index, spotReturns, volShifts);
+        loss = _scenarioLoss(account, marks, spotReturns, volShifts);
+    }
+
     // ---------------------------------------------------------------- internal: certificates
+
+    /// @dev Revert unless scenario `index` has one spot return and one vol shift per asset.
+    function _requireAssetCount(
+        uint256 index,
+        int256[] calldata spotReturns,
+        int256[] calldata volShifts,
+        uint256 assetCount
+    ) internal pure {
+        if (spotReturns.length != assetCount) {
+            revert WrongAssetCount(index, spotReturns.length, assetCount);
+        }
+        if (volShifts.length != assetCount) {
+            revert WrongAssetCount(index, volShifts.length, assetCount);
+        }
+    }
 
     /// @dev Verify witness `i` of `certificate` (order, range, asset count, Merkle proof) and
     /// return its spot returns and vol shifts.
@@ -799,12 +824,7 @@ contract Clearinghouse is Ownable {
         if (index >= set.n) revert ScenarioIndexOutOfRange(index, set.n);
         spotReturns = certificate.spotReturns[i];
         volShifts = certificate.volShifts[i];
-        if (spotReturns.length != set.assetCount) {
-            revert WrongAssetCount(index, spotReturns.length, set.assetCount);
-        }
-        if (volShifts.length != set.assetCount) {
-            revert WrongAssetCount(index, volShifts.length, set.assetCount);
-        }
+        _requireAssetCount(index, spotReturns, volShifts, set.assetCount);
         bytes32 leaf = ScenarioLeaf.hash(index, spotReturns, volShifts);
         if (!MerkleProof.verifyCalldata(certificate.proofs[i], set.root, leaf)) {
             revert InvalidScenarioProof(index);

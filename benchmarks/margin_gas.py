@@ -1,0 +1,165 @@
+"""Gas of on-chain margin checks against N and the number of positions, on a real Anvil node.
+
+Eight assets with spot and implied-vol feeds. For 1, 4 and 8 positions, perps (long one
+unit on each of the first P assets) and options (short one 30-day at-the-money put on
+each), one account per configuration opens its book against its own market maker while
+a 64-scenario epoch is current. Then, for N = 64 and N = 256 (ES at 97.5%), the
+initial-margin check is measured as a withdrawal of 1 USDC carrying the account's full
+margin certificate; and for N = 1,000 (k = 25) a crash and an MM factor of 1,000 make
+every account liquidatable, and the liquidation with its 25-witness certificate is
+measured. A transaction that needs more gas than a block holds (30 M here, as on
+Ethereum mainnet) is reported as such: that limit is what attested margin exists for.
+Prints a Markdown table; run with ``make bench``.
+"""
+
+import random
+from decimal import Decimal
+
+from eth_account.signers.local import LocalAccount
+from web3.exceptions import Web3RPCError
+
+from offchain.anvil import AnvilNode
+from offchain.chain import Chain, TransactionReverted, anvil_accounts
+from offchain.deployment import Deployment, RiskParameters, deploy_vmargin
+from offchain.fixedpoint import WAD
+from offchain.keeper import liquidate, read_account, screen
+from offchain.scenario_registry import post_scenario_set, read_scenario_set
+from offchain.settlement import settle_option_trade, settle_perp_trade, side_certificate
+from oracle.feeds import push_price, push_volatility
+
+ASSETS = tuple(f"A{i}" for i in range(8))
+POSITIONS = (1, 4, 8)
+USDC = 10**6
+ALPHA_BPS = 9750
+
+
+def scenario_rows(n: int, rng: random.Random) -> tuple[tuple, tuple]:
+    returns = tuple(tuple(int(rng.gauss(0, 0.05) * WAD) for _ in ASSETS) for _ in range(n))
+    shifts = tuple(tuple(int(rng.gauss(0, 0.05) * WAD) for _ in ASSETS) for _ in range(n))
+    return returns, shifts
+
+
+def post(chain: Chain, owner: LocalAccount, deployment: Deployment, n: int) -> int:
+    returns, shifts = scenario_rows(n, random.Random(n))
+    return post_scenario_set(chain, owner, deployment.registry, returns, shifts, ALPHA_BPS)
+
+
+def fund(chain: Chain, deployment: Deployment, owner: LocalAccount, who: LocalAccount) -> None:
+    amount = 1_000_000 * USDC
+    chain.transact(owner, deployment.stablecoin.functions.mint(who.address, amount))
+    chain.transact(
+        who, deployment.stablecoin.functions.approve(deployment.clearinghouse.address, amount)
+    )
+    chain.transact(who, deployment.clearinghouse.functions.deposit(amount // 100))
+
+
+def gas_or_limit(action) -> str:
+    try:
+        return f"{action()['gasUsed']:,}"
+    except (TransactionReverted, Web3RPCError, ValueError) as error:
+        text = str(error)
+        if "gas" in text.lower():
+            return "does not fit a 30 M block"
+        raise
+
+
+def main() -> None:
+    with AnvilNode(accounts=20) as node:
+        chain = Chain.connect(node.rpc_url)
+        owner, backstop, settler, keeper, *traders = anvil_accounts(20)
+        deployment = deploy_vmargin(chain, owner, backstop.address, ASSETS, RiskParameters())
+        clearinghouse = deployment.clearinghouse
+        chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
+        for aggregator in deployment.aggregators:
+            push_price(chain, owner, aggregator, Decimal(1000))
+        for aggregator in deployment.volatility_aggregators:
+            push_volatility(chain, owner, aggregator, Decimal("0.6"))
+        scenarios = read_scenario_set(
+            chain, deployment.registry, post(chain, owner, deployment, 64)
+        )
+        expiry = chain.w3.eth.get_block("latest")["timestamp"] + 30 * 24 * 3600
+        puts = []
+        for asset in range(len(ASSETS)):
+            receipt = chain.transact(
+                owner, clearinghouse.functions.listSeries(asset, 1000 * WAD, expiry, False)
+            )
+            puts.append(
+                clearinghouse.events.SeriesListed().process_receipt(receipt)[0]["args"]["seriesId"]
+            )
+
+        books = {}
+        for kind in ("perps", "options"):
+            for count in POSITIONS:
+                trader, maker = traders.pop(), traders.pop()
+                fund(chain, deployment, owner, trader)
+                fund(chain, deployment, owner, maker)
+                for asset in range(count):
+                    if kind == "perps":
+                        settle_perp_trade(
+                            deployment,
+                            settler,
+                            scenarios,
+                            trader.address,
+                            maker.address,
+                            asset,
+                            WAD,
+                            1000 * WAD,
+                        )
+                    else:
+                        settle_option_trade(
+                            deployment,
+                            settler,
+                            scenarios,
+                            maker.address,
+                            trader.address,
+                            puts[asset],
+                            WAD,
+                            50 * WAD,
+                        )
+                books[(kind, count)] = trader
+
+        rows = {key: {} for key in books}
+        for n in (64, 256):
+            scenarios = read_scenario_set(
+                chain, deployment.registry, post(chain, owner, deployment, n)
+            )
+            for key, trader in books.items():
+                block = chain.w3.eth.block_number
+                account = read_account(deployment, trader.address, block)
+                certificate = side_certificate(deployment, scenarios, account, True, block)
+                rows[key][f"IM, N = {n}"] = gas_or_limit(
+                    lambda t=trader, c=certificate: chain.transact(
+                        t, clearinghouse.functions.withdraw(USDC, c.as_abi())
+                    )
+                )
+
+        post(chain, owner, deployment, 1000)
+        for aggregator in deployment.aggregators:
+            push_price(chain, owner, aggregator, Decimal(600))
+        for aggregator in deployment.volatility_aggregators:
+            push_volatility(chain, owner, aggregator, Decimal("1.2"))
+        # The books are well collateralized; an MM factor of 1,000 makes each liquidatable,
+        # so that the liquidation path itself is what is measured.
+        chain.transact(
+            owner, clearinghouse.functions.setRiskParameters(1000 * WAD, WAD // 100, WAD // 2)
+        )
+        scenarios, risks = screen(deployment, chain.w3.eth.block_number)
+        by_address = {risk.account.address: risk for risk in risks}
+        for key, trader in books.items():
+            risk = by_address[trader.address]
+            if not risk.liquidatable:
+                rows[key]["liquidation, k = 25"] = "not liquidatable"
+                continue
+            rows[key]["liquidation, k = 25"] = gas_or_limit(
+                lambda r=risk: {"gasUsed": liquidate(deployment, keeper, r, scenarios).gas_used}
+            )
+
+    columns = ["IM, N = 64", "IM, N = 256", "liquidation, k = 25"]
+    print("| book | " + " | ".join(columns) + " |")
+    print("| --- | " + " | ".join("---:" for _ in columns) + " |")
+    for (kind, count), row in rows.items():
+        print(f"| {count} {kind} | " + " | ".join(row[c] for c in columns) + " |")
+
+
+if __name__ == "__main__":
+    main()
