@@ -42,8 +42,7 @@ clean:
 	rm -rf $(VENV) node_modules out cache
 
 # Gas of liquidations against N, of margin checks against N and positions, gas per
-# numeric function, then accuracy of the numeric
-# twins against mpmath.
+# numeric function, then accuracy of the numeric twins against mpmath.
 bench: build
 	$(BIN)/python benchmarks/liquidation_gas.py
 	$(BIN)/python benchmarks/margin_gas.py
