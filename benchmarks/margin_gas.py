@@ -20,7 +20,7 @@ from web3.exceptions import Web3RPCError
 
 from offchain.anvil import AnvilNode
 from offchain.chain import Chain, TransactionReverted, anvil_accounts
-from offchain.deployment import Deployment, RiskParameters, deploy_vmargin
+from offchain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
 from offchain.fixedpoint import WAD
 from offchain.keeper import liquidate, read_account, screen
 from offchain.scenario_registry import post_scenario_set, read_scenario_set
@@ -42,15 +42,6 @@ def scenario_rows(n: int, rng: random.Random) -> tuple[tuple, tuple]:
 def post(chain: Chain, owner: LocalAccount, deployment: Deployment, n: int) -> int:
     returns, shifts = scenario_rows(n, random.Random(n))
     return post_scenario_set(chain, owner, deployment.registry, returns, shifts, ALPHA_BPS)
-
-
-def fund(chain: Chain, deployment: Deployment, owner: LocalAccount, who: LocalAccount) -> None:
-    amount = 1_000_000 * USDC
-    chain.transact(owner, deployment.stablecoin.functions.mint(who.address, amount))
-    chain.transact(
-        who, deployment.stablecoin.functions.approve(deployment.clearinghouse.address, amount)
-    )
-    chain.transact(who, deployment.clearinghouse.functions.deposit(amount // 100))
 
 
 def gas_or_limit(action) -> str:
@@ -91,8 +82,8 @@ def main() -> None:
         for kind in ("perps", "options"):
             for count in POSITIONS:
                 trader, maker = traders.pop(), traders.pop()
-                fund(chain, deployment, owner, trader)
-                fund(chain, deployment, owner, maker)
+                mint_and_deposit(deployment, owner, trader, 10_000)
+                mint_and_deposit(deployment, owner, maker, 10_000)
                 for asset in range(count):
                     if kind == "perps":
                         settle_perp_trade(

@@ -504,49 +504,61 @@ contract Clearinghouse is Ownable {
         return _series[seriesId];
     }
 
-    /// @dev Returns whether the position grew in absolute size (a risk increase).
+    /// @dev Add `size` at total `cost` to `account`'s perp in `asset`; returns whether the
+    /// position grew in absolute size (a risk increase).
     function _addToPosition(address account, uint256 asset, int256 size, int256 cost)
         internal
         returns (bool grew)
     {
-        Position storage p = _positions[account][asset];
-        int256 before = p.size;
-        grew = _abs(before + size) > _abs(before);
-        p.size = before + size;
-        p.costBasis += cost;
-        if (before == 0) openPositionCount[account] += 1;
-        if (p.size == 0) {
-            cash[account] -= p.costBasis;
-            p.costBasis = 0;
-            openPositionCount[account] -= 1;
-        }
+        (bool opened, bool closed) = _fill(account, _positions[account][asset], size, cost);
+        grew = _grew(_positions[account][asset].size - size, size);
+        if (opened) openPositionCount[account] += 1;
+        if (closed) openPositionCount[account] -= 1;
     }
 
-    /// @dev Returns whether the position grew in absolute size (a risk increase).
+    /// @dev The same for an option series, keeping `account`'s held list (at most
+    /// MAX_OPTION_POSITIONS series, except for the backstop: it takes over every liquidated
+    /// series, so a cap would block liquidations).
     function _addToOptionPosition(address account, uint256 seriesId, int256 size, int256 cost)
         internal
         returns (bool grew)
     {
         Position storage p = _optionPositions[account][seriesId];
-        int256 before = p.size;
-        grew = _abs(before + size) > _abs(before);
-        p.size = before + size;
-        p.costBasis += cost;
-        if (before == 0) {
-            // The backstop takes over every liquidated series, so the cap would block
-            // liquidations; its loops are bounded by the listed series instead.
+        (bool opened, bool closed) = _fill(account, p, size, cost);
+        grew = _grew(p.size - size, size);
+        if (opened) {
             if (account != backstop && _heldSeries[account].length == MAX_OPTION_POSITIONS) {
                 revert TooManyOptionPositions(account, MAX_OPTION_POSITIONS);
             }
             _heldSeries[account].push(seriesId);
             openPositionCount[account] += 1;
         }
-        if (p.size == 0) {
-            cash[account] -= p.costBasis;
-            p.costBasis = 0;
+        if (closed) {
             openPositionCount[account] -= 1;
             _removeHeldSeries(account, seriesId);
         }
+    }
+
+    /// @dev Add `size` at total `cost` to position `p` of `account`; a position back at
+    /// size 0 realizes its remaining cost basis into cash.
+    function _fill(address account, Position storage p, int256 size, int256 cost)
+        internal
+        returns (bool opened, bool closed)
+    {
+        int256 before = p.size;
+        p.size = before + size;
+        p.costBasis += cost;
+        opened = before == 0;
+        closed = p.size == 0;
+        if (closed) {
+            cash[account] -= p.costBasis;
+            p.costBasis = 0;
+        }
+    }
+
+    /// @dev Whether adding `size` to a position of `before` grows its absolute size.
+    function _grew(int256 before, int256 size) internal pure returns (bool) {
+        return _abs(before + size) > _abs(before);
     }
 
     /// @dev Remove `seriesId` from `account`'s held list, keeping the others in order.

@@ -11,10 +11,8 @@ ES and liquidates those whose maintenance margin exceeds their equity.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from eth_account.signers.local import LocalAccount
-
 from offchain.chain import Chain, anvil_accounts
-from offchain.deployment import Deployment, RiskParameters, deploy_vmargin
+from offchain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
 from offchain.fixedpoint import WAD
 from offchain.keeper import KeeperPass, run_once
 from offchain.scenario_registry import post_scenario_set, read_scenario_set
@@ -26,7 +24,6 @@ from oracle.scenarios import ScenarioSet, historical_simulation
 SCENARIO_COUNT = 1000
 ALPHA_BPS = 9750
 CRASH = Decimal("0.75")
-USDC = 10**6
 
 
 @dataclass(frozen=True)
@@ -62,17 +59,6 @@ class DemoResult:
     keeper_pass: KeeperPass
 
 
-def _deposit(
-    chain: Chain, deployment: Deployment, owner: LocalAccount, who: LocalAccount, usdc: int
-) -> None:
-    amount = usdc * USDC
-    chain.transact(owner, deployment.stablecoin.functions.mint(who.address, amount))
-    chain.transact(
-        who, deployment.stablecoin.functions.approve(deployment.clearinghouse.address, amount)
-    )
-    chain.transact(who, deployment.clearinghouse.functions.deposit(amount))
-
-
 def run_demo(rpc_url: str, scenario_count: int = SCENARIO_COUNT) -> DemoResult:
     """Run the loop against a fresh chain at ``rpc_url`` (its first 10 accounts funded),
     with the last ``scenario_count`` daily returns as the scenario set."""
@@ -95,14 +81,14 @@ def run_demo(rpc_url: str, scenario_count: int = SCENARIO_COUNT) -> DemoResult:
 
     open_price = history.closes[-1]
     push_price(chain, owner, deployment.aggregators[0], open_price)
-    _deposit(chain, deployment, owner, backstop, BACKSTOP_DEPOSIT)
-    _deposit(chain, deployment, owner, market_maker, MARKET_MAKER.collateral)
+    mint_and_deposit(deployment, owner, backstop, BACKSTOP_DEPOSIT)
+    mint_and_deposit(deployment, owner, market_maker, MARKET_MAKER.collateral)
     labels = {backstop.address: "backstop", market_maker.address: MARKET_MAKER.label}
     price_wad = int(open_price.scaleb(18))
     published = read_scenario_set(chain, deployment.registry, epoch)
     for trader, key in zip(TRADERS, trader_keys, strict=False):
         labels[key.address] = trader.label
-        _deposit(chain, deployment, owner, key, trader.collateral)
+        mint_and_deposit(deployment, owner, key, trader.collateral)
         buyer, seller = (key, market_maker) if trader.eth > 0 else (market_maker, key)
         size = abs(trader.eth) * WAD
         settle_perp_trade(

@@ -15,6 +15,7 @@ from offchain.chain import Chain
 from offchain.fixedpoint import WAD
 
 FEED_DECIMALS = 8
+STABLECOIN_DECIMALS = 6
 
 
 @dataclass(frozen=True)
@@ -96,3 +97,17 @@ def deploy_vmargin(
         clearinghouse=clearinghouse,
         start_block=start_block,
     )
+
+
+def mint_and_deposit(
+    deployment: Deployment, owner: LocalAccount, who: LocalAccount, usdc: int
+) -> None:
+    """Mint ``usdc`` whole mock-stablecoin units to ``who`` (the owner mints) and deposit
+    them into ``who``'s clearinghouse account."""
+    chain = deployment.chain
+    amount = usdc * 10**STABLECOIN_DECIMALS
+    chain.transact(owner, deployment.stablecoin.functions.mint(who.address, amount))
+    chain.transact(
+        who, deployment.stablecoin.functions.approve(deployment.clearinghouse.address, amount)
+    )
+    chain.transact(who, deployment.clearinghouse.functions.deposit(amount))

@@ -16,7 +16,7 @@ from eth_account.signers.local import LocalAccount
 
 from offchain.anvil import AnvilNode
 from offchain.chain import Chain, TransactionReverted, anvil_accounts
-from offchain.deployment import Deployment, RiskParameters, deploy_vmargin
+from offchain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
 from offchain.expected_shortfall import (
     rockafellar_uryasev_bound,
     weighted_lower_bound,
@@ -35,7 +35,6 @@ from proofs.certificate import (
     margin_certificate,
 )
 
-USDC = 10**6
 N = 64
 ALPHA_BPS = 9750  # k = 1.6: two witnesses, the smaller at weight 0.6
 
@@ -72,17 +71,6 @@ def scenario_rows(rng: random.Random) -> tuple[tuple[tuple[int, ...], ...], ...]
     return tuple(returns), tuple(shifts)
 
 
-def deposit(
-    book_chain: Chain, deployment: Deployment, owner: LocalAccount, who: LocalAccount, usdc: int
-) -> None:
-    amount = usdc * USDC
-    book_chain.transact(owner, deployment.stablecoin.functions.mint(who.address, amount))
-    book_chain.transact(
-        who, deployment.stablecoin.functions.approve(deployment.clearinghouse.address, amount)
-    )
-    book_chain.transact(who, deployment.clearinghouse.functions.deposit(amount))
-
-
 @pytest.fixture(scope="module")
 def book(anvil: AnvilNode) -> Book:
     chain = Chain.connect(anvil.rpc_url)
@@ -117,7 +105,7 @@ def book(anvil: AnvilNode) -> Book:
         (hedged, 12_000),
         (straddle, 40_000),
     ):
-        deposit(chain, deployment, owner, who, usdc)
+        mint_and_deposit(deployment, owner, who, usdc)
     published = read_scenario_set(chain, deployment.registry, epoch)
     settle_perp_trade(
         deployment, settler, published, hedged.address, maker.address, 0, 10 * WAD, 3000 * WAD
