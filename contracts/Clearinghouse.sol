@@ -75,6 +75,8 @@ contract Clearinghouse is Ownable {
     struct Marks {
         int256[] spot;
         int256[] vol;
+        /// @dev One option's value per held series, in the account's held order.
+        int256[] optionValues;
     }
 
     int256 internal constant WAD = 1e18;
@@ -593,9 +595,8 @@ contract Clearinghouse is Ownable {
     function _closeOptions(address account, Marks memory marks) internal returns (int256 notional) {
         uint256[] memory held = _heldSeries[account];
         for (uint256 i; i < held.length; ++i) {
-            OptionValuation.Series memory s = _series[held[i]];
             Position memory p = _optionPositions[account][held[i]];
-            int256 unitValue = _unitValue(held[i], s, marks);
+            int256 unitValue = marks.optionValues[i];
             int256 value = p.size.mulWad(unitValue, Math.Rounding.Floor);
             _addToOptionPosition(account, held[i], -p.size, -value);
             _addToOptionPosition(backstop, held[i], p.size, value);
@@ -621,6 +622,10 @@ contract Clearinghouse is Ownable {
             if (marks.spot[asset] == 0) marks.spot[asset] = oracle.price(asset);
             if (marks.vol[asset] == 0) marks.vol[asset] = oracle.volatility(asset);
         }
+        marks.optionValues = new int256[](held.length);
+        for (uint256 i; i < held.length; ++i) {
+            marks.optionValues[i] = _unitValue(held[i], _series[held[i]], marks);
+        }
     }
 
     function _equity(address account, Marks memory marks) internal view returns (int256) {
@@ -633,10 +638,8 @@ contract Clearinghouse is Ownable {
         }
         uint256[] memory held = _heldSeries[account];
         for (uint256 i; i < held.length; ++i) {
-            OptionValuation.Series memory s = _series[held[i]];
             Position memory p = _optionPositions[account][held[i]];
-            value += p.size
-            * OptionValuation.value(s, marks.spot[s.asset], marks.vol[s.asset], block.timestamp);
+            value += p.size * marks.optionValues[i];
             costBasis += p.costBasis;
         }
         return cash[account] + value.mulDiv(1, WAD, Math.Rounding.Floor) - costBasis;
@@ -667,7 +670,8 @@ contract Clearinghouse is Ownable {
         }
     }
 
-    /// @dev sum over options of size * (shocked value - value), not yet divided by WAD.
+    /// @dev sum over options of size * (shocked value - value), not yet divided by WAD; an
+    /// option whose settlement price is fixed no longer moves.
     function _optionPnl(
         address account,
         Marks memory marks,
@@ -679,8 +683,16 @@ contract Clearinghouse is Ownable {
             OptionValuation.Series memory s = _series[held[i]];
             _requireCovered(s.asset, spotReturns.length);
             _requireCovered(s.asset, volShifts.length);
-            pnl += _optionPositions[account][held[i]].size
-            * _optionMove(s, marks, spotReturns[s.asset], volShifts[s.asset]);
+            if (settlementPrice[held[i]] != 0) continue;
+            int256 shocked = OptionValuation.shockedValue(
+                s,
+                marks.spot[s.asset],
+                marks.vol[s.asset],
+                spotReturns[s.asset],
+                volShifts[s.asset],
+                block.timestamp
+            );
+            pnl += _optionPositions[account][held[i]].size * (shocked - marks.optionValues[i]);
         }
     }
 
@@ -694,20 +706,6 @@ contract Clearinghouse is Ownable {
         int256 price = settlementPrice[seriesId];
         if (price != 0) return OptionValuation.value(s, price, 0, block.timestamp);
         return OptionValuation.value(s, marks.spot[s.asset], marks.vol[s.asset], block.timestamp);
-    }
-
-    /// @dev The change in one option's value when its underlying moves by `spotReturn` and its
-    /// implied vol by `volShift`.
-    function _optionMove(
-        OptionValuation.Series memory s,
-        Marks memory marks,
-        int256 spotReturn,
-        int256 volShift
-    ) internal view returns (int256) {
-        int256 spot = marks.spot[s.asset];
-        int256 vol = marks.vol[s.asset];
-        return OptionValuation.shockedValue(s, spot, vol, spotReturn, volShift, block.timestamp)
-            - OptionValuation.value(s, spot, vol, block.timestamp);
     }
 
     function _requireCovered(uint256 asset, uint256 covered) internal pure {

@@ -1011,6 +1011,25 @@ contract ClearinghouseOptionsExpiryTest is ClearinghouseOptionsFixture {
         assertTrue(after_ - before <= 0 && after_ - before >= -1, "settlement is zero-sum");
     }
 
+    /// @notice Once alice's settlement fixes the price, bob's unsettled short in the same
+    /// series is valued at it whatever the spot does next, and no scenario moves it.
+    function test_Equity_OfTheOtherSideUsesTheFixedSettlementPrice() public {
+        _warpPastExpiry();
+        clearinghouse.settleExpiredOption(alice, CALL_2000);
+        int256 fixedEquity = clearinghouse.equity(bob);
+        _setMarks(2000e8, 0.8e8); // intrinsic at the new spot would be 0
+        assertEq(clearinghouse.equity(bob), fixedEquity, "bob valued at the fixed price");
+        int256[] memory crash = new int256[](1);
+        crash[0] = -0.5e18;
+        int256[] memory spike = new int256[](1);
+        spike[0] = 1e18;
+        // Bob's other series (short one 1800 put, expired, unsettled) still moves: from 0
+        // at 2000 to 800 at 1000. The settled call adds nothing.
+        int256 putOnly = _bs(PUT_1800, 1000e18, 1.8e18) - _bs(PUT_1800, 2000e18, 0.8e18);
+        assertEq(putOnly, 800e18, "put intrinsic move");
+        assertEq(clearinghouse.scenarioLoss(bob, crash, spike), putOnly, "call does not move");
+    }
+
     function test_SettleExpiredOption_RevertsOnUnknownSeries() public {
         vm.expectRevert(abi.encodeWithSelector(Clearinghouse.UnknownSeries.selector, 9, 4));
         clearinghouse.settleExpiredOption(alice, 9);
