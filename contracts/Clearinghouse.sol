@@ -10,6 +10,7 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 
 import {ExpectedShortfall} from "./libraries/ExpectedShortfall.sol";
 import {FixedPointMath} from "./libraries/FixedPointMath.sol";
@@ -560,7 +561,7 @@ contract Clearinghouse is Ownable {
 
     /// @dev Whether adding `size` to a position of `before` grows its absolute size.
     function _grew(int256 before, int256 size) internal pure returns (bool) {
-        return _abs(before + size) > _abs(before);
+        return SignedMath.abs(before + size) > SignedMath.abs(before);
     }
 
     /// @dev Remove `seriesId` from `account`'s held list, keeping the others in order.
@@ -617,14 +618,12 @@ contract Clearinghouse is Ownable {
             if (_positions[account][asset].size != 0) marks.spot[asset] = oracle.price(asset);
         }
         uint256[] memory held = _heldSeries[account];
-        for (uint256 i; i < held.length; ++i) {
-            uint256 asset = _series[held[i]].asset;
-            if (marks.spot[asset] == 0) marks.spot[asset] = oracle.price(asset);
-            if (marks.vol[asset] == 0) marks.vol[asset] = oracle.volatility(asset);
-        }
         marks.optionValues = new int256[](held.length);
         for (uint256 i; i < held.length; ++i) {
-            marks.optionValues[i] = _unitValue(held[i], _series[held[i]], marks);
+            OptionValuation.Series memory s = _series[held[i]];
+            if (marks.spot[s.asset] == 0) marks.spot[s.asset] = oracle.price(s.asset);
+            if (marks.vol[s.asset] == 0) marks.vol[s.asset] = oracle.volatility(s.asset);
+            marks.optionValues[i] = _unitValue(held[i], s, marks);
         }
     }
 
@@ -713,10 +712,6 @@ contract Clearinghouse is Ownable {
     }
 
     // ---------------------------------------------------------------- internal: initial margin
-
-    function _abs(int256 x) internal pure returns (uint256) {
-        return x < 0 ? uint256(-x) : uint256(x);
-    }
 
     /// @dev Revert unless the circuit breaker allows new risk on every asset `account` holds.
     function _requireRiskAllowed(address account) internal view {
