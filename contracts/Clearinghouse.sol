@@ -7,101 +7,104 @@ import {
 } from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
-import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 
-import {ExpectedShortfall} from "./libraries/ExpectedShortfall.sol";
 import {FixedPointMath} from "./libraries/FixedPointMath.sol";
 import {OptionValuation} from "./libraries/OptionValuation.sol";
-import {ScenarioLeaf} from "./libraries/ScenarioLeaf.sol";
+import {MarginEngine} from "./MarginEngine.sol";
 import {OracleAdapter} from "./OracleAdapter.sol";
 import {ScenarioRegistry} from "./ScenarioRegistry.sol";
 
 /// @title Clearinghouse
-/// @notice Cross-margined accounts of perps and European options against one stablecoin,
-/// liquidated with Expected Shortfall certificates: a keeper names ceil(k) scenarios of the
-/// current risk epoch with Merkle proofs, the contract revalues the account under each at
-/// oracle marks, and if `maintenanceMarginFactor * (weighted average loss) > equity` the
-/// account is liquidatable, whoever the keeper is. All amounts are WAD (1e18) signed
-/// integers; see docs/protocol.md.
-/// @dev Off-chain twins: `offchain/portfolio.py` (equity, scenario loss), `offchain/options.py`
-/// (option values) and `offchain/expected_shortfall.py` (tail weight, lower bound).
+/// @notice Cross-margined accounts of perps and European options against one stablecoin.
+/// Risk-increasing trades and withdrawals must leave the account at or above initial margin,
+/// shown by a margin certificate (all N scenarios of the current epoch and a threshold);
+/// an account whose maintenance margin exceeds its equity, shown by a liquidation
+/// certificate (ceil(k) witness scenarios), is liquidated in part or in full against the
+/// backstop, and any bad debt goes down the default waterfall: insurance fund, then a loss
+/// socialized over the open interest of the markets the account held. Perps pay funding
+/// through a cumulative index per market. All amounts are WAD (1e18) signed integers; see
+/// docs/protocol.md.
+/// @dev The certificate checks and valuation live in `MarginEngine`, which this contract
+/// deploys and passes each account to as a `Portfolio`.
 contract Clearinghouse is Ownable {
     using SafeERC20 for IERC20;
     using FixedPointMath for int256;
 
-    /// @notice A position: `size` in units (WAD, negative = short) and `costBasis`, the sum
-    /// of size * price / WAD (rounded up) over the trades that built it (WAD, quote units).
+    /// @notice A position: `size` in units (WAD, negative = short); `costBasis`, the cost of
+    /// its open part (WAD, quote units: the trades' size * price / WAD rounded up, less the
+    /// part realized by reductions); and the market's funding and socialized-loss indices
+    /// when its charges were last settled into cash.
     struct Position {
         int256 size;
         int256 costBasis;
+        int256 fundingIndex;
+        int256 lossIndex;
     }
 
-    /// @notice ceil(k) distinct scenarios of `epoch`, in strictly increasing index order, each
-    /// with its leaf data (one WAD spot return and one WAD vol shift per asset) and its
-    /// Merkle proof.
-    struct LiquidationCertificate {
-        uint64 epoch;
-        uint256[] indices;
-        int256[][] spotReturns;
-        int256[][] volShifts;
-        bytes32[][] proofs;
+    /// @notice The state of one asset's market: the cumulative funding a long pays per unit
+    /// (WAD quote per WAD unit), the cumulative socialized loss every position pays per unit
+    /// of absolute size, the open interest (sum of absolute perp and option sizes on the
+    /// asset, WAD units) and when funding was last applied (unix seconds).
+    struct Market {
+        int256 fundingIndex;
+        int256 lossIndex;
+        int256 openInterest;
+        uint64 lastFunding;
     }
 
-    /// @notice All N scenarios of `epoch` with a threshold t: the Rockafellar-Uryasev upper
-    /// bound of ES. The scenarios are in the leaf order of OpenZeppelin's multiproof of the
-    /// whole tree (tree positions descending), so they verify against the root with no
-    /// proof nodes. An empty certificate (no indices) stands for "none" on a side whose risk
-    /// does not increase.
-    struct MarginCertificate {
-        uint64 epoch;
-        int256 threshold;
-        uint256[] indices;
-        int256[][] spotReturns;
-        int256[][] volShifts;
-    }
-
-    /// @notice What a certificate shows about an account at current oracle marks (WAD).
-    struct MarginCheck {
-        int256 equity;
-        int256 expectedShortfallLowerBound;
-        int256 maintenanceMargin;
-        bool liquidatable;
-    }
-
-    /// @notice Oracle spot prices and implied vols of the assets an account's positions
-    /// need (0 for the others, never read).
-    struct Marks {
-        int256[] spot;
-        int256[] vol;
-        /// @dev One option's value per held series, in the account's held order.
-        int256[] optionValues;
+    /// @notice The close-factor rule: a liquidation closes at most `closeFactor` of every
+    /// position, unless the account's health (equity / MM) is below `fullLiquidationHealth`
+    /// or the value of its positions at mark is at most `dustValue`; then it may close all.
+    struct LiquidationParameters {
+        int256 closeFactor;
+        int256 fullLiquidationHealth;
+        int256 dustValue;
     }
 
     int256 internal constant WAD = 1e18;
     /// @notice At most this many option series open per account but the backstop (bounds
     /// every loop over an account's options).
     uint256 public constant MAX_OPTION_POSITIONS = 16;
+    /// @notice The market of a bad debt that no market can share (see BadDebtAbsorbedByBackstop).
+    uint256 public constant NO_MARKET = type(uint256).max;
+    /// @notice Funding is applied to a market at most once per interval.
+    uint64 public constant FUNDING_INTERVAL = 1 hours;
 
     IERC20 public immutable collateral;
     int256 public immutable collateralScale;
     OracleAdapter public immutable oracle;
-    ScenarioRegistry public immutable registry;
-    /// @notice The account that takes over liquidated positions at mark and absorbs bad debt.
+    /// @notice Values accounts and checks certificates; deployed by this contract.
+    MarginEngine public immutable engine;
+    /// @notice The account that takes over liquidated positions at mark.
     address public immutable backstop;
 
     /// @notice MM = maintenanceMarginFactor * ES (WAD; 1e18 means MM = ES).
     int256 public maintenanceMarginFactor;
     /// @notice Penalty charged on liquidation, as a WAD fraction of the closed notional.
     int256 public liquidationPenalty;
-    /// @notice WAD fraction of the penalty paid to the keeper; the rest goes to the backstop.
+    /// @notice WAD fraction of the penalty paid to the keeper; the rest goes to the
+    /// insurance fund.
     int256 public keeperShare;
-    /// @notice IM = initialMarginFactor * ES at initialMarginAlphaBps (WAD; 1e18 means IM = ES).
+    /// @notice IM = initialMarginFactor * ES at initialMarginAlphaBps + the liquidity add-on
+    /// (WAD; 1e18 means IM = ES).
     int256 public initialMarginFactor = 1e18;
     /// @notice The ES level of initial margin, in basis points (99% by default, above MM's).
     uint16 public initialMarginAlphaBps = 9900;
+    /// @notice The liquidity add-on of initial margin, a WAD fraction of gross notional.
+    int256 public liquidityAddOn;
+    /// @notice The largest funding rate per interval, as a WAD fraction of the spot mark.
+    int256 public maxFundingRate = 0.01e18;
+    /// @notice The close-factor rule of partial liquidation.
+    LiquidationParameters public liquidationParameters = LiquidationParameters({
+        closeFactor: 0.5e18, fullLiquidationHealth: 0.95e18, dustValue: 100e18
+    });
+
+    /// @notice Penalties' insurance share and donations; covers bad debt first (WAD).
+    int256 public insuranceFund;
+    mapping(uint256 asset => Market) public markets;
 
     /// @notice Listed option series; a series' id is its index.
     OptionValuation.Series[] internal _series;
@@ -119,6 +122,12 @@ contract Clearinghouse is Ownable {
     error ZeroAmount();
     error UnsupportedCollateralDecimals(uint8 decimals);
     error InvalidRiskParameters(int256 maintenanceMarginFactor, int256 penalty, int256 keeperShare);
+    error InvalidInitialMarginParameters(int256 initialMarginFactor, uint16 alphaBps);
+    error InvalidLiquidityAddOn(int256 addOn);
+    error InvalidLiquidationParameters(
+        int256 closeFactor, int256 fullLiquidationHealth, int256 dustValue
+    );
+    error InvalidMaxFundingRate(int256 rate);
     error NotSettler(address caller);
     error UnknownAsset(uint256 asset, uint256 assetCount);
     error UnknownSeries(uint256 seriesId, uint256 seriesCount);
@@ -131,36 +140,38 @@ contract Clearinghouse is Ownable {
     error InsufficientCash(address account, int256 cash, int256 requested);
     /// @notice A risk-increasing action of `account` came without a margin certificate.
     error MarginCertificateRequired(address account);
-    error StaleEpoch(uint64 given, uint64 current);
-    error CertificateLengthMismatch(uint256 indices, uint256 spotReturns, uint256 proofs);
-    error WrongWitnessCount(uint256 expected, uint256 given);
-    error DuplicateScenarioIndex(uint256 index);
-    error ScenarioIndicesNotIncreasing(uint256 index, uint256 previous);
-    error ScenarioIndexOutOfRange(uint256 index, uint256 n);
-    error WrongAssetCount(uint256 index, uint256 length, uint256 expected);
-    error InvalidScenarioProof(uint256 index);
-    error AccountHealthy(address account, int256 equity, int256 maintenanceMargin);
-    error InvalidInitialMarginParameters(int256 initialMarginFactor, uint16 alphaBps);
-    /// @notice A risk-increasing action needs a margin certificate of all N scenarios.
-    error WrongScenarioCount(uint256 expected, uint256 given);
-    /// @notice The certificate's scenarios are not the committed set.
-    error InvalidMarginCertificate(uint64 epoch);
     /// @notice After the action the account's equity would be below its initial margin.
     error InsufficientInitialMargin(address account, int256 equity, int256 initialMargin);
+    /// @notice Funding of `asset` was applied less than FUNDING_INTERVAL ago.
+    error FundingTooSoon(uint256 asset, uint64 nextAt);
+    /// @notice |rate| is above maxFundingRate.
+    error FundingRateTooLarge(int256 rate, int256 maxRate);
+    error AccountHealthy(address account, int256 equity, int256 maintenanceMargin);
     /// @notice The backstop absorbs liquidations; it is never liquidated itself.
     error BackstopNotLiquidatable();
-    /// @notice The account holds `asset`, which the scenarios (over `assetCount` assets) omit.
-    error AssetNotInScenarioSet(uint256 asset, uint256 assetCount);
+    /// @notice A liquidation fraction must be in (0, 1e18].
+    error InvalidFraction(int256 fraction);
+    /// @notice The fraction exceeds what the close-factor rule allows for this account.
+    error FractionAboveCloseFactor(int256 fraction, int256 maxFraction);
+    /// @notice An account with negative equity is liquidated in full, so its bad debt goes
+    /// down the waterfall at once.
+    error PartialLiquidationOfInsolventAccount(address account, int256 equity);
 
     event SettlerSet(address indexed settler, bool allowed);
     event RiskParametersSet(int256 maintenanceMarginFactor, int256 penalty, int256 keeperShare);
     event InitialMarginParametersSet(int256 initialMarginFactor, uint16 alphaBps);
+    event LiquidityAddOnSet(int256 addOn);
+    event LiquidationParametersSet(
+        int256 closeFactor, int256 fullLiquidationHealth, int256 dustValue
+    );
+    event MaxFundingRateSet(int256 rate);
     /// @notice `account` passed an initial-margin check after a risk-increasing action.
     event InitialMarginChecked(
         address indexed account, uint64 indexed epoch, int256 equity, int256 initialMargin
     );
     event Deposited(address indexed account, uint256 amount, int256 cashAfter);
     event Withdrawn(address indexed account, uint256 amount, int256 cashAfter);
+    event InsuranceFunded(address indexed from, uint256 amount, int256 fundAfter);
     /// @notice A new option series `seriesId`.
     event SeriesListed(
         uint256 indexed seriesId, uint256 indexed asset, int256 strike, uint64 expiry, bool isCall
@@ -184,6 +195,16 @@ contract Clearinghouse is Ownable {
         int256 premium,
         int256 cost
     );
+    /// @notice Funding at `rate` of the mark `price` moved `asset`'s index to `indexAfter`.
+    event FundingApplied(uint256 indexed asset, int256 rate, int256 price, int256 indexAfter);
+    /// @notice A reduction of `account`'s position in a perp market (`isOption` false,
+    /// `market` = asset) or an option series realized `pnl` into cash.
+    event PnlRealized(address indexed account, uint256 indexed market, bool isOption, int256 pnl);
+    /// @notice Funding and socialized losses of a position (`market` as in PnlRealized)
+    /// settled into cash; `charge` > 0 was paid.
+    event ChargesSettled(
+        address indexed account, uint256 indexed market, bool isOption, int256 charge
+    );
     /// @notice Expired `seriesId` settles at `price` (the oracle's at its first settlement).
     event SettlementPriceFixed(uint256 indexed seriesId, int256 price);
     /// @notice An expired option position of `account` settled at `settlementPrice`.
@@ -194,12 +215,12 @@ contract Clearinghouse is Ownable {
         int256 settlementPrice,
         int256 payoff
     );
-    /// @notice A perp position of `account` was closed at `markPrice` into the backstop.
+    /// @notice `size` of `account`'s perp was closed at `markPrice` into the backstop.
     event PositionLiquidated(
         address indexed account, uint256 indexed asset, int256 size, int256 markPrice, int256 value
     );
-    /// @notice An option position of `account` was closed at `markValue` (per option) into
-    /// the backstop.
+    /// @notice `size` of `account`'s options was closed at `markValue` (per option) into the
+    /// backstop.
     event OptionPositionLiquidated(
         address indexed account,
         uint256 indexed seriesId,
@@ -207,19 +228,36 @@ contract Clearinghouse is Ownable {
         int256 markValue,
         int256 value
     );
-    /// @notice `keeper` liquidated `account` with a certificate on `epoch`. The witness
-    /// scenarios are in the transaction's calldata.
+    /// @notice `keeper` closed `fraction` of every position of `account` with a certificate
+    /// on `epoch`. The witness scenarios are in the transaction's calldata.
     event Liquidated(
         address indexed account,
         address indexed keeper,
         uint64 indexed epoch,
+        int256 fraction,
         int256 equity,
         int256 expectedShortfallLowerBound,
         int256 maintenanceMargin,
         int256 keeperReward,
-        int256 insuranceFee,
-        int256 badDebt
+        int256 insuranceFee
     );
+    /// @notice Waterfall step 1: the liquidated `account`'s own cash left `badDebt` unpaid.
+    event BadDebt(address indexed account, int256 badDebt);
+    /// @notice Waterfall step 2: the insurance fund paid `amount` of `account`'s bad debt.
+    event BadDebtCoveredByInsurance(address indexed account, int256 amount, int256 fundAfter);
+    /// @notice Waterfall step 3: `amount` of `account`'s bad debt was charged to every
+    /// position on `asset` per unit of its absolute size.
+    event LossSocialized(
+        address indexed account,
+        uint256 indexed asset,
+        int256 amount,
+        int256 openInterest,
+        int256 lossIndexAfter
+    );
+    /// @notice Waterfall, last resort: `asset`'s market had no open interest left to share
+    /// `amount` (or `asset` is NO_MARKET: the account held no position to close); the
+    /// backstop account absorbed it.
+    event BadDebtAbsorbedByBackstop(address indexed account, uint256 indexed asset, int256 amount);
 
     modifier onlySettler() {
         if (!isSettler[msg.sender]) revert NotSettler(msg.sender);
@@ -238,13 +276,13 @@ contract Clearinghouse is Ownable {
         collateral = collateral_;
         collateralScale = int256(10 ** (18 - decimals));
         oracle = oracle_;
-        registry = registry_;
+        engine = new MarginEngine(oracle_, registry_);
         backstop = backstop_;
     }
 
     // ---------------------------------------------------------------- owner
 
-    /// @notice Allow or forbid `settler` to settle matched trades.
+    /// @notice Allow or forbid `settler` to settle matched trades and apply funding.
     function setSettler(address settler, bool allowed) external onlyOwner {
         isSettler[settler] = allowed;
         emit SettlerSet(settler, allowed);
@@ -276,6 +314,38 @@ contract Clearinghouse is Ownable {
         emit InitialMarginParametersSet(factor, alphaBps);
     }
 
+    /// @notice Set the liquidity add-on of initial margin: a WAD fraction in [0, 1] of the
+    /// account's gross notional (sum of |size| * spot over perps and options).
+    function setLiquidityAddOn(int256 addOn) external onlyOwner {
+        if (addOn < 0 || addOn > WAD) revert InvalidLiquidityAddOn(addOn);
+        liquidityAddOn = addOn;
+        emit LiquidityAddOnSet(addOn);
+    }
+
+    /// @notice Set the close-factor rule: close factor in (0, 1], full-liquidation health in
+    /// [0, 1], dust value >= 0 (WAD).
+    function setLiquidationParameters(
+        int256 closeFactor,
+        int256 fullLiquidationHealth,
+        int256 dustValue
+    ) external onlyOwner {
+        if (
+            closeFactor <= 0 || closeFactor > WAD || fullLiquidationHealth < 0
+                || fullLiquidationHealth > WAD || dustValue < 0
+        ) {
+            revert InvalidLiquidationParameters(closeFactor, fullLiquidationHealth, dustValue);
+        }
+        liquidationParameters = LiquidationParameters(closeFactor, fullLiquidationHealth, dustValue);
+        emit LiquidationParametersSet(closeFactor, fullLiquidationHealth, dustValue);
+    }
+
+    /// @notice Set the largest funding rate per interval, a WAD fraction in [0, 0.1].
+    function setMaxFundingRate(int256 rate) external onlyOwner {
+        if (rate < 0 || rate > WAD / 10) revert InvalidMaxFundingRate(rate);
+        maxFundingRate = rate;
+        emit MaxFundingRateSet(rate);
+    }
+
     /// @notice List a European option series on `asset`: strike in (0, 1e36] WAD, expiry in
     /// the future and at most 100 years away. Returns its id.
     function listSeries(uint256 asset, int256 strike, uint64 expiry, bool isCall)
@@ -283,8 +353,7 @@ contract Clearinghouse is Ownable {
         onlyOwner
         returns (uint256 seriesId)
     {
-        uint256 assets = oracle.assetCount();
-        if (asset >= assets) revert UnknownAsset(asset, assets);
+        _requireAsset(asset);
         if (strike <= 0 || strike > 1e36 || expiry <= block.timestamp) {
             revert InvalidSeries(asset, strike, expiry);
         }
@@ -300,18 +369,22 @@ contract Clearinghouse is Ownable {
 
     /// @notice Deposit `amount` of collateral (token decimals) to the caller's account.
     function deposit(uint256 amount) external {
-        if (amount == 0) revert ZeroAmount();
-        int256 credited = SafeCast.toInt256(amount) * collateralScale;
+        int256 credited = _pull(amount);
         cash[msg.sender] += credited;
         emit Deposited(msg.sender, amount, cash[msg.sender]);
-        collateral.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @notice Add `amount` of collateral (token decimals) to the insurance fund.
+    function fundInsurance(uint256 amount) external {
+        insuranceFund += _pull(amount);
+        emit InsuranceFunded(msg.sender, amount, insuranceFund);
     }
 
     /// @notice Withdraw `amount` of collateral (token decimals). With open positions the
     /// account must stay at or above initial margin, shown by `margin` (a certificate on the
     /// account after the withdrawal), and no asset it holds may be paused by the oracle's
     /// circuit breaker; without positions `margin` is ignored and may be empty.
-    function withdraw(uint256 amount, MarginCertificate calldata margin) external {
+    function withdraw(uint256 amount, MarginEngine.MarginCertificate calldata margin) external {
         if (amount == 0) revert ZeroAmount();
         int256 debited = SafeCast.toInt256(amount) * collateralScale;
         int256 balance = cash[msg.sender];
@@ -338,11 +411,10 @@ contract Clearinghouse is Ownable {
         uint256 asset,
         int256 size,
         int256 price,
-        MarginCertificate calldata buyerMargin,
-        MarginCertificate calldata sellerMargin
+        MarginEngine.MarginCertificate calldata buyerMargin,
+        MarginEngine.MarginCertificate calldata sellerMargin
     ) external onlySettler {
-        uint256 assets = oracle.assetCount();
-        if (asset >= assets) revert UnknownAsset(asset, assets);
+        _requireAsset(asset);
         if (buyer == seller) revert SelfTrade(buyer);
         if (size <= 0 || price <= 0) revert InvalidTrade(size, price);
         int256 cost = size.mulWad(price, Math.Rounding.Ceil);
@@ -363,8 +435,8 @@ contract Clearinghouse is Ownable {
         uint256 seriesId,
         int256 size,
         int256 premium,
-        MarginCertificate calldata buyerMargin,
-        MarginCertificate calldata sellerMargin
+        MarginEngine.MarginCertificate calldata buyerMargin,
+        MarginEngine.MarginCertificate calldata sellerMargin
     ) external onlySettler {
         OptionValuation.Series memory s = _seriesOf(seriesId);
         if (s.expiry <= block.timestamp) revert SeriesExpired(seriesId, s.expiry);
@@ -377,6 +449,24 @@ contract Clearinghouse is Ownable {
         if (buyerRisk || sellerRisk) oracle.checkRiskAllowed(s.asset);
         if (buyerRisk) _requireInitialMargin(buyer, buyerMargin);
         if (sellerRisk) _requireInitialMargin(seller, sellerMargin);
+    }
+
+    /// @notice Apply one interval's funding to `asset`'s perps: longs pay shorts
+    /// `rate` (WAD, |rate| <= maxFundingRate, negative: shorts pay) of the spot mark per unit.
+    /// The index moves by mulWad(mark, rate, Floor); each position settles it lazily, the
+    /// payer's charge rounded up. At most once per FUNDING_INTERVAL.
+    function applyFunding(uint256 asset, int256 rate) external onlySettler {
+        _requireAsset(asset);
+        Market storage market = markets[asset];
+        uint64 nextAt = market.lastFunding + FUNDING_INTERVAL;
+        if (block.timestamp < nextAt) revert FundingTooSoon(asset, nextAt);
+        if (SignedMath.abs(rate) > SafeCast.toUint256(maxFundingRate)) {
+            revert FundingRateTooLarge(rate, maxFundingRate);
+        }
+        int256 price = oracle.price(asset);
+        market.fundingIndex += price.mulWad(rate, Math.Rounding.Floor);
+        market.lastFunding = uint64(block.timestamp);
+        emit FundingApplied(asset, rate, price, market.fundingIndex);
     }
 
     /// @notice Settle `account`'s position in expired `seriesId`: the payoff size * intrinsic
@@ -394,8 +484,7 @@ contract Clearinghouse is Ownable {
             settlementPrice[seriesId] = price;
             emit SettlementPriceFixed(seriesId, price);
         }
-        int256 intrinsic = OptionValuation.value(s, price, 0, block.timestamp);
-        int256 payoff = p.size.mulWad(intrinsic, Math.Rounding.Floor);
+        int256 payoff = p.size.mulWad(OptionValuation.intrinsic(s, price), Math.Rounding.Floor);
         _addToOptionPosition(account, seriesId, -p.size, -payoff);
         emit OptionSettled(account, seriesId, p.size, price, payoff);
     }
@@ -431,80 +520,179 @@ contract Clearinghouse is Ownable {
         return _series.length;
     }
 
-    /// @notice Equity of `account` at oracle marks (WAD): cash + (sum size * unit value) / WAD
-    /// - sum costBasis, the division rounded down; a perp's unit value is the spot mark, an
-    /// option's its Black-Scholes value.
-    function equity(address account) external view returns (int256) {
-        return _equity(account, _marks(account));
+    /// @notice `account` as the margin engine sees it (see `MarginEngine.Portfolio`).
+    function portfolioOf(address account) external view returns (MarginEngine.Portfolio memory) {
+        return _portfolio(account);
     }
 
-    /// @notice Loss of `account` (WAD, positive = loss) under one scenario: every asset's spot
-    /// moves by its WAD simple return and its implied vol by its WAD shift (asset i at index
-    /// i). Perps lose size * mulWad(mark, r, Floor); options size * (value after - value now);
-    /// the sum is divided by WAD rounded up. Reverts with `AssetNotInScenarioSet` if the
-    /// account holds an asset the scenario does not cover.
+    /// @notice Equity of `account` at oracle marks (WAD): cash - cost bases - charges owed +
+    /// (sum size * unit value) / WAD, the division rounded down.
+    function equity(address account) external view returns (int256 accountEquity) {
+        (accountEquity,) = engine.valuation(_portfolio(account));
+    }
+
+    /// @notice Loss of `account` under one scenario; see `MarginEngine.scenarioLoss`.
     function scenarioLoss(
         address account,
         int256[] calldata spotReturns,
         int256[] calldata volShifts
     ) external view returns (int256) {
-        return _scenarioLoss(account, _marks(account), spotReturns, volShifts);
+        return engine.scenarioLoss(_portfolio(account), spotReturns, volShifts);
     }
 
     /// @notice Check `certificate` against `account` without liquidating. Reverts, with the
     /// same errors as `liquidate`, when the certificate itself is invalid.
-    function isLiquidatable(address account, LiquidationCertificate calldata certificate)
-        external
+    function isLiquidatable(
+        address account,
+        MarginEngine.LiquidationCertificate calldata certificate
+    ) external view returns (MarginEngine.MarginCheck memory check) {
+        (check,) =
+            engine.checkLiquidation(_portfolio(account), certificate, maintenanceMarginFactor);
+    }
+
+    /// @notice The largest fraction (WAD) a liquidation of an account in the state `check`
+    /// shows, whose positions are worth `positionValue` at mark, may close.
+    function maxLiquidationFraction(MarginEngine.MarginCheck memory check, int256 positionValue)
+        public
         view
-        returns (MarginCheck memory)
+        returns (int256)
     {
-        return _check(account, _marks(account), certificate);
+        LiquidationParameters memory rule = liquidationParameters;
+        bool unhealthy = check.equity
+            < rule.fullLiquidationHealth.mulWad(check.maintenanceMargin, Math.Rounding.Floor);
+        return unhealthy || positionValue <= rule.dustValue ? WAD : rule.closeFactor;
     }
 
     // ---------------------------------------------------------------- liquidation
 
-    /// @notice Liquidate `account` (any account but the backstop) if `certificate` shows
-    /// MM > equity: close every position at oracle mark into the backstop, charge the penalty
-    /// (keeper share to the caller's cash, the rest to the backstop), and move any shortfall
-    /// to the backstop as bad debt.
-    function liquidate(address account, LiquidationCertificate calldata certificate)
-        external
-        returns (MarginCheck memory check)
-    {
+    /// @notice Liquidate `fraction` (WAD, in (0, 1]) of `account` (any account but the
+    /// backstop) if `certificate` shows MM > equity: close that fraction of every position
+    /// (rounded toward zero) at oracle mark into the backstop and charge the penalty on the
+    /// closed value, up to the account's equity (keeper share to the caller's cash, the rest
+    /// to the insurance fund). The fraction may exceed the close factor only for accounts
+    /// below the full-liquidation health or worth at most the dust value, and must be 1 for
+    /// an account with negative equity, whose bad debt then goes down the waterfall.
+    function liquidate(
+        address account,
+        MarginEngine.LiquidationCertificate calldata certificate,
+        int256 fraction
+    ) external returns (MarginEngine.MarginCheck memory check) {
         if (account == backstop) revert BackstopNotLiquidatable();
-        Marks memory marks = _marks(account);
-        check = _check(account, marks, certificate);
+        if (fraction <= 0 || fraction > WAD) revert InvalidFraction(fraction);
+        MarginEngine.Marks memory marks;
+        (check, marks) =
+            engine.checkLiquidation(_portfolio(account), certificate, maintenanceMarginFactor);
         if (!check.liquidatable) {
             revert AccountHealthy(account, check.equity, check.maintenanceMargin);
         }
+        int256 maxFraction = maxLiquidationFraction(check, _positionValue(account, marks));
+        if (fraction > maxFraction) revert FractionAboveCloseFactor(fraction, maxFraction);
+        if (check.equity < 0 && fraction != WAD) {
+            revert PartialLiquidationOfInsolventAccount(account, check.equity);
+        }
 
-        int256 notional = _closePerps(account, marks) + _closeOptions(account, marks);
-        int256 remaining = cash[account];
+        int256[] memory closedSize = new int256[](marks.spot.length);
+        int256 notional = _closePerps(account, marks, fraction, closedSize)
+            + _closeOptions(account, marks, fraction, closedSize);
         int256 penalty = liquidationPenalty.mulWad(notional, Math.Rounding.Ceil);
-        int256 charged = remaining <= 0 ? int256(0) : (penalty < remaining ? penalty : remaining);
+        int256 charged = check.equity <= 0 ? int256(0) : SignedMath.min(penalty, check.equity);
         int256 reward = keeperShare.mulWad(charged, Math.Rounding.Floor);
-        int256 badDebt = remaining < 0 ? -remaining : int256(0);
-        cash[account] = remaining - charged + badDebt;
+        cash[account] -= charged;
         cash[msg.sender] += reward;
-        cash[backstop] += charged - reward - badDebt;
+        insuranceFund += charged - reward;
         emit Liquidated(
             account,
             msg.sender,
             certificate.epoch,
+            fraction,
             check.equity,
             check.expectedShortfallLowerBound,
             check.maintenanceMargin,
             reward,
-            charged - reward,
-            badDebt
+            charged - reward
         );
+        if (openPositionCount[account] == 0 && cash[account] < 0) {
+            _absorbBadDebt(account, closedSize);
+        }
+    }
+
+    // ---------------------------------------------------------------- internal: waterfall
+
+    /// @dev The default waterfall for a flat account with negative cash: the bad debt is
+    /// written off the account, paid by the insurance fund as far as it goes, and the rest
+    /// socialized over the markets the account held, in proportion to the absolute size
+    /// closed in each (`closedSize`, WAD units per asset).
+    function _absorbBadDebt(address account, int256[] memory closedSize) internal {
+        int256 badDebt = -cash[account];
+        cash[account] = 0;
+        emit BadDebt(account, badDebt);
+        int256 covered = SignedMath.min(badDebt, SignedMath.max(insuranceFund, 0));
+        if (covered > 0) {
+            insuranceFund -= covered;
+            emit BadDebtCoveredByInsurance(account, covered, insuranceFund);
+        }
+        int256 rest = badDebt - covered;
+        if (rest == 0) return;
+        int256 totalSize;
+        uint256 lastAsset;
+        for (uint256 asset; asset < closedSize.length; ++asset) {
+            totalSize += closedSize[asset];
+            if (closedSize[asset] != 0) lastAsset = asset;
+        }
+        if (totalSize == 0) {
+            // The account held nothing to close (its debt came from a risk-reducing trade):
+            // no market to share the loss.
+            _absorbByBackstop(account, NO_MARKET, rest);
+            return;
+        }
+        int256 remaining = rest;
+        for (uint256 asset; asset <= lastAsset; ++asset) {
+            if (closedSize[asset] == 0) continue;
+            int256 share = asset == lastAsset
+                ? remaining
+                : rest.mulDiv(closedSize[asset], totalSize, Math.Rounding.Floor);
+            remaining -= share;
+            _socialize(account, asset, share);
+        }
+    }
+
+    /// @dev Charge `amount` to every position on `asset` per unit of absolute size (the
+    /// index moves up by amount / open interest, rounded up); with no open interest left the
+    /// backstop account absorbs it.
+    function _socialize(address account, uint256 asset, int256 amount) internal {
+        if (amount == 0) return;
+        Market storage market = markets[asset];
+        if (market.openInterest == 0) {
+            _absorbByBackstop(account, asset, amount);
+            return;
+        }
+        market.lossIndex += amount.mulDiv(WAD, market.openInterest, Math.Rounding.Ceil);
+        emit LossSocialized(account, asset, amount, market.openInterest, market.lossIndex);
+    }
+
+    function _absorbByBackstop(address account, uint256 asset, int256 amount) internal {
+        cash[backstop] -= amount;
+        emit BadDebtAbsorbedByBackstop(account, asset, amount);
     }
 
     // ---------------------------------------------------------------- internal: positions
 
+    function _requireAsset(uint256 asset) internal view {
+        uint256 assets = oracle.assetCount();
+        if (asset >= assets) revert UnknownAsset(asset, assets);
+    }
+
     function _seriesOf(uint256 seriesId) internal view returns (OptionValuation.Series memory) {
         if (seriesId >= _series.length) revert UnknownSeries(seriesId, _series.length);
         return _series[seriesId];
+    }
+
+    /// @dev Pull `amount` (token decimals, > 0) of collateral from the caller; returns it in
+    /// WAD.
+    function _pull(uint256 amount) internal returns (int256 credited) {
+        if (amount == 0) revert ZeroAmount();
+        credited = SafeCast.toInt256(amount) * collateralScale;
+        collateral.safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @dev Add `size` at total `cost` to `account`'s perp in `asset`; returns whether the
@@ -513,55 +701,114 @@ contract Clearinghouse is Ownable {
         internal
         returns (bool grew)
     {
-        (bool opened, bool closed) = _fill(account, _positions[account][asset], size, cost);
-        grew = _grew(_positions[account][asset].size - size, size);
-        if (opened) openPositionCount[account] += 1;
-        if (closed) openPositionCount[account] -= 1;
+        Position storage p = _positions[account][asset];
+        Market storage market = markets[asset];
+        int256 before = p.size;
+        _settleCharges(account, asset, false, p, market.fundingIndex, market.lossIndex);
+        _fill(account, asset, false, p, size, cost);
+        market.openInterest += _absChange(before, p.size);
+        grew = _absChange(before, p.size) > 0;
+        if (before == 0) openPositionCount[account] += 1;
+        if (p.size == 0) openPositionCount[account] -= 1;
     }
 
     /// @dev The same for an option series, keeping `account`'s held list (at most
     /// MAX_OPTION_POSITIONS series, except for the backstop: it takes over every liquidated
-    /// series, so a cap would block liquidations).
+    /// series, so a cap would block liquidations). Options pay socialized losses of their
+    /// underlying's market, not funding.
     function _addToOptionPosition(address account, uint256 seriesId, int256 size, int256 cost)
         internal
         returns (bool grew)
     {
         Position storage p = _optionPositions[account][seriesId];
-        (bool opened, bool closed) = _fill(account, p, size, cost);
-        grew = _grew(p.size - size, size);
-        if (opened) {
+        Market storage market = markets[_series[seriesId].asset];
+        int256 before = p.size;
+        _settleCharges(account, seriesId, true, p, 0, market.lossIndex);
+        _fill(account, seriesId, true, p, size, cost);
+        market.openInterest += _absChange(before, p.size);
+        grew = _absChange(before, p.size) > 0;
+        if (before == 0) {
             if (account != backstop && _heldSeries[account].length == MAX_OPTION_POSITIONS) {
                 revert TooManyOptionPositions(account, MAX_OPTION_POSITIONS);
             }
             _heldSeries[account].push(seriesId);
             openPositionCount[account] += 1;
         }
-        if (closed) {
+        if (p.size == 0) {
             openPositionCount[account] -= 1;
             _removeHeldSeries(account, seriesId);
         }
     }
 
-    /// @dev Add `size` at total `cost` to position `p` of `account`; a position back at
-    /// size 0 realizes its remaining cost basis into cash.
-    function _fill(address account, Position storage p, int256 size, int256 cost)
-        internal
-        returns (bool opened, bool closed)
-    {
-        int256 before = p.size;
-        p.size = before + size;
-        p.costBasis += cost;
-        opened = before == 0;
-        closed = p.size == 0;
-        if (closed) {
-            cash[account] -= p.costBasis;
-            p.costBasis = 0;
-        }
+    /// @dev Settle the funding and socialized losses `p` owes since its last settlement into
+    /// `account`'s cash and move its snapshots to the market's current indices.
+    function _settleCharges(
+        address account,
+        uint256 market,
+        bool isOption,
+        Position storage p,
+        int256 fundingIndex,
+        int256 lossIndex
+    ) internal {
+        int256 charge = _charges(p, fundingIndex, lossIndex);
+        p.fundingIndex = fundingIndex;
+        p.lossIndex = lossIndex;
+        if (charge == 0) return;
+        cash[account] -= charge;
+        emit ChargesSettled(account, market, isOption, charge);
     }
 
-    /// @dev Whether adding `size` to a position of `before` grows its absolute size.
-    function _grew(int256 before, int256 size) internal pure returns (bool) {
-        return SignedMath.abs(before + size) > SignedMath.abs(before);
+    /// @dev What `p` owes since its snapshots (WAD, negative = receives): funding
+    /// size * (F - F0) / WAD and socialized loss |size| * (L - L0) / WAD, each rounded up.
+    function _charges(Position storage p, int256 fundingIndex, int256 lossIndex)
+        internal
+        view
+        returns (int256)
+    {
+        int256 size = p.size;
+        if (size == 0) return 0;
+        return size.mulDiv(fundingIndex - p.fundingIndex, WAD, Math.Rounding.Ceil)
+            + _abs(size).mulDiv(lossIndex - p.lossIndex, WAD, Math.Rounding.Ceil);
+    }
+
+    /// @dev Add `size` at total `cost` to position `p` of `account`. The part of `size` that
+    /// reduces the position realizes into cash: its proceeds (its share of `cost`, rounded
+    /// toward zero, on a flip) less the closed share of the cost basis (rounded toward zero;
+    /// all of it when the position closes or flips). The rest of `cost` adds to the basis.
+    function _fill(
+        address account,
+        uint256 market,
+        bool isOption,
+        Position storage p,
+        int256 size,
+        int256 cost
+    ) internal {
+        int256 before = p.size;
+        int256 after_ = before + size;
+        p.size = after_;
+        if (before == 0 || (before > 0) == (size > 0)) {
+            p.costBasis += cost;
+            return;
+        }
+        bool flips = after_ != 0 && (after_ > 0) != (before > 0);
+        int256 closedCost = flips ? cost.mulDiv(-before, size, Math.Rounding.Trunc) : cost;
+        int256 closedBasis = after_ == 0 || flips
+            ? p.costBasis
+            : p.costBasis.mulDiv(-size, before, Math.Rounding.Trunc);
+        int256 pnl = -closedCost - closedBasis;
+        p.costBasis += cost - closedCost - closedBasis;
+        cash[account] += pnl;
+        emit PnlRealized(account, market, isOption, pnl);
+    }
+
+    /// @dev |after| - |before|.
+    function _absChange(int256 before, int256 after_) internal pure returns (int256) {
+        return _abs(after_) - _abs(before);
+    }
+
+    /// @dev |x| as int256 (reverts for type(int256).min).
+    function _abs(int256 x) internal pure returns (int256) {
+        return SafeCast.toInt256(SignedMath.abs(x));
     }
 
     /// @dev Remove `seriesId` from `account`'s held list, keeping the others in order.
@@ -576,139 +823,99 @@ contract Clearinghouse is Ownable {
         held.pop();
     }
 
-    /// @dev Close every perp of `account` at mark into the backstop; returns the closed notional.
-    function _closePerps(address account, Marks memory marks) internal returns (int256 notional) {
+    /// @dev Close `fraction` of every perp of `account` at mark into the backstop, adding the
+    /// closed absolute sizes to `closedSize`; returns the closed notional.
+    function _closePerps(
+        address account,
+        MarginEngine.Marks memory marks,
+        int256 fraction,
+        int256[] memory closedSize
+    ) internal returns (int256 notional) {
         for (uint256 asset; asset < marks.spot.length; ++asset) {
-            Position memory p = _positions[account][asset];
-            if (p.size == 0) continue;
-            int256 value = p.size.mulWad(marks.spot[asset], Math.Rounding.Floor);
-            delete _positions[account][asset];
-            openPositionCount[account] -= 1;
-            cash[account] += value - p.costBasis;
-            _addToPosition(backstop, asset, p.size, value);
-            notional += value < 0 ? -value : value;
-            emit PositionLiquidated(account, asset, p.size, marks.spot[asset], value);
+            int256 size = _closedPart(_positions[account][asset].size, fraction);
+            if (size == 0) continue;
+            int256 value = size.mulWad(marks.spot[asset], Math.Rounding.Floor);
+            _addToPosition(account, asset, -size, -value);
+            _addToPosition(backstop, asset, size, value);
+            notional += _abs(value);
+            closedSize[asset] += _abs(size);
+            emit PositionLiquidated(account, asset, size, marks.spot[asset], value);
         }
     }
 
-    /// @dev Close every option of `account` at its Black-Scholes mark into the backstop;
-    /// returns the closed notional (the options' marked value).
-    function _closeOptions(address account, Marks memory marks) internal returns (int256 notional) {
+    /// @dev The same for options, at their Black-Scholes marks; returns the closed notional
+    /// (the closed options' marked value).
+    function _closeOptions(
+        address account,
+        MarginEngine.Marks memory marks,
+        int256 fraction,
+        int256[] memory closedSize
+    ) internal returns (int256 notional) {
         uint256[] memory held = _heldSeries[account];
         for (uint256 i; i < held.length; ++i) {
-            Position memory p = _optionPositions[account][held[i]];
+            int256 size = _closedPart(_optionPositions[account][held[i]].size, fraction);
+            if (size == 0) continue;
             int256 unitValue = marks.optionValues[i];
-            int256 value = p.size.mulWad(unitValue, Math.Rounding.Floor);
-            _addToOptionPosition(account, held[i], -p.size, -value);
-            _addToOptionPosition(backstop, held[i], p.size, value);
-            notional += value < 0 ? -value : value;
-            emit OptionPositionLiquidated(account, held[i], p.size, unitValue, value);
+            int256 value = size.mulWad(unitValue, Math.Rounding.Floor);
+            _addToOptionPosition(account, held[i], -size, -value);
+            _addToOptionPosition(backstop, held[i], size, value);
+            notional += _abs(value);
+            closedSize[_series[held[i]].asset] += _abs(size);
+            emit OptionPositionLiquidated(account, held[i], size, unitValue, value);
         }
+    }
+
+    /// @dev The part of a position of `size` that a liquidation of `fraction` closes:
+    /// size * fraction / WAD rounded toward zero, all of it at fraction 1.
+    function _closedPart(int256 size, int256 fraction) internal pure returns (int256) {
+        return fraction == WAD ? size : size.mulDiv(fraction, WAD, Math.Rounding.Trunc);
     }
 
     // ---------------------------------------------------------------- internal: valuation
 
-    /// @dev Spot marks for the assets `account` holds perps or options on, and implied vols
-    /// for the option underlyings; 0 for the others (never read).
-    function _marks(address account) internal view returns (Marks memory marks) {
-        uint256 assets = oracle.assetCount();
-        marks.spot = new int256[](assets);
-        marks.vol = new int256[](assets);
-        for (uint256 asset; asset < assets; ++asset) {
-            if (_positions[account][asset].size != 0) marks.spot[asset] = oracle.price(asset);
-        }
-        uint256[] memory held = _heldSeries[account];
-        marks.optionValues = new int256[](held.length);
-        for (uint256 i; i < held.length; ++i) {
-            OptionValuation.Series memory s = _series[held[i]];
-            if (marks.spot[s.asset] == 0) marks.spot[s.asset] = oracle.price(s.asset);
-            if (marks.vol[s.asset] == 0) marks.vol[s.asset] = oracle.volatility(s.asset);
-            marks.optionValues[i] = _unitValue(held[i], s, marks);
-        }
-    }
-
-    function _equity(address account, Marks memory marks) internal view returns (int256) {
-        int256 value;
-        int256 costBasis;
-        for (uint256 asset; asset < marks.spot.length; ++asset) {
-            Position memory p = _positions[account][asset];
-            value += p.size * marks.spot[asset];
-            costBasis += p.costBasis;
-        }
-        uint256[] memory held = _heldSeries[account];
-        for (uint256 i; i < held.length; ++i) {
-            Position memory p = _optionPositions[account][held[i]];
-            value += p.size * marks.optionValues[i];
-            costBasis += p.costBasis;
-        }
-        return cash[account] + value.mulDiv(1, WAD, Math.Rounding.Floor) - costBasis;
-    }
-
-    function _scenarioLoss(
-        address account,
-        Marks memory marks,
-        int256[] calldata spotReturns,
-        int256[] calldata volShifts
-    ) internal view returns (int256) {
-        int256 pnl = _perpPnl(account, marks, spotReturns)
-            + _optionPnl(account, marks, spotReturns, volShifts);
-        return (-pnl).mulDiv(1, WAD, Math.Rounding.Ceil);
-    }
-
-    /// @dev sum over perps of size * mulWad(mark, r, Floor), not yet divided by WAD.
-    function _perpPnl(address account, Marks memory marks, int256[] calldata spotReturns)
+    /// @dev `account` as the margin engine sees it: balance = cash - cost bases - charges
+    /// owed, the perp size of every asset and the options in held order.
+    function _portfolio(address account)
         internal
         view
-        returns (int256 pnl)
+        returns (MarginEngine.Portfolio memory portfolio)
+    {
+        int256 balance = cash[account];
+        uint256 assets = oracle.assetCount();
+        portfolio.perpSizes = new int256[](assets);
+        for (uint256 asset; asset < assets; ++asset) {
+            Position storage p = _positions[account][asset];
+            if (p.size == 0) continue;
+            Market storage market = markets[asset];
+            portfolio.perpSizes[asset] = p.size;
+            balance -= p.costBasis + _charges(p, market.fundingIndex, market.lossIndex);
+        }
+        uint256[] memory held = _heldSeries[account];
+        portfolio.options = new MarginEngine.OptionHolding[](held.length);
+        for (uint256 i; i < held.length; ++i) {
+            Position storage p = _optionPositions[account][held[i]];
+            OptionValuation.Series memory s = _series[held[i]];
+            portfolio.options[i] = MarginEngine.OptionHolding(s, p.size, settlementPrice[held[i]]);
+            balance -= p.costBasis + _charges(p, 0, markets[s.asset].lossIndex);
+        }
+        portfolio.balance = balance;
+    }
+
+    /// @dev The value at mark of `account`'s positions: sum of |size * unit value| / WAD.
+    function _positionValue(address account, MarginEngine.Marks memory marks)
+        internal
+        view
+        returns (int256 value)
     {
         for (uint256 asset; asset < marks.spot.length; ++asset) {
             int256 size = _positions[account][asset].size;
-            if (size == 0) continue;
-            _requireCovered(asset, spotReturns.length);
-            pnl += size * marks.spot[asset].mulWad(spotReturns[asset], Math.Rounding.Floor);
+            value += _abs(size.mulWad(marks.spot[asset], Math.Rounding.Floor));
         }
-    }
-
-    /// @dev sum over options of size * (shocked value - value), not yet divided by WAD; an
-    /// option whose settlement price is fixed no longer moves.
-    function _optionPnl(
-        address account,
-        Marks memory marks,
-        int256[] calldata spotReturns,
-        int256[] calldata volShifts
-    ) internal view returns (int256 pnl) {
         uint256[] memory held = _heldSeries[account];
         for (uint256 i; i < held.length; ++i) {
-            OptionValuation.Series memory s = _series[held[i]];
-            _requireCovered(s.asset, spotReturns.length);
-            _requireCovered(s.asset, volShifts.length);
-            if (settlementPrice[held[i]] != 0) continue;
-            int256 shocked = OptionValuation.shockedValue(
-                s,
-                marks.spot[s.asset],
-                marks.vol[s.asset],
-                spotReturns[s.asset],
-                volShifts[s.asset],
-                block.timestamp
-            );
-            pnl += _optionPositions[account][held[i]].size * (shocked - marks.optionValues[i]);
+            int256 size = _optionPositions[account][held[i]].size;
+            value += _abs(size.mulWad(marks.optionValues[i], Math.Rounding.Floor));
         }
-    }
-
-    /// @dev One option's value: intrinsic at the settlement price once that is fixed, else
-    /// Black-Scholes at the marks (intrinsic at the mark from expiry on).
-    function _unitValue(uint256 seriesId, OptionValuation.Series memory s, Marks memory marks)
-        internal
-        view
-        returns (int256)
-    {
-        int256 price = settlementPrice[seriesId];
-        if (price != 0) return OptionValuation.value(s, price, 0, block.timestamp);
-        return OptionValuation.value(s, marks.spot[s.asset], marks.vol[s.asset], block.timestamp);
-    }
-
-    function _requireCovered(uint256 asset, uint256 covered) internal pure {
-        if (asset >= covered) revert AssetNotInScenarioSet(asset, covered);
     }
 
     // ---------------------------------------------------------------- internal: initial margin
@@ -725,159 +932,24 @@ contract Clearinghouse is Ownable {
         }
     }
 
-    /// @dev Revert unless `certificate` shows IM <= equity for `account` as it stands now:
-    /// IM = initialMarginFactor * (t + ceil(10000 * sum max(L - t, 0) / kNum)), both
-    /// roundings up, with kNum at the IM level and L every scenario's loss.
-    function _requireInitialMargin(address account, MarginCertificate calldata certificate)
-        internal
-    {
-        if (certificate.indices.length == 0) revert MarginCertificateRequired(account);
-        (uint64 epoch, ScenarioRegistry.ScenarioSet memory set) = registry.current();
-        if (certificate.epoch != epoch) revert StaleEpoch(certificate.epoch, epoch);
-        Marks memory marks = _marks(account);
-        int256[] memory losses = _allScenarioLosses(account, marks, certificate, set);
-        (uint256 kNum,,) = ExpectedShortfall.tailWeight(set.n, initialMarginAlphaBps);
-        int256 bound =
-            ExpectedShortfall.rockafellarUryasevBound(losses, certificate.threshold, kNum);
-        int256 initialMargin = initialMarginFactor.mulWad(bound, Math.Rounding.Ceil);
-        int256 accountEquity = _equity(account, marks);
+    /// @dev Revert unless `certificate` shows IM <= equity for `account` as it stands now.
+    function _requireInitialMargin(
+        address account,
+        MarginEngine.MarginCertificate calldata certificate
+    ) internal {
+        if (certificate.indices.length == 0) {
+            revert MarginCertificateRequired(account);
+        }
+        (int256 accountEquity, int256 initialMargin) = engine.initialMargin(
+            _portfolio(account),
+            certificate,
+            initialMarginFactor,
+            initialMarginAlphaBps,
+            liquidityAddOn
+        );
         if (initialMargin > accountEquity) {
             revert InsufficientInitialMargin(account, accountEquity, initialMargin);
         }
-        emit InitialMarginChecked(account, epoch, accountEquity, initialMargin);
-    }
-
-    /// @dev Verify that `certificate` holds exactly the N committed scenarios (each index
-    /// once, all leaves rebuilding the root) and return `account`'s loss under each.
-    function _allScenarioLosses(
-        address account,
-        Marks memory marks,
-        MarginCertificate calldata certificate,
-        ScenarioRegistry.ScenarioSet memory set
-    ) internal view returns (int256[] memory losses) {
-        uint256 n = set.n;
-        if (
-            certificate.indices.length != n || certificate.spotReturns.length != n
-                || certificate.volShifts.length != n
-        ) revert WrongScenarioCount(n, certificate.indices.length);
-        losses = new int256[](n);
-        bytes32[] memory leaves = new bytes32[](n);
-        uint256[] memory seen = new uint256[]((n + 255) / 256);
-        for (uint256 i; i < n; ++i) {
-            uint256 index = certificate.indices[i];
-            if (index >= n) revert ScenarioIndexOutOfRange(index, n);
-            uint256 bit = 1 << (index % 256);
-            if (seen[index / 256] & bit != 0) revert DuplicateScenarioIndex(index);
-            seen[index / 256] |= bit;
-            (leaves[i], losses[i]) = _leafAndLoss(account, marks, certificate, i, set.assetCount);
-        }
-        bool[] memory flags = new bool[](n - 1);
-        for (uint256 i; i < n - 1; ++i) {
-            flags[i] = true;
-        }
-        if (!MerkleProof.multiProofVerify(new bytes32[](0), flags, set.root, leaves)) {
-            revert InvalidMarginCertificate(certificate.epoch);
-        }
-    }
-
-    /// @dev Scenario `i` of `certificate`: its leaf hash and `account`'s loss under it.
-    function _leafAndLoss(
-        address account,
-        Marks memory marks,
-        MarginCertificate calldata certificate,
-        uint256 i,
-        uint256 assetCount
-    ) internal view returns (bytes32 leaf, int256 loss) {
-        uint256 index = certificate.indices[i];
-        int256[] calldata spotReturns = certificate.spotReturns[i];
-        int256[] calldata volShifts = certificate.volShifts[i];
-        _requireAssetCount(index, spotReturns, volShifts, assetCount);
-        leaf = ScenarioLeaf.hash(index, spotReturns, volShifts);
-        loss = _scenarioLoss(account, marks, spotReturns, volShifts);
-    }
-
-    // ---------------------------------------------------------------- internal: certificates
-
-    /// @dev Revert unless scenario `index` has one spot return and one vol shift per asset.
-    function _requireAssetCount(
-        uint256 index,
-        int256[] calldata spotReturns,
-        int256[] calldata volShifts,
-        uint256 assetCount
-    ) internal pure {
-        if (spotReturns.length != assetCount) {
-            revert WrongAssetCount(index, spotReturns.length, assetCount);
-        }
-        if (volShifts.length != assetCount) {
-            revert WrongAssetCount(index, volShifts.length, assetCount);
-        }
-    }
-
-    /// @dev Verify witness `i` of `certificate` (order, range, asset count, Merkle proof) and
-    /// return its spot returns and vol shifts.
-    function _witness(
-        LiquidationCertificate calldata certificate,
-        uint256 i,
-        ScenarioRegistry.ScenarioSet memory set
-    ) internal pure returns (int256[] calldata spotReturns, int256[] calldata volShifts) {
-        uint256 index = certificate.indices[i];
-        if (i > 0) {
-            uint256 previous = certificate.indices[i - 1];
-            if (index == previous) revert DuplicateScenarioIndex(index);
-            if (index < previous) revert ScenarioIndicesNotIncreasing(index, previous);
-        }
-        if (index >= set.n) revert ScenarioIndexOutOfRange(index, set.n);
-        spotReturns = certificate.spotReturns[i];
-        volShifts = certificate.volShifts[i];
-        _requireAssetCount(index, spotReturns, volShifts, set.assetCount);
-        bytes32 leaf = ScenarioLeaf.hash(index, spotReturns, volShifts);
-        if (!MerkleProof.verifyCalldata(certificate.proofs[i], set.root, leaf)) {
-            revert InvalidScenarioProof(index);
-        }
-    }
-
-    /// @dev Verify every witness of `certificate` and return its loss for `account`.
-    function _witnessLosses(
-        address account,
-        Marks memory marks,
-        LiquidationCertificate calldata certificate,
-        ScenarioRegistry.ScenarioSet memory set,
-        uint256 expected
-    ) internal view returns (int256[] memory losses) {
-        uint256 count = certificate.indices.length;
-        if (
-            certificate.spotReturns.length != count || certificate.volShifts.length != count
-                || certificate.proofs.length != count
-        ) {
-            revert CertificateLengthMismatch(
-                count, certificate.spotReturns.length, certificate.proofs.length
-            );
-        }
-        if (count != expected) revert WrongWitnessCount(expected, count);
-        losses = new int256[](count);
-        for (uint256 i; i < count; ++i) {
-            (int256[] calldata spotReturns, int256[] calldata volShifts) =
-                _witness(certificate, i, set);
-            losses[i] = _scenarioLoss(account, marks, spotReturns, volShifts);
-        }
-    }
-
-    function _check(
-        address account,
-        Marks memory marks,
-        LiquidationCertificate calldata certificate
-    ) internal view returns (MarginCheck memory check) {
-        (uint64 epoch, ScenarioRegistry.ScenarioSet memory set) = registry.current();
-        if (certificate.epoch != epoch) revert StaleEpoch(certificate.epoch, epoch);
-        (uint256 kNum, uint256 whole, uint256 frac) =
-            ExpectedShortfall.tailWeight(set.n, set.alphaBps);
-        int256[] memory losses = _witnessLosses(
-            account, marks, certificate, set, ExpectedShortfall.witnessCount(whole, frac)
-        );
-        check.expectedShortfallLowerBound = ExpectedShortfall.weightedLowerBound(losses, kNum, frac);
-        check.maintenanceMargin =
-            maintenanceMarginFactor.mulWad(check.expectedShortfallLowerBound, Math.Rounding.Floor);
-        check.equity = _equity(account, marks);
-        check.liquidatable = check.maintenanceMargin > check.equity;
+        emit InitialMarginChecked(account, certificate.epoch, accountEquity, initialMargin);
     }
 }

@@ -65,10 +65,12 @@ def demo_report(result: DemoResult, rpc_url: str, console: Console) -> None:
         )
     console.print(table)
     rewards = sum(liquidation.keeper_reward for liquidation in liquidations)
+    insurance = sum(liquidation.insurance_fee for liquidation in liquidations)
     bad_debt = sum(liquidation.bad_debt for liquidation in liquidations)
     console.print(
         f"{len(liquidations)} liquidated, {len(risks) - len(liquidations)} healthy; "
-        f"keeper rewards {usd(rewards)} USD, bad debt {usd(bad_debt)} USD taken by the backstop"
+        f"keeper rewards {usd(rewards)} USD, insurance fees {usd(insurance)} USD, "
+        f"bad debt {usd(bad_debt)} USD down the waterfall"
     )
 
 

@@ -21,9 +21,18 @@ from offchain.expected_shortfall import (
     weighted_lower_bound,
     worst_scenarios,
 )
-from offchain.fixedpoint import Rounding, mul_wad
+from offchain.fixedpoint import WAD, Rounding, mul_wad
 from offchain.options import OptionSeries
-from offchain.portfolio import Account, Marks, OptionPosition, Position, equity, scenario_losses
+from offchain.portfolio import (
+    Account,
+    MarketIndex,
+    Marks,
+    OptionPosition,
+    Position,
+    equity,
+    position_value,
+    scenario_losses,
+)
 from offchain.scenario_registry import PublishedScenarioSet, read_scenario_set
 from proofs.certificate import LiquidationCertificate, liquidation_certificate
 
@@ -43,6 +52,7 @@ class AccountRisk:
     maintenance_margin: int
     certified_maintenance_margin: int
     losses: tuple[int, ...]
+    position_value: int
 
     @property
     def liquidatable(self) -> bool:
@@ -51,17 +61,40 @@ class AccountRisk:
 
 
 @dataclass(frozen=True)
+class LiquidationParameters:
+    """The clearinghouse's close-factor rule (WAD): close at most ``close_factor`` of every
+    position unless health = equity / MM is below ``full_liquidation_health`` or the
+    positions are worth at most ``dust_value``."""
+
+    close_factor: int
+    full_liquidation_health: int
+    dust_value: int
+
+
+def max_liquidation_fraction(
+    rule: LiquidationParameters, equity: int, maintenance_margin: int, value: int
+) -> int:
+    """The largest fraction (WAD) a liquidation may close, as
+    ``Clearinghouse.maxLiquidationFraction`` computes it from the certified MM."""
+    threshold = mul_wad(rule.full_liquidation_health, maintenance_margin, Rounding.FLOOR)
+    return WAD if equity < threshold or value <= rule.dust_value else rule.close_factor
+
+
+@dataclass(frozen=True)
 class Liquidation:
-    """A liquidation the keeper landed, with what the contract emitted."""
+    """A liquidation the keeper landed, with what the contract emitted; ``bad_debt`` is
+    what the BadDebt event wrote off (0 without one)."""
 
     account: str
     certificate: LiquidationCertificate
+    fraction: int
     tx_hash: str
     gas_used: int
     equity: int
     expected_shortfall_lower_bound: int
     maintenance_margin: int
     keeper_reward: int
+    insurance_fee: int
     bad_debt: int
 
 
@@ -85,33 +118,38 @@ def known_accounts(deployment: Deployment, block: BlockIdentifier = "latest") ->
 
 
 def read_account(deployment: Deployment, address: str, block: BlockIdentifier) -> Account:
-    """The account's cash, perps and options at ``block``."""
+    """The account's cash, perps and options, and the indices of every market, at ``block``."""
     chain, clearinghouse = deployment.chain, deployment.clearinghouse
     positions = {}
+    markets = {}
     for asset in range(len(deployment.assets)):
-        size, cost_basis = chain.call(clearinghouse.functions.positionOf(address, asset), block)
-        if size != 0:
-            positions[asset] = Position(size=size, cost_basis=cost_basis)
+        funding, loss, _, _ = chain.call(clearinghouse.functions.markets(asset), block)
+        markets[asset] = MarketIndex(funding=funding, loss=loss)
+        position = Position(*chain.call(clearinghouse.functions.positionOf(address, asset), block))
+        if position.size != 0:
+            positions[asset] = position
     options = []
     for series_id in chain.call(clearinghouse.functions.heldSeries(address), block):
         asset, strike, expiry, is_call = chain.call(
             clearinghouse.functions.series(series_id), block
         )
-        size, cost_basis = chain.call(
-            clearinghouse.functions.optionPositionOf(address, series_id), block
+        position = Position(
+            *chain.call(clearinghouse.functions.optionPositionOf(address, series_id), block)
         )
         options.append(
             OptionPosition(
                 series_id=series_id,
                 series=OptionSeries(asset=asset, strike=strike, expiry=expiry, is_call=is_call),
-                position=Position(size=size, cost_basis=cost_basis),
+                position=position,
                 settlement_price=chain.call(
                     clearinghouse.functions.settlementPrice(series_id), block
                 ),
             )
         )
     cash = chain.call(clearinghouse.functions.cash(address), block)
-    return Account(address=address, cash=cash, positions=positions, options=tuple(options))
+    return Account(
+        address=address, cash=cash, positions=positions, options=tuple(options), markets=markets
+    )
 
 
 def read_marks(deployment: Deployment, account: Account, block: BlockIdentifier) -> Marks:
@@ -143,6 +181,7 @@ def assess(
         maintenance_margin=mul_wad(mm_factor, es, Rounding.CEIL),
         certified_maintenance_margin=mul_wad(mm_factor, bound, Rounding.FLOOR),
         losses=tuple(losses),
+        position_value=position_value(account, marks),
     )
 
 
@@ -160,34 +199,57 @@ def screen(deployment: Deployment, block: int) -> tuple[PublishedScenarioSet, li
     return scenarios, risks
 
 
+def read_liquidation_parameters(
+    deployment: Deployment, block: BlockIdentifier = "latest"
+) -> LiquidationParameters:
+    """The close-factor rule at ``block``."""
+    clearinghouse = deployment.clearinghouse
+    return LiquidationParameters(
+        *deployment.chain.call(clearinghouse.functions.liquidationParameters(), block)
+    )
+
+
 def liquidate(
     deployment: Deployment,
     keeper: LocalAccount,
     risk: AccountRisk,
     scenarios: PublishedScenarioSet,
+    fraction: int | None = None,
 ) -> Liquidation:
     """Build the certificate of ``risk``'s k worst scenarios, check it with ``eth_call``,
-    and send the liquidation. A revert raises TransactionReverted."""
+    and send the liquidation of ``fraction`` (WAD; by default the largest the close-factor
+    rule allows). A revert raises TransactionReverted."""
     certificate = liquidation_certificate(
         scenarios.epoch, scenarios.tree, risk.losses, scenarios.tail
     )
+    if fraction is None:
+        fraction = max_liquidation_fraction(
+            read_liquidation_parameters(deployment),
+            risk.equity,
+            risk.certified_maintenance_margin,
+            risk.position_value,
+        )
     chain = deployment.chain
-    liquidate_call = deployment.clearinghouse.functions.liquidate(
-        risk.account.address, certificate.as_abi()
+    clearinghouse = deployment.clearinghouse
+    liquidate_call = clearinghouse.functions.liquidate(
+        risk.account.address, certificate.as_abi(), fraction
     )
     chain.call(liquidate_call)
     receipt = chain.transact(keeper, liquidate_call)
-    event = emitted(deployment.clearinghouse, "Liquidated", receipt)[0]
+    event = emitted(clearinghouse, "Liquidated", receipt)[0]
+    bad_debts = emitted(clearinghouse, "BadDebt", receipt)
     return Liquidation(
         account=risk.account.address,
         certificate=certificate,
+        fraction=fraction,
         tx_hash=receipt["transactionHash"].to_0x_hex(),
         gas_used=receipt["gasUsed"],
         equity=event["equity"],
         expected_shortfall_lower_bound=event["expectedShortfallLowerBound"],
         maintenance_margin=event["maintenanceMargin"],
         keeper_reward=event["keeperReward"],
-        bad_debt=event["badDebt"],
+        insurance_fee=event["insuranceFee"],
+        bad_debt=bad_debts[0]["badDebt"] if bad_debts else 0,
     )
 
 

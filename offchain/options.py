@@ -38,6 +38,12 @@ def option_value(series: OptionSeries, spot: int, vol: int, now: int) -> int:
     return price(spot, series.strike, vol, years_to_expiry(series.expiry, now), 0)
 
 
+def intrinsic_value(series: OptionSeries, price: int) -> int:
+    """The value of one option at expiry when the underlying settles at ``price`` (WAD)."""
+    payoff = price - series.strike if series.is_call else series.strike - price
+    return max(payoff, 0)
+
+
 def shocked_value(
     series: OptionSeries, spot: int, vol: int, spot_return: int, vol_shift: int, now: int
 ) -> int:

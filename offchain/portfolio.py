@@ -1,18 +1,20 @@
-"""Account valuation at oracle marks, the Python twin of the Clearinghouse views.
+"""Account valuation at oracle marks, the Python twin of the Clearinghouse's position
+bookkeeping (``_fill``, ``_charges``, ``_portfolio``) and of the MarginEngine's views.
 
 Units: sizes in units of the instrument, prices, cash and values in quote units, all
-WAD. A position's ``cost_basis`` is the sum of ``size * price / WAD`` (rounded up)
-over its trades. A perp's unit value is the spot mark; an option's its Black-Scholes
-value (``offchain/options.py``). Each formula below states where and which way it
-rounds (equity down, losses up: margin is never understated), and each int256 bound is
-checked where the contract's checked arithmetic is.
+WAD. A position's ``cost_basis`` is the cost of its open part: its trades' ``size * price
+/ WAD`` (rounded up), less the share realized by reductions. A perp's unit value is the
+spot mark; an option's its Black-Scholes value (``offchain/options.py``). Each formula
+below states where and which way it rounds (equity down, losses and charges up: margin is
+never understated), and each int256 bound is checked where the contract's checked
+arithmetic is.
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from offchain.fixedpoint import WAD, Rounding, int256, mul_div, mul_wad
-from offchain.options import OptionSeries, option_value, shocked_value
+from offchain.options import OptionSeries, intrinsic_value, option_value, shocked_value
 
 
 class AssetNotInScenarioSet(ValueError):
@@ -21,10 +23,57 @@ class AssetNotInScenarioSet(ValueError):
 
 @dataclass(frozen=True)
 class Position:
-    """A position: ``size`` (WAD, negative = short) and its ``cost_basis`` (WAD)."""
+    """A position: ``size`` (WAD, negative = short), its ``cost_basis`` (WAD) and the
+    market's funding and socialized-loss indices when its charges were last settled."""
 
     size: int
     cost_basis: int
+    funding_index: int = 0
+    loss_index: int = 0
+
+
+@dataclass(frozen=True)
+class MarketIndex:
+    """A market's cumulative funding a long pays per unit and socialized loss every
+    position pays per unit of absolute size (WAD quote per WAD unit)."""
+
+    funding: int = 0
+    loss: int = 0
+
+
+def charges(position: Position, funding_index: int, loss_index: int) -> int:
+    """What ``position`` owes since its snapshots (WAD, negative = receives): funding
+    ``size * (F - F0) / WAD`` plus socialized loss ``|size| * (L - L0) / WAD``, each rounded
+    up. Options pass ``funding_index`` 0: they pay no funding."""
+    size = position.size
+    if size == 0:
+        return 0
+    funding = mul_div(size, funding_index - position.funding_index, WAD, Rounding.CEIL)
+    loss = mul_div(abs(size), loss_index - position.loss_index, WAD, Rounding.CEIL)
+    return int256(funding + loss)
+
+
+def fill(position: Position, size: int, cost: int) -> tuple[Position, int]:
+    """``position`` after adding ``size`` at total ``cost``, and the PnL realized into cash.
+
+    The part of ``size`` that reduces the position realizes its proceeds (its share of
+    ``cost``, rounded toward zero, on a flip) less the closed share of the cost basis
+    (rounded toward zero; all of it when the position closes or flips); the rest of
+    ``cost`` adds to the basis. The snapshots are the caller's to move.
+    """
+    before = position.size
+    after = before + size
+    if before == 0 or (before > 0) == (size > 0):
+        return replace(position, size=after, cost_basis=position.cost_basis + cost), 0
+    flips = after != 0 and (after > 0) != (before > 0)
+    closed_cost = mul_div(cost, -before, size, Rounding.TRUNC) if flips else cost
+    closed_basis = (
+        position.cost_basis
+        if after == 0 or flips
+        else mul_div(position.cost_basis, -size, before, Rounding.TRUNC)
+    )
+    basis = position.cost_basis + cost - closed_cost - closed_basis
+    return replace(position, size=after, cost_basis=basis), -closed_cost - closed_basis
 
 
 @dataclass(frozen=True)
@@ -41,19 +90,25 @@ class OptionPosition:
         """One option's value: intrinsic at the settlement price once fixed, else
         Black-Scholes at the marks (intrinsic at the mark from expiry on)."""
         if self.settlement_price:
-            return option_value(self.series, self.settlement_price, 0, marks.now)
+            return intrinsic_value(self.series, self.settlement_price)
         asset = self.series.asset
         return option_value(self.series, marks.spot[asset], marks.vol[asset], marks.now)
 
 
 @dataclass(frozen=True)
 class Account:
-    """A margin account: cash (WAD), perps by asset number, options in holding order."""
+    """A margin account: cash (WAD), perps by asset number, options in holding order, and
+    the current indices of the markets it holds (``markets[asset]``, default zero)."""
 
     address: str
     cash: int
     positions: Mapping[int, Position] = field(default_factory=dict)
     options: tuple[OptionPosition, ...] = ()
+    markets: Mapping[int, MarketIndex] = field(default_factory=dict)
+
+    def market(self, asset: int) -> MarketIndex:
+        """The indices of ``asset``'s market."""
+        return self.markets.get(asset, MarketIndex())
 
     @property
     def assets(self) -> set[int]:
@@ -76,17 +131,50 @@ class Marks:
     now: int
 
 
+def balance(account: Account) -> int:
+    """cash - sum of cost bases - charges owed (WAD): the Clearinghouse's
+    ``portfolioOf(account).balance``, what equity adds the positions' value to."""
+    total = account.cash
+    for asset, position in sorted(account.positions.items()):
+        market = account.market(asset)
+        total = int256(
+            total - (position.cost_basis + charges(position, market.funding, market.loss))
+        )
+    for option in account.options:
+        market = account.market(option.series.asset)
+        total = int256(
+            total - (option.position.cost_basis + charges(option.position, 0, market.loss))
+        )
+    return total
+
+
 def equity(account: Account, marks: Marks) -> int:
-    """cash + (sum size * unit value) / WAD - sum cost_basis, the division rounded down."""
+    """balance + (sum size * unit value) / WAD, the division rounded down."""
     value = 0
-    cost_basis = 0
-    for asset, position in account.positions.items():
+    for asset, position in sorted(account.positions.items()):
         value = int256(value + int256(position.size * marks.spot[asset]))
-        cost_basis = int256(cost_basis + position.cost_basis)
     for option in account.options:
         value = int256(value + int256(option.position.size * option.unit_value(marks)))
-        cost_basis = int256(cost_basis + option.position.cost_basis)
-    return int256(int256(account.cash + mul_div(value, 1, WAD, Rounding.FLOOR)) - cost_basis)
+    return int256(balance(account) + mul_div(value, 1, WAD, Rounding.FLOOR))
+
+
+def position_value(account: Account, marks: Marks) -> int:
+    """Sum of |size * unit value / WAD| (each rounded down before the absolute value): the
+    value the close-factor rule compares with the dust value."""
+    total = 0
+    for asset, position in sorted(account.positions.items()):
+        total += abs(mul_wad(position.size, marks.spot[asset], Rounding.FLOOR))
+    for option in account.options:
+        total += abs(mul_wad(option.position.size, option.unit_value(marks), Rounding.FLOOR))
+    return int256(total)
+
+
+def gross_notional(account: Account, marks: Marks) -> int:
+    """Sum over perps and options of |size| * spot / WAD, rounded up once: the notional of
+    the underlying the liquidity add-on of initial margin is charged on."""
+    units = sum(abs(p.size) * marks.spot[asset] for asset, p in account.positions.items())
+    units += sum(abs(o.position.size) * marks.spot[o.series.asset] for o in account.options)
+    return int256((units + WAD - 1) // WAD)  # units >= 0: this is the ceiling
 
 
 def scenario_loss(

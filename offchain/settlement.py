@@ -16,23 +16,25 @@ from offchain.deployment import Deployment
 from offchain.fixedpoint import Rounding, mul_wad
 from offchain.keeper import read_account, read_marks
 from offchain.options import OptionSeries
-from offchain.portfolio import Account, OptionPosition, Position, scenario_losses
+from offchain.portfolio import Account, OptionPosition, Position, charges, fill, scenario_losses
 from offchain.scenario_registry import PublishedScenarioSet
 from proofs.certificate import NO_MARGIN_CERTIFICATE, MarginCertificate, margin_certificate
 
 
 def after_perp_trade(account: Account, asset: int, size: int, cost: int) -> Account:
-    """``account`` after adding ``size`` of ``asset``'s perp at total ``cost`` (signed)."""
+    """``account`` after adding ``size`` of ``asset``'s perp at total ``cost`` (signed): its
+    charges settled into cash, then the fill (``Clearinghouse._addToPosition``)."""
+    market = account.market(asset)
     before = account.positions.get(asset, Position(0, 0))
-    after = Position(size=before.size + size, cost_basis=before.cost_basis + cost)
+    owed = charges(before, market.funding, market.loss)
+    before = replace(before, funding_index=market.funding, loss_index=market.loss)
+    after, realized = fill(before, size, cost)
     positions = dict(account.positions)
-    cash = account.cash
     if after.size == 0:
-        cash -= after.cost_basis
         positions.pop(asset, None)
     else:
         positions[asset] = after
-    return replace(account, cash=cash, positions=positions)
+    return replace(account, cash=account.cash - owed + realized, positions=positions)
 
 
 def after_option_trade(
@@ -40,21 +42,21 @@ def after_option_trade(
 ) -> Account:
     """``account`` after adding ``size`` options of ``series_id`` at total ``cost`` (signed);
     a new series goes last, a closed one leaves, as in the contract's held list."""
+    market = account.market(series.asset)
     options = list(account.options)
     held = [option.series_id for option in options]
-    cash = account.cash
-    if series_id in held:
-        at = held.index(series_id)
-        before = options[at].position
-        after = Position(size=before.size + size, cost_basis=before.cost_basis + cost)
-        if after.size == 0:
-            cash -= after.cost_basis
-            del options[at]
-        else:
-            options[at] = OptionPosition(series_id, series, after)
+    at = held.index(series_id) if series_id in held else len(options)
+    before = options[at].position if at < len(options) else Position(0, 0)
+    owed = charges(before, 0, market.loss)
+    before = replace(before, loss_index=market.loss)
+    after, realized = fill(before, size, cost)
+    if at == len(options):
+        options.append(OptionPosition(series_id, series, after))
+    elif after.size == 0:
+        del options[at]
     else:
-        options.append(OptionPosition(series_id, series, Position(size=size, cost_basis=cost)))
-    return replace(account, cash=cash, options=tuple(options))
+        options[at] = OptionPosition(series_id, series, after)
+    return replace(account, cash=account.cash - owed + realized, options=tuple(options))
 
 
 def side_certificate(

@@ -165,7 +165,9 @@ def test_a_healthy_account_is_refused_with_its_numbers(demo: DemoResult) -> None
         bound = weighted_lower_bound([losses[i] for i in witnesses], scenarios.tail)
         with pytest.raises(TransactionReverted) as refusal:
             deployment.chain.call(
-                deployment.clearinghouse.functions.liquidate(account.address, certificate.as_abi())
+                deployment.clearinghouse.functions.liquidate(
+                    account.address, certificate.as_abi(), WAD
+                )
             )
         assert refusal.value.error == "Clearinghouse.AccountHealthy"
         assert refusal.value.arguments["equity"] == equity(account, marks)

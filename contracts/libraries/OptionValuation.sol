@@ -47,6 +47,13 @@ library OptionValuation {
             : BlackScholes.putPrice(spot, series.strike, vol, time, 0);
     }
 
+    /// @notice The value of one option of `series` at expiry when the underlying settles at
+    /// `price` (WAD): max(price - strike, 0) for a call, max(strike - price, 0) for a put.
+    function intrinsic(Series memory series, int256 price) internal pure returns (int256) {
+        int256 payoff = series.isCall ? price - series.strike : series.strike - price;
+        return payoff > 0 ? payoff : int256(0);
+    }
+
     /// @notice The value of one option after the scenario moves (`spotReturn`, `volShift`).
     function shockedValue(
         Series memory series,

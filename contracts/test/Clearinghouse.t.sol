@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Clearinghouse} from "../Clearinghouse.sol";
+import {MarginEngine} from "../MarginEngine.sol";
 import {OracleAdapter} from "../OracleAdapter.sol";
 import {ScenarioRegistry} from "../ScenarioRegistry.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
@@ -118,7 +119,7 @@ abstract contract ClearinghouseFixture is TestBase {
     function _certificate(uint64 epoch_, uint256[] memory indices)
         internal
         pure
-        returns (Clearinghouse.LiquidationCertificate memory c)
+        returns (MarginEngine.LiquidationCertificate memory c)
     {
         int256[][] memory s = _scenarios();
         bytes32[] memory leaves = ScenarioMerkle.leaves(s);
@@ -136,7 +137,7 @@ abstract contract ClearinghouseFixture is TestBase {
 
     /// @notice A margin certificate of the current epoch: all N scenarios in index order
     /// (the multiproof leaf order of this power-of-two tree) with threshold 0.
-    function _margin() internal view returns (Clearinghouse.MarginCertificate memory c) {
+    function _margin() internal view returns (MarginEngine.MarginCertificate memory c) {
         int256[][] memory s = _scenarios();
         c.epoch = lastPosted;
         c.indices = new uint256[](N);
@@ -148,7 +149,7 @@ abstract contract ClearinghouseFixture is TestBase {
     }
 
     /// @notice No certificate, for actions that need none.
-    function _noMargin() internal pure returns (Clearinghouse.MarginCertificate memory c) {}
+    function _noMargin() internal pure returns (MarginEngine.MarginCertificate memory c) {}
 
     function _indices(uint256 a) internal pure returns (uint256[] memory out) {
         out = new uint256[](1);
@@ -222,8 +223,14 @@ abstract contract ClearinghouseFixture is TestBase {
         vm.stopPrank();
     }
 
+    function _fundInsurance(uint256 amount) internal {
+        usdc.mint(address(this), amount);
+        usdc.approve(address(clearinghouse), amount);
+        clearinghouse.fundInsurance(amount);
+    }
+
     function _assertCheck(
-        Clearinghouse.MarginCheck memory check,
+        MarginEngine.MarginCheck memory check,
         int256 equity,
         int256 bound,
         int256 mm,
@@ -254,7 +261,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
     function test_Liquidate_ValidCertificate_ClosesIntoBackstopAndPaysKeeper() public {
         _setEthPrice(1950e8);
         int256 mark = 1950e18;
-        Clearinghouse.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
 
         // Hand-computed: loss_3 = 1950 * 0.20 = 390, loss_6 = 1950 * 0.15 = 292.5.
         int256 loss3 = _loss(1e18, mark, _spot(3));
@@ -272,19 +279,20 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         emit Clearinghouse.PositionLiquidated(alice, ETH, 1e18, mark, 1950e18);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
         emit Clearinghouse.Liquidated(
-            alice, keeper, epoch, 50e18, bound, bound, reward, penalty - reward, 0
+            alice, keeper, epoch, WAD, 50e18, bound, bound, reward, penalty - reward
         );
         vm.prank(keeper);
-        Clearinghouse.MarginCheck memory check = clearinghouse.liquidate(alice, cert);
+        MarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
         _assertCheck(check, 50e18, bound, bound, true);
 
         _assertPosition(alice, 0, 0, 0);
         _assertPosition(backstop, 1e18, 1950e18, 1);
         assertEq(clearinghouse.cash(alice), 50e18 - penalty, "alice cash");
         assertEq(clearinghouse.cash(keeper), reward, "keeper cash");
-        assertEq(clearinghouse.cash(backstop), penalty - reward, "backstop cash");
+        assertEq(clearinghouse.insuranceFund(), penalty - reward, "insurance fund");
+        assertEq(clearinghouse.cash(backstop), 0, "backstop cash");
         assertEq(clearinghouse.equity(alice), 30.5e18, "alice equity");
-        assertEq(clearinghouse.equity(backstop), 9.75e18, "backstop equity");
+        assertEq(clearinghouse.equity(backstop), 0, "backstop equity");
 
         // Without positions, Alice can take out what is left.
         vm.prank(alice);
@@ -297,46 +305,59 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
     /// penalty, so only 5 is charged and the keeper gets half of it.
     function test_Liquidate_PenaltyCappedAtRemainingCash() public {
         _setEthPrice(1905e8);
-        Clearinghouse.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         int256 bound =
             _lowerBound(_loss(1e18, 1905e18, _spot(3)), _loss(1e18, 1905e18, _spot(6)), 20_000, 0);
         assertEq(bound, 333.375e18, "bound"); // (381 + 285.75) / 2
 
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.Liquidated(alice, keeper, epoch, 5e18, bound, bound, 2.5e18, 2.5e18, 0);
+        emit Clearinghouse.Liquidated(alice, keeper, epoch, WAD, 5e18, bound, bound, 2.5e18, 2.5e18);
         vm.prank(keeper);
-        clearinghouse.liquidate(alice, cert);
+        clearinghouse.liquidate(alice, cert, WAD);
 
         assertEq(clearinghouse.cash(alice), 0, "alice cash");
         assertEq(clearinghouse.cash(keeper), 2.5e18, "keeper cash");
-        assertEq(clearinghouse.cash(backstop), 2.5e18, "backstop cash");
+        assertEq(clearinghouse.insuranceFund(), 2.5e18, "insurance fund");
         _assertPosition(backstop, 1e18, 1905e18, 1);
     }
 
-    /// @notice ETH 2000 -> 1800: equity 100 - 200 = -100. Closing leaves -100 of cash, which
-    /// moves to the backstop as bad debt; nothing is charged, the keeper gets nothing.
-    function test_Liquidate_BadDebt_MovesDeficitToBackstop() public {
+    /// @notice ETH 2000 -> 1800: equity 100 - 200 = -100. Closing leaves -100 of cash: no
+    /// penalty, the keeper gets nothing, and the bad debt walks the waterfall. The insurance
+    /// fund (40) pays first; the other 60 is socialized over ETH's open interest, Bob's short
+    /// and the backstop's new long (2 ETH): 30 per unit, owed by each at its next settlement.
+    function test_Liquidate_BadDebt_WalksTheWaterfall() public {
+        _fundInsurance(40e6);
         _setEthPrice(1800e8);
-        Clearinghouse.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         int256 bound =
             _lowerBound(_loss(1e18, 1800e18, _spot(3)), _loss(1e18, 1800e18, _spot(6)), 20_000, 0);
         assertEq(bound, 315e18, "bound"); // (360 + 270) / 2
         assertEq(clearinghouse.equity(alice), -100e18, "alice equity before");
+        int256 bobEquity = clearinghouse.equity(bob);
 
         vm.expectEmit(true, true, true, true, address(clearinghouse));
         emit Clearinghouse.PositionLiquidated(alice, ETH, 1e18, 1800e18, 1800e18);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.Liquidated(alice, keeper, epoch, -100e18, bound, bound, 0, 0, 100e18);
+        emit Clearinghouse.Liquidated(alice, keeper, epoch, WAD, -100e18, bound, bound, 0, 0);
+        vm.expectEmit(true, true, true, true, address(clearinghouse));
+        emit Clearinghouse.BadDebt(alice, 100e18);
+        vm.expectEmit(true, true, true, true, address(clearinghouse));
+        emit Clearinghouse.BadDebtCoveredByInsurance(alice, 40e18, 0);
+        vm.expectEmit(true, true, true, true, address(clearinghouse));
+        emit Clearinghouse.LossSocialized(alice, ETH, 60e18, 2e18, 30e18);
         vm.prank(keeper);
-        Clearinghouse.MarginCheck memory check = clearinghouse.liquidate(alice, cert);
+        MarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
         _assertCheck(check, -100e18, bound, bound, true);
 
         _assertPosition(alice, 0, 0, 0);
         _assertPosition(backstop, 1e18, 1800e18, 1);
         assertEq(clearinghouse.cash(alice), 0, "alice cash");
         assertEq(clearinghouse.cash(keeper), 0, "keeper cash");
-        assertEq(clearinghouse.cash(backstop), -100e18, "backstop cash");
-        assertEq(clearinghouse.equity(backstop), -100e18, "backstop equity");
+        assertEq(clearinghouse.insuranceFund(), 0, "insurance fund");
+        assertEq(clearinghouse.equity(backstop), -30e18, "backstop equity");
+        assertEq(clearinghouse.equity(bob), bobEquity - 30e18, "bob equity");
+        (, int256 lossIndex,,) = clearinghouse.markets(ETH);
+        assertEq(lossIndex, 30e18, "loss index");
     }
 
     /// @notice k = 1.5 (alpha 81.25%): the smaller witness loss carries weight 0.5, so the
@@ -373,8 +394,8 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         );
 
         vm.prank(keeper);
-        Clearinghouse.MarginCheck memory check =
-            clearinghouse.liquidate(alice, _certificate(fractional, _indices(0, 3)));
+        MarginEngine.MarginCheck memory check =
+            clearinghouse.liquidate(alice, _certificate(fractional, _indices(0, 3)), WAD);
         _assertCheck(check, 50e18, bound, bound, true);
     }
 
@@ -413,7 +434,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
             "bob loss 0"
         );
 
-        Clearinghouse.MarginCheck memory check =
+        MarginEngine.MarginCheck memory check =
             clearinghouse.isLiquidatable(carol, _certificate(epoch, _indices(0, 5)));
         int256 bound = _lowerBound(_loss(size, mark, r0[0]), _loss(size, mark, r5[0]), 20_000, 0);
         assertEq(bound, 33.127572311300639823e18, "bound");
@@ -436,7 +457,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         uint64 ozEpoch = registry.postScenarioSet(ozRoot, N, ALPHA_WHOLE_K, 1);
         registry.publishScenarios(ozEpoch, 0, s, ScenarioMerkle.zeros(s));
 
-        Clearinghouse.LiquidationCertificate memory cert = _certificate(ozEpoch, _indices(3, 6));
+        MarginEngine.LiquidationCertificate memory cert = _certificate(ozEpoch, _indices(3, 6));
         cert.proofs[0] = new bytes32[](3);
         cert.proofs[0][0] = 0xd6317c5712d20d713cc0377cfef9a5b7c7fbdbccffa706211979afd614fe2a92;
         cert.proofs[0][1] = 0xe8171445cfa1473e9a1aa201e0f512f38852464775d0276aef6963610d761fa8;
@@ -448,7 +469,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
 
         _setEthPrice(1950e8);
         vm.prank(keeper);
-        Clearinghouse.MarginCheck memory check = clearinghouse.liquidate(alice, cert);
+        MarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
         _assertCheck(check, 50e18, 341.25e18, 341.25e18, true);
     }
 
@@ -456,69 +477,67 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
 
     function test_Liquidate_RevertsOnDuplicateIndex() public {
         _setEthPrice(1950e8);
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.DuplicateScenarioIndex.selector, 3));
-        clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 3)));
+        vm.expectRevert(abi.encodeWithSelector(MarginEngine.DuplicateScenarioIndex.selector, 3));
+        clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 3)), WAD);
     }
 
     function test_Liquidate_RevertsOnDecreasingIndices() public {
         _setEthPrice(1950e8);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.ScenarioIndicesNotIncreasing.selector, 3, 6)
+            abi.encodeWithSelector(MarginEngine.ScenarioIndicesNotIncreasing.selector, 3, 6)
         );
-        clearinghouse.liquidate(alice, _certificate(epoch, _indices(6, 3)));
+        clearinghouse.liquidate(alice, _certificate(epoch, _indices(6, 3)), WAD);
     }
 
     function test_Liquidate_RevertsOnSwappedProofs() public {
         _setEthPrice(1950e8);
-        Clearinghouse.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         (cert.proofs[0], cert.proofs[1]) = (cert.proofs[1], cert.proofs[0]);
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.InvalidScenarioProof.selector, 3));
-        clearinghouse.liquidate(alice, cert);
+        vm.expectRevert(abi.encodeWithSelector(MarginEngine.InvalidScenarioProof.selector, 3));
+        clearinghouse.liquidate(alice, cert, WAD);
     }
 
     /// @notice A keeper cannot make a scenario worse than committed.
     function test_Liquidate_RevertsOnTamperedSpotReturn() public {
-        Clearinghouse.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         cert.spotReturns[1][0] = -0.9e18;
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.InvalidScenarioProof.selector, 6));
-        clearinghouse.liquidate(alice, cert);
+        vm.expectRevert(abi.encodeWithSelector(MarginEngine.InvalidScenarioProof.selector, 6));
+        clearinghouse.liquidate(alice, cert, WAD);
     }
 
     function test_Liquidate_RevertsOnTooFewWitnesses() public {
         _setEthPrice(1950e8);
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.WrongWitnessCount.selector, 2, 1));
-        clearinghouse.liquidate(alice, _certificate(epoch, _indices(3)));
+        vm.expectRevert(abi.encodeWithSelector(MarginEngine.WrongWitnessCount.selector, 2, 1));
+        clearinghouse.liquidate(alice, _certificate(epoch, _indices(3)), WAD);
     }
 
     function test_Liquidate_RevertsOnTooManyWitnesses() public {
         _setEthPrice(1950e8);
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.WrongWitnessCount.selector, 2, 3));
-        clearinghouse.liquidate(alice, _certificate(epoch, _indices(0, 3, 6)));
+        vm.expectRevert(abi.encodeWithSelector(MarginEngine.WrongWitnessCount.selector, 2, 3));
+        clearinghouse.liquidate(alice, _certificate(epoch, _indices(0, 3, 6)), WAD);
     }
 
     function test_Liquidate_RevertsOnIndexOutOfRange() public {
         _setEthPrice(1950e8);
-        Clearinghouse.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         cert.indices[1] = N;
-        vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.ScenarioIndexOutOfRange.selector, 8, 8)
-        );
-        clearinghouse.liquidate(alice, cert);
+        vm.expectRevert(abi.encodeWithSelector(MarginEngine.ScenarioIndexOutOfRange.selector, 8, 8));
+        clearinghouse.liquidate(alice, cert, WAD);
     }
 
     function test_Liquidate_RevertsOnStaleEpoch() public {
         _setEthPrice(1950e8);
         uint64 next = _postEpoch(ALPHA_WHOLE_K);
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.StaleEpoch.selector, epoch, next));
-        clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)));
+        vm.expectRevert(abi.encodeWithSelector(MarginEngine.StaleEpoch.selector, epoch, next));
+        clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)), WAD);
     }
 
     /// @notice An epoch that is posted but not fully published is not current yet.
     function test_Liquidate_RevertsOnEpochNotYetCurrent() public {
         _setEthPrice(1950e8);
         uint64 pending = registry.postScenarioSet(bytes32(uint256(1)), N, ALPHA_WHOLE_K, 1);
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.StaleEpoch.selector, pending, epoch));
-        clearinghouse.liquidate(alice, _certificate(pending, _indices(3, 6)));
+        vm.expectRevert(abi.encodeWithSelector(MarginEngine.StaleEpoch.selector, pending, epoch));
+        clearinghouse.liquidate(alice, _certificate(pending, _indices(3, 6)), WAD);
     }
 
     /// @notice At ETH 2000 with 1100 of cash: equity 1100 >= MM (400 + 300) / 2 = 350.
@@ -527,7 +546,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         vm.expectRevert(
             abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, alice, 1100e18, 350e18)
         );
-        clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)));
+        clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)), WAD);
     }
 
     /// @notice Weak witnesses (two gains) prove nothing, though the k worst scenarios would.
@@ -539,30 +558,30 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         vm.expectRevert(
             abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, alice, 50e18, bound)
         );
-        clearinghouse.liquidate(alice, _certificate(epoch, _indices(2, 4)));
+        clearinghouse.liquidate(alice, _certificate(epoch, _indices(2, 4)), WAD);
     }
 
     function test_Liquidate_RevertsOnLengthMismatch() public {
-        Clearinghouse.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         cert.proofs = new bytes32[][](1);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.CertificateLengthMismatch.selector, 2, 2, 1)
+            abi.encodeWithSelector(MarginEngine.CertificateLengthMismatch.selector, 2, 2, 1)
         );
-        clearinghouse.liquidate(alice, cert);
+        clearinghouse.liquidate(alice, cert, WAD);
 
         cert = _certificate(epoch, _indices(3, 6));
         cert.spotReturns = new int256[][](3);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.CertificateLengthMismatch.selector, 2, 3, 2)
+            abi.encodeWithSelector(MarginEngine.CertificateLengthMismatch.selector, 2, 3, 2)
         );
-        clearinghouse.liquidate(alice, cert);
+        clearinghouse.liquidate(alice, cert, WAD);
     }
 
     function test_Liquidate_RevertsOnWrongAssetCountInWitness() public {
-        Clearinghouse.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         cert.spotReturns[1] = new int256[](2);
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.WrongAssetCount.selector, 6, 2, 1));
-        clearinghouse.liquidate(alice, cert);
+        vm.expectRevert(abi.encodeWithSelector(MarginEngine.WrongAssetCount.selector, 6, 2, 1));
+        clearinghouse.liquidate(alice, cert, WAD);
     }
 
     /// @notice No liquidation on a stale mark.
@@ -575,7 +594,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
                 OracleAdapter.StalePrice.selector, ETH, updatedAt, HEARTBEAT, block.timestamp
             )
         );
-        clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)));
+        clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)), WAD);
     }
 
     /// @notice A feed added after the epoch does not block certificates for accounts that do
@@ -586,7 +605,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         oracle.setFeed(1, btcFeed, HEARTBEAT);
         _setEthPrice(1800e8); // Alice is underwater
 
-        clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)));
+        clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)), WAD);
         assertEq(clearinghouse.openPositionCount(alice), 0, "alice closed");
     }
 
@@ -598,8 +617,8 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         MockAggregator btcFeed = new MockAggregator(owner, 8, "BTC / USD");
         btcFeed.setAnswer(65_000e8, block.timestamp);
         oracle.setFeed(1, btcFeed, HEARTBEAT);
-        Clearinghouse.MarginCertificate memory margin = _margin();
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.AssetNotInScenarioSet.selector, 1, 1));
+        MarginEngine.MarginCertificate memory margin = _margin();
+        vm.expectRevert(abi.encodeWithSelector(MarginEngine.AssetNotInScenarioSet.selector, 1, 1));
         vm.prank(settler);
         clearinghouse.settleTrade(alice, bob, 1, 0.001e18, 65_000e18, margin, margin);
     }
@@ -610,14 +629,14 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
     /// so a keeper cannot farm penalties out of its cash.
     function test_Liquidate_RevertsOnBackstop() public {
         _setEthPrice(1950e8);
-        Clearinghouse.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         vm.prank(keeper);
-        clearinghouse.liquidate(alice, cert);
-        assertEq(clearinghouse.cash(backstop), 9.75e18, "backstop cash after alice");
+        clearinghouse.liquidate(alice, cert, WAD);
+        _assertPosition(backstop, 1e18, 1950e18, 1);
 
         vm.expectRevert(abi.encodeWithSelector(Clearinghouse.BackstopNotLiquidatable.selector));
         vm.prank(keeper);
-        clearinghouse.liquidate(backstop, cert);
+        clearinghouse.liquidate(backstop, cert, WAD);
     }
 }
 

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Clearinghouse} from "../Clearinghouse.sol";
+import {MarginEngine} from "../MarginEngine.sol";
 import {OracleAdapter} from "../OracleAdapter.sol";
 import {ScenarioRegistry} from "../ScenarioRegistry.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
@@ -58,8 +59,15 @@ contract ClearinghouseInvariantHandler is TestBase {
     /// @notice Successful liquidate calls, and Liquidated events seen in any action's logs.
     uint256 public ghostLiquidations;
     uint256 public ghostLiquidatedEvents;
-    /// @notice Sum of the badDebt field of every Liquidated event (WAD).
+    /// @notice Sums over the waterfall events (WAD): BadDebt, then what the insurance fund,
+    /// socialization and the backstop each took of it.
     int256 public ghostBadDebt;
+    int256 public ghostInsuranceCovered;
+    int256 public ghostSocialized;
+    int256 public ghostBackstopAbsorbed;
+    uint256 public ghostPartialLiquidations;
+    uint256 public ghostFundings;
+    uint256 public ghostInsuranceFunded;
     /// @notice Set if a liquidate call succeeded although isLiquidatable (with the handler's
     /// worst-two certificate, the strongest one) said the account was healthy.
     bool public ghostLiquidatedHealthy;
@@ -85,14 +93,20 @@ contract ClearinghouseInvariantHandler is TestBase {
         _;
         VmInvariantCheats.Log[] memory logs = cheats.getRecordedLogs();
         for (uint256 i; i < logs.length; ++i) {
-            if (
-                logs[i].emitter == address(clearinghouse) && logs[i].topics.length > 0
-                    && logs[i].topics[0] == Clearinghouse.Liquidated.selector
-            ) {
+            if (logs[i].emitter != address(clearinghouse) || logs[i].topics.length == 0) continue;
+            bytes32 topic = logs[i].topics[0];
+            if (topic == Clearinghouse.Liquidated.selector) {
                 ++ghostLiquidatedEvents;
-                (,,,,, int256 badDebt) =
-                    abi.decode(logs[i].data, (int256, int256, int256, int256, int256, int256));
-                ghostBadDebt += badDebt;
+            } else if (topic == Clearinghouse.BadDebt.selector) {
+                ghostBadDebt += abi.decode(logs[i].data, (int256));
+            } else if (topic == Clearinghouse.BadDebtCoveredByInsurance.selector) {
+                (int256 amount,) = abi.decode(logs[i].data, (int256, int256));
+                ghostInsuranceCovered += amount;
+            } else if (topic == Clearinghouse.LossSocialized.selector) {
+                (int256 amount,,) = abi.decode(logs[i].data, (int256, int256, int256));
+                ghostSocialized += amount;
+            } else if (topic == Clearinghouse.BadDebtAbsorbedByBackstop.selector) {
+                ghostBackstopAbsorbed += abi.decode(logs[i].data, (int256));
             }
         }
     }
@@ -142,6 +156,31 @@ contract ClearinghouseInvariantHandler is TestBase {
         ghostDeposited += amount;
     }
 
+    /// @notice Add 1 .. 1_000 USDC to the insurance fund.
+    function fundInsurance(uint256 amount) external countLiquidatedEvents {
+        amount = _bound(amount, 1e6, 1_000e6);
+        usdc.mint(address(this), amount);
+        usdc.approve(address(clearinghouse), amount);
+        clearinghouse.fundInsurance(amount);
+        ghostDeposited += amount;
+        ++ghostInsuranceFunded;
+    }
+
+    /// @notice One funding interval later (the price feed refreshed), apply a funding rate
+    /// of -1% .. +1% of the mark.
+    function applyFunding(uint256 rateSeed) external countLiquidatedEvents {
+        vm.warp(block.timestamp + clearinghouse.FUNDING_INTERVAL());
+        (, int256 answer,,,) = ethFeed.latestRoundData();
+        ethFeed.setAnswer(answer, block.timestamp);
+        int256 rate = int256(_bound(rateSeed, 0, 0.02e18)) - 0.01e18;
+        vm.prank(settler);
+        try clearinghouse.applyFunding(ETH, rate) {
+            ++ghostFundings;
+        } catch (bytes memory reason) {
+            _unexpected(reason);
+        }
+    }
+
     /// @notice Withdraw part of an account's cash with a valid margin certificate; skipped
     /// when the account would end below initial margin.
     function withdraw(uint256 accountSeed, uint256 amount) external countLiquidatedEvents {
@@ -155,7 +194,7 @@ contract ClearinghouseInvariantHandler is TestBase {
             int256 equityAfter = clearinghouse.equity(account) - int256(amount) * SCALE;
             if (_initialMargin(size, mark) > equityAfter) return;
         }
-        Clearinghouse.MarginCertificate memory margin = _margin(size);
+        MarginEngine.MarginCertificate memory margin = _margin(size);
         vm.prank(account);
         try clearinghouse.withdraw(amount, margin) {
             ghostWithdrawn += amount;
@@ -185,8 +224,8 @@ contract ClearinghouseInvariantHandler is TestBase {
         }
         int256 price = oracle.price(ETH) * int256(_bound(bps, 9900, 10_100)) / 10_000;
         // A certificate only for a side whose risk grows (the contract ignores the other).
-        Clearinghouse.MarginCertificate memory buyerMargin;
-        Clearinghouse.MarginCertificate memory sellerMargin;
+        MarginEngine.MarginCertificate memory buyerMargin;
+        MarginEngine.MarginCertificate memory sellerMargin;
         if (_abs(buyerBefore + size) > _abs(buyerBefore)) {
             buyerMargin = _margin(buyerBefore + size);
         }
@@ -218,25 +257,35 @@ contract ClearinghouseInvariantHandler is TestBase {
     }
 
     /// @notice Build the strongest liquidation certificate of a trader (its 2 worst scenarios,
-    /// from clearinghouse.scenarioLoss) and liquidate it as the keeper if it shows MM > equity.
-    /// A healthy account is probed too: that liquidate call must revert AccountHealthy.
-    function liquidate(uint256 accountSeed) external countLiquidatedEvents {
+    /// from clearinghouse.scenarioLoss) and liquidate it as the keeper if it shows MM > equity,
+    /// closing a fraction from 1% up to what the close-factor rule allows (all of an account
+    /// with negative equity). A healthy account is probed too: that liquidate call must
+    /// revert AccountHealthy.
+    function liquidate(uint256 accountSeed, uint256 fractionSeed) external countLiquidatedEvents {
         address account = _accounts[accountSeed % 4];
         // Nothing to check on a flat account without debt (MM = 0 <= equity = cash).
         if (clearinghouse.openPositionCount(account) == 0 && clearinghouse.cash(account) >= 0) {
             return;
         }
         (uint256 a, uint256 b, int256 worstSum) = _worstTwo(account);
-        Clearinghouse.LiquidationCertificate memory certificate = _liquidationCertificate(a, b);
-        Clearinghouse.MarginCheck memory check = clearinghouse.isLiquidatable(account, certificate);
+        MarginEngine.LiquidationCertificate memory certificate = _liquidationCertificate(a, b);
+        MarginEngine.MarginCheck memory check = clearinghouse.isLiquidatable(account, certificate);
         // MM factor 1: MM = ES lower bound = floor(10_000 * (La + Lb) / kNum).
         int256 ownMargin = _floorDiv(10_000 * worstSum, K_NUM);
         bool ownLiquidatable = ownMargin > clearinghouse.equity(account);
         if (ownLiquidatable != check.liquidatable) ++ghostCheckMismatches;
 
+        int256 fraction = WAD;
+        if (check.equity >= 0) {
+            int256 size = clearinghouse.positionOf(account, ETH).size;
+            int256 value = int256(_abs(_floorDiv(size * oracle.price(ETH), WAD)));
+            int256 maxFraction = clearinghouse.maxLiquidationFraction(check, value);
+            fraction = int256(_bound(fractionSeed, 0.01e18, uint256(maxFraction)));
+        }
         vm.prank(keeper);
-        try clearinghouse.liquidate(account, certificate) {
+        try clearinghouse.liquidate(account, certificate, fraction) {
             ++ghostLiquidations;
+            if (fraction < WAD) ++ghostPartialLiquidations;
             knownDebt[account] = false;
             if (!check.liquidatable) ghostLiquidatedHealthy = true;
         } catch (bytes memory reason) {
@@ -325,7 +374,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _liquidationCertificate(uint256 a, uint256 b)
         internal
         view
-        returns (Clearinghouse.LiquidationCertificate memory c)
+        returns (MarginEngine.LiquidationCertificate memory c)
     {
         int256[8] memory r = _returns();
         c.epoch = epoch;
@@ -383,7 +432,7 @@ contract ClearinghouseInvariantHandler is TestBase {
 
     /// @dev A margin certificate of all 8 scenarios in index order, with the optimal
     /// threshold for a perp of `size` at the current mark.
-    function _margin(int256 size) internal view returns (Clearinghouse.MarginCertificate memory c) {
+    function _margin(int256 size) internal view returns (MarginEngine.MarginCertificate memory c) {
         int256[][] memory s = _scenarios();
         c.epoch = epoch;
         c.threshold = _secondLargest(_losses(size, oracle.price(ETH)));
@@ -415,6 +464,9 @@ contract ClearinghouseInvariantTest is TestBase {
     uint32 internal constant HEARTBEAT = 3600;
     uint32 internal constant N = 8;
     uint16 internal constant ALPHA = 7500;
+    /// @dev Rounding surplus bound (WAD wei, 1e-12 of a dollar): each charge settlement rounds
+    /// at most 2 wei in the contract's favour, each socialization at most OI / 1e18 + 1 wei.
+    int256 internal constant MAX_SURPLUS = 1e6;
     int256 internal constant SCALE = 1e12;
 
     address internal owner = address(this);
@@ -494,22 +546,37 @@ contract ClearinghouseInvariantTest is TestBase {
         a[5] = keeper;
     }
 
-    /// @notice 1. Cash and cost basis only move between accounts: sum(cash - costBasis) over
-    /// all accounts equals the collateral held (WAD), which equals net deposits.
-    /// @dev "cash + costBasis" is not conserved: closing a position does cash -= costBasis
-    /// (Clearinghouse._fill) and a liquidation credits value - costBasis to the account and
-    /// books cost basis value at the backstop, so the conserved quantity is
-    /// cash - costBasis (equity = cash + size * mark - costBasis).
+    /// @notice 1. Conservation: the collateral held (WAD) equals the insurance fund plus the
+    /// sum over accounts of cash - costBasis - charges owed (the portfolio balance), up to a
+    /// rounding surplus of at most MAX_SURPLUS wei that the contract keeps: funding and
+    /// socialized losses round every charge up and every credit down, so the surplus is
+    /// never negative. The collateral held equals net deposits.
+    /// @dev "cash + costBasis" is not conserved: a reduction realizes its PnL into cash
+    /// (Clearinghouse._fill), so the conserved quantity is cash - costBasis (equity = cash +
+    /// size * mark - costBasis - charges).
     function invariant_conservation() public view {
         address[6] memory a = _accounts();
-        int256 total;
+        int256 total = clearinghouse.insuranceFund();
         for (uint256 i; i < 6; ++i) {
-            total += clearinghouse.cash(a[i]) - clearinghouse.positionOf(a[i], ETH).costBasis;
+            total += clearinghouse.portfolioOf(a[i]).balance;
         }
         uint256 balance = usdc.balanceOf(address(clearinghouse));
-        assertEq(total, int256(balance) * SCALE, "sum(cash - costBasis) != balance");
+        int256 surplus = int256(balance) * SCALE - total;
+        assertTrue(surplus >= 0, "collateral held < insurance fund + sum of balances");
+        assertTrue(surplus <= MAX_SURPLUS, "rounding surplus above MAX_SURPLUS");
         assertEq(
             balance, handler.ghostDeposited() - handler.ghostWithdrawn(), "balance != net deposits"
+        );
+    }
+
+    /// @notice 5. The waterfall accounts for every wei of bad debt: what the BadDebt events
+    /// wrote off equals what the insurance fund, socialization and the backstop took.
+    function invariant_waterfallAccountsForBadDebt() public view {
+        assertEq(
+            handler.ghostBadDebt(),
+            handler.ghostInsuranceCovered() + handler.ghostSocialized()
+                + handler.ghostBackstopAbsorbed(),
+            "bad debt != insurance + socialized + backstop"
         );
     }
 
@@ -567,7 +634,11 @@ contract ClearinghouseInvariantTest is TestBase {
         _log("liquidations", handler.ghostLiquidations());
         _log("healthy probes", handler.ghostHealthyProbes());
         _log("underwater closes", handler.ghostUnderwaterCloses());
+        _log("partial liquidations", handler.ghostPartialLiquidations());
+        _log("fundings", handler.ghostFundings());
+        _log("insurance top-ups", handler.ghostInsuranceFunded());
         _log("bad debt (WAD)", uint256(handler.ghostBadDebt()));
+        _log("socialized (WAD)", uint256(handler.ghostSocialized()));
     }
 
     function _log(string memory label, uint256 value) internal view {

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
 import {Clearinghouse} from "../Clearinghouse.sol";
+import {MarginEngine} from "../MarginEngine.sol";
 import {OracleAdapter} from "../OracleAdapter.sol";
 import {ScenarioRegistry} from "../ScenarioRegistry.sol";
 import {BlackScholes} from "../libraries/BlackScholes.sol";
@@ -169,7 +170,7 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
     function _certificate(uint64 epoch_, uint256[] memory indices)
         internal
         pure
-        returns (Clearinghouse.LiquidationCertificate memory c)
+        returns (MarginEngine.LiquidationCertificate memory c)
     {
         int256[][] memory s = _spotReturns();
         int256[][] memory v = _volShifts();
@@ -285,7 +286,7 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
     function _margin(int256 threshold)
         internal
         view
-        returns (Clearinghouse.MarginCertificate memory c)
+        returns (MarginEngine.MarginCertificate memory c)
     {
         c.epoch = epoch;
         c.threshold = threshold;
@@ -298,7 +299,7 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
     }
 
     /// @notice No certificate, for actions that need none.
-    function _noMargin() internal pure returns (Clearinghouse.MarginCertificate memory c) {}
+    function _noMargin() internal pure returns (MarginEngine.MarginCertificate memory c) {}
 
     /// @notice The IM threshold used for `account` by default: 90% of what it deposited,
     /// above its losses and below its equity in every test that uses it. Read from the
@@ -323,8 +324,8 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
         int256 buyerThreshold,
         int256 sellerThreshold
     ) internal {
-        Clearinghouse.MarginCertificate memory mb = _margin(buyerThreshold);
-        Clearinghouse.MarginCertificate memory ms = _margin(sellerThreshold);
+        MarginEngine.MarginCertificate memory mb = _margin(buyerThreshold);
+        MarginEngine.MarginCertificate memory ms = _margin(sellerThreshold);
         vm.prank(settler);
         clearinghouse.settleOptionTrade(buyer, seller, seriesId, size, premium, mb, ms);
     }
@@ -338,8 +339,8 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
         int256 size,
         int256 premium
     ) internal {
-        Clearinghouse.MarginCertificate memory mb = _margin(_threshold(buyer));
-        Clearinghouse.MarginCertificate memory ms = _margin(_threshold(seller));
+        MarginEngine.MarginCertificate memory mb = _margin(_threshold(buyer));
+        MarginEngine.MarginCertificate memory ms = _margin(_threshold(seller));
         vm.expectRevert(revertData);
         vm.prank(settler);
         clearinghouse.settleOptionTrade(buyer, seller, seriesId, size, premium, mb, ms);
@@ -347,8 +348,8 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
 
     /// @notice A perp trade: `buyer` buys `size` ETH from `seller` at `price`.
     function _perp(address buyer, address seller, int256 size, int256 price) internal {
-        Clearinghouse.MarginCertificate memory mb = _margin(_threshold(buyer));
-        Clearinghouse.MarginCertificate memory ms = _margin(_threshold(seller));
+        MarginEngine.MarginCertificate memory mb = _margin(_threshold(buyer));
+        MarginEngine.MarginCertificate memory ms = _margin(_threshold(seller));
         vm.prank(settler);
         clearinghouse.settleTrade(buyer, seller, ETH, size, price, mb, ms);
     }
@@ -518,9 +519,13 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
         _buy(alice, bob, CALL_2000, 1e18, 185e18);
         _assertHeld(alice, _list(CALL_2200, PUT_2000, CALL_2000));
 
-        // Flipping through zero in one trade: Alice, long 1 put, sells 3.
+        // Flipping through zero in one trade: Alice, long 1 put bought at 181, sells 3 at
+        // 100. The first one closes her long (100 - 181 = -81 realized); the other two open a
+        // short whose basis is their share of the proceeds.
+        int256 cashBefore = clearinghouse.cash(alice);
         _buy(bob, alice, PUT_2000, 3e18, 100e18);
-        _assertOption(alice, PUT_2000, -2e18, 181e18 - 300e18);
+        _assertOption(alice, PUT_2000, -2e18, -200e18);
+        assertEq(clearinghouse.cash(alice), cashBefore - 81e18, "alice realized on the flip");
         _assertHeld(alice, _list(CALL_2200, PUT_2000, CALL_2000));
     }
 
@@ -614,7 +619,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
     }
 
     function test_SettleOptionTrade_RevertsForNonSettler() public {
-        Clearinghouse.MarginCertificate memory margin = _margin(_threshold(alice));
+        MarginEngine.MarginCertificate memory margin = _margin(_threshold(alice));
         vm.expectRevert(abi.encodeWithSelector(Clearinghouse.NotSettler.selector, carol));
         vm.prank(carol);
         clearinghouse.settleOptionTrade(alice, bob, CALL_2000, 1e18, 1e18, margin, margin);
@@ -865,9 +870,9 @@ contract ClearinghouseOptionsScenarioTest is ClearinghouseOptionsFixture {
     /// @notice Options need both a spot return and a vol shift for their asset.
     function test_ScenarioLoss_RevertsOnAssetNotInScenarioSet() public {
         _buy(alice, bob, CALL_2000, 1e18, 182.6e18);
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.AssetNotInScenarioSet.selector, 0, 0));
+        vm.expectRevert(abi.encodeWithSelector(MarginEngine.AssetNotInScenarioSet.selector, 0, 0));
         clearinghouse.scenarioLoss(alice, new int256[](0), _one(0));
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.AssetNotInScenarioSet.selector, 0, 0));
+        vm.expectRevert(abi.encodeWithSelector(MarginEngine.AssetNotInScenarioSet.selector, 0, 0));
         clearinghouse.scenarioLoss(alice, _one(0), new int256[](0));
     }
 }
@@ -1052,7 +1057,6 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         int256 remaining;
         int256 charged;
         int256 reward;
-        int256 badDebt;
     }
 
     /// @notice Alice (560 of cash) sells Bob SIZE straddles 2000 at 182.6 per option. Her
@@ -1094,17 +1098,17 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         vm.expectRevert(
             abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, alice, eq, mm)
         );
-        clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)));
+        clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)), WAD);
     }
 
     /// @notice The scenario leaves commit to the vol shifts: a certificate with zeroed
     /// shifts fails its proof.
     function test_Liquidate_RevertsWhenVolShiftsAreAltered() public {
         _setMarks(1700e8, 1.2e8);
-        Clearinghouse.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         cert.volShifts[0] = _one(0);
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.InvalidScenarioProof.selector, 3));
-        clearinghouse.liquidate(alice, cert);
+        vm.expectRevert(abi.encodeWithSelector(MarginEngine.InvalidScenarioProof.selector, 3));
+        clearinghouse.liquidate(alice, cert, WAD);
     }
 
     /// @notice ETH 2000 -> 1700 and vol 80% -> 120%: the short straddle is liquidatable
@@ -1114,8 +1118,8 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         _setMarks(1700e8, 1.2e8);
         Expected memory e = _expected();
 
-        Clearinghouse.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
-        Clearinghouse.MarginCheck memory view_ = clearinghouse.isLiquidatable(alice, cert);
+        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        MarginEngine.MarginCheck memory view_ = clearinghouse.isLiquidatable(alice, cert);
         _assertCheck(view_, e);
 
         vm.expectEmit(true, true, true, true, address(clearinghouse));
@@ -1126,10 +1130,10 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         emit Clearinghouse.OptionPositionLiquidated(alice, PUT_2000, -SIZE, e.unitPut, e.valuePut);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
         emit Clearinghouse.Liquidated(
-            alice, keeper, epoch, e.equity, e.bound, e.mm, e.reward, e.charged - e.reward, e.badDebt
+            alice, keeper, epoch, WAD, e.equity, e.bound, e.mm, e.reward, e.charged - e.reward
         );
         vm.prank(keeper);
-        Clearinghouse.MarginCheck memory check = clearinghouse.liquidate(alice, cert);
+        MarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
         _assertCheck(check, e);
 
         // Alice: flat, cash = what closing left minus the charge.
@@ -1137,24 +1141,22 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         _assertOption(alice, CALL_2000, 0, 0);
         _assertOption(alice, PUT_2000, 0, 0);
         assertEq(clearinghouse.openPositionCount(alice), 0, "alice open");
-        assertEq(clearinghouse.cash(alice), e.remaining - e.charged + e.badDebt, "alice cash");
+        assertEq(clearinghouse.cash(alice), e.remaining - e.charged, "alice cash");
         assertEq(clearinghouse.equity(alice), e.remaining - e.charged, "alice equity");
 
-        // Backstop: short both series at the marked values, plus its share of the penalty.
+        // Backstop: short both series at the marked values; the insurance fund has its share
+        // of the penalty.
         _assertHeld(backstop, _list(CALL_2000, PUT_2000));
         _assertOption(backstop, CALL_2000, -SIZE, e.valueCall);
         _assertOption(backstop, PUT_2000, -SIZE, e.valuePut);
         assertEq(clearinghouse.openPositionCount(backstop), 2, "backstop open");
         assertEq(clearinghouse.cash(keeper), e.reward, "keeper cash");
-        assertEq(clearinghouse.cash(backstop), e.charged - e.reward - e.badDebt, "backstop cash");
-        int256 backstopEquity = clearinghouse.cash(backstop)
-            + _floorDiv(-SIZE * (e.unitCall + e.unitPut), WAD) - e.valueCall - e.valuePut;
+        assertEq(clearinghouse.insuranceFund(), e.charged - e.reward, "insurance fund");
+        assertEq(clearinghouse.cash(backstop), 0, "backstop cash");
+        int256 backstopEquity =
+            _floorDiv(-SIZE * (e.unitCall + e.unitPut), WAD) - e.valueCall - e.valuePut;
         assertEq(clearinghouse.equity(backstop), backstopEquity, "backstop equity");
-        assertTrue(
-            backstopEquity - (e.charged - e.reward) <= 0
-                && backstopEquity - (e.charged - e.reward) >= -1,
-            "backstop took the options at mark"
-        );
+        assertTrue(backstopEquity <= 0 && backstopEquity >= -1, "backstop took the options at mark");
 
         // Bob's long straddle is untouched; Alice can withdraw what is left.
         _assertHeld(bob, _list(CALL_2000, PUT_2000));
@@ -1189,7 +1191,6 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         int256 penalty = _ceilDiv(PENALTY * notional, WAD);
         if (e.remaining > 0) e.charged = penalty < e.remaining ? penalty : e.remaining;
         e.reward = _floorDiv(KEEPER_SHARE * e.charged, WAD);
-        e.badDebt = e.remaining < 0 ? -e.remaining : int256(0);
         assertTrue(e.charged == penalty, "penalty charged in full");
     }
 
@@ -1213,14 +1214,14 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         _buy(carol, erin, 16, 1e18, _bs(16, SPOT, VOL));
         // An MM factor of 1000 makes any short-vol account liquidatable on (3, 6).
         clearinghouse.setRiskParameters(1000e18, PENALTY, KEEPER_SHARE);
-        Clearinghouse.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
 
         vm.prank(keeper);
-        clearinghouse.liquidate(dave, cert);
+        clearinghouse.liquidate(dave, cert, WAD);
         assertEq(clearinghouse.heldSeries(backstop).length, 16, "backstop holds 16 series");
 
         vm.prank(keeper);
-        clearinghouse.liquidate(erin, cert);
+        clearinghouse.liquidate(erin, cert, WAD);
         assertEq(clearinghouse.heldSeries(backstop).length, 17, "backstop holds 17 series");
         assertEq(clearinghouse.heldSeries(erin).length, 0, "erin liquidated");
     }
@@ -1243,7 +1244,7 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         }
     }
 
-    function _assertCheck(Clearinghouse.MarginCheck memory check, Expected memory e) internal pure {
+    function _assertCheck(MarginEngine.MarginCheck memory check, Expected memory e) internal pure {
         assertEq(check.equity, e.equity, "check.equity");
         assertEq(check.expectedShortfallLowerBound, e.bound, "check.expectedShortfallLowerBound");
         assertEq(check.maintenanceMargin, e.mm, "check.maintenanceMargin");
@@ -1256,8 +1257,8 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
     /// the option.
     function test_Liquidate_PerpAndOptionTogether() public {
         _deposit(carol, 600e6);
-        Clearinghouse.MarginCertificate memory carolMargin = _margin(600e18);
-        Clearinghouse.MarginCertificate memory bobMargin = _margin(_threshold(bob));
+        MarginEngine.MarginCertificate memory carolMargin = _margin(600e18);
+        MarginEngine.MarginCertificate memory bobMargin = _margin(_threshold(bob));
         vm.prank(settler);
         clearinghouse.settleTrade(carol, bob, ETH, 1e18, 2000e18, carolMargin, bobMargin);
         _buyWith(bob, carol, CALL_2200, 1e18, 120e18, _threshold(bob), 560e18);
@@ -1265,10 +1266,10 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
 
         int256 unit = _bs(CALL_2200, 1650e18, 1.2e18);
         int256 value = _floorDiv(-1e18 * unit, WAD);
-        Clearinghouse.LiquidationCertificate memory cert = _certificate(epoch, _indices(0, 3));
+        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(0, 3));
         recorder.recordLogs();
         vm.prank(keeper);
-        clearinghouse.liquidate(carol, cert);
+        clearinghouse.liquidate(carol, cert, WAD);
         // Both closings are logged; their relative order is not asserted (`liquidate` sums
         // `_closePerps(..) + _closeOptions(..)`, whose evaluation order Solidity leaves
         // unspecified: the legacy code generator closes the options first).

@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
+
+import {ExpectedShortfall} from "./libraries/ExpectedShortfall.sol";
+import {FixedPointMath} from "./libraries/FixedPointMath.sol";
+import {OptionValuation} from "./libraries/OptionValuation.sol";
+import {ScenarioLeaf} from "./libraries/ScenarioLeaf.sol";
+import {OracleAdapter} from "./OracleAdapter.sol";
+import {ScenarioRegistry} from "./ScenarioRegistry.sol";
+
+/// @title MarginEngine
+/// @notice Values a portfolio at oracle marks and checks Expected Shortfall certificates
+/// against it: the lower-bound certificate of a liquidation (ceil(k) witness scenarios with
+/// Merkle proofs) and the Rockafellar-Uryasev upper bound of an initial-margin check (all N
+/// scenarios and a threshold). Stateless: the clearinghouse that deploys it passes each
+/// account as a `Portfolio`, and the engine reads only the oracle and the scenario registry.
+/// All amounts are WAD (1e18) signed integers; see docs/protocol.md.
+/// @dev Off-chain twins: `offchain/portfolio.py` (equity, scenario loss),
+/// `offchain/options.py` (option values) and `offchain/expected_shortfall.py` (tail weight,
+/// bounds).
+contract MarginEngine {
+    using FixedPointMath for int256;
+
+    /// @notice One option position: `size` options (WAD, negative = short) of `series`, and
+    /// the series' settlement price once fixed (WAD, else 0).
+    struct OptionHolding {
+        OptionValuation.Series series;
+        int256 size;
+        int256 settlementPrice;
+    }
+
+    /// @notice What valuation needs of an account: `balance` = cash - sum of cost bases -
+    /// funding and socialized losses owed (WAD), the perp size per asset (`perpSizes[i]` for
+    /// asset i, every asset of the oracle) and the options in the account's held order.
+    struct Portfolio {
+        int256 balance;
+        int256[] perpSizes;
+        OptionHolding[] options;
+    }
+
+    /// @notice ceil(k) distinct scenarios of `epoch`, in strictly increasing index order, each
+    /// with its leaf data (one WAD spot return and one WAD vol shift per asset) and its
+    /// Merkle proof.
+    struct LiquidationCertificate {
+        uint64 epoch;
+        uint256[] indices;
+        int256[][] spotReturns;
+        int256[][] volShifts;
+        bytes32[][] proofs;
+    }
+
+    /// @notice All N scenarios of `epoch` with a threshold t: the Rockafellar-Uryasev upper
+    /// bound of ES. The scenarios are in the leaf order of OpenZeppelin's multiproof of the
+    /// whole tree (tree positions descending), so they verify against the root with no
+    /// proof nodes. An empty certificate (no indices) stands for "none" on a side whose risk
+    /// does not increase.
+    struct MarginCertificate {
+        uint64 epoch;
+        int256 threshold;
+        uint256[] indices;
+        int256[][] spotReturns;
+        int256[][] volShifts;
+    }
+
+    /// @notice What a liquidation certificate shows about an account at current marks (WAD).
+    struct MarginCheck {
+        int256 equity;
+        int256 expectedShortfallLowerBound;
+        int256 maintenanceMargin;
+        bool liquidatable;
+    }
+
+    /// @notice Oracle spot prices and implied vols of the assets a portfolio needs (0 for
+    /// the others, never read), and one option's value per holding, in holding order.
+    struct Marks {
+        int256[] spot;
+        int256[] vol;
+        int256[] optionValues;
+    }
+
+    int256 internal constant WAD = 1e18;
+
+    OracleAdapter public immutable oracle;
+    ScenarioRegistry public immutable registry;
+
+    error StaleEpoch(uint64 given, uint64 current);
+    error CertificateLengthMismatch(uint256 indices, uint256 spotReturns, uint256 proofs);
+    error WrongWitnessCount(uint256 expected, uint256 given);
+    error DuplicateScenarioIndex(uint256 index);
+    error ScenarioIndicesNotIncreasing(uint256 index, uint256 previous);
+    error ScenarioIndexOutOfRange(uint256 index, uint256 n);
+    error WrongAssetCount(uint256 index, uint256 length, uint256 expected);
+    error InvalidScenarioProof(uint256 index);
+    /// @notice A margin certificate must hold all N scenarios.
+    error WrongScenarioCount(uint256 expected, uint256 given);
+    /// @notice The certificate's scenarios are not the committed set.
+    error InvalidMarginCertificate(uint64 epoch);
+    /// @notice The portfolio holds `asset`, which the scenarios (over `assetCount` assets)
+    /// omit.
+    error AssetNotInScenarioSet(uint256 asset, uint256 assetCount);
+
+    constructor(OracleAdapter oracle_, ScenarioRegistry registry_) {
+        oracle = oracle_;
+        registry = registry_;
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice The marks `portfolio` needs and its equity at them (WAD): balance +
+    /// (sum size * unit value) / WAD, the division rounded down; a perp's unit value is the
+    /// spot mark, an option's its Black-Scholes value (intrinsic at the settlement price
+    /// once fixed).
+    function valuation(Portfolio calldata portfolio)
+        external
+        view
+        returns (int256 equity, Marks memory marks)
+    {
+        marks = _marks(portfolio);
+        equity = _equity(portfolio, marks);
+    }
+
+    /// @notice Loss of `portfolio` (WAD, positive = loss) under one scenario: every asset's
+    /// spot moves by its WAD simple return and its implied vol by its WAD shift (asset i at
+    /// index i). Perps lose size * mulWad(mark, r, Floor); options size * (value after -
+    /// value now); the sum is divided by WAD rounded up.
+    function scenarioLoss(
+        Portfolio calldata portfolio,
+        int256[] calldata spotReturns,
+        int256[] calldata volShifts
+    ) external view returns (int256) {
+        return _scenarioLoss(portfolio, _marks(portfolio), spotReturns, volShifts);
+    }
+
+    /// @notice Check a liquidation certificate on `portfolio`: the weighted average of its
+    /// witness losses is a lower bound of ES (rounded down), MM = mmFactor * bound (rounded
+    /// down), liquidatable when MM > equity. Also returns the marks, for closing positions.
+    function checkLiquidation(
+        Portfolio calldata portfolio,
+        LiquidationCertificate calldata certificate,
+        int256 mmFactor
+    ) external view returns (MarginCheck memory check, Marks memory marks) {
+        (uint64 epoch, ScenarioRegistry.ScenarioSet memory set) = registry.current();
+        if (certificate.epoch != epoch) revert StaleEpoch(certificate.epoch, epoch);
+        marks = _marks(portfolio);
+        (uint256 kNum, uint256 whole, uint256 frac) =
+            ExpectedShortfall.tailWeight(set.n, set.alphaBps);
+        int256[] memory losses = _witnessLosses(
+            portfolio, marks, certificate, set, ExpectedShortfall.witnessCount(whole, frac)
+        );
+        check.expectedShortfallLowerBound = ExpectedShortfall.weightedLowerBound(losses, kNum, frac);
+        check.maintenanceMargin =
+            mmFactor.mulWad(check.expectedShortfallLowerBound, Math.Rounding.Floor);
+        check.equity = _equity(portfolio, marks);
+        check.liquidatable = check.maintenanceMargin > check.equity;
+    }
+
+    /// @notice Initial margin of `portfolio` as `certificate` bounds it, and its equity:
+    /// IM = imFactor * (t + ceil(10000 * sum max(L - t, 0) / kNum)) + addOnRate * gross
+    /// notional, every rounding up, with kNum at `alphaBps` and L every scenario's loss.
+    /// Reverts unless the certificate holds exactly the N scenarios of the current epoch.
+    function initialMargin(
+        Portfolio calldata portfolio,
+        MarginCertificate calldata certificate,
+        int256 imFactor,
+        uint16 alphaBps,
+        int256 addOnRate
+    ) external view returns (int256 equity, int256 margin) {
+        (uint64 epoch, ScenarioRegistry.ScenarioSet memory set) = registry.current();
+        if (certificate.epoch != epoch) revert StaleEpoch(certificate.epoch, epoch);
+        Marks memory marks = _marks(portfolio);
+        int256[] memory losses = _allScenarioLosses(portfolio, marks, certificate, set);
+        (uint256 kNum,,) = ExpectedShortfall.tailWeight(set.n, alphaBps);
+        int256 bound =
+            ExpectedShortfall.rockafellarUryasevBound(losses, certificate.threshold, kNum);
+        margin = imFactor.mulWad(bound, Math.Rounding.Ceil)
+            + addOnRate.mulWad(_grossNotional(portfolio, marks), Math.Rounding.Ceil);
+        equity = _equity(portfolio, marks);
+    }
+
+    // ---------------------------------------------------------------- valuation
+
+    /// @dev Spot marks for the assets `portfolio` holds perps or options on, and implied
+    /// vols for the option underlyings; 0 for the others (never read).
+    function _marks(Portfolio calldata portfolio) internal view returns (Marks memory marks) {
+        uint256 assets = portfolio.perpSizes.length;
+        marks.spot = new int256[](assets);
+        marks.vol = new int256[](assets);
+        for (uint256 asset; asset < assets; ++asset) {
+            if (portfolio.perpSizes[asset] != 0) marks.spot[asset] = oracle.price(asset);
+        }
+        uint256 count = portfolio.options.length;
+        marks.optionValues = new int256[](count);
+        for (uint256 i; i < count; ++i) {
+            OptionHolding calldata holding = portfolio.options[i];
+            uint256 asset = holding.series.asset;
+            if (marks.spot[asset] == 0) marks.spot[asset] = oracle.price(asset);
+            if (marks.vol[asset] == 0) marks.vol[asset] = oracle.volatility(asset);
+            marks.optionValues[i] = _unitValue(holding, marks);
+        }
+    }
+
+    function _equity(Portfolio calldata portfolio, Marks memory marks)
+        internal
+        pure
+        returns (int256)
+    {
+        int256 value;
+        for (uint256 asset; asset < marks.spot.length; ++asset) {
+            value += portfolio.perpSizes[asset] * marks.spot[asset];
+        }
+        for (uint256 i; i < marks.optionValues.length; ++i) {
+            value += portfolio.options[i].size * marks.optionValues[i];
+        }
+        return portfolio.balance + value.mulDiv(1, WAD, Math.Rounding.Floor);
+    }
+
+    /// @dev sum over perps and options of |size| * spot / WAD, rounded up: the notional of
+    /// the underlying each position moves with.
+    function _grossNotional(Portfolio calldata portfolio, Marks memory marks)
+        internal
+        pure
+        returns (int256)
+    {
+        uint256 units;
+        for (uint256 asset; asset < marks.spot.length; ++asset) {
+            units += SignedMath.abs(portfolio.perpSizes[asset]) * uint256(marks.spot[asset]);
+        }
+        for (uint256 i; i < marks.optionValues.length; ++i) {
+            OptionHolding calldata holding = portfolio.options[i];
+            units += SignedMath.abs(holding.size) * uint256(marks.spot[holding.series.asset]);
+        }
+        return SafeCast.toInt256(Math.ceilDiv(units, uint256(WAD)));
+    }
+
+    function _scenarioLoss(
+        Portfolio calldata portfolio,
+        Marks memory marks,
+        int256[] calldata spotReturns,
+        int256[] calldata volShifts
+    ) internal view returns (int256) {
+        int256 pnl = _perpPnl(portfolio, marks, spotReturns)
+            + _optionPnl(portfolio, marks, spotReturns, volShifts);
+        return (-pnl).mulDiv(1, WAD, Math.Rounding.Ceil);
+    }
+
+    /// @dev sum over perps of size * mulWad(mark, r, Floor), not yet divided by WAD.
+    function _perpPnl(
+        Portfolio calldata portfolio,
+        Marks memory marks,
+        int256[] calldata spotReturns
+    ) internal pure returns (int256 pnl) {
+        for (uint256 asset; asset < marks.spot.length; ++asset) {
+            int256 size = portfolio.perpSizes[asset];
+            if (size == 0) continue;
+            _requireCovered(asset, spotReturns.length);
+            pnl += size * marks.spot[asset].mulWad(spotReturns[asset], Math.Rounding.Floor);
+        }
+    }
+
+    /// @dev sum over options of size * (shocked value - value), not yet divided by WAD; an
+    /// option whose settlement price is fixed no longer moves.
+    function _optionPnl(
+        Portfolio calldata portfolio,
+        Marks memory marks,
+        int256[] calldata spotReturns,
+        int256[] calldata volShifts
+    ) internal view returns (int256 pnl) {
+        for (uint256 i; i < marks.optionValues.length; ++i) {
+            OptionHolding calldata holding = portfolio.options[i];
+            uint256 asset = holding.series.asset;
+            _requireCovered(asset, spotReturns.length);
+            _requireCovered(asset, volShifts.length);
+            if (holding.settlementPrice != 0) continue;
+            int256 shocked = OptionValuation.shockedValue(
+                holding.series,
+                marks.spot[asset],
+                marks.vol[asset],
+                spotReturns[asset],
+                volShifts[asset],
+                block.timestamp
+            );
+            pnl += holding.size * (shocked - marks.optionValues[i]);
+        }
+    }
+
+    /// @dev One option's value: intrinsic at the settlement price once that is fixed, else
+    /// Black-Scholes at the marks (intrinsic at the mark from expiry on).
+    function _unitValue(OptionHolding calldata holding, Marks memory marks)
+        internal
+        view
+        returns (int256)
+    {
+        if (holding.settlementPrice != 0) {
+            return OptionValuation.intrinsic(holding.series, holding.settlementPrice);
+        }
+        uint256 asset = holding.series.asset;
+        return
+            OptionValuation.value(
+                holding.series, marks.spot[asset], marks.vol[asset], block.timestamp
+            );
+    }
+
+    function _requireCovered(uint256 asset, uint256 covered) internal pure {
+        if (asset >= covered) revert AssetNotInScenarioSet(asset, covered);
+    }
+
+    // ---------------------------------------------------------------- margin certificates
+
+    /// @dev Verify that `certificate` holds exactly the N committed scenarios (each index
+    /// once, all leaves rebuilding the root) and return the portfolio's loss under each.
+    function _allScenarioLosses(
+        Portfolio calldata portfolio,
+        Marks memory marks,
+        MarginCertificate calldata certificate,
+        ScenarioRegistry.ScenarioSet memory set
+    ) internal view returns (int256[] memory losses) {
+        uint256 n = set.n;
+        if (
+            certificate.indices.length != n || certificate.spotReturns.length != n
+                || certificate.volShifts.length != n
+        ) revert WrongScenarioCount(n, certificate.indices.length);
+        losses = new int256[](n);
+        bytes32[] memory leaves = new bytes32[](n);
+        uint256[] memory seen = new uint256[]((n + 255) / 256);
+        for (uint256 i; i < n; ++i) {
+            uint256 index = certificate.indices[i];
+            if (index >= n) revert ScenarioIndexOutOfRange(index, n);
+            uint256 bit = 1 << (index % 256);
+            if (seen[index / 256] & bit != 0) revert DuplicateScenarioIndex(index);
+            seen[index / 256] |= bit;
+            (leaves[i], losses[i]) = _leafAndLoss(portfolio, marks, certificate, i, set.assetCount);
+        }
+        bool[] memory flags = new bool[](n - 1);
+        for (uint256 i; i < n - 1; ++i) {
+            flags[i] = true;
+        }
+        if (!MerkleProof.multiProofVerify(new bytes32[](0), flags, set.root, leaves)) {
+            revert InvalidMarginCertificate(certificate.epoch);
+        }
+    }
+
+    /// @dev Scenario `i` of `certificate`: its leaf hash and the portfolio's loss under it.
+    function _leafAndLoss(
+        Portfolio calldata portfolio,
+        Marks memory marks,
+        MarginCertificate calldata certificate,
+        uint256 i,
+        uint256 assetCount
+    ) internal view returns (bytes32 leaf, int256 loss) {
+        uint256 index = certificate.indices[i];
+        int256[] calldata spotReturns = certificate.spotReturns[i];
+        int256[] calldata volShifts = certificate.volShifts[i];
+        _requireAssetCount(index, spotReturns, volShifts, assetCount);
+        leaf = ScenarioLeaf.hash(index, spotReturns, volShifts);
+        loss = _scenarioLoss(portfolio, marks, spotReturns, volShifts);
+    }
+
+    // ---------------------------------------------------------------- liquidation certificates
+
+    /// @dev Revert unless scenario `index` has one spot return and one vol shift per asset.
+    function _requireAssetCount(
+        uint256 index,
+        int256[] calldata spotReturns,
+        int256[] calldata volShifts,
+        uint256 assetCount
+    ) internal pure {
+        if (spotReturns.length != assetCount) {
+            revert WrongAssetCount(index, spotReturns.length, assetCount);
+        }
+        if (volShifts.length != assetCount) {
+            revert WrongAssetCount(index, volShifts.length, assetCount);
+        }
+    }
+
+    /// @dev Verify witness `i` of `certificate` (order, range, asset count, Merkle proof) and
+    /// return its spot returns and vol shifts.
+    function _witness(
+        LiquidationCertificate calldata certificate,
+        uint256 i,
+        ScenarioRegistry.ScenarioSet memory set
+    ) internal pure returns (int256[] calldata spotReturns, int256[] calldata volShifts) {
+        uint256 index = certificate.indices[i];
+        if (i > 0) {
+            uint256 previous = certificate.indices[i - 1];
+            if (index == previous) revert DuplicateScenarioIndex(index);
+            if (index < previous) revert ScenarioIndicesNotIncreasing(index, previous);
+        }
+        if (index >= set.n) revert ScenarioIndexOutOfRange(index, set.n);
+        spotReturns = certificate.spotReturns[i];
+        volShifts = certificate.volShifts[i];
+        _requireAssetCount(index, spotReturns, volShifts, set.assetCount);
+        bytes32 leaf = ScenarioLeaf.hash(index, spotReturns, volShifts);
+        if (!MerkleProof.verifyCalldata(certificate.proofs[i], set.root, leaf)) {
+            revert InvalidScenarioProof(index);
+        }
+    }
+
+    /// @dev Verify every witness of `certificate` and return its loss for `portfolio`.
+    function _witnessLosses(
+        Portfolio calldata portfolio,
+        Marks memory marks,
+        LiquidationCertificate calldata certificate,
+        ScenarioRegistry.ScenarioSet memory set,
+        uint256 expected
+    ) internal view returns (int256[] memory losses) {
+        uint256 count = certificate.indices.length;
+        if (
+            certificate.spotReturns.length != count || certificate.volShifts.length != count
+                || certificate.proofs.length != count
+        ) {
+            revert CertificateLengthMismatch(
+                count, certificate.spotReturns.length, certificate.proofs.length
+            );
+        }
+        if (count != expected) revert WrongWitnessCount(expected, count);
+        losses = new int256[](count);
+        for (uint256 i; i < count; ++i) {
+            (int256[] calldata spotReturns, int256[] calldata volShifts) =
+                _witness(certificate, i, set);
+            losses[i] = _scenarioLoss(portfolio, marks, spotReturns, volShifts);
+        }
+    }
+}
