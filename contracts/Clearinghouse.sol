@@ -64,6 +64,14 @@ contract Clearinghouse is Ownable {
         int256 dustValue;
     }
 
+    /// @notice A spot collateral token for an oracle asset, its scale to WAD and its haircut
+    /// (WAD fraction of the mark not counted).
+    struct CollateralAsset {
+        IERC20 token;
+        int256 scale;
+        int256 haircut;
+    }
+
     int256 internal constant WAD = 1e18;
     /// @notice At most this many option series open per account but the backstop (bounds
     /// every loop over an account's options).
@@ -112,6 +120,11 @@ contract Clearinghouse is Ownable {
     /// (0 until then); both sides of every position settle at it.
     mapping(uint256 seriesId => int256) public settlementPrice;
 
+    /// @notice Spot collateral accepted per oracle asset (token 0: none).
+    mapping(uint256 asset => CollateralAsset) public collateralAssets;
+    /// @notice Spot collateral balances (WAD units of the asset).
+    mapping(address account => mapping(uint256 asset => int256)) public collateralBalance;
+
     mapping(address account => int256) public cash;
     mapping(address account => uint256) public openPositionCount;
     mapping(address account => mapping(uint256 asset => Position)) private _positions;
@@ -128,6 +141,10 @@ contract Clearinghouse is Ownable {
         int256 closeFactor, int256 fullLiquidationHealth, int256 dustValue
     );
     error InvalidMaxFundingRate(int256 rate);
+    error InvalidCollateralAsset(uint256 asset, address token, int256 haircut);
+    /// @notice `asset` has no spot collateral token.
+    error UnknownCollateral(uint256 asset);
+    error InsufficientCollateral(address account, uint256 asset, int256 balance, int256 requested);
     error NotSettler(address caller);
     error UnknownAsset(uint256 asset, uint256 assetCount);
     error UnknownSeries(uint256 seriesId, uint256 seriesCount);
@@ -172,6 +189,19 @@ contract Clearinghouse is Ownable {
     event Deposited(address indexed account, uint256 amount, int256 cashAfter);
     event Withdrawn(address indexed account, uint256 amount, int256 cashAfter);
     event InsuranceFunded(address indexed from, uint256 amount, int256 fundAfter);
+    event CollateralAssetSet(uint256 indexed asset, address token, int256 haircut);
+    event CollateralDeposited(
+        address indexed account, uint256 indexed asset, uint256 amount, int256 balanceAfter
+    );
+    event CollateralWithdrawn(
+        address indexed account, uint256 indexed asset, uint256 amount, int256 balanceAfter
+    );
+    /// @notice Waterfall step 1: a fully liquidated `account` with negative cash sold its
+    /// `amount` (WAD units) of `asset` collateral to the backstop at the haircut mark for
+    /// `value` of cash.
+    event CollateralSeized(
+        address indexed account, uint256 indexed asset, int256 amount, int256 price, int256 value
+    );
     /// @notice A new option series `seriesId`.
     event SeriesListed(
         uint256 indexed seriesId, uint256 indexed asset, int256 strike, uint64 expiry, bool isCall
@@ -346,6 +376,26 @@ contract Clearinghouse is Ownable {
         emit MaxFundingRateSet(rate);
     }
 
+    /// @notice Accept `token` as spot collateral for oracle asset `asset`, valued at the spot
+    /// mark less `haircut` (WAD, in [0, 1)). The token may change only while nobody holds
+    /// the old one; the haircut any time.
+    function setCollateralAsset(uint256 asset, IERC20Metadata token, int256 haircut)
+        external
+        onlyOwner
+    {
+        _requireAsset(asset);
+        uint8 decimals = token.decimals();
+        CollateralAsset storage current = collateralAssets[asset];
+        bool replaces =
+            address(current.token) != address(0) && address(current.token) != address(token);
+        if (
+            haircut < 0 || haircut >= WAD || decimals > 18 || address(token) == address(collateral)
+                || (replaces && current.token.balanceOf(address(this)) != 0)
+        ) revert InvalidCollateralAsset(asset, address(token), haircut);
+        collateralAssets[asset] = CollateralAsset(token, int256(10 ** (18 - decimals)), haircut);
+        emit CollateralAssetSet(asset, address(token), haircut);
+    }
+
     /// @notice List a European option series on `asset`: strike in (0, 1e36] WAD, expiry in
     /// the future and at most 100 years away. Returns its id.
     function listSeries(uint256 asset, int256 strike, uint64 expiry, bool isCall)
@@ -383,19 +433,49 @@ contract Clearinghouse is Ownable {
     /// @notice Withdraw `amount` of collateral (token decimals). With open positions the
     /// account must stay at or above initial margin, shown by `margin` (a certificate on the
     /// account after the withdrawal), and no asset it holds may be paused by the oracle's
-    /// circuit breaker; without positions `margin` is ignored and may be empty.
+    /// circuit breaker; without positions (and, holding spot collateral, without debt)
+    /// `margin` is ignored and may be empty.
     function withdraw(uint256 amount, MarginEngine.MarginCertificate calldata margin) external {
         if (amount == 0) revert ZeroAmount();
         int256 debited = SafeCast.toInt256(amount) * collateralScale;
         int256 balance = cash[msg.sender];
         if (debited > balance) revert InsufficientCash(msg.sender, balance, debited);
         cash[msg.sender] = balance - debited;
-        if (openPositionCount[msg.sender] != 0) {
-            _requireRiskAllowed(msg.sender);
-            _requireInitialMargin(msg.sender, margin);
-        }
+        _requireMarginAfterWithdrawal(margin);
         emit Withdrawn(msg.sender, amount, balance - debited);
         collateral.safeTransfer(msg.sender, amount);
+    }
+
+    /// @notice Deposit `amount` (token decimals) of `asset`'s spot collateral token.
+    function depositCollateral(uint256 asset, uint256 amount) external {
+        _depositCollateral(asset, amount);
+    }
+
+    /// @notice Withdraw `amount` (token decimals) of `asset`'s spot collateral. Unless the
+    /// account has no positions and no debt, it must stay at or above initial margin, shown
+    /// by `margin`, with no held asset paused by the circuit breaker.
+    function withdrawCollateral(
+        uint256 asset,
+        uint256 amount,
+        MarginEngine.MarginCertificate calldata margin
+    ) external {
+        _withdrawCollateral(asset, amount);
+        _requireMarginAfterWithdrawal(margin);
+    }
+
+    /// @notice Swap collateral in one step: deposit `amountIn` of `assetIn`'s token and
+    /// withdraw `amountOut` of `assetOut`'s (token decimals), with the margin rule of
+    /// `withdrawCollateral` checked once, on the account after both.
+    function swapCollateral(
+        uint256 assetIn,
+        uint256 amountIn,
+        uint256 assetOut,
+        uint256 amountOut,
+        MarginEngine.MarginCertificate calldata margin
+    ) external {
+        _depositCollateral(assetIn, amountIn);
+        _withdrawCollateral(assetOut, amountOut);
+        _requireMarginAfterWithdrawal(margin);
     }
 
     // ---------------------------------------------------------------- trading
@@ -612,11 +692,30 @@ contract Clearinghouse is Ownable {
             charged - reward
         );
         if (openPositionCount[account] == 0 && cash[account] < 0) {
-            _absorbBadDebt(account, closedSize);
+            _seizeCollateral(account);
+            if (cash[account] < 0) _absorbBadDebt(account, closedSize);
         }
     }
 
     // ---------------------------------------------------------------- internal: waterfall
+
+    /// @dev Waterfall step 1, for a fully liquidated account with negative cash: its spot
+    /// collateral goes to the backstop, which pays the haircut mark (rounded down) for it
+    /// in cash.
+    function _seizeCollateral(address account) internal {
+        uint256 assets = oracle.assetCount();
+        for (uint256 asset; asset < assets; ++asset) {
+            int256 amount = collateralBalance[account][asset];
+            if (amount == 0) continue;
+            int256 price = oracle.price(asset);
+            int256 value = _haircutCollateral(account, asset).mulWad(price, Math.Rounding.Floor);
+            collateralBalance[account][asset] = 0;
+            collateralBalance[backstop][asset] += amount;
+            cash[account] += value;
+            cash[backstop] -= value;
+            emit CollateralSeized(account, asset, amount, price, value);
+        }
+    }
 
     /// @dev The default waterfall for a flat account with negative cash: the bad debt is
     /// written off the account, paid by the insurance fund as far as it goes, and the rest
@@ -685,6 +784,41 @@ contract Clearinghouse is Ownable {
     function _seriesOf(uint256 seriesId) internal view returns (OptionValuation.Series memory) {
         if (seriesId >= _series.length) revert UnknownSeries(seriesId, _series.length);
         return _series[seriesId];
+    }
+
+    function _depositCollateral(uint256 asset, uint256 amount) internal {
+        CollateralAsset memory c = _collateralAsset(asset);
+        if (amount == 0) revert ZeroAmount();
+        int256 balance = collateralBalance[msg.sender][asset] + SafeCast.toInt256(amount) * c.scale;
+        collateralBalance[msg.sender][asset] = balance;
+        emit CollateralDeposited(msg.sender, asset, amount, balance);
+        c.token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    function _withdrawCollateral(uint256 asset, uint256 amount) internal {
+        CollateralAsset memory c = _collateralAsset(asset);
+        if (amount == 0) revert ZeroAmount();
+        int256 debited = SafeCast.toInt256(amount) * c.scale;
+        int256 balance = collateralBalance[msg.sender][asset];
+        if (debited > balance) revert InsufficientCollateral(msg.sender, asset, balance, debited);
+        collateralBalance[msg.sender][asset] = balance - debited;
+        emit CollateralWithdrawn(msg.sender, asset, amount, balance - debited);
+        c.token.safeTransfer(msg.sender, amount);
+    }
+
+    function _collateralAsset(uint256 asset) internal view returns (CollateralAsset memory c) {
+        c = collateralAssets[asset];
+        if (address(c.token) == address(0)) revert UnknownCollateral(asset);
+    }
+
+    /// @dev After the caller took collateral out: unless it has no positions and no debt,
+    /// require the circuit breaker's leave and initial margin.
+    function _requireMarginAfterWithdrawal(MarginEngine.MarginCertificate calldata margin)
+        internal
+    {
+        if (openPositionCount[msg.sender] == 0 && cash[msg.sender] >= 0) return;
+        _requireRiskAllowed(msg.sender);
+        _requireInitialMargin(msg.sender, margin);
     }
 
     /// @dev Pull `amount` (token decimals, > 0) of collateral from the caller; returns it in
@@ -882,12 +1016,13 @@ contract Clearinghouse is Ownable {
     {
         int256 balance = cash[account];
         uint256 assets = oracle.assetCount();
-        portfolio.perpSizes = new int256[](assets);
+        portfolio.spotExposure = new int256[](assets);
         for (uint256 asset; asset < assets; ++asset) {
+            portfolio.spotExposure[asset] = _haircutCollateral(account, asset);
             Position storage p = _positions[account][asset];
             if (p.size == 0) continue;
             Market storage market = markets[asset];
-            portfolio.perpSizes[asset] = p.size;
+            portfolio.spotExposure[asset] += p.size;
             balance -= p.costBasis + _charges(p, market.fundingIndex, market.lossIndex);
         }
         uint256[] memory held = _heldSeries[account];
@@ -899,6 +1034,14 @@ contract Clearinghouse is Ownable {
             balance -= p.costBasis + _charges(p, 0, markets[s.asset].lossIndex);
         }
         portfolio.balance = balance;
+    }
+
+    /// @dev `account`'s spot collateral in `asset` less the haircut: balance * (1 - haircut)
+    /// / WAD, rounded down (WAD units).
+    function _haircutCollateral(address account, uint256 asset) internal view returns (int256) {
+        int256 balance = collateralBalance[account][asset];
+        if (balance == 0) return 0;
+        return balance.mulWad(WAD - collateralAssets[asset].haircut, Math.Rounding.Floor);
     }
 
     /// @dev The value at mark of `account`'s positions: sum of |size * unit value| / WAD.

@@ -35,11 +35,13 @@ contract MarginEngine {
     }
 
     /// @notice What valuation needs of an account: `balance` = cash - sum of cost bases -
-    /// funding and socialized losses owed (WAD), the perp size per asset (`perpSizes[i]` for
-    /// asset i, every asset of the oracle) and the options in the account's held order.
+    /// funding and socialized losses owed (WAD); per asset of the oracle (`spotExposure[i]`
+    /// for asset i), the units whose value moves one for one with the spot: the perp size
+    /// plus the haircut spot collateral (balance * (1 - haircut), rounded down); and the
+    /// options in the account's held order.
     struct Portfolio {
         int256 balance;
-        int256[] perpSizes;
+        int256[] spotExposure;
         OptionHolding[] options;
     }
 
@@ -187,11 +189,11 @@ contract MarginEngine {
     /// @dev Spot marks for the assets `portfolio` holds perps or options on, and implied
     /// vols for the option underlyings; 0 for the others (never read).
     function _marks(Portfolio calldata portfolio) internal view returns (Marks memory marks) {
-        uint256 assets = portfolio.perpSizes.length;
+        uint256 assets = portfolio.spotExposure.length;
         marks.spot = new int256[](assets);
         marks.vol = new int256[](assets);
         for (uint256 asset; asset < assets; ++asset) {
-            if (portfolio.perpSizes[asset] != 0) marks.spot[asset] = oracle.price(asset);
+            if (portfolio.spotExposure[asset] != 0) marks.spot[asset] = oracle.price(asset);
         }
         uint256 count = portfolio.options.length;
         marks.optionValues = new int256[](count);
@@ -211,7 +213,7 @@ contract MarginEngine {
     {
         int256 value;
         for (uint256 asset; asset < marks.spot.length; ++asset) {
-            value += portfolio.perpSizes[asset] * marks.spot[asset];
+            value += portfolio.spotExposure[asset] * marks.spot[asset];
         }
         for (uint256 i; i < marks.optionValues.length; ++i) {
             value += portfolio.options[i].size * marks.optionValues[i];
@@ -228,7 +230,7 @@ contract MarginEngine {
     {
         uint256 units;
         for (uint256 asset; asset < marks.spot.length; ++asset) {
-            units += SignedMath.abs(portfolio.perpSizes[asset]) * uint256(marks.spot[asset]);
+            units += SignedMath.abs(portfolio.spotExposure[asset]) * uint256(marks.spot[asset]);
         }
         for (uint256 i; i < marks.optionValues.length; ++i) {
             OptionHolding calldata holding = portfolio.options[i];
@@ -255,7 +257,7 @@ contract MarginEngine {
         int256[] calldata spotReturns
     ) internal pure returns (int256 pnl) {
         for (uint256 asset; asset < marks.spot.length; ++asset) {
-            int256 size = portfolio.perpSizes[asset];
+            int256 size = portfolio.spotExposure[asset];
             if (size == 0) continue;
             _requireCovered(asset, spotReturns.length);
             pnl += size * marks.spot[asset].mulWad(spotReturns[asset], Math.Rounding.Floor);

@@ -31,11 +31,12 @@ ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 PANIC_SELECTOR = function_signature_to_4byte_selector("Panic(uint256)")
 
 PROJECT_CONTRACTS = (
+    "MarginEngine",
     "Clearinghouse",
     "OracleAdapter",
     "ScenarioRegistry",
     "MockAggregator",
-    "MockStablecoin",
+    "MockToken",
 )
 
 

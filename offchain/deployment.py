@@ -53,7 +53,9 @@ def deploy_vmargin(
 ) -> Deployment:
     """Deploy and wire the contracts; ``backstop`` takes over liquidated positions."""
     start_block = chain.w3.eth.block_number
-    stablecoin = chain.deploy(owner, "MockStablecoin", owner.address)
+    stablecoin = chain.deploy(
+        owner, "MockToken", owner.address, "Mock USD Coin", "mUSDC", STABLECOIN_DECIMALS
+    )
     oracle = chain.deploy(owner, "OracleAdapter", owner.address)
     aggregators = []
     volatility_aggregators = []
@@ -111,3 +113,33 @@ def mint_and_deposit(
         who, deployment.stablecoin.functions.approve(deployment.clearinghouse.address, amount)
     )
     chain.transact(who, deployment.clearinghouse.functions.deposit(amount))
+
+
+def add_spot_collateral(
+    deployment: Deployment, owner: LocalAccount, asset: int, haircut: int
+) -> Contract:
+    """Deploy an 18-decimal mock token for oracle asset ``asset`` (a wrapped-ETH-like
+    stand-in) and accept it as spot collateral at ``haircut`` (WAD); returns the token."""
+    chain = deployment.chain
+    name = deployment.assets[asset]
+    token = chain.deploy(owner, "MockToken", owner.address, f"Mock Wrapped {name}", f"mW{name}", 18)
+    chain.transact(
+        owner, deployment.clearinghouse.functions.setCollateralAsset(asset, token.address, haircut)
+    )
+    return token
+
+
+def mint_and_deposit_collateral(
+    deployment: Deployment,
+    owner: LocalAccount,
+    who: LocalAccount,
+    token: Contract,
+    asset: int,
+    units: int,
+) -> None:
+    """Mint ``units`` (WAD) of spot collateral ``token`` to ``who`` and deposit them as
+    ``asset``'s collateral into ``who``'s clearinghouse account."""
+    chain = deployment.chain
+    chain.transact(owner, token.functions.mint(who.address, units))
+    chain.transact(who, token.functions.approve(deployment.clearinghouse.address, units))
+    chain.transact(who, deployment.clearinghouse.functions.depositCollateral(asset, units))

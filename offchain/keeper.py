@@ -29,6 +29,7 @@ from offchain.portfolio import (
     Marks,
     OptionPosition,
     Position,
+    SpotCollateral,
     equity,
     position_value,
     scenario_losses,
@@ -118,13 +119,19 @@ def known_accounts(deployment: Deployment, block: BlockIdentifier = "latest") ->
 
 
 def read_account(deployment: Deployment, address: str, block: BlockIdentifier) -> Account:
-    """The account's cash, perps and options, and the indices of every market, at ``block``."""
+    """The account's cash, perps, options and spot collateral, and the indices of every
+    market, at ``block``."""
     chain, clearinghouse = deployment.chain, deployment.clearinghouse
     positions = {}
     markets = {}
+    collateral = {}
     for asset in range(len(deployment.assets)):
         funding, loss, _, _ = chain.call(clearinghouse.functions.markets(asset), block)
         markets[asset] = MarketIndex(funding=funding, loss=loss)
+        held = chain.call(clearinghouse.functions.collateralBalance(address, asset), block)
+        if held != 0:
+            _, _, haircut = chain.call(clearinghouse.functions.collateralAssets(asset), block)
+            collateral[asset] = SpotCollateral(balance=held, haircut=haircut)
         position = Position(*chain.call(clearinghouse.functions.positionOf(address, asset), block))
         if position.size != 0:
             positions[asset] = position
@@ -148,7 +155,12 @@ def read_account(deployment: Deployment, address: str, block: BlockIdentifier) -
         )
     cash = chain.call(clearinghouse.functions.cash(address), block)
     return Account(
-        address=address, cash=cash, positions=positions, options=tuple(options), markets=markets
+        address=address,
+        cash=cash,
+        positions=positions,
+        options=tuple(options),
+        markets=markets,
+        collateral=collateral,
     )
 
 

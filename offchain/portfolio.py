@@ -96,24 +96,48 @@ class OptionPosition:
 
 
 @dataclass(frozen=True)
+class SpotCollateral:
+    """A spot collateral balance (WAD units of the asset) and the asset's haircut (WAD)."""
+
+    balance: int
+    haircut: int
+
+    @property
+    def haircut_units(self) -> int:
+        """balance * (1 - haircut) / WAD, rounded down: the units equity counts."""
+        return mul_wad(self.balance, WAD - self.haircut, Rounding.FLOOR)
+
+
+@dataclass(frozen=True)
 class Account:
-    """A margin account: cash (WAD), perps by asset number, options in holding order, and
-    the current indices of the markets it holds (``markets[asset]``, default zero)."""
+    """A margin account: cash (WAD), perps by asset number, options in holding order, spot
+    collateral by asset number, and the current indices of the markets it holds
+    (``markets[asset]``, default zero)."""
 
     address: str
     cash: int
     positions: Mapping[int, Position] = field(default_factory=dict)
     options: tuple[OptionPosition, ...] = ()
     markets: Mapping[int, MarketIndex] = field(default_factory=dict)
+    collateral: Mapping[int, SpotCollateral] = field(default_factory=dict)
 
     def market(self, asset: int) -> MarketIndex:
         """The indices of ``asset``'s market."""
         return self.markets.get(asset, MarketIndex())
 
     @property
+    def spot_exposure(self) -> dict[int, int]:
+        """Per asset, the units whose value moves one for one with the spot: the perp size
+        plus the haircut collateral (the MarginEngine's ``spotExposure``); nonzero only."""
+        exposure = {asset: c.haircut_units for asset, c in self.collateral.items()}
+        for asset, position in self.positions.items():
+            exposure[asset] = exposure.get(asset, 0) + position.size
+        return {asset: units for asset, units in sorted(exposure.items()) if units != 0}
+
+    @property
     def assets(self) -> set[int]:
         """The assets whose spot mark the account's value depends on."""
-        return set(self.positions) | {option.series.asset for option in self.options}
+        return set(self.spot_exposure) | {option.series.asset for option in self.options}
 
     @property
     def option_assets(self) -> set[int]:
@@ -149,10 +173,11 @@ def balance(account: Account) -> int:
 
 
 def equity(account: Account, marks: Marks) -> int:
-    """balance + (sum size * unit value) / WAD, the division rounded down."""
+    """balance + (sum units * unit value) / WAD, the division rounded down; a perp's and
+    spot collateral's unit value is the spot mark."""
     value = 0
-    for asset, position in sorted(account.positions.items()):
-        value = int256(value + int256(position.size * marks.spot[asset]))
+    for asset, units in account.spot_exposure.items():
+        value = int256(value + int256(units * marks.spot[asset]))
     for option in account.options:
         value = int256(value + int256(option.position.size * option.unit_value(marks)))
     return int256(balance(account) + mul_div(value, 1, WAD, Rounding.FLOOR))
@@ -170,9 +195,9 @@ def position_value(account: Account, marks: Marks) -> int:
 
 
 def gross_notional(account: Account, marks: Marks) -> int:
-    """Sum over perps and options of |size| * spot / WAD, rounded up once: the notional of
-    the underlying the liquidity add-on of initial margin is charged on."""
-    units = sum(abs(p.size) * marks.spot[asset] for asset, p in account.positions.items())
+    """Sum over spot exposures and options of |units| * spot / WAD, rounded up once: the
+    notional of the underlying the liquidity add-on of initial margin is charged on."""
+    units = sum(abs(u) * marks.spot[asset] for asset, u in account.spot_exposure.items())
     units += sum(abs(o.position.size) * marks.spot[o.series.asset] for o in account.options)
     return int256((units + WAD - 1) // WAD)  # units >= 0: this is the ceiling
 
@@ -183,16 +208,16 @@ def scenario_loss(
     """Loss (WAD, positive = loss) if each asset's spot moves by its simple return and its
     implied vol by its shift.
 
-    Perps: ``size * mul_wad(mark, r, FLOOR)``; options: ``size * (shocked value - value)``,
-    nothing once a settlement price is fixed; the sum divided by WAD rounded up once per
-    account and scenario. Raises
+    Spot exposure (perps and haircut collateral): ``units * mul_wad(mark, r, FLOOR)``;
+    options: ``size * (shocked value - value)``, nothing once a settlement price is fixed;
+    the sum divided by WAD rounded up once per account and scenario. Raises
     AssetNotInScenarioSet if the account holds an asset the scenario omits.
     """
     pnl = 0
-    for asset, position in sorted(account.positions.items()):
+    for asset, units in account.spot_exposure.items():
         _require_covered(account, asset, len(spot_returns))
         unit_move = mul_wad(marks.spot[asset], spot_returns[asset], Rounding.FLOOR)
-        pnl = int256(pnl + int256(position.size * unit_move))
+        pnl = int256(pnl + int256(units * unit_move))
     for option in account.options:
         asset = option.series.asset
         _require_covered(account, asset, len(spot_returns))

@@ -6,7 +6,7 @@ import {MarginEngine} from "../MarginEngine.sol";
 import {OracleAdapter} from "../OracleAdapter.sol";
 import {ScenarioRegistry} from "../ScenarioRegistry.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
-import {MockStablecoin} from "../mocks/MockStablecoin.sol";
+import {MockToken} from "../mocks/MockToken.sol";
 import {ScenarioMerkle} from "./utils/ScenarioMerkle.sol";
 import {TestBase} from "./utils/Vm.sol";
 
@@ -35,7 +35,7 @@ abstract contract ClearinghouseFixture is TestBase {
     address internal bob = address(0xB0B);
     address internal carol = address(0xCA201);
 
-    MockStablecoin internal usdc;
+    MockToken internal usdc;
     MockAggregator internal ethFeed;
     OracleAdapter internal oracle;
     ScenarioRegistry internal registry;
@@ -53,7 +53,7 @@ abstract contract ClearinghouseFixture is TestBase {
         vm.label(bob, "bob");
         vm.label(carol, "carol");
 
-        usdc = new MockStablecoin(owner);
+        usdc = new MockToken(owner, "Mock USD Coin", "mUSDC", 6);
         ethFeed = new MockAggregator(owner, 8, "ETH / USD");
         _setEthPrice(2000e8);
         oracle = new OracleAdapter(owner);

@@ -6,7 +6,7 @@ import {MarginEngine} from "../MarginEngine.sol";
 import {OracleAdapter} from "../OracleAdapter.sol";
 import {ScenarioRegistry} from "../ScenarioRegistry.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
-import {MockStablecoin} from "../mocks/MockStablecoin.sol";
+import {MockToken} from "../mocks/MockToken.sol";
 import {ScenarioMerkle} from "./utils/ScenarioMerkle.sol";
 import {TestBase} from "./utils/Vm.sol";
 
@@ -39,7 +39,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     VmInvariantCheats internal constant cheats = VmInvariantCheats(address(vm));
 
     Clearinghouse public immutable clearinghouse;
-    MockStablecoin public immutable usdc;
+    MockToken public immutable usdc;
     MockAggregator public immutable ethFeed;
     OracleAdapter public immutable oracle;
     address public immutable settler;
@@ -113,7 +113,7 @@ contract ClearinghouseInvariantHandler is TestBase {
 
     constructor(
         Clearinghouse clearinghouse_,
-        MockStablecoin usdc_,
+        MockToken usdc_,
         MockAggregator ethFeed_,
         address settler_,
         address[4] memory traders,
@@ -476,7 +476,7 @@ contract ClearinghouseInvariantTest is TestBase {
     address[4] internal traders =
         [address(0xA11CE), address(0xB0B), address(0xCA201), address(0xDA7E)];
 
-    MockStablecoin internal usdc;
+    MockToken internal usdc;
     MockAggregator internal ethFeed;
     OracleAdapter internal oracle;
     ScenarioRegistry internal registry;
@@ -499,7 +499,7 @@ contract ClearinghouseInvariantTest is TestBase {
 
     function setUp() public {
         vm.warp(1_700_000_000);
-        usdc = new MockStablecoin(owner);
+        usdc = new MockToken(owner, "Mock USD Coin", "mUSDC", 6);
         ethFeed = new MockAggregator(owner, 8, "ETH / USD");
         ethFeed.setAnswer(2000e8, block.timestamp);
         oracle = new OracleAdapter(owner);

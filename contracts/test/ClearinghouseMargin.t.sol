@@ -6,7 +6,7 @@ import {MarginEngine} from "../MarginEngine.sol";
 import {OracleAdapter} from "../OracleAdapter.sol";
 import {ScenarioRegistry} from "../ScenarioRegistry.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
-import {MockStablecoin} from "../mocks/MockStablecoin.sol";
+import {MockToken} from "../mocks/MockToken.sol";
 import {ScenarioMerkle} from "./utils/ScenarioMerkle.sol";
 import {TestBase} from "./utils/Vm.sol";
 
@@ -62,7 +62,7 @@ abstract contract ClearinghouseMarginFixture is TestBase {
     address internal carol = address(0xCA201);
     address internal dave = address(0xDA7E);
 
-    MockStablecoin internal usdc;
+    MockToken internal usdc;
     MockAggregator internal ethFeed;
     OracleAdapter internal oracle;
     ScenarioRegistry internal registry;
@@ -80,7 +80,7 @@ abstract contract ClearinghouseMarginFixture is TestBase {
         vm.label(carol, "carol");
         vm.label(dave, "dave");
 
-        usdc = new MockStablecoin(owner);
+        usdc = new MockToken(owner, "Mock USD Coin", "mUSDC", 6);
         ethFeed = new MockAggregator(owner, 8, "ETH / USD");
         _setEthPrice(2000e8);
         oracle = new OracleAdapter(owner);
@@ -90,7 +90,7 @@ abstract contract ClearinghouseMarginFixture is TestBase {
         clearinghouse.setSettler(settler, true);
         clearinghouse.setRiskParameters(MM_FACTOR, PENALTY, KEEPER_SHARE);
         // A close factor of 1: these tests liquidate in full (partial liquidation has its own
-        // tests in ClearinghouseLiquidation.t.sol).
+        // tests in ClearinghouseAccounting.t.sol).
         clearinghouse.setLiquidationParameters(WAD, 0.95e18, 100e18);
         clearinghouse.setInitialMarginParameters(IM_FACTOR, ALPHA);
 

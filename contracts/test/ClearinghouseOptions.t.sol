@@ -10,7 +10,7 @@ import {ScenarioRegistry} from "../ScenarioRegistry.sol";
 import {BlackScholes} from "../libraries/BlackScholes.sol";
 import {OptionValuation} from "../libraries/OptionValuation.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
-import {MockStablecoin} from "../mocks/MockStablecoin.sol";
+import {MockToken} from "../mocks/MockToken.sol";
 import {ScenarioMerkle} from "./utils/ScenarioMerkle.sol";
 import {TestBase} from "./utils/Vm.sol";
 
@@ -63,7 +63,7 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
     address internal bob = address(0xB0B);
     address internal carol = address(0xCA201);
 
-    MockStablecoin internal usdc;
+    MockToken internal usdc;
     MockAggregator internal ethFeed;
     MockAggregator internal volFeed;
     OracleAdapter internal oracle;
@@ -82,7 +82,7 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
         vm.label(bob, "bob");
         vm.label(carol, "carol");
 
-        usdc = new MockStablecoin(owner);
+        usdc = new MockToken(owner, "Mock USD Coin", "mUSDC", 6);
         ethFeed = new MockAggregator(owner, 8, "ETH / USD");
         volFeed = new MockAggregator(owner, 8, "ETH implied vol");
         _setMarks(2000e8, 0.8e8);
