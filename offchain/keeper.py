@@ -22,6 +22,7 @@ from offchain.expected_shortfall import (
     worst_scenarios,
 )
 from offchain.fixedpoint import WAD, Rounding, mul_wad
+from offchain.margin import InitialMarginParameters
 from offchain.options import OptionSeries
 from offchain.portfolio import (
     Account,
@@ -209,6 +210,18 @@ def screen(deployment: Deployment, block: int) -> tuple[PublishedScenarioSet, li
         marks = read_marks(deployment, account, block)
         risks.append(assess(account, marks, scenarios, mm_factor))
     return scenarios, risks
+
+
+def read_initial_margin_parameters(
+    deployment: Deployment, block: BlockIdentifier = "latest"
+) -> InitialMarginParameters:
+    """The IM factor, ES level and liquidity add-on at ``block``."""
+    chain, clearinghouse = deployment.chain, deployment.clearinghouse
+    return InitialMarginParameters(
+        factor=chain.call(clearinghouse.functions.initialMarginFactor(), block),
+        alpha_bps=chain.call(clearinghouse.functions.initialMarginAlphaBps(), block),
+        liquidity_add_on=chain.call(clearinghouse.functions.liquidityAddOn(), block),
+    )
 
 
 def read_liquidation_parameters(

@@ -1,10 +1,12 @@
 """Mixed portfolios of perps and options on Anvil: chain and Python agree to the wei.
 
 Two assets (ETH, BTC) with spot and implied-vol feeds, a 64-scenario set with spot
-returns and vol shifts on both, and three accounts: a long ETH perp hedged with puts,
-a short BTC straddle, and the market maker on the other side. Equity, every scenario
-loss, ES, MM and the certificate's numbers are read from the contract and recomputed
-in Python; then a crash with a vol spike sends the straddle seller to liquidation.
+returns and vol shifts on both, and three accounts: a long ETH perp hedged with puts
+and holding wrapped-ETH collateral at a haircut, a short BTC straddle, and the market
+maker on the other side; a liquidity add-on in IM and one round of funding on both
+perp markets. Equity, every scenario loss, ES, IM, MM and the certificate's numbers are
+read from the contract and recomputed in Python; then a crash with a vol spike sends the
+straddle seller to liquidation.
 """
 
 import random
@@ -15,16 +17,23 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from offchain.anvil import AnvilNode
-from offchain.chain import Chain, TransactionReverted, anvil_accounts
-from offchain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
+from offchain.chain import Chain, TransactionReverted, anvil_accounts, emitted
+from offchain.deployment import (
+    Deployment,
+    RiskParameters,
+    add_spot_collateral,
+    deploy_vmargin,
+    mint_and_deposit,
+    mint_and_deposit_collateral,
+)
 from offchain.expected_shortfall import (
-    rockafellar_uryasev_bound,
     weighted_lower_bound,
     worst_scenarios,
 )
 from offchain.fixedpoint import WAD, Rounding, mul_wad
-from offchain.keeper import read_account, read_marks, run_once
-from offchain.portfolio import equity, scenario_losses
+from offchain.keeper import read_account, read_initial_margin_parameters, read_marks, run_once
+from offchain.margin import initial_margin
+from offchain.portfolio import balance, charges, equity, scenario_losses
 from offchain.scenario_registry import PublishedScenarioSet, post_scenario_set, read_scenario_set
 from offchain.settlement import settle_option_trade, settle_perp_trade
 from oracle.feeds import push_price, push_volatility
@@ -106,6 +115,9 @@ def book(anvil: AnvilNode) -> Book:
         (straddle, 40_000),
     ):
         mint_and_deposit(deployment, owner, who, usdc)
+    chain.transact(owner, clearinghouse.functions.setLiquidityAddOn(WAD // 200))
+    weth = add_spot_collateral(deployment, owner, 0, 15 * WAD // 100)
+    mint_and_deposit_collateral(deployment, owner, hedged, weth, 0, WAD // 2)
     published = read_scenario_set(chain, deployment.registry, epoch)
     settle_perp_trade(
         deployment, settler, published, hedged.address, maker.address, 0, 10 * WAD, 3000 * WAD
@@ -125,6 +137,9 @@ def book(anvil: AnvilNode) -> Book:
             size * WAD,
             premium * WAD,
         )
+    # One funding interval: ETH longs pay 0.05% of the mark, BTC shorts pay 0.03%.
+    chain.transact(settler, clearinghouse.functions.applyFunding(0, 5 * WAD // 10_000))
+    chain.transact(settler, clearinghouse.functions.applyFunding(1, -3 * WAD // 10_000))
     return Book(
         chain=chain,
         deployment=deployment,
@@ -142,6 +157,9 @@ def test_equity_and_every_scenario_loss_match_the_chain(book: Book) -> None:
     for who in (book.hedged, book.straddle):
         account = read_account(book.deployment, who.address, block)
         assert account.options
+        assert chain.call(clearinghouse.functions.portfolioOf(who.address), block)[0] == balance(
+            account
+        )
         marks = read_marks(book.deployment, account, block)
         assert chain.call(clearinghouse.functions.equity(who.address), block) == equity(
             account, marks
@@ -225,14 +243,12 @@ def test_trades_and_withdrawals_need_a_valid_margin_certificate(book: Book) -> N
     account = read_account(deployment, book.hedged.address, block)
     marks = read_marks(deployment, account, block)
     losses = scenario_losses(account, marks, book.scenarios.spot_returns, book.scenarios.vol_shifts)
-    alpha_im = chain.call(clearinghouse.functions.initialMarginAlphaBps(), block)
-    valid = margin_certificate(book.scenarios.epoch, book.scenarios.tree, losses, alpha_im)
-    initial_margin = mul_wad(
-        chain.call(clearinghouse.functions.initialMarginFactor(), block),
-        rockafellar_uryasev_bound(losses, valid.threshold, alpha_im),
-        Rounding.CEIL,
+    parameters = read_initial_margin_parameters(deployment, block)
+    valid = margin_certificate(
+        book.scenarios.epoch, book.scenarios.tree, losses, parameters.alpha_bps
     )
-    headroom = equity(account, marks) - initial_margin
+    margin = initial_margin(account, marks, losses, valid.threshold, parameters)
+    headroom = equity(account, marks) - margin
     assert headroom > 0
 
     def withdraw(amount_usdc: int, certificate: MarginCertificate) -> None:
@@ -256,5 +272,34 @@ def test_trades_and_withdrawals_need_a_valid_margin_certificate(book: Book) -> N
     too_much = headroom // 10**12 + 1
     with pytest.raises(TransactionReverted, match="InsufficientInitialMargin") as refused:
         withdraw(too_much, valid)
-    assert refused.value.arguments["initialMargin"] == initial_margin
+    assert refused.value.arguments["initialMargin"] == margin
     withdraw(headroom // 10**12 // 2, valid)
+
+
+def test_the_initial_margin_check_matches_python(book: Book) -> None:
+    """A withdrawal's InitialMarginChecked event carries the equity and IM (with the
+    liquidity add-on on the perp, the puts and the haircut collateral) that Python computes
+    for the account as the block left it, and the account pays its pending funding."""
+    chain, deployment = book.chain, book.deployment
+    clearinghouse = deployment.clearinghouse
+    before = read_account(deployment, book.hedged.address, chain.w3.eth.block_number)
+    eth = before.market(0)
+    assert eth.funding > 0 and charges(before.positions[0], eth.funding, eth.loss) > 0
+    assert before.collateral[0].haircut_units == WAD // 2 * 85 // 100
+    parameters = read_initial_margin_parameters(deployment)
+    assert parameters.liquidity_add_on > 0
+    marks = read_marks(deployment, before, "latest")
+    losses = scenario_losses(before, marks, book.scenarios.spot_returns, book.scenarios.vol_shifts)
+    certificate = margin_certificate(
+        book.scenarios.epoch, book.scenarios.tree, losses, parameters.alpha_bps
+    )
+    receipt = chain.transact(book.hedged, clearinghouse.functions.withdraw(1, certificate.as_abi()))
+    (event,) = emitted(clearinghouse, "InitialMarginChecked", receipt)
+    block = receipt["blockNumber"]
+    account = read_account(deployment, book.hedged.address, block)
+    marks = read_marks(deployment, account, block)
+    losses = scenario_losses(account, marks, book.scenarios.spot_returns, book.scenarios.vol_shifts)
+    assert event["equity"] == equity(account, marks)
+    assert event["initialMargin"] == initial_margin(
+        account, marks, losses, certificate.threshold, parameters
+    )
