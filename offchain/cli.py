@@ -66,12 +66,20 @@ def demo_report(result: DemoResult, rpc_url: str, console: Console) -> None:
     console.print(table)
     rewards = sum(liquidation.keeper_reward for liquidation in liquidations)
     insurance = sum(liquidation.insurance_fee for liquidation in liquidations)
-    bad_debt = sum(liquidation.bad_debt for liquidation in liquidations)
     console.print(
         f"{len(liquidations)} liquidated, {len(risks) - len(liquidations)} healthy; "
-        f"keeper rewards {usd(rewards)} USD, insurance fees {usd(insurance)} USD, "
-        f"bad debt {usd(bad_debt)} USD down the waterfall"
+        f"keeper rewards {usd(rewards)} USD, insurance fees {usd(insurance)} USD"
     )
+    bad_debt = sum(liquidation.bad_debt for liquidation in liquidations)
+    if bad_debt:
+        covered = sum(liquidation.covered_by_insurance for liquidation in liquidations)
+        socialized = sum(liquidation.socialized for liquidation in liquidations)
+        absorbed = sum(liquidation.absorbed_by_backstop for liquidation in liquidations)
+        console.print(
+            f"bad debt {usd(bad_debt)} USD: {usd(covered)} paid by the insurance fund, "
+            f"{usd(socialized)} socialized over open interest, {usd(absorbed)} absorbed by "
+            "the backstop"
+        )
 
 
 def demo(_: argparse.Namespace) -> int:

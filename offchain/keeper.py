@@ -84,8 +84,10 @@ def max_liquidation_fraction(
 
 @dataclass(frozen=True)
 class Liquidation:
-    """A liquidation the keeper landed, with what the contract emitted; ``bad_debt`` is
-    what the BadDebt event wrote off (0 without one)."""
+    """A liquidation the keeper landed, with what the contract emitted. ``bad_debt`` is
+    what the BadDebt event wrote off (0 without one), and the waterfall's split of it:
+    ``covered_by_insurance``, ``socialized`` over open interest and
+    ``absorbed_by_backstop``."""
 
     account: str
     certificate: LiquidationCertificate
@@ -98,6 +100,9 @@ class Liquidation:
     keeper_reward: int
     insurance_fee: int
     bad_debt: int
+    covered_by_insurance: int
+    socialized: int
+    absorbed_by_backstop: int
 
 
 def known_accounts(deployment: Deployment, block: BlockIdentifier = "latest") -> list[str]:
@@ -262,7 +267,10 @@ def liquidate(
     chain.call(liquidate_call)
     receipt = chain.transact(keeper, liquidate_call)
     event = emitted(clearinghouse, "Liquidated", receipt)[0]
-    bad_debts = emitted(clearinghouse, "BadDebt", receipt)
+
+    def total(event_name: str, field: str) -> int:
+        return sum(args[field] for args in emitted(clearinghouse, event_name, receipt))
+
     return Liquidation(
         account=risk.account.address,
         certificate=certificate,
@@ -274,7 +282,10 @@ def liquidate(
         maintenance_margin=event["maintenanceMargin"],
         keeper_reward=event["keeperReward"],
         insurance_fee=event["insuranceFee"],
-        bad_debt=bad_debts[0]["badDebt"] if bad_debts else 0,
+        bad_debt=total("BadDebt", "badDebt"),
+        covered_by_insurance=total("BadDebtCoveredByInsurance", "amount"),
+        socialized=total("LossSocialized", "amount"),
+        absorbed_by_backstop=total("BadDebtAbsorbedByBackstop", "amount"),
     )
 
 

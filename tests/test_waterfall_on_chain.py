@@ -87,6 +87,9 @@ def test_the_victim_is_liquidated_in_full_with_negative_equity(crash: dict) -> N
     assert liquidation.equity == crash["victim_equity"] == -500 * WAD
     assert liquidation.keeper_reward == 0 and liquidation.insurance_fee == 0
     assert liquidation.bad_debt == 500 * WAD
+    assert liquidation.covered_by_insurance == 200 * WAD
+    assert liquidation.socialized == 300 * WAD
+    assert liquidation.absorbed_by_backstop == 0
 
 
 def test_every_waterfall_step_is_an_event_with_the_predicted_amount(crash: dict) -> None:
