@@ -1086,6 +1086,52 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         return (losses[3], losses[6]);
     }
 
+    /// @notice The series expire while Alice is being liquidated. Before expiry (1700 / 120%)
+    /// the close factor lets a keeper close half of her straddle; at expiry, with ETH at 800
+    /// and nobody settled yet, the rest closes into the backstop at intrinsic value (put
+    /// 1200, call 0). Then Bob's long and the backstop's short settle at one price, fixed by the
+    /// first settlement, and Alice is left with cash only.
+    function test_Liquidate_AcrossExpiry_SettlesEverySideAtOnePrice() public {
+        clearinghouse.setLiquidationParameters(0.5e18, 0, 0);
+        _setMarks(1700e8, 1.2e8);
+        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        vm.prank(keeper);
+        clearinghouse.liquidate(alice, cert, 0.5e18);
+        _assertOption(alice, PUT_2000, -SIZE + SIZE / 2, _optionCostBasis(alice, PUT_2000));
+        assertEq(clearinghouse.optionPositionOf(backstop, PUT_2000).size, -SIZE / 2, "half");
+
+        vm.warp(EXPIRY);
+        _setMarks(800e8, 1.2e8);
+        assertTrue(clearinghouse.isLiquidatable(alice, cert).liquidatable, "liquidatable at expiry");
+        clearinghouse.setLiquidationParameters(WAD, 0.95e18, 100e18);
+        vm.expectEmit(true, true, true, true, address(clearinghouse));
+        emit Clearinghouse.OptionPositionLiquidated(
+            alice, PUT_2000, -SIZE + SIZE / 2, 1200e18, _floorDiv((-SIZE + SIZE / 2) * 1200e18, WAD)
+        );
+        vm.prank(keeper);
+        clearinghouse.liquidate(alice, cert, WAD);
+        assertEq(clearinghouse.openPositionCount(alice), 0, "alice flat");
+        assertTrue(clearinghouse.cash(alice) >= 0, "alice has cash only, no debt");
+
+        int256 payoff = _floorDiv(-SIZE * 1200e18, WAD);
+        vm.expectEmit(true, true, true, true, address(clearinghouse));
+        emit Clearinghouse.OptionSettled(backstop, PUT_2000, -SIZE, 800e18, payoff);
+        clearinghouse.settleExpiredOption(backstop, PUT_2000);
+        vm.expectEmit(true, true, true, true, address(clearinghouse));
+        emit Clearinghouse.OptionSettled(
+            bob, PUT_2000, SIZE, 800e18, _floorDiv(SIZE * 1200e18, WAD)
+        );
+        clearinghouse.settleExpiredOption(bob, PUT_2000);
+        clearinghouse.settleExpiredOption(bob, CALL_2000);
+        clearinghouse.settleExpiredOption(backstop, CALL_2000);
+        assertEq(clearinghouse.settlementPrice(PUT_2000), 800e18, "one price");
+        assertEq(clearinghouse.openPositionCount(backstop), 0, "backstop settled");
+    }
+
+    function _optionCostBasis(address account, uint256 seriesId) internal view returns (int256) {
+        return clearinghouse.optionPositionOf(account, seriesId).costBasis;
+    }
+
     /// @notice At 2000 / 80% Alice is healthy: MM = 1.2 * ES < equity.
     function test_Liquidate_ShortStraddle_HealthyBeforeCrash() public {
         (int256 l3, int256 l6) = _assertWorstAre3And6(alice);
