@@ -925,6 +925,35 @@ contract ClearinghouseMarginWithdrawTest is ClearinghouseMarginFixture {
 
 /// @notice The oracle's circuit breaker: a reference feed at 2200 against a spot of 2000
 /// (10% > 5% bound) pauses new risk, never deposits, risk-reducing trades or liquidations.
+/// @notice An account below maintenance margin cannot trade its way out of liquidation by
+/// adding risk: every side whose position grows needs a certificate at the IM level.
+contract ClearinghouseMarginDodgeTest is ClearinghouseMarginFixture {
+    function setUp() public override {
+        super.setUp();
+        _deposit(alice, 400e6);
+        _deposit(bob, 1000e6);
+        _openAliceLongOne();
+    }
+
+    /// @notice ETH 2000 -> 1900: Alice's equity 300 < MM 332.5. Buying 0.5 more at 1900 with
+    /// her honest certificate needs IM = 0.175 * 1.5 * 1900 = 498.75 > 300 and reverts;
+    /// selling (risk down) needs no certificate and passes.
+    function test_BelowMaintenance_CannotAddRisk() public {
+        _setEthPrice(1900e8);
+        assertTrue(
+            clearinghouse.isLiquidatable(alice, _liquidationCertificate(3, 6)).liquidatable,
+            "liquidatable"
+        );
+        MarginEngine.MarginCertificate memory m = _margin(_secondLargest(_losses(1.5e18, 1900e18)));
+        MarginEngine.MarginCertificate memory b = _margin(_secondLargest(_losses(-1.5e18, 1900e18)));
+        vm.expectRevert(_insufficient(alice, 300e18, 498.75e18));
+        _trade(alice, bob, 0.5e18, 1900e18, m, b);
+
+        _trade(bob, alice, 0.5e18, 1900e18, _noMargin(), _noMargin());
+        _assertPosition(alice, 0.5e18);
+    }
+}
+
 contract ClearinghouseMarginCircuitBreakerTest is ClearinghouseMarginFixture {
     MockAggregator internal referenceFeed;
 
