@@ -13,9 +13,11 @@ simulation has no implied-vol history to draw from, so its vol shifts are 0
 engine.
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
+from typing import Any
 
 from offchain.expected_shortfall import tail_weight
 from offchain.fixedpoint import WAD
@@ -25,15 +27,25 @@ from oracle.history import DailyCloses
 @dataclass(frozen=True)
 class ScenarioSet:
     """N scenarios over ``assets``, one WAD spot return and one WAD vol shift per asset
-    each, with ES level alpha."""
+    each, with ES level alpha; the method that built them with every parameter it used,
+    and which scenarios are added stress scenarios (default: none)."""
 
     assets: tuple[str, ...]
     alpha_bps: int
     spot_returns: tuple[tuple[int, ...], ...]
     vol_shifts: tuple[tuple[int, ...], ...]
     description: str
+    method: str = "historical"
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    stress: tuple[bool, ...] = ()
 
     def __post_init__(self) -> None:
+        if not self.stress:
+            object.__setattr__(self, "stress", (False,) * len(self.spot_returns))
+        if len(self.stress) != len(self.spot_returns):
+            raise ValueError(
+                f"{len(self.spot_returns)} scenarios but {len(self.stress)} stress flags"
+            )
         tail_weight(len(self.spot_returns), self.alpha_bps)
         if len(self.vol_shifts) != len(self.spot_returns):
             raise ValueError(
