@@ -1,9 +1,10 @@
 """The ``vmargin`` command line.
 
 ``vmargin demo`` runs the whole loop on an embedded Anvil node and prints one row
-per account. A user mistake or a missing install step is reported in one line
-on stderr with exit code 1, never as a traceback; Ctrl-C exits with 130. The
-node is stopped in every case.
+per account; ``vmargin scenarios build | show | post | fetch`` handles scenario set
+files (``offchain/scenario_commands.py``). A user mistake or a missing install step is
+reported in one line on stderr with exit code 1, never as a traceback; Ctrl-C exits with
+130. The node is stopped in every case.
 """
 
 import argparse
@@ -12,6 +13,7 @@ import sys
 from decimal import Decimal
 from types import FrameType
 
+from oracle.prices import PriceDataError
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -20,8 +22,11 @@ from offchain.anvil import AnvilError, AnvilNode
 from offchain.chain import TransactionReverted
 from offchain.demo import DemoResult, run_demo
 from offchain.fixedpoint import WAD
+from offchain.scenario_commands import ScenarioInputError, add_scenario_commands
+from offchain.scenario_registry import ScenarioDataMismatch
 from offchain.toolchain import ToolchainError
 from oracle.history import PriceHistoryError
+from oracle.scenario_file import ScenarioFileError
 
 
 def usd(wad: int) -> str:
@@ -103,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("demo", help="run the whole loop on an embedded Anvil node").set_defaults(
         run=demo
     )
+    add_scenario_commands(commands)
     arguments = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -110,7 +116,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("vmargin: interrupted", file=sys.stderr)
         return 130
-    except (ToolchainError, AnvilError, PriceHistoryError, TransactionReverted) as error:
+    except (
+        ToolchainError,
+        AnvilError,
+        PriceHistoryError,
+        PriceDataError,
+        ScenarioFileError,
+        ScenarioInputError,
+        ScenarioDataMismatch,
+        TransactionReverted,
+    ) as error:
         print(f"vmargin: {error}", file=sys.stderr)
         return 1
 

@@ -3,8 +3,9 @@
 A scenario set is built in floats (``oracle/scenario_methods.py``) and quantized to
 WAD integers exactly once: each float is converted to the exact rational it stands for
 and rounded to the nearest integer multiple of 1e-18 (``quantize``; a float is a dyadic
-rational and 1e-18 is not, so no float lies halfway and there are no ties). Floats from the methods are deterministic, so the same inputs and seed
-give the same integers, the same file bytes and the same Merkle root on any machine.
+rational and 1e-18 is not, so no float lies halfway and there are no ties). Floats from
+the methods are deterministic, so the same inputs and seed give the same integers, the
+same file bytes and the same Merkle root on any machine.
 
 The file (schema ``vmargin.scenario-set/1``) holds the epoch (``null`` until posted),
 the method and every parameter it used, the data source, the asset list, alpha, N, k,

@@ -1,0 +1,180 @@
+"""``vmargin scenarios``: every method on real data, files, the chain round trip, errors."""
+
+import argparse
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from offchain.anvil import AnvilNode
+from offchain.chain import Chain, anvil_accounts
+from offchain.cli import main
+from offchain.expected_shortfall import expected_shortfall
+from offchain.fixedpoint import WAD
+from offchain.scenario_commands import build_scenarios
+from oracle.prices import load_shipped
+from oracle.scenario_file import read_scenario_file
+from oracle.scenario_methods import filtered_historical, historical, monte_carlo
+
+WINDOW = 1000
+
+
+def _arguments(**overrides: object) -> argparse.Namespace:
+    values: dict[str, object] = {
+        "method": "historical",
+        "assets": "ETH,BTC",
+        "csv": None,
+        "start": None,
+        "end": None,
+        "window": WINDOW,
+        "horizon": 1,
+        "non_overlapping": False,
+        "model": "ewma",
+        "ewma_lambda": 0.94,
+        "n": 2000,
+        "seed": 7,
+        "stress": [],
+        "alpha_bps": 9750,
+    }
+    values.update(overrides)
+    return argparse.Namespace(**values)
+
+
+def float_expected_shortfall(losses: np.ndarray, alpha_bps: int) -> float:
+    """ES of float losses, computed independently of the integer engine: the floor(k)
+    largest losses in full and the next one weighted by the fractional part of k."""
+    k = len(losses) * (10_000 - alpha_bps) / 10_000
+    ordered = np.sort(losses)[::-1]
+    whole = int(k)
+    total = ordered[:whole].sum() + (k - whole) * (ordered[whole] if k > whole else 0.0)
+    return float(total / k)
+
+
+@pytest.mark.parametrize(
+    ("method", "overrides", "generate"),
+    [
+        ("historical", {}, lambda c: historical(c, WINDOW)),
+        (
+            "filtered-historical",
+            {"model": "ewma"},
+            lambda c: filtered_historical(c, WINDOW, model="ewma"),
+        ),
+        (
+            "filtered-historical",
+            {"model": "garch"},
+            lambda c: filtered_historical(c, WINDOW, model="garch"),
+        ),
+        ("monte-carlo", {}, lambda c: monte_carlo(c, WINDOW, 2000, 7)),
+    ],
+)
+@pytest.mark.parametrize("alpha_bps", [9750, 9900])
+def test_every_method_on_real_data_matches_an_independent_float_es(
+    method: str, overrides: dict[str, object], generate, alpha_bps: int
+) -> None:
+    """The integer ES of a quantized set equals the float ES of the method's own floats to
+    within the quantization (half a wei per scenario) and float rounding."""
+    scenario_set = build_scenarios(_arguments(method=method, alpha_bps=alpha_bps, **overrides))
+    raw = generate(load_shipped(["ETH", "BTC"]).closes_array())
+    for asset in range(2):
+        losses = [-row[asset] for row in scenario_set.spot_returns]
+        exact = Decimal(expected_shortfall(losses, alpha_bps)) / WAD
+        reference = float_expected_shortfall(-raw.spot_returns[:, asset], alpha_bps)
+        assert abs(float(exact) - reference) < 1e-15
+        assert 0.02 < reference < 0.5  # a daily ES of a crypto asset, in a sane range
+
+
+def test_build_show_and_the_chain_round_trip(tmp_path: Path, anvil: AnvilNode) -> None:
+    path = tmp_path / "fhs.json"
+    assert (
+        main(
+            [
+                "scenarios",
+                "build",
+                "--method",
+                "filtered-historical",
+                "--assets",
+                "ETH,BTC",
+                "--window",
+                "500",
+                "--stress=-0.4:0.5",
+                "--stress=0.3:0.2",
+                "-o",
+                str(path),
+            ]
+        )
+        == 0
+    )
+    built = read_scenario_file(path)
+    assert built.scenario_set.n == 502 and sum(built.scenario_set.stress) == 2
+    assert main(["scenarios", "show", str(path), "--png", str(tmp_path / "fhs.png")]) == 0
+    assert (tmp_path / "fhs.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    chain = Chain.connect(anvil.rpc_url)
+    owner = anvil_accounts(1)[0]
+    registry = chain.deploy(owner, "ScenarioRegistry", owner.address)
+    chain_arguments = ["--rpc-url", anvil.rpc_url, "--registry", registry.address]
+    assert main(["scenarios", "post", str(path), *chain_arguments, "--key", owner.key.hex()]) == 0
+    posted = read_scenario_file(path)
+    assert posted.epoch == 1 and posted.root == built.root
+    fetched_path = tmp_path / "fetched.json"
+    assert (
+        main(["scenarios", "fetch", "--epoch", "1", *chain_arguments, "-o", str(fetched_path)]) == 0
+    )
+    fetched = read_scenario_file(fetched_path)
+    assert fetched.root == built.root
+    assert fetched.scenario_set.spot_returns == built.scenario_set.spot_returns
+    assert fetched.scenario_set.vol_shifts == built.scenario_set.vol_shifts
+
+
+def test_the_same_inputs_give_the_same_bytes(tmp_path: Path) -> None:
+    for name in ("a.json", "b.json"):
+        assert (
+            main(
+                [
+                    "scenarios",
+                    "build",
+                    "--method",
+                    "monte-carlo",
+                    "--assets",
+                    "ETH,BTC",
+                    "--n",
+                    "500",
+                    "--seed",
+                    "11",
+                    "-o",
+                    str(tmp_path / name),
+                ]
+            )
+            == 0
+        )
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--method", "historical", "--window", "100000"], "window"),
+        (["--method", "historical", "--stress=-0.4"], "expected RETURN:VOLSHIFT"),
+        (["--method", "historical", "--assets", "DOGE"], "DOGE"),
+    ],
+)
+def test_build_errors_are_one_line_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], message: str
+) -> None:
+    code = main(["scenarios", "build", *arguments, "-o", str(tmp_path / "x.json")])
+    error = capsys.readouterr().err
+    assert code == 1
+    assert error.startswith("vmargin: ") and message in error and "Traceback" not in error
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_a_malformed_user_csv_is_named_by_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = tmp_path / "prices.csv"
+    csv.write_text("date,asset,close\n2024-01-01,XYZ,10\n2024-01-02,XYZ,-3\n")
+    build = ["scenarios", "build", "--method", "historical", "--csv", str(csv), "--window", "1"]
+    code = main([*build, "-o", str(tmp_path / "x.json")])
+    assert code == 1
+    assert f"{csv}:3" in capsys.readouterr().err
