@@ -1,7 +1,8 @@
 """The whole loop on a local chain, end to end.
 
-Deploy the contracts; post a scenario set (plain historical simulation over the
-last 1,000 daily ETH/USD returns of the shipped history, ES at 97.5%, so k = 25);
+Deploy the contracts; post a scenario set (historical simulation over the last 1,000
+daily ETH/USD returns of the shipped history, built by ``oracle/scenario_methods.py`` and
+quantized once, ES at 97.5%, so k = 25);
 open perp accounts on ETH at the last historical close against a market maker, each
 trade carrying both sides' initial-margin certificates (ES at 99%);
 crash the ETH feed by 25%; then one keeper pass screens every account with exact
@@ -18,8 +19,10 @@ from offchain.keeper import KeeperPass, run_once
 from offchain.scenario_registry import post_scenario_set, read_scenario_set
 from offchain.settlement import settle_perp_trade
 from oracle.feeds import push_price
-from oracle.history import load_yahoo_daily_closes
-from oracle.scenarios import ScenarioSet, historical_simulation
+from oracle.prices import load_shipped
+from oracle.scenario_file import quantize_scenarios
+from oracle.scenario_methods import historical
+from oracle.scenarios import ScenarioSet
 
 SCENARIO_COUNT = 1000
 ALPHA_BPS = 9750
@@ -68,8 +71,19 @@ def run_demo(rpc_url: str, scenario_count: int = SCENARIO_COUNT) -> DemoResult:
     clearinghouse = deployment.clearinghouse
     chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
 
-    history = load_yahoo_daily_closes()
-    scenario_set = historical_simulation(history, "ETH", scenario_count, ALPHA_BPS)
+    closes = load_shipped(["ETH"])
+    raw = historical(closes.closes_array(), scenario_count)
+    ends = raw.parameters["period_end_rows"]  # the row of the last close of each scenario
+    scenario_set = quantize_scenarios(
+        closes.assets,
+        raw.spot_returns,
+        raw.vol_shifts,
+        raw.stress,
+        ALPHA_BPS,
+        "historical",
+        raw.parameters,
+        f"ETH one-day returns {closes.dates[ends[0]]} to {closes.dates[ends[-1]]}",
+    )
     epoch = post_scenario_set(
         chain,
         owner,
@@ -79,7 +93,7 @@ def run_demo(rpc_url: str, scenario_count: int = SCENARIO_COUNT) -> DemoResult:
         scenario_set.alpha_bps,
     )
 
-    open_price = history.closes[-1]
+    open_price = closes.closes[-1][0]
     push_price(chain, owner, deployment.aggregators[0], open_price)
     mint_and_deposit(deployment, owner, backstop, BACKSTOP_DEPOSIT)
     mint_and_deposit(deployment, owner, market_maker, MARKET_MAKER.collateral)
