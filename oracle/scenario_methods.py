@@ -469,6 +469,7 @@ def historical(
     same period.
     """
     returns = log_returns(closes)
+    window, horizon = _check_window(window, horizon, returns.shape[0])
     days_per_year = _check_days_per_year(days_per_year)
     starts = holding_period_starts(returns.shape[0], window, horizon, overlapping)
     proxy = realized_vol_proxy(returns, days_per_year)
@@ -517,6 +518,7 @@ def filtered_historical(
     """
     returns = log_returns(closes)
     assets = returns.shape[1]
+    window, horizon = _check_window(window, horizon, returns.shape[0])
     days_per_year = _check_days_per_year(days_per_year)
     starts = holding_period_starts(returns.shape[0], window, horizon, overlapping)
     if not 0.0 <= floor_quantile <= 1.0:
