@@ -453,6 +453,26 @@ def _vol_proxy_parameters(days_per_year: int) -> dict[str, object]:
 # --- historical simulation ------------------------------------------------------------------
 
 
+def _period_parameters(
+    method: str,
+    window: int,
+    horizon: int,
+    overlapping: bool,
+    returns: FloatArray,
+    starts: list[int],
+) -> dict[str, object]:
+    """The parameters HS and FHS record about their window and holding periods."""
+    return {
+        "method": method,
+        "window": window,
+        "horizon": horizon,
+        "overlapping": bool(overlapping),
+        "returns_available": int(returns.shape[0]),
+        "scenarios": len(starts),
+        "period_end_rows": [start + horizon for start in starts],
+    }
+
+
 def historical(
     closes: np.ndarray,
     window: int,
@@ -479,13 +499,7 @@ def historical(
         vol_shifts=proxy[first + horizon] - proxy[first],
         stress=np.zeros(len(starts), dtype=np.bool_),
         parameters={
-            "method": "historical",
-            "window": window,
-            "horizon": horizon,
-            "overlapping": bool(overlapping),
-            "returns_available": int(returns.shape[0]),
-            "scenarios": len(starts),
-            "period_end_rows": [start + horizon for start in starts],
+            **_period_parameters("historical", window, horizon, overlapping, returns, starts),
             **_vol_proxy_parameters(days_per_year),
         },
     )
@@ -524,13 +538,7 @@ def filtered_historical(
     if not 0.0 <= floor_quantile <= 1.0:
         raise ValueError(f"floor_quantile must be in [0, 1], got {floor_quantile}")
     parameters: dict[str, object] = {
-        "method": "filtered_historical",
-        "window": window,
-        "horizon": horizon,
-        "overlapping": bool(overlapping),
-        "returns_available": int(returns.shape[0]),
-        "scenarios": len(starts),
-        "period_end_rows": [start + horizon for start in starts],
+        **_period_parameters("filtered_historical", window, horizon, overlapping, returns, starts),
         "model": model,
     }
     if model == "ewma":
