@@ -101,6 +101,39 @@ def deploy_vmargin(
     )
 
 
+def attach(chain: Chain, clearinghouse_address: str) -> Deployment:
+    """The deployment around the clearinghouse at ``clearinghouse_address``, found from the
+    chain alone: its oracle, engine, registry, stablecoin and feeds. Asset names are the
+    spot feeds' descriptions up to " / " ("ETH / USD" -> "ETH"); events are read from block
+    0."""
+    clearinghouse = chain.contract("Clearinghouse", clearinghouse_address)
+    oracle = chain.contract("OracleAdapter", chain.call(clearinghouse.functions.oracle()))
+    engine = chain.contract("MarginEngine", chain.call(clearinghouse.functions.engine()))
+    registry = chain.contract("ScenarioRegistry", chain.call(engine.functions.registry()))
+    stablecoin = chain.contract("MockToken", chain.call(clearinghouse.functions.collateral()))
+    aggregators = []
+    volatility_aggregators = []
+    for asset in range(chain.call(oracle.functions.assetCount())):
+        spot, _, _ = chain.call(oracle.functions.feed(asset))
+        aggregators.append(chain.contract("MockAggregator", spot))
+        volatility, _, _ = chain.call(oracle.functions.volatilityFeed(asset))
+        volatility_aggregators.append(chain.contract("MockAggregator", volatility))
+    assets = tuple(
+        chain.call(aggregator.functions.description()).split(" / ")[0] for aggregator in aggregators
+    )
+    return Deployment(
+        chain=chain,
+        assets=assets,
+        stablecoin=stablecoin,
+        aggregators=tuple(aggregators),
+        volatility_aggregators=tuple(volatility_aggregators),
+        oracle=oracle,
+        registry=registry,
+        clearinghouse=clearinghouse,
+        start_block=0,
+    )
+
+
 def mint_and_deposit(
     deployment: Deployment, owner: LocalAccount, who: LocalAccount, usdc: int
 ) -> None:
