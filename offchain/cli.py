@@ -2,7 +2,9 @@
 
 ``vmargin demo`` runs the whole loop on an embedded Anvil node and prints one row
 per account; ``vmargin scenarios build | show | post | fetch`` handles scenario set
-files (``offchain/scenario_commands.py``). A user mistake or a missing install step is
+files (``offchain/scenario_commands.py``); ``vmargin replay`` and ``vmargin audit``
+explain liquidations from chain data (``offchain/audit_commands.py``); the demo ends with
+the audit of its own liquidations. A user mistake or a missing install step is
 reported in one line on stderr with exit code 1, never as a traceback; Ctrl-C exits with
 130. The node is stopped in every case.
 """
@@ -13,19 +15,22 @@ import sys
 from decimal import Decimal
 from types import FrameType
 
-from oracle.prices import PriceDataError
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from offchain.anvil import AnvilError, AnvilNode
+from offchain.audit_commands import add_audit_commands, audit_table
 from offchain.chain import TransactionReverted
 from offchain.demo import DemoResult, run_demo
+from offchain.deployment import attach
 from offchain.fixedpoint import WAD
+from offchain.replay import ReplayError, replay_liquidation
 from offchain.scenario_commands import ScenarioInputError, add_scenario_commands
 from offchain.scenario_registry import ScenarioDataMismatch
 from offchain.toolchain import ToolchainError
 from oracle.history import PriceHistoryError
+from oracle.prices import PriceDataError
 from oracle.scenario_file import ScenarioFileError
 
 
@@ -93,7 +98,13 @@ def demo(_: argparse.Namespace) -> int:
     with AnvilNode(accounts=10) as node:
         result = run_demo(node.rpc_url)
         demo_report(result, node.rpc_url, console)
-    return 0
+        deployment = attach(result.deployment.chain, result.deployment.clearinghouse.address)
+        reports = [
+            replay_liquidation(deployment, liquidation.tx_hash)
+            for liquidation in result.keeper_pass.liquidations
+        ]
+        console.print(audit_table(reports))
+    return 0 if all(report.matches for report in reports) else 1
 
 
 def _terminate(signum: int, _: FrameType | None) -> None:
@@ -109,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         run=demo
     )
     add_scenario_commands(commands)
+    add_audit_commands(commands)
     arguments = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -124,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         ScenarioFileError,
         ScenarioInputError,
         ScenarioDataMismatch,
+        ReplayError,
         TransactionReverted,
     ) as error:
         print(f"vmargin: {error}", file=sys.stderr)

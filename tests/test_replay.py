@@ -1,10 +1,14 @@
 """Auditor replay: every demo liquidation recomputed from the chain alone, to the wei, and
 a tampered input named."""
 
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from offchain.anvil import AnvilNode
+from offchain.cli import main
 from offchain.demo import DemoResult
 from offchain.deployment import attach
 from offchain.replay import ReplayError, read_replay_inputs, replay, replay_liquidation
@@ -55,3 +59,27 @@ def test_a_transaction_that_is_not_a_liquidation_is_refused(demo: DemoResult) ->
     tx_hash = first["transactions"][0]["hash"].to_0x_hex()
     with pytest.raises(ReplayError, match="is not a liquidation"):
         replay_liquidation(deployment, tx_hash)
+
+
+def test_replay_and_audit_commands_write_reports_and_exit_zero(
+    demo: DemoResult, anvil: AnvilNode, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chain_arguments = [
+        "--rpc-url",
+        anvil.rpc_url,
+        "--clearinghouse",
+        demo.deployment.clearinghouse.address,
+    ]
+    tx_hash = demo.keeper_pass.liquidations[1].tx_hash
+    assert main(["replay", tx_hash, *chain_arguments, "--out", str(tmp_path)]) == 0
+    document = json.loads((tmp_path / f"{tx_hash}.json").read_text())
+    assert (
+        document["matches"] is True
+        and document["account"] == demo.keeper_pass.liquidations[1].account
+    )
+    assert "every number matches to the wei" in (tmp_path / f"{tx_hash}.md").read_text()
+    assert (tmp_path / f"{tx_hash}.png").read_bytes()[:4] == b"\x89PNG"
+    capsys.readouterr()
+    assert main(["audit", *chain_arguments]) == 0
+    output = capsys.readouterr().out
+    assert output.count("matches to the wei") == 2
