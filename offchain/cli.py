@@ -25,6 +25,7 @@ from offchain.chain import TransactionReverted
 from offchain.demo import DemoResult, run_demo
 from offchain.deployment import attach
 from offchain.fixedpoint import WAD
+from offchain.margin_command import add_margin_command
 from offchain.replay import ReplayError, replay_liquidation
 from offchain.scenario_commands import ScenarioInputError, add_scenario_commands
 from offchain.scenario_registry import ScenarioDataMismatch
@@ -121,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_scenario_commands(commands)
     add_audit_commands(commands)
+    add_margin_command(commands)
     arguments = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     try:

@@ -3,6 +3,7 @@ a tampered input named."""
 
 import json
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,28 @@ def test_replay_and_audit_commands_write_reports_and_exit_zero(
     assert main(["audit", *chain_arguments]) == 0
     output = capsys.readouterr().out
     assert output.count("matches to the wei") == 2
+
+
+def test_margin_command_reports_a_live_account_as_the_keeper_saw_it(
+    demo: DemoResult, anvil: AnvilNode, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The 1x long is healthy after the crash. Its JSON report carries the contract's equity
+    to the wei (lower than at the keeper's screening: the 5x long's bad debt was socialized
+    over ETH's open interest since) and the keeper's ES (its position did not change)."""
+    (risk,) = [
+        r for r in demo.keeper_pass.risks if demo.labels.get(r.account.address) == "long 10 ETH, 1x"
+    ]
+    arguments = ["--rpc-url", anvil.rpc_url, "--clearinghouse"]
+    arguments.append(demo.deployment.clearinghouse.address)
+    capsys.readouterr()
+    assert main(["margin", risk.account.address, *arguments, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    clearinghouse = demo.deployment.clearinghouse
+    assert int(report["equity"]) == clearinghouse.functions.equity(risk.account.address).call()
+    assert int(report["equity"]) < risk.equity
+    assert int(report["expected_shortfall"]) == risk.expected_shortfall
+    assert report["liquidatable"] is False and Decimal(report["health"]) > 1
+    assert int(report["initial_margin"]) >= int(report["expected_shortfall"])
+    assert len(report["worst_scenarios"]) == 5
+    assert main(["margin", risk.account.address, *arguments]) == 0
+    assert "certified maintenance margin" in capsys.readouterr().out
