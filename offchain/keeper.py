@@ -22,6 +22,7 @@ from offchain.expected_shortfall import (
     worst_scenarios,
 )
 from offchain.fixedpoint import WAD, Rounding, mul_wad
+from offchain.keeper_state import ACCOUNT_EVENTS
 from offchain.margin import InitialMarginParameters
 from offchain.options import OptionSeries
 from offchain.portfolio import (
@@ -106,11 +107,13 @@ class Liquidation:
 
 
 def known_accounts(deployment: Deployment, block: BlockIdentifier = "latest") -> list[str]:
-    """Every address that deposited or traded, in order of first appearance."""
+    """Every address that deposited cash or collateral or traded, in order of first
+    appearance, scanned from the deployment's first block (``offchain/keeper_state.py``
+    keeps the same list incrementally)."""
     clearinghouse = deployment.clearinghouse
     seen: dict[str, None] = {}
     events = []
-    for name in ("Deposited", "TradeSettled", "OptionTradeSettled"):
+    for name in ACCOUNT_EVENTS:
         events.extend(
             getattr(clearinghouse.events, name)().get_logs(
                 from_block=deployment.start_block, to_block=block
