@@ -22,7 +22,7 @@ from offchain.expected_shortfall import (
     worst_scenarios,
 )
 from offchain.fixedpoint import WAD, Rounding, mul_wad
-from offchain.keeper_state import ACCOUNT_EVENTS
+from offchain.keeper_state import ACCOUNT_EVENTS, KeeperState, sync_accounts
 from offchain.margin import InitialMarginParameters
 from offchain.options import OptionSeries
 from offchain.portfolio import (
@@ -206,14 +206,17 @@ def assess(
     )
 
 
-def screen(deployment: Deployment, block: int) -> tuple[PublishedScenarioSet, list[AccountRisk]]:
-    """The current epoch and the risk of every known account, all read at ``block``."""
+def screen(
+    deployment: Deployment, block: int, accounts: list[str] | None = None
+) -> tuple[PublishedScenarioSet, list[AccountRisk]]:
+    """The current epoch and the risk of ``accounts`` (default: every known account,
+    scanned from the chain), all read at ``block``."""
     chain = deployment.chain
     epoch = chain.call(deployment.registry.functions.currentEpoch(), block)
     scenarios = read_scenario_set(chain, deployment.registry, epoch)
     mm_factor = chain.call(deployment.clearinghouse.functions.maintenanceMarginFactor(), block)
     risks = []
-    for address in known_accounts(deployment, block):
+    for address in known_accounts(deployment, block) if accounts is None else accounts:
         account = read_account(deployment, address, block)
         marks = read_marks(deployment, account, block)
         risks.append(assess(account, marks, scenarios, mm_factor))
@@ -302,11 +305,19 @@ class KeeperPass:
     liquidations: list[Liquidation]
 
 
-def run_once(deployment: Deployment, keeper: LocalAccount) -> KeeperPass:
+def run_once(
+    deployment: Deployment, keeper: LocalAccount, state: KeeperState | None = None
+) -> KeeperPass:
     """One keeper pass: screen every account at the latest block, liquidate the ones that
-    are liquidatable. An account someone else liquidated first is skipped, not an error."""
+    are liquidatable. An account someone else liquidated first is skipped, not an error.
+    With a ``state`` file the known accounts come from it, synced up to that block first,
+    instead of a scan of the whole history."""
     block = deployment.chain.w3.eth.block_number
-    scenarios, risks = screen(deployment, block)
+    accounts = None
+    if state is not None:
+        sync_accounts(deployment, state, block)
+        accounts = state.accounts()
+    scenarios, risks = screen(deployment, block, accounts)
     liquidations = []
     for risk in risks:
         if not risk.liquidatable:

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 import offchain.keeper_state as keeper_state
+from offchain.chain import anvil_accounts
 from offchain.demo import DemoResult
-from offchain.keeper import known_accounts
+from offchain.keeper import known_accounts, run_once
 from offchain.keeper_state import KeeperStateError, open_state, sync_accounts
 
 
@@ -68,3 +69,17 @@ def test_a_file_that_is_not_a_state_file_is_refused(tmp_path: Path) -> None:
     path.write_text("these are not the droids\n" * 100)
     with pytest.raises(KeeperStateError, match="is not a keeper state file"):
         open_state(path, "0x" + "11" * 20)
+
+
+def test_a_keeper_pass_with_a_state_file_screens_the_same_accounts(
+    demo: DemoResult, tmp_path: Path
+) -> None:
+    """After the demo's liquidations nothing is left to liquidate: a pass with a state
+    file screens exactly the accounts of a full scan, and its cursor reaches the block."""
+    deployment = demo.deployment
+    keeper = anvil_accounts(4)[3]
+    state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
+    with_state = run_once(deployment, keeper, state)
+    assert state.cursor == with_state.block
+    assert [risk.account.address for risk in with_state.risks] == known_accounts(deployment)
+    assert with_state.liquidations == []
