@@ -22,7 +22,7 @@ from offchain.expected_shortfall import (
     worst_scenarios,
 )
 from offchain.fixedpoint import WAD, Rounding, mul_wad
-from offchain.keeper_state import ACCOUNT_EVENTS, KeeperState, sync_accounts
+from offchain.keeper_state import KeeperState, accounts_named, sync_accounts
 from offchain.margin import InitialMarginParameters
 from offchain.options import OptionSeries
 from offchain.portfolio import (
@@ -110,21 +110,8 @@ def known_accounts(deployment: Deployment, block: BlockIdentifier = "latest") ->
     """Every address that deposited cash or collateral or traded, in order of first
     appearance, scanned from the deployment's first block (``offchain/keeper_state.py``
     keeps the same list incrementally)."""
-    clearinghouse = deployment.clearinghouse
-    seen: dict[str, None] = {}
-    events = []
-    for name in ACCOUNT_EVENTS:
-        events.extend(
-            getattr(clearinghouse.events, name)().get_logs(
-                from_block=deployment.start_block, to_block=block
-            )
-        )
-    events.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
-    for log in events:
-        args = log["args"]
-        for address in (args["account"],) if "account" in args else (args["buyer"], args["seller"]):
-            seen.setdefault(address, None)
-    return list(seen)
+    named = accounts_named(deployment, deployment.start_block, block)
+    return list(dict.fromkeys(address for _, address in named))
 
 
 def read_account(deployment: Deployment, address: str, block: BlockIdentifier) -> Account:

@@ -12,6 +12,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from web3.types import BlockIdentifier
+
 from offchain.deployment import Deployment
 
 ACCOUNT_EVENTS = ("Deposited", "CollateralDeposited", "TradeSettled", "OptionTradeSettled")
@@ -78,29 +80,40 @@ def _initialize(
     return row
 
 
+def accounts_named(
+    deployment: Deployment, first: int, last: BlockIdentifier
+) -> list[tuple[int, str]]:
+    """(block, address) of every account an account event of blocks ``first`` to ``last``
+    names, in chain order (a trade names its buyer, then its seller)."""
+    clearinghouse = deployment.clearinghouse
+    logs = []
+    for name in ACCOUNT_EVENTS:
+        event = getattr(clearinghouse.events, name)()
+        logs.extend(event.get_logs(from_block=first, to_block=last))
+    logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
+    named = []
+    for log in logs:
+        args = log["args"]
+        addresses = (args["account"],) if "account" in args else (args["buyer"], args["seller"])
+        named.extend((log["blockNumber"], address) for address in addresses)
+    return named
+
+
 def sync_accounts(deployment: Deployment, state: KeeperState, to_block: int) -> int:
     """Fold the account events of blocks ``cursor + 1 .. to_block`` into ``state``, one
     chunk per SQLite transaction; returns how many new accounts were found."""
-    clearinghouse = deployment.clearinghouse
     found = 0
     first = state.cursor + 1
     while first <= to_block:
         last = min(first + SYNC_CHUNK - 1, to_block)
-        logs = []
-        for name in ACCOUNT_EVENTS:
-            event = getattr(clearinghouse.events, name)()
-            logs.extend(event.get_logs(from_block=first, to_block=last))
-        logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
+        named = accounts_named(deployment, first, last)
         with state.connection:
-            for log in logs:
-                args = log["args"]
-                named = (args["account"],) if "account" in args else (args["buyer"], args["seller"])
-                for address in named:
-                    cursor = state.connection.execute(
-                        "INSERT OR IGNORE INTO accounts (address, first_block) VALUES (?, ?)",
-                        (address, log["blockNumber"]),
-                    )
-                    found += cursor.rowcount
+            for block, address in named:
+                cursor = state.connection.execute(
+                    "INSERT OR IGNORE INTO accounts (address, first_block) VALUES (?, ?)",
+                    (address, block),
+                )
+                found += cursor.rowcount
             state.connection.execute("UPDATE meta SET cursor = ?", (last,))
         first = last + 1
     return found
