@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from offchain.fixedpoint import WAD
+from offchain.plotting import pyplot
 from offchain.replay import LiquidationReplay
 
 
@@ -87,10 +88,7 @@ def report_markdown(report: LiquidationReplay, png_name: str | None = None) -> s
 def plot_losses(report: LiquidationReplay, path: Path) -> None:
     """A PNG of the account's loss distribution over all scenarios, VaR and ES marked and
     the witness losses highlighted."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     losses = [float(Decimal(loss) / WAD) for loss in report.losses]
     witnesses = [float(Decimal(loss) / WAD) for loss in report.witness_losses]

@@ -24,6 +24,7 @@ from rich.table import Table
 from offchain.chain import Chain
 from offchain.expected_shortfall import expected_shortfall, tail_weight
 from offchain.fixedpoint import WAD
+from offchain.plotting import pyplot
 from offchain.scenario_registry import post_scenario_set, read_scenario_set
 from oracle.prices import PriceDataError, load_shipped, read_price_csv
 from oracle.scenario_file import (
@@ -215,10 +216,7 @@ def show_command(arguments: argparse.Namespace) -> int:
 def plot_shocks(scenario_set: ScenarioSet, path: Path) -> None:
     """A PNG with one histogram of spot returns per asset, VaR and ES of a long unit
     marked, stress scenarios drawn apart."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     count = len(scenario_set.assets)
     figure, axes = plt.subplots(count, 1, figsize=(8, 3 * count), squeeze=False)
