@@ -16,6 +16,7 @@ from eth_abi import decode, encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
@@ -49,6 +50,42 @@ BATCH_CALLDATA_LIMIT = 1_000_000
 # The gas limit is the estimate plus a fifth: a transaction mined one block later can take
 # another code path (an option a second closer to expiry), and gas unused is refunded.
 GAS_BUFFER_DIVISOR = 5
+
+
+# The tip a transaction offers by default, wei per gas.
+DEFAULT_PRIORITY_FEE = 10**9
+
+# A replacement raises both fees by at least 1/8 (12.5%).
+REPLACEMENT_BUMP = 8
+
+
+@dataclass(frozen=True)
+class Fees:
+    """EIP-1559 fees, wei per gas: the most a transaction pays and the tip within it."""
+
+    max_fee: int
+    priority_fee: int
+
+    def bumped(self, floor: "Fees") -> "Fees":
+        """The fees of a replacement: both at least 12.5% higher (rounded up; nodes refuse a
+        smaller bump) and at least ``floor`` (the fees the chain asks for now)."""
+        return Fees(
+            max_fee=max(self.max_fee + -(-self.max_fee // REPLACEMENT_BUMP), floor.max_fee),
+            priority_fee=max(
+                self.priority_fee + -(-self.priority_fee // REPLACEMENT_BUMP), floor.priority_fee
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """A transaction run on top of the latest block without being sent: the gas it used and
+    the logs it emitted (shaped as ``eth_getLogs`` entries, for ``process_log``), or why it
+    reverted."""
+
+    gas_used: int
+    logs: tuple[dict[str, Any], ...]
+    reverted: "TransactionReverted | None"
 
 
 class RpcError(RuntimeError):
@@ -217,18 +254,60 @@ class Chain:
             results.append(values[0] if len(values) == 1 else values)
         return results
 
+    def fees(self, priority_fee: int = DEFAULT_PRIORITY_FEE) -> Fees:
+        """EIP-1559 fees for the next blocks: ``priority_fee`` (wei per gas) on top of twice
+        the latest base fee, which covers six full blocks of base-fee rise (12.5% each)."""
+        base_fee = self.w3.eth.get_block("latest")["baseFeePerGas"]
+        return Fees(max_fee=2 * base_fee + priority_fee, priority_fee=priority_fee)
+
+    def simulate(self, sender: str, to: str, data: str) -> Simulation:
+        """Run a transaction of calldata ``data`` (0x-hex) from ``sender`` to ``to`` on top of
+        the latest block with ``eth_simulateV1``, without signing or sending it: its gas used
+        and logs, or its revert decoded as TransactionReverted."""
+        call = {"from": sender, "to": to, "data": data}
+        response = self.w3.provider.make_request(
+            "eth_simulateV1",  # type: ignore[arg-type]
+            [{"blockStateCalls": [{"calls": [call]}]}, "latest"],
+        )
+        if "error" in response:
+            raise RpcError(f"eth_simulateV1 failed: {response['error']}")
+        (result,) = response["result"][0]["calls"]
+        gas_used = int(result["gasUsed"], 16)
+        if int(result["status"], 16) != 1:
+            error = result.get("error", {})
+            data = error.get("data")
+            reverted = (
+                decode_revert(data)
+                if data
+                else TransactionReverted("Revert", {"message": error.get("message")}, "")
+            )
+            return Simulation(gas_used=gas_used, logs=(), reverted=reverted)
+        logs = tuple(
+            {
+                "address": Web3.to_checksum_address(log["address"]),
+                "topics": [HexBytes(topic) for topic in log["topics"]],
+                "data": HexBytes(log["data"]),
+                "blockHash": HexBytes(log["blockHash"]),
+                "blockNumber": int(log["blockNumber"], 16),
+                "transactionHash": HexBytes(log["transactionHash"]),
+                "transactionIndex": int(log["transactionIndex"], 16),
+                "logIndex": int(log["logIndex"], 16),
+            }
+            for log in result["logs"]
+        )
+        return Simulation(gas_used=gas_used, logs=logs, reverted=None)
+
     def send(self, sender: LocalAccount, transaction: dict[str, Any]) -> TxReceipt:
         """Fill nonce, gas (the estimate plus a fifth, at most a block) and EIP-1559 fees, sign with
         ``sender``, send, and wait for the receipt. A revert (at gas estimation or in the
         block) raises TransactionReverted."""
-        base_fee = self.w3.eth.get_block("latest")["baseFeePerGas"]
-        priority_fee = self.w3.to_wei(1, "gwei")
+        fees = self.fees()
         transaction = {
             "chainId": self.chain_id,
             "from": sender.address,
             "nonce": self.w3.eth.get_transaction_count(sender.address, "pending"),
-            "maxPriorityFeePerGas": priority_fee,
-            "maxFeePerGas": 2 * base_fee + priority_fee,
+            "maxPriorityFeePerGas": fees.priority_fee,
+            "maxFeePerGas": fees.max_fee,
             **transaction,
         }
         try:

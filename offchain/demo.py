@@ -6,7 +6,8 @@ quantized once, ES at 97.5%, so k = 25);
 open perp accounts on ETH at the last historical close against a market maker, each
 trade carrying both sides' initial-margin certificates (ES at 99%);
 crash the ETH feed by 25%; then one keeper pass screens every account with exact
-ES and liquidates those whose maintenance margin exceeds their equity.
+ES and liquidates those whose maintenance margin exceeds their equity. The keeper is the
+protocol's own: it also liquidates an insolvent account, which pays no reward.
 """
 
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from decimal import Decimal
 from offchain.chain import Chain, anvil_accounts
 from offchain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
 from offchain.fixedpoint import WAD
-from offchain.keeper import KeeperPass, run_once
+from offchain.keeper_service import KeeperPass, KeeperPolicy, run_once
 from offchain.scenario_registry import post_scenario_set, read_scenario_set
 from offchain.settlement import settle_perp_trade
 from oracle.feeds import push_price
@@ -47,6 +48,7 @@ TRADERS = (
 )
 MARKET_MAKER = Trader("market maker", 1_000_000, 0)
 BACKSTOP_DEPOSIT = 1_000_000
+PROTOCOL_KEEPER = KeeperPolicy(min_profit=None)
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ def run_demo(rpc_url: str, scenario_count: int = SCENARIO_COUNT) -> DemoResult:
 
     crash_price = open_price * CRASH
     push_price(chain, owner, deployment.aggregators[0], crash_price)
-    keeper_pass = run_once(deployment, keeper)
+    keeper_pass = run_once(deployment, keeper, policy=PROTOCOL_KEEPER)
     return DemoResult(
         deployment=deployment,
         scenario_set=scenario_set,

@@ -1,20 +1,19 @@
-"""The keeper: screen every account with exact ES and liquidate with certificates.
+"""The keeper's view of the chain: every account's risk with exact ES, as the contract
+would compute it.
 
-One pass reads the chain at one block: the current risk epoch (rebuilt from its
-published events and checked against its root), every account that ever
-deposited or traded, their positions and the oracle marks. For each account it
-computes all N scenario losses and the exact ES in Python, exactly as the
-contract would; an account with ``MM > equity`` gets a certificate of its k
-worst scenarios, which the contract re-checks from scratch (``eth_call`` first,
-then a signed transaction).
+A screen reads the chain at one block: the current risk epoch (rebuilt from its
+published events and checked against its root), the accounts, their positions and the
+oracle marks. For each account it computes all N scenario losses and the exact ES in
+Python, exactly as the contract would; an account whose certified MM (from the bound of
+its k worst scenarios) exceeds its equity is liquidatable. The service that submits the
+liquidations is ``offchain/keeper_service.py``.
 """
 
 from dataclasses import dataclass
 
-from eth_account.signers.local import LocalAccount
-from web3.types import BlockIdentifier
+from web3.types import BlockIdentifier, TxReceipt
 
-from offchain.chain import TransactionReverted, emitted
+from offchain.chain import emitted
 from offchain.deployment import Deployment
 from offchain.expected_shortfall import (
     expected_shortfall,
@@ -22,7 +21,7 @@ from offchain.expected_shortfall import (
     worst_scenarios,
 )
 from offchain.fixedpoint import WAD, Rounding, mul_wad
-from offchain.keeper_state import KeeperState, accounts_named, sync_accounts
+from offchain.keeper_state import accounts_named
 from offchain.margin import InitialMarginParameters
 from offchain.options import OptionSeries
 from offchain.portfolio import (
@@ -37,7 +36,7 @@ from offchain.portfolio import (
     scenario_losses,
 )
 from offchain.scenario_registry import PublishedScenarioSet, read_scenario_set
-from proofs.certificate import LiquidationCertificate, liquidation_certificate
+from proofs.certificate import LiquidationCertificate
 
 
 @dataclass(frozen=True)
@@ -94,6 +93,7 @@ class Liquidation:
     certificate: LiquidationCertificate
     fraction: int
     tx_hash: str
+    block: int
     gas_used: int
     equity: int
     expected_shortfall_lower_bound: int
@@ -232,43 +232,23 @@ def read_liquidation_parameters(
     )
 
 
-def liquidate(
-    deployment: Deployment,
-    keeper: LocalAccount,
-    risk: AccountRisk,
-    scenarios: PublishedScenarioSet,
-    fraction: int | None = None,
-) -> Liquidation:
-    """Build the certificate of ``risk``'s k worst scenarios, check it with ``eth_call``,
-    and send the liquidation of ``fraction`` (WAD; by default the largest the close-factor
-    rule allows). A revert raises TransactionReverted."""
-    certificate = liquidation_certificate(
-        scenarios.epoch, scenarios.tree, risk.losses, scenarios.tail
-    )
-    if fraction is None:
-        fraction = max_liquidation_fraction(
-            read_liquidation_parameters(deployment),
-            risk.equity,
-            risk.certified_maintenance_margin,
-            risk.position_value,
-        )
-    chain = deployment.chain
+def liquidation_from_receipt(deployment: Deployment, receipt: TxReceipt) -> Liquidation:
+    """The liquidation a mined transaction made: its call decoded from the transaction's
+    input and the amounts from the events the clearinghouse emitted."""
     clearinghouse = deployment.clearinghouse
-    liquidate_call = clearinghouse.functions.liquidate(
-        risk.account.address, certificate.as_abi(), fraction
-    )
-    chain.call(liquidate_call)
-    receipt = chain.transact(keeper, liquidate_call)
+    transaction = deployment.chain.w3.eth.get_transaction(receipt["transactionHash"])
+    _, call = clearinghouse.decode_function_input(transaction["input"])
     event = emitted(clearinghouse, "Liquidated", receipt)[0]
 
     def total(event_name: str, field: str) -> int:
         return sum(args[field] for args in emitted(clearinghouse, event_name, receipt))
 
     return Liquidation(
-        account=risk.account.address,
-        certificate=certificate,
-        fraction=fraction,
+        account=event["account"],
+        certificate=LiquidationCertificate.from_abi(call["certificate"]),
+        fraction=call["fraction"],
         tx_hash=receipt["transactionHash"].to_0x_hex(),
+        block=receipt["blockNumber"],
         gas_used=receipt["gasUsed"],
         equity=event["equity"],
         expected_shortfall_lower_bound=event["expectedShortfallLowerBound"],
@@ -280,38 +260,3 @@ def liquidate(
         socialized=total("LossSocialized", "amount"),
         absorbed_by_backstop=total("BadDebtAbsorbedByBackstop", "amount"),
     )
-
-
-@dataclass(frozen=True)
-class KeeperPass:
-    """One pass: the block it screened at, the epoch, every account's risk, what it landed."""
-
-    block: int
-    scenarios: PublishedScenarioSet
-    risks: list[AccountRisk]
-    liquidations: list[Liquidation]
-
-
-def run_once(
-    deployment: Deployment, keeper: LocalAccount, state: KeeperState | None = None
-) -> KeeperPass:
-    """One keeper pass: screen every account at the latest block, liquidate the ones that
-    are liquidatable. An account someone else liquidated first is skipped, not an error.
-    With a ``state`` file the known accounts come from it, synced up to that block first,
-    instead of a scan of the whole history."""
-    block = deployment.chain.w3.eth.block_number
-    accounts = None
-    if state is not None:
-        sync_accounts(deployment, state, block)
-        accounts = state.accounts()
-    scenarios, risks = screen(deployment, block, accounts)
-    liquidations = []
-    for risk in risks:
-        if not risk.liquidatable:
-            continue
-        try:
-            liquidations.append(liquidate(deployment, keeper, risk, scenarios))
-        except TransactionReverted as error:
-            if error.error != "Clearinghouse.AccountHealthy":
-                raise
-    return KeeperPass(block=block, scenarios=scenarios, risks=risks, liquidations=liquidations)

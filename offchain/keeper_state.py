@@ -6,6 +6,10 @@ in. ``sync_accounts`` reads the clearinghouse's events from the block after the 
 to the latest, in chunks, and folds each chunk in one SQLite transaction together with the
 new cursor: a keeper killed at any point leaves the file at the end of a whole chunk, and
 a rerun resumes from there without rescanning history or losing an account.
+
+The same file holds the keeper's transactions (``offchain/keeper_submissions.py``). It is
+opened in WAL mode with a long busy timeout, so that several keepers sharing one key and
+one file take turns at it instead of failing.
 """
 
 import sqlite3
@@ -21,6 +25,9 @@ ACCOUNT_EVENTS = ("Deposited", "CollateralDeposited", "TradeSettled", "OptionTra
 
 SYNC_CHUNK = 5_000
 """Blocks read per ``eth_getLogs`` round and per SQLite transaction."""
+
+BUSY_TIMEOUT = 120.0
+"""Seconds a keeper waits for another keeper's write transaction on the same file."""
 
 
 class KeeperStateError(ValueError):
@@ -46,11 +53,12 @@ class KeeperState:
         return [address for (address,) in rows]
 
 
-def open_state(path: Path, clearinghouse: str, start_block: int = 0) -> KeeperState:
+def open_state(path: Path | str, clearinghouse: str, start_block: int = 0) -> KeeperState:
     """Open (or create) the state file of the keeper of ``clearinghouse``; a new file starts
-    reading at ``start_block``."""
-    connection = sqlite3.connect(path)
+    reading at ``start_block``. ``":memory:"`` is a state that lives as long as the process."""
+    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT)
     try:
+        connection.execute("PRAGMA journal_mode=WAL")
         row = _initialize(connection, clearinghouse, start_block)
     except sqlite3.DatabaseError as error:
         connection.close()
@@ -73,6 +81,15 @@ def _initialize(
             "CREATE TABLE IF NOT EXISTS accounts ("
             "position INTEGER PRIMARY KEY AUTOINCREMENT, address TEXT UNIQUE NOT NULL, "
             "first_block INTEGER NOT NULL)"
+        )
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS submissions ("
+            "tx_hash TEXT PRIMARY KEY, sender TEXT NOT NULL, nonce INTEGER NOT NULL, "
+            "account TEXT NOT NULL, kind TEXT NOT NULL, recipient TEXT NOT NULL, "
+            "data TEXT NOT NULL, gas INTEGER NOT NULL, max_fee TEXT NOT NULL, "
+            "priority_fee TEXT NOT NULL, raw_transaction TEXT NOT NULL, "
+            "screened_block INTEGER NOT NULL, signed_block INTEGER NOT NULL, "
+            "status TEXT NOT NULL, mined_block INTEGER)"
         )
         row = connection.execute("SELECT clearinghouse FROM meta").fetchone()
         if row is None:
@@ -114,6 +131,6 @@ def sync_accounts(deployment: Deployment, state: KeeperState, to_block: int) -> 
                     (address, block),
                 )
                 found += cursor.rowcount
-            state.connection.execute("UPDATE meta SET cursor = ?", (last,))
+            state.connection.execute("UPDATE meta SET cursor = max(cursor, ?)", (last,))
         first = last + 1
     return found

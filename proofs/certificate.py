@@ -40,6 +40,17 @@ class LiquidationCertificate:
             [list(proof) for proof in self.proofs],
         )
 
+    @classmethod
+    def from_abi(cls, struct: dict) -> "LiquidationCertificate":
+        """The certificate from the struct as web3 decodes it from calldata."""
+        return cls(
+            epoch=struct["epoch"],
+            indices=tuple(struct["indices"]),
+            spot_returns=tuple(tuple(returns) for returns in struct["spotReturns"]),
+            vol_shifts=tuple(tuple(shifts) for shifts in struct["volShifts"]),
+            proofs=tuple(tuple(proof) for proof in struct["proofs"]),
+        )
+
 
 def liquidation_certificate(
     epoch: int, tree: StandardMerkleTree, losses: Sequence[int], tail: TailWeight

@@ -8,7 +8,8 @@ import pytest
 import offchain.keeper_state as keeper_state
 from offchain.chain import anvil_accounts
 from offchain.demo import DemoResult
-from offchain.keeper import known_accounts, run_once
+from offchain.keeper import known_accounts
+from offchain.keeper_service import run_once
 from offchain.keeper_state import KeeperStateError, open_state, sync_accounts
 
 

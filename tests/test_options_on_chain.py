@@ -31,7 +31,8 @@ from offchain.expected_shortfall import (
     worst_scenarios,
 )
 from offchain.fixedpoint import WAD, Rounding, mul_wad
-from offchain.keeper import read_account, read_initial_margin_parameters, read_marks, run_once
+from offchain.keeper import read_account, read_initial_margin_parameters, read_marks
+from offchain.keeper_service import run_once
 from offchain.margin import initial_margin
 from offchain.portfolio import balance, charges, equity, scenario_losses
 from offchain.scenario_registry import PublishedScenarioSet, post_scenario_set, read_scenario_set

@@ -18,7 +18,8 @@ from offchain.anvil import AnvilNode
 from offchain.chain import Chain, anvil_accounts, emitted
 from offchain.deployment import RiskParameters, deploy_vmargin, mint_and_deposit
 from offchain.fixedpoint import WAD, Rounding, mul_div
-from offchain.keeper import read_account, read_marks, run_once
+from offchain.keeper import read_account, read_marks
+from offchain.keeper_service import KeeperPolicy, run_once
 from offchain.portfolio import balance, equity
 from offchain.scenario_registry import post_scenario_set, read_scenario_set
 from offchain.settlement import settle_perp_trade
@@ -66,7 +67,7 @@ def crash(anvil: AnvilNode) -> dict:
     before = {who.address: read_account(deployment, who.address, block) for who in others}
     victim_before = read_account(deployment, victim.address, block)
     marks = read_marks(deployment, victim_before, block)
-    keeper_pass = run_once(deployment, keeper)
+    keeper_pass = run_once(deployment, keeper, policy=KeeperPolicy(min_profit=None))
     return {
         "chain": chain,
         "deployment": deployment,
