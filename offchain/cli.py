@@ -4,9 +4,10 @@
 per account; ``vmargin scenarios build | show | post | fetch`` handles scenario set
 files (``offchain/scenario_commands.py``); ``vmargin replay`` and ``vmargin audit``
 explain liquidations from chain data (``offchain/audit_commands.py``); the demo ends with
-the audit of its own liquidations. A user mistake or a missing install step is
-reported in one line on stderr with exit code 1, never as a traceback; Ctrl-C exits with
-130. The node is stopped in every case.
+the audit of its own liquidations; ``vmargin margin`` reports a live account and
+``vmargin keeper run`` runs the keeper service (``offchain/keeper_command.py``). A user
+mistake or a missing install step is reported in one line on stderr with exit code 1, never
+as a traceback; Ctrl-C exits with 130. The node is stopped in every case.
 """
 
 import argparse
@@ -25,6 +26,9 @@ from offchain.chain import TransactionReverted
 from offchain.demo import DemoResult, run_demo
 from offchain.deployment import attach
 from offchain.fixedpoint import WAD
+from offchain.keeper_command import KeeperInputError, add_keeper_command
+from offchain.keeper_service import KeeperError
+from offchain.keeper_state import KeeperStateError
 from offchain.margin_command import add_margin_command
 from offchain.replay import ReplayError, replay_liquidation
 from offchain.scenario_commands import ScenarioInputError, add_scenario_commands
@@ -123,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     add_scenario_commands(commands)
     add_audit_commands(commands)
     add_margin_command(commands)
+    add_keeper_command(commands)
     arguments = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -140,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         ScenarioDataMismatch,
         ReplayError,
         TransactionReverted,
+        KeeperInputError,
+        KeeperError,
+        KeeperStateError,
     ) as error:
         print(f"vmargin: {error}", file=sys.stderr)
         return 1

@@ -64,15 +64,9 @@ class DemoResult:
     keeper_pass: KeeperPass
 
 
-def run_demo(rpc_url: str, scenario_count: int = SCENARIO_COUNT) -> DemoResult:
-    """Run the loop against a fresh chain at ``rpc_url`` (its first 10 accounts funded),
-    with the last ``scenario_count`` daily returns as the scenario set."""
-    chain = Chain.connect(rpc_url)
-    owner, backstop, settler, keeper, market_maker, *trader_keys = anvil_accounts(5 + len(TRADERS))
-    deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
-    clearinghouse = deployment.clearinghouse
-    chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
-
+def eth_history_scenarios(scenario_count: int) -> tuple[ScenarioSet, Decimal]:
+    """The set of the last ``scenario_count`` daily ETH/USD returns of the shipped history
+    (historical simulation, ES at 97.5%), and the last close to open positions at."""
     closes = load_shipped(["ETH"])
     raw = historical(closes.closes_array(), scenario_count)
     ends = raw.parameters["period_end_rows"]  # the row of the last close of each scenario
@@ -86,6 +80,19 @@ def run_demo(rpc_url: str, scenario_count: int = SCENARIO_COUNT) -> DemoResult:
         raw.parameters,
         f"ETH one-day returns {closes.dates[ends[0]]} to {closes.dates[ends[-1]]}",
     )
+    return scenario_set, closes.closes[-1][0]
+
+
+def run_demo(rpc_url: str, scenario_count: int = SCENARIO_COUNT) -> DemoResult:
+    """Run the loop against a fresh chain at ``rpc_url`` (its first 10 accounts funded),
+    with the last ``scenario_count`` daily returns as the scenario set."""
+    chain = Chain.connect(rpc_url)
+    owner, backstop, settler, keeper, market_maker, *trader_keys = anvil_accounts(5 + len(TRADERS))
+    deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
+    clearinghouse = deployment.clearinghouse
+    chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
+
+    scenario_set, open_price = eth_history_scenarios(scenario_count)
     epoch = post_scenario_set(
         chain,
         owner,
@@ -95,7 +102,6 @@ def run_demo(rpc_url: str, scenario_count: int = SCENARIO_COUNT) -> DemoResult:
         scenario_set.alpha_bps,
     )
 
-    open_price = closes.closes[-1][0]
     push_price(chain, owner, deployment.aggregators[0], open_price)
     mint_and_deposit(deployment, owner, backstop, BACKSTOP_DEPOSIT)
     mint_and_deposit(deployment, owner, market_maker, MARKET_MAKER.collateral)
