@@ -7,27 +7,51 @@ collateral spread evenly from ``LOWEST_COLLATERAL`` to ``HIGHEST_COLLATERAL`` US
 crash then leaves the thinnest accounts insolvent, the next ones liquidatable with a
 reward, and the rest healthy. Trader keys are derived from their index and funded with
 ``anvil_setBalance``, so a crowd is not limited to Anvil's ten default accounts.
+
+Each trader's stablecoin is minted and deposited, and its long settled through
+``Clearinghouse.settleTrade`` with both sides' margin certificates, as
+``offchain/settlement.py`` does; but so that a thousand accounts open in minutes, the
+accounts are not read back between trades. The market maker's account is read once and
+then carried forward in Python with the contract's arithmetic (``after_perp_trade``);
+every long has the same scenario losses (they do not depend on cash), hence the same
+certificate. Transactions are signed with nonces counted locally, given fixed gas limits
+(a settlement's is its first estimate plus a fifth), encoded with ``eth_abi`` and sent one
+after the other without waiting: Anvil mines each in its own block as it arrives, so the
+deposits' small blocks keep the base fee down between the settlements' ~19 M gas ones (at
+N = 1,000). Every receipt is checked at the end.
 """
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from eth_abi import encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
+from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
 
-from offchain.chain import Chain, anvil_accounts
+from offchain.chain import GAS_BUFFER_DIVISOR, Chain, Fees, TransactionReverted, anvil_accounts
 from offchain.demo import CRASH, eth_history_scenarios
 from offchain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
-from offchain.fixedpoint import WAD
-from offchain.scenario_registry import post_scenario_set, read_scenario_set
-from offchain.settlement import settle_perp_trade
+from offchain.fixedpoint import WAD, Rounding, mul_wad
+from offchain.keeper import read_account, read_marks
+from offchain.portfolio import Account as MarginAccount
+from offchain.portfolio import scenario_losses
+from offchain.scenario_registry import PublishedScenarioSet, post_scenario_set, read_scenario_set
+from offchain.settlement import after_perp_trade
 from oracle.feeds import push_price
+from proofs.certificate import margin_certificate
 
 LOWEST_COLLATERAL = 860
 HIGHEST_COLLATERAL = 2_600
 MARKET_MAKER_COLLATERAL_PER_TRADER = 10_000
 TRADER_GAS_MONEY = 10**20  # 100 ETH of test ether, wei
+
+ETH = 0  # the crowd's only asset
+DEPOSIT_GAS = 100_000  # gas limit of a mint, an approval or a deposit (each uses < 60 k)
+RECEIPT_TIMEOUT = 120.0  # seconds to wait for the last receipts
+BATCH_SIZE = 500  # JSON-RPC calls per batch request
 
 
 @dataclass(frozen=True)
@@ -47,6 +71,12 @@ def trader_key(index: int) -> LocalAccount:
     return Account.from_key(keccak(text=f"vmargin crowd trader {index}"))
 
 
+def trader_collateral(index: int, size: int) -> int:
+    """Trader ``index``'s deposit in whole USD: evenly spread over the crowd."""
+    spread = (HIGHEST_COLLATERAL - LOWEST_COLLATERAL) * index // max(size - 1, 1)
+    return LOWEST_COLLATERAL + spread
+
+
 def open_crowd(rpc_url: str, size: int, scenario_count: int) -> Crowd:
     """Deploy and open ``size`` long accounts (see the module docstring) on the fresh node
     at ``rpc_url`` (its first 10 accounts funded), with the last ``scenario_count`` daily
@@ -54,8 +84,7 @@ def open_crowd(rpc_url: str, size: int, scenario_count: int) -> Crowd:
     chain = Chain.connect(rpc_url)
     owner, backstop, settler, market_maker, *keepers = anvil_accounts(10)
     deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
-    clearinghouse = deployment.clearinghouse
-    chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
+    chain.transact(owner, deployment.clearinghouse.functions.setSettler(settler.address, True))
     scenario_set, open_price = eth_history_scenarios(scenario_count)
     epoch = post_scenario_set(
         chain,
@@ -65,22 +94,14 @@ def open_crowd(rpc_url: str, size: int, scenario_count: int) -> Crowd:
         scenario_set.vol_shifts,
         scenario_set.alpha_bps,
     )
-    push_price(chain, owner, deployment.aggregators[0], open_price)
+    push_price(chain, owner, deployment.aggregators[ETH], open_price)
     mint_and_deposit(deployment, owner, backstop, MARKET_MAKER_COLLATERAL_PER_TRADER)
     mint_and_deposit(deployment, owner, market_maker, MARKET_MAKER_COLLATERAL_PER_TRADER * size)
     published = read_scenario_set(chain, deployment.registry, epoch)
-    price_wad = int(open_price.scaleb(18))
     traders = tuple(trader_key(index) for index in range(size))
-    for index, trader in enumerate(traders):
-        chain.w3.provider.make_request(
-            "anvil_setBalance",  # type: ignore[arg-type]
-            [trader.address, hex(TRADER_GAS_MONEY)],
-        )
-        spread = (HIGHEST_COLLATERAL - LOWEST_COLLATERAL) * index // max(size - 1, 1)
-        mint_and_deposit(deployment, owner, trader, LOWEST_COLLATERAL + spread)
-        settle_perp_trade(
-            deployment, settler, published, trader.address, market_maker.address, 0, WAD, price_wad
-        )
+    open_longs(
+        deployment, owner, settler, market_maker, published, traders, int(open_price.scaleb(18))
+    )
     return Crowd(
         deployment=deployment,
         owner=owner,
@@ -90,12 +111,188 @@ def open_crowd(rpc_url: str, size: int, scenario_count: int) -> Crowd:
     )
 
 
+def open_longs(
+    deployment: Deployment,
+    owner: LocalAccount,
+    settler: LocalAccount,
+    market_maker: LocalAccount,
+    scenarios: PublishedScenarioSet,
+    traders: tuple[LocalAccount, ...],
+    price: int,
+) -> None:
+    """Fund each trader, deposit its collateral and settle its one-ETH long from
+    ``market_maker`` at ``price`` (WAD) with margin certificates (see the module docstring);
+    raise TransactionReverted if any transaction failed."""
+    chain, clearinghouse = deployment.chain, deployment.clearinghouse
+    stablecoin = deployment.stablecoin
+    block = chain.w3.eth.block_number
+    maker = read_account(deployment, market_maker.address, block)
+    cost = mul_wad(WAD, price, Rounding.CEIL)
+    long = after_perp_trade(replace(maker, cash=0, positions={}), ETH, WAD, cost)
+    marks = read_marks(deployment, long, block)
+    alpha_bps = chain.call(clearinghouse.functions.initialMarginAlphaBps(), block)
+
+    def certificate_abi(account: MarginAccount) -> tuple:
+        losses = scenario_losses(account, marks, scenarios.spot_returns, scenarios.vol_shifts)
+        return margin_certificate(scenarios.epoch, scenarios.tree, losses, alpha_bps).as_abi()
+
+    long_certificate = certificate_abi(long)
+    nonces = fund(chain, traders)
+    owner_nonce, settler_nonce = (
+        chain.w3.eth.get_transaction_count(key.address, "pending") for key in (owner, settler)
+    )
+    settle_gas = None
+    sent = []
+    for index, trader in enumerate(traders):
+        amount = trader_collateral(index, len(traders)) * 10**6
+        fees = chain.fees()
+        sent += [
+            send(
+                chain,
+                owner,
+                owner_nonce + index,
+                stablecoin.address,
+                stablecoin.encode_abi("mint", [trader.address, amount]),
+                DEPOSIT_GAS,
+                fees,
+            ),
+            send(
+                chain,
+                trader,
+                nonces[index],
+                stablecoin.address,
+                stablecoin.encode_abi("approve", [clearinghouse.address, amount]),
+                DEPOSIT_GAS,
+                fees,
+            ),
+            send(
+                chain,
+                trader,
+                nonces[index] + 1,
+                clearinghouse.address,
+                clearinghouse.encode_abi("deposit", [amount]),
+                DEPOSIT_GAS,
+                fees,
+            ),
+        ]
+        maker = after_perp_trade(maker, ETH, -WAD, -cost)
+        data = settle_trade_calldata(
+            deployment,
+            trader.address,
+            market_maker.address,
+            price,
+            long_certificate,
+            certificate_abi(maker),
+        )
+        if settle_gas is None:
+            estimate = chain.w3.eth.estimate_gas(
+                {"from": settler.address, "to": clearinghouse.address, "data": data}
+            )
+            settle_gas = estimate + estimate // GAS_BUFFER_DIVISOR
+        sent.append(
+            send(
+                chain,
+                settler,
+                settler_nonce + index,
+                clearinghouse.address,
+                data,
+                settle_gas,
+                fees,
+            )
+        )
+    check_receipts(chain, sent)
+
+
+def fund(chain: Chain, traders: tuple[LocalAccount, ...]) -> list[int]:
+    """Give every trader ``TRADER_GAS_MONEY`` of test ether (``anvil_setBalance``); returns
+    their next nonces."""
+    requests = [("anvil_setBalance", [key.address, hex(TRADER_GAS_MONEY)]) for key in traders]
+    requests += [("eth_getTransactionCount", [key.address, "pending"]) for key in traders]
+    responses = batch(chain, requests)
+    return [int(response["result"], 16) for response in responses[len(traders) :]]
+
+
+def settle_trade_calldata(
+    deployment: Deployment,
+    buyer: str,
+    seller: str,
+    price: int,
+    buyer_certificate: tuple,
+    seller_certificate: tuple,
+) -> bytes:
+    """``settleTrade`` of one ETH at ``price`` (WAD), encoded with ``eth_abi`` (web3's own
+    encoding of two N-scenario certificates takes a quarter of a second at N = 1,000)."""
+    (entry,) = (
+        item
+        for item in deployment.clearinghouse.abi
+        if item["type"] == "function" and item["name"] == "settleTrade"
+    )
+    arguments = [buyer, seller, ETH, WAD, price, buyer_certificate, seller_certificate]
+    return function_abi_to_4byte_selector(entry) + encode(get_abi_input_types(entry), arguments)
+
+
+def send(
+    chain: Chain, sender: LocalAccount, nonce: int, to: str, data: str | bytes, gas: int, fees: Fees
+) -> str:
+    """Sign and send a transaction without estimating its gas or waiting for its receipt;
+    returns its hash."""
+    signed = sender.sign_transaction(
+        {
+            "chainId": chain.chain_id,
+            "nonce": nonce,
+            "to": to,
+            "value": 0,
+            "data": data,
+            "gas": gas,
+            "maxFeePerGas": fees.max_fee,
+            "maxPriorityFeePerGas": fees.priority_fee,
+        }
+    )
+    return chain.w3.eth.send_raw_transaction(signed.raw_transaction).to_0x_hex()
+
+
+def check_receipts(chain: Chain, tx_hashes: list[str]) -> None:
+    """Wait up to ``RECEIPT_TIMEOUT`` seconds for every receipt; raise TransactionReverted
+    for the first transaction that failed."""
+    deadline = time.monotonic() + RECEIPT_TIMEOUT
+    pending = tx_hashes
+    while pending:
+        responses = batch(chain, [("eth_getTransactionReceipt", [tx]) for tx in pending])
+        for tx, response in zip(pending, responses, strict=True):
+            if "error" in response:
+                raise RuntimeError(f"receipt of {tx}: {response['error']}")
+            receipt = response["result"]
+            if receipt is not None and int(receipt["status"], 16) != 1:
+                raise TransactionReverted("Reverted", {"tx": tx}, "")
+        pending = [
+            tx
+            for tx, response in zip(pending, responses, strict=True)
+            if response.get("result") is None
+        ]
+        if pending and time.monotonic() > deadline:
+            raise TimeoutError(f"{len(pending)} transactions unmined, first {pending[0]}")
+        if pending:
+            time.sleep(0.1)
+
+
+def batch(chain: Chain, requests: list[tuple[str, list]]) -> list[dict]:
+    """The responses to ``requests``, in order, sent as JSON-RPC batches of ``BATCH_SIZE``."""
+    responses: list[dict] = []
+    for first in range(0, len(requests), BATCH_SIZE):
+        chunk = requests[first : first + BATCH_SIZE]
+        answers = chain.w3.provider.make_batch_request(chunk)  # type: ignore[arg-type]
+        if not isinstance(answers, list):
+            raise RuntimeError(f"the node refused a batch of {len(chunk)} calls: {answers}")
+        responses += sorted(answers, key=lambda answer: int(answer["id"]))
+    return responses
+
+
 def crash(crowd: Crowd) -> int:
     """Move the ETH feed down by the demo's crash; returns the block it landed in."""
     receipt = push_price(
         crowd.deployment.chain,
         crowd.owner,
-        crowd.deployment.aggregators[0],
+        crowd.deployment.aggregators[ETH],
         crowd.open_price * CRASH,
     )
     return receipt["blockNumber"]

@@ -6,8 +6,10 @@ A pass at a block:
 1. resolves the keeper's pending transactions (``track``): a receipt marks one mined or
    reverted (a liquidation that reverted because another keeper liquidated the account
    first is a lost race, not an error); a transaction the node no longer knows is
-   broadcast again; one still unmined ``replace_after`` blocks after signing is replaced
-   with fees at least 12.5% higher, by a cancellation if its liquidation would now revert;
+   broadcast again; one still unmined ``replace_after`` blocks after signing, or one the
+   node refuses because the base fee rose above its maximum fee, is replaced with fees at
+   least 12.5% higher and at least what the chain asks now, by a cancellation if its
+   liquidation would now revert;
 2. folds the new account events into the state file and screens every known account
    with exact ES (``offchain/keeper.py``);
 3. for each liquidatable account, most underwater first, that no transaction in the state
@@ -316,21 +318,32 @@ def liquidated_by_another(keeper: Keeper, account: str, first: int, last: int | 
     return None
 
 
-def broadcast(keeper: Keeper, submission: Submission) -> None:
-    """Send the signed transaction. A node that already has it, or has mined its nonce,
-    is not an error: ``track`` resolves the submission from receipts."""
+def broadcast(keeper: Keeper, submission: Submission) -> bool:
+    """Send the signed transaction; False if the node refuses it because its maximum fee
+    is below the base fee (it needs a replacement). A node that already has it, or has
+    mined its nonce, is not an error: ``track`` resolves the submission from receipts."""
     try:
         keeper.deployment.chain.w3.eth.send_raw_transaction(submission.raw_transaction)
     except Web3RPCError as error:
         message = str(error).lower()
+        if "less than block base fee" in message:
+            log.info("broadcast of %s: %s", submission.tx_hash, error)
+            return False
         if "already" not in message and "nonce too low" not in message:
             raise
         log.info("broadcast of %s: %s", submission.tx_hash, error)
+    return True
 
 
 def track(keeper: Keeper, block: int) -> list[Liquidation]:
-    """Resolve the keeper's pending submissions at ``block`` (see the module docstring);
-    returns the liquidations that landed."""
+    """Resolve the keeper's pending submissions at ``block`` (see the module docstring),
+    holding the state file's claim so that keepers sharing it never resolve or replace the
+    same submission twice; returns the liquidations that landed."""
+    with claim(keeper.state):
+        return _track(keeper, block)
+
+
+def _track(keeper: Keeper, block: int) -> list[Liquidation]:
     sender = keeper.key.address
     pending = pending_submissions(keeper.state, sender)
     if not pending:
@@ -369,8 +382,10 @@ def track(keeper: Keeper, block: int) -> list[Liquidation]:
         if block - newest.signed_block >= keeper.policy.replace_after:
             replace(keeper, newest, block)
         elif not _known(keeper, newest):
-            broadcast(keeper, newest)
-            keeper.report({"action": "rebroadcast", "block": block, "tx": newest.tx_hash})
+            if broadcast(keeper, newest):
+                keeper.report({"action": "rebroadcast", "block": block, "tx": newest.tx_hash})
+            else:
+                replace(keeper, newest, block)
     return landed
 
 

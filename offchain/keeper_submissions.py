@@ -153,12 +153,11 @@ def record(state: KeeperState, submission: Submission) -> None:
         submission.status,
         submission.mined_block,
     )
-    statement = f"INSERT INTO submissions ({_COLUMNS}) VALUES ({', '.join('?' * len(values))})"
-    if state.connection.in_transaction:
-        state.connection.execute(statement, values)
-    else:
-        with state.connection:
-            state.connection.execute(statement, values)
+    _write(
+        state,
+        f"INSERT INTO submissions ({_COLUMNS}) VALUES ({', '.join('?' * len(values))})",
+        values,
+    )
 
 
 def pending_submissions(state: KeeperState, sender: str) -> list[Submission]:
@@ -171,12 +170,22 @@ def pending_submissions(state: KeeperState, sender: str) -> list[Submission]:
 
 
 def resolve(state: KeeperState, tx_hash: str, status: str, mined_block: int | None) -> None:
-    """Mark a pending submission mined, reverted or replaced, in its own transaction."""
-    with state.connection:
-        state.connection.execute(
-            "UPDATE submissions SET status = ?, mined_block = ? WHERE tx_hash = ?",
-            (status, mined_block, tx_hash),
-        )
+    """Mark a pending submission mined, reverted or replaced (inside ``claim`` or in its own
+    transaction)."""
+    _write(
+        state,
+        "UPDATE submissions SET status = ?, mined_block = ? WHERE tx_hash = ?",
+        (status, mined_block, tx_hash),
+    )
+
+
+def _write(state: KeeperState, statement: str, values: tuple) -> None:
+    """Execute ``statement`` in the open ``claim`` transaction, or commit it on its own."""
+    if state.connection.in_transaction:
+        state.connection.execute(statement, values)
+    else:
+        with state.connection:
+            state.connection.execute(statement, values)
 
 
 _COLUMNS = (

@@ -1,0 +1,384 @@
+"""The keeper service on Anvil: races, crashes, stuck transactions, profit, retries.
+
+One crowd of leveraged longs is opened once per module; every test starts from an Anvil
+snapshot of it taken before the crash and reverts to it after. Keepers run as real
+``vmargin keeper run`` processes where the test is about processes (races, a kill), and
+in-process where the test steers block production (automine off).
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from requests.exceptions import ConnectionError as RequestsConnectionError
+
+import offchain.keeper_service as keeper_service
+from offchain.anvil import AnvilNode
+from offchain.cli import main
+from offchain.crowd import Crowd, crash, open_crowd
+from offchain.fixedpoint import WAD
+from offchain.keeper import screen
+from offchain.keeper_service import Keeper, KeeperPolicy, keeper_pass, run_keeper, run_once, track
+from offchain.keeper_state import open_state
+from offchain.keeper_submissions import MINED, REPLACED, pending_submissions
+
+TRADERS = 16
+SCENARIOS = 100
+PROTOCOL_KEEPER = KeeperPolicy(min_profit=None)
+
+
+@pytest.fixture(scope="module")
+def crowd_node() -> Iterator[tuple[AnvilNode, Crowd]]:
+    with AnvilNode() as node:
+        yield node, open_crowd(node.rpc_url, TRADERS, SCENARIOS)
+
+
+@pytest.fixture
+def crowd(crowd_node: tuple[AnvilNode, Crowd]) -> Iterator[Crowd]:
+    """The crowd before the crash; the chain goes back to this state after the test."""
+    _, crowd = crowd_node
+    w3 = crowd.deployment.chain.w3
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    yield crowd
+    rpc(crowd, "evm_setAutomine", True)
+    rpc(crowd, "evm_revert", snapshot)
+    # Anvil keeps the base fee a test's blocks left for the next block across a revert.
+    rpc(crowd, "anvil_setNextBlockBaseFeePerGas", hex(w3.eth.get_block("latest")["baseFeePerGas"]))
+
+
+def liquidatable_after_crash(crowd: Crowd) -> set[str]:
+    block = crash(crowd)
+    _, risks = screen(crowd.deployment, block)
+    condemned = {risk.account.address for risk in risks if risk.liquidatable}
+    assert len(condemned) >= 4
+    return condemned
+
+
+def liquidated_since(crowd: Crowd, block: int) -> Counter[str]:
+    if block > crowd.deployment.chain.w3.eth.block_number:
+        return Counter()
+    logs = crowd.deployment.clearinghouse.events.Liquidated().get_logs(from_block=block)
+    return Counter(log["args"]["account"] for log in logs)
+
+
+def transactions_from(crowd: Crowd, sender: str, first: int) -> list[dict[str, Any]]:
+    """Every transaction ``sender`` got mined from block ``first`` on, with its receipt's
+    status."""
+    w3 = crowd.deployment.chain.w3
+    found = []
+    for number in range(first, w3.eth.block_number + 1):
+        for transaction in w3.eth.get_block(number, full_transactions=True)["transactions"]:
+            if transaction["from"] == sender:
+                receipt = w3.eth.get_transaction_receipt(transaction["hash"])
+                found.append({"nonce": transaction["nonce"], "status": receipt["status"]})
+    return found
+
+
+def keeper_command(node: AnvilNode, crowd: Crowd, key: Any, state: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "offchain.cli",
+        "keeper",
+        "run",
+        "--rpc-url",
+        node.rpc_url,
+        "--clearinghouse",
+        crowd.deployment.clearinghouse.address,
+        "--key",
+        key.key.to_0x_hex(),
+        "--state",
+        str(state),
+        *extra,
+    ]
+
+
+def run_keepers(commands: list[list[str]]) -> list[list[dict[str, Any]]]:
+    """Start every command at once, wait for all; each one's stdout as JSON actions."""
+    processes = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for command in commands
+    ]
+    outputs = []
+    for process in processes:
+        stdout, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr
+        outputs.append([json.loads(line) for line in stdout.splitlines()])
+    return outputs
+
+
+def of(actions: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    return [action for action in actions if action["action"] == name]
+
+
+def test_two_keepers_sharing_a_key_and_a_state_file_never_double_submit(
+    crowd_node: tuple[AnvilNode, Crowd], crowd: Crowd, tmp_path: Path
+) -> None:
+    node, _ = crowd_node
+    condemned = liquidatable_after_crash(crowd)
+    first = crowd.deployment.chain.w3.eth.block_number + 1
+    key, state = crowd.keepers[0], tmp_path / "shared.sqlite"
+    command = keeper_command(node, crowd, key, state, "--once", "--any-profit")
+    outputs = run_keepers([command, command])
+    assert liquidated_since(crowd, first) == Counter(dict.fromkeys(condemned, 1))
+    transactions = transactions_from(crowd, key.address, first)
+    assert all(transaction["status"] == 1 for transaction in transactions)
+    assert sorted(t["nonce"] for t in transactions) == list(range(len(condemned)))
+    submitted = [action["account"] for output in outputs for action in of(output, "submitted")]
+    assert sorted(submitted) == sorted(condemned)
+
+
+def test_two_keepers_with_their_own_keys_race_and_each_account_is_liquidated_once(
+    crowd_node: tuple[AnvilNode, Crowd], crowd: Crowd, tmp_path: Path
+) -> None:
+    node, _ = crowd_node
+    condemned = liquidatable_after_crash(crowd)
+    first = crowd.deployment.chain.w3.eth.block_number + 1
+    keys = crowd.keepers[:2]
+    outputs = run_keepers(
+        [
+            keeper_command(node, crowd, key, tmp_path / f"{i}.sqlite", "--once", "--any-profit")
+            for i, key in enumerate(keys)
+        ]
+    )
+    assert liquidated_since(crowd, first) == Counter(dict.fromkeys(condemned, 1))
+    for key, output in zip(keys, outputs, strict=True):
+        submitted = [action["account"] for action in of(output, "submitted")]
+        assert len(submitted) == len(set(submitted))  # never twice from one key
+        failed = [t for t in transactions_from(crowd, key.address, first) if t["status"] != 1]
+        # A transaction mined after the rival's is reported as a lost race, not an error.
+        assert len(failed) == len([a for a in of(output, "lost_race") if "tx" in a])
+        assert not of(output, "reverted")
+
+
+def test_a_keeper_killed_mid_pass_and_restarted_finishes_the_job(
+    crowd_node: tuple[AnvilNode, Crowd], crowd: Crowd, tmp_path: Path
+) -> None:
+    node, _ = crowd_node
+    condemned = liquidatable_after_crash(crowd)
+    first = crowd.deployment.chain.w3.eth.block_number + 1
+    key, state = crowd.keepers[0], tmp_path / "keeper.sqlite"
+    command = keeper_command(node, crowd, key, state, "--once", "--any-profit")
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if json.loads(line)["action"] == "submitted":
+            os.kill(process.pid, signal.SIGKILL)
+            break
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    assert sum(liquidated_since(crowd, first).values()) < len(condemned)
+
+    (restarted,) = run_keepers([command])
+    assert liquidated_since(crowd, first) == Counter(dict.fromkeys(condemned, 1))
+    transactions = transactions_from(crowd, key.address, first)
+    assert all(transaction["status"] == 1 for transaction in transactions)
+    assert sorted(t["nonce"] for t in transactions) == list(range(len(condemned)))
+    assert of(restarted, "liquidated")
+
+
+def test_a_transaction_signed_but_never_broadcast_is_broadcast_on_restart(
+    crowd: Crowd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The keeper dies between writing a signed liquidation and broadcasting it: the rerun
+    finds it in the state file and broadcasts it, instead of signing another."""
+    condemned = liquidatable_after_crash(crowd)
+    first = crowd.deployment.chain.w3.eth.block_number + 1
+    deployment, key = crowd.deployment, crowd.keepers[0]
+    path = tmp_path / "keeper.sqlite"
+
+    def die(*_: Any) -> None:
+        raise KeyboardInterrupt("killed before the broadcast")
+
+    monkeypatch.setattr(keeper_service, "broadcast", die)
+    with pytest.raises(KeyboardInterrupt):
+        run_once(
+            deployment, key, open_state(path, deployment.clearinghouse.address), PROTOCOL_KEEPER
+        )
+    monkeypatch.undo()
+    state = open_state(path, deployment.clearinghouse.address)
+    (written,) = pending_submissions(state, key.address)
+    assert sum(liquidated_since(crowd, first).values()) == 0
+
+    actions: list[dict[str, Any]] = []
+    run_once(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+    assert [action["tx"] for action in of(actions, "rebroadcast")] == [written.tx_hash]
+    assert liquidated_since(crowd, first) == Counter(dict.fromkeys(condemned, 1))
+    transactions = transactions_from(crowd, key.address, first)
+    assert sorted(t["nonce"] for t in transactions) == list(range(len(condemned)))
+
+
+def rpc(crowd: Crowd, method: str, *params: Any) -> Any:
+    response = crowd.deployment.chain.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+    assert "error" not in response, response
+    return response["result"]
+
+
+def mine_with_base_fee(crowd: Crowd, base_fee: int | None = None) -> int:
+    """Mine one block (automine is off), optionally at ``base_fee`` wei; its number."""
+    if base_fee is not None:
+        rpc(crowd, "anvil_setNextBlockBaseFeePerGas", hex(base_fee))
+    rpc(crowd, "evm_mine")
+    return crowd.deployment.chain.w3.eth.block_number
+
+
+def test_a_liquidation_priced_out_by_a_base_fee_spike_is_replaced_with_higher_fees(
+    crowd: Crowd, tmp_path: Path
+) -> None:
+    """The base fee jumps above the keeper's maximum fee before its liquidations are mined:
+    the node drops them, and the keeper replaces each with fees at least 1/8 higher and at
+    least what the chain asks now, with the same nonce; the replacements land."""
+    condemned = liquidatable_after_crash(crowd)
+    deployment, key = crowd.deployment, crowd.keepers[0]
+    first = deployment.chain.w3.eth.block_number + 1
+    actions: list[dict[str, Any]] = []
+    state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
+    keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+    rpc(crowd, "evm_setAutomine", False)
+    keeper_pass(keeper, deployment.chain.w3.eth.block_number)
+    stuck = {s.tx_hash: s for s in pending_submissions(state, key.address)}
+    assert len(stuck) == len(condemned)
+
+    spike = 100 * max(s.fees.max_fee for s in stuck.values())
+    block = mine_with_base_fee(crowd, spike)
+    assert liquidated_since(crowd, first) == Counter()
+    track(keeper, block)
+    replaced = of(actions, "replaced")
+    assert {action["tx"] for action in replaced} == set(stuck)
+    asked = deployment.chain.fees(keeper.policy.priority_fee)
+    for action in replaced:
+        old = stuck[action["tx"]]
+        assert action["kind"] == "liquidation" and action["nonce"] == old.nonce
+        assert action["max_fee"] >= max(old.fees.max_fee * 9 / 8, asked.max_fee)
+        assert action["priority_fee"] >= old.fees.priority_fee * 9 / 8
+    track(keeper, mine_with_base_fee(crowd))
+    assert not pending_submissions(state, key.address)
+    assert liquidated_since(crowd, first) == Counter(dict.fromkeys(condemned, 1))
+    landed = {action["tx"] for action in of(actions, "liquidated")}
+    assert landed == {action["replacement"] for action in replaced}
+    statuses = dict(state.connection.execute("SELECT tx_hash, status FROM submissions"))
+    assert {statuses[tx] for tx in stuck} == {REPLACED}
+    assert {statuses[tx] for tx in landed} == {MINED}
+
+
+def test_a_liquidation_the_node_forgot_is_broadcast_again(crowd: Crowd, tmp_path: Path) -> None:
+    condemned = liquidatable_after_crash(crowd)
+    deployment, key = crowd.deployment, crowd.keepers[0]
+    first = deployment.chain.w3.eth.block_number + 1
+    actions: list[dict[str, Any]] = []
+    state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
+    keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+    rpc(crowd, "evm_setAutomine", False)
+    keeper_pass(keeper, deployment.chain.w3.eth.block_number)
+    signed = {s.tx_hash for s in pending_submissions(state, key.address)}
+    rpc(crowd, "anvil_dropAllTransactions")
+    track(keeper, deployment.chain.w3.eth.block_number)
+    assert {action["tx"] for action in of(actions, "rebroadcast")} == signed
+    track(keeper, mine_with_base_fee(crowd))
+    assert {action["tx"] for action in of(actions, "liquidated")} == signed
+    assert liquidated_since(crowd, first) == Counter(dict.fromkeys(condemned, 1))
+
+
+def test_a_stuck_liquidation_that_lost_the_race_is_cancelled_not_mined_to_fail(
+    crowd: Crowd, tmp_path: Path
+) -> None:
+    """Keeper A's liquidations wait at a low fee while keeper B's, priced for the spike,
+    land first: A replaces its own with cancellations, and none of its transactions fail."""
+    condemned = liquidatable_after_crash(crowd)
+    deployment = crowd.deployment
+    first = deployment.chain.w3.eth.block_number + 1
+    slow_key, fast_key = crowd.keepers[:2]
+    slow_actions: list[dict[str, Any]] = []
+    slow = Keeper(
+        deployment,
+        slow_key,
+        open_state(tmp_path / "slow.sqlite", deployment.clearinghouse.address),
+        KeeperPolicy(min_profit=None, replace_after=3),
+        slow_actions.append,
+    )
+    fast = Keeper(
+        deployment,
+        fast_key,
+        open_state(tmp_path / "fast.sqlite", deployment.clearinghouse.address),
+        PROTOCOL_KEEPER,
+    )
+    rpc(crowd, "evm_setAutomine", False)
+    keeper_pass(slow, deployment.chain.w3.eth.block_number)
+    spike = 100 * max(s.fees.max_fee for s in pending_submissions(slow.state, slow_key.address))
+    keeper_pass(fast, mine_with_base_fee(crowd, spike))
+    track(fast, mine_with_base_fee(crowd))
+    assert liquidated_since(crowd, first) == Counter(dict.fromkeys(condemned, 1))
+    track(slow, mine_with_base_fee(crowd))
+    assert {action["kind"] for action in of(slow_actions, "replaced")} == {"cancellation"}
+    track(slow, mine_with_base_fee(crowd))
+    assert len(of(slow_actions, "cancelled")) == len(condemned)
+    assert not pending_submissions(slow.state, slow_key.address)
+    transactions = transactions_from(crowd, slow_key.address, first)
+    assert len(transactions) == len(condemned)
+    assert all(transaction["status"] == 1 for transaction in transactions)
+    assert liquidated_since(crowd, first) == Counter(dict.fromkeys(condemned, 1))
+
+
+def test_an_unprofitable_liquidation_is_not_sent(crowd: Crowd) -> None:
+    condemned = liquidatable_after_crash(crowd)
+    actions: list[dict[str, Any]] = []
+    demanding = KeeperPolicy(min_profit=10**6 * WAD)
+    done = run_once(crowd.deployment, crowd.keepers[0], policy=demanding, report=actions.append)
+    assert done.liquidations == []
+    unprofitable = of(actions, "unprofitable")
+    assert {action["account"] for action in unprofitable} == condemned
+    for action in unprofitable:
+        assert int(action["reward"]) - int(action["gas_cost"]) <= demanding.min_profit
+        assert int(action["gas_cost"]) > 0
+
+
+def test_a_failing_node_is_retried_with_backoff(
+    crowd: Crowd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    condemned = liquidatable_after_crash(crowd)
+    real_pass = keeper_service.keeper_pass
+    failures = iter([RequestsConnectionError("connection refused")] * 3)
+
+    def flaky_pass(keeper: Keeper, block: int) -> Any:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return real_pass(keeper, block)
+
+    monkeypatch.setattr(keeper_service, "keeper_pass", flaky_pass)
+    monkeypatch.setattr(keeper_service, "BACKOFF_FIRST", 0.01)
+    actions: list[dict[str, Any]] = []
+    deployment = crowd.deployment
+    state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
+    keeper = Keeper(deployment, crowd.keepers[0], state, PROTOCOL_KEEPER, actions.append)
+    (done,) = run_keeper(keeper, once=True, poll_interval=0.01)
+    assert [action["delay"] for action in of(actions, "retry")] == [0.01, 0.02, 0.04]
+    assert {liquidation.account for liquidation in done.liquidations} == condemned
+
+
+def test_keeper_run_names_a_bad_key_and_a_foreign_state_file(
+    crowd_node: tuple[AnvilNode, Crowd], crowd: Crowd, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    node, _ = crowd_node
+    address = crowd.deployment.clearinghouse.address
+    arguments = ["keeper", "run", "--rpc-url", node.rpc_url, "--clearinghouse", address, "--once"]
+    assert main([*arguments, "--key", "0x1234", "--state", str(tmp_path / "k.sqlite")]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "vmargin: --key is not a private key (32 bytes, 0x-hex)"
+    )
+    foreign = tmp_path / "foreign.sqlite"
+    open_state(foreign, "0x" + "11" * 20).connection.close()
+    key = crowd.keepers[0].key.to_0x_hex()
+    assert main([*arguments, "--key", key, "--state", str(foreign)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"vmargin: {foreign} is the state of the keeper of 0x{'11' * 20}"
+    )
