@@ -25,7 +25,16 @@ from offchain.fixedpoint import WAD
 from offchain.keeper_service import Keeper, KeeperPolicy, log, run_keeper
 from offchain.keeper_state import open_state
 
-USD_FIELDS = ("reward", "expected_reward", "gas_cost", "min_profit", "equity", "bad_debt")
+USD_FIELDS = (
+    "reward",
+    "expected_reward",
+    "gas_cost",
+    "min_profit",
+    "equity",
+    "maintenance_margin",
+    "insurance_fee",
+    "bad_debt",
+)
 
 
 class KeeperInputError(ValueError):
