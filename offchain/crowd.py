@@ -153,73 +153,34 @@ def open_longs(
     for index, trader in enumerate(traders):
         amount = trader_collateral(index, len(traders)) * 10**6
         fees = chain.fees()
-        sent += [
-            send(
-                chain,
-                owner,
-                owner_nonce + index,
-                stablecoin.address,
-                stablecoin.encode_abi("mint", [trader.address, amount]),
-                DEPOSIT_GAS,
-                fees,
-            ),
-            send(
-                chain,
-                trader,
-                nonces[index],
-                stablecoin.address,
-                stablecoin.encode_abi("approve", [clearinghouse.address, amount]),
-                DEPOSIT_GAS,
-                fees,
-            ),
-            send(
-                chain,
-                trader,
-                nonces[index] + 1,
-                clearinghouse.address,
-                clearinghouse.encode_abi("deposit", [amount]),
-                DEPOSIT_GAS,
-                fees,
-            ),
-        ]
+        for sender, nonce, contract, function, arguments in (
+            (owner, owner_nonce + index, stablecoin, "mint", [trader.address, amount]),
+            (trader, nonces[index], stablecoin, "approve", [clearinghouse.address, amount]),
+            (trader, nonces[index] + 1, clearinghouse, "deposit", [amount]),
+        ):
+            data = contract.encode_abi(function, arguments)
+            sent.append(send(chain, sender, nonce, contract.address, data, DEPOSIT_GAS, fees))
         maker = after_perp_trade(maker, ETH, -WAD, -cost)
         maker_certificate = certificate(maker)
-        if index == 0:
-            maker_margin = encode_certificate(maker_certificate)
         data = settle_trade_calldata(
             trader.address,
             market_maker.address,
             price,
             long_margin,
-            with_threshold(maker_margin, maker_certificate.threshold),
+            with_threshold(long_margin, maker_certificate.threshold),
         )
-        if index == 0:
-            expected = clearinghouse.encode_abi(
-                "settleTrade",
-                [
-                    trader.address,
-                    market_maker.address,
-                    ETH,
-                    WAD,
-                    price,
-                    certificate(long).as_abi(),
-                    maker_certificate.as_abi(),
-                ],
-            )
-            assert data == HexBytes(expected), "settleTrade calldata differs from web3's"
+        if index == 0:  # check the encoding against web3's once, and price the gas
+            arguments = [trader.address, market_maker.address, ETH, WAD, price]
+            arguments += [certificate(long).as_abi(), maker_certificate.as_abi()]
+            web3_data = clearinghouse.encode_abi("settleTrade", arguments)
+            assert data == HexBytes(web3_data), "settleTrade calldata differs from web3's"
             estimate = chain.w3.eth.estimate_gas(
                 {"from": settler.address, "to": clearinghouse.address, "data": data}
             )
             settle_gas = estimate + estimate // GAS_BUFFER_DIVISOR
         sent.append(
             send(
-                chain,
-                settler,
-                settler_nonce + index,
-                clearinghouse.address,
-                data,
-                settle_gas,
-                fees,
+                chain, settler, settler_nonce + index, clearinghouse.address, data, settle_gas, fees
             )
         )
     check_receipts(chain, sent)
@@ -241,7 +202,8 @@ def encode_certificate(certificate: MarginCertificate) -> bytes:
 
 def with_threshold(encoded: bytes, threshold: int) -> bytes:
     """An encoded certificate with its threshold, the tuple's second word, replaced: the
-    certificates of one scenario set differ in nothing else."""
+    margin certificates of one scenario set carry the same scenarios, in the same order,
+    and differ in nothing else."""
     return encoded[:32] + encode(["int256"], [threshold]) + encoded[64:]
 
 

@@ -25,6 +25,7 @@ from offchain.fixedpoint import Rounding, mul_wad
 from offchain.keeper import read_account, read_marks
 from offchain.portfolio import Account, Marks, equity, scenario_losses
 from offchain.scenario_registry import PublishedScenarioSet, read_scenario_set
+from proofs.certificate import LiquidationCertificate
 
 
 class ReplayError(ValueError):
@@ -117,9 +118,9 @@ def read_replay_inputs(deployment: Deployment, tx_hash: str) -> tuple[dict, Repl
 def replay(onchain: dict, inputs: ReplayInputs) -> LiquidationReplay:
     """Recompute the liquidation from ``inputs`` and check it against ``onchain``."""
     call, event, receipt = onchain["call"], onchain["event"], onchain["receipt"]
-    certificate = call["certificate"]
-    epoch, indices = certificate["epoch"], certificate["indices"]
-    spot_returns, vol_shifts = certificate["spotReturns"], certificate["volShifts"]
+    certificate = LiquidationCertificate.from_abi(call["certificate"])
+    epoch, indices = certificate.epoch, certificate.indices
+    spot_returns, vol_shifts = certificate.spot_returns, certificate.vol_shifts
     scenarios = inputs.scenarios
     checks = []
     for position, index in enumerate(indices):
