@@ -53,12 +53,10 @@ DEPOSIT_GAS = 100_000  # gas limit of a mint, an approval or a deposit (each use
 RECEIPT_TIMEOUT = 120.0  # seconds to wait for the last receipts
 BATCH_SIZE = 500  # JSON-RPC calls per batch request
 
-SETTLE_TRADE_SELECTOR = function_signature_to_4byte_selector(
-    "settleTrade(address,address,uint256,int256,int256,"
-    "(uint64,int256,uint256[],int256[][],int256[][]),"
-    "(uint64,int256,uint256[],int256[][],int256[][]))"
-)
 MARGIN_CERTIFICATE = "(uint64,int256,uint256[],int256[][],int256[][])"
+SETTLE_TRADE_SELECTOR = function_signature_to_4byte_selector(
+    f"settleTrade(address,address,uint256,int256,int256,{MARGIN_CERTIFICATE},{MARGIN_CERTIFICATE})"
+)
 
 
 @dataclass(frozen=True)
@@ -135,6 +133,7 @@ def open_longs(
     block = chain.w3.eth.block_number
     maker = read_account(deployment, market_maker.address, block)
     cost = mul_wad(WAD, price, Rounding.CEIL)
+    # Every long after its trade: its cash does not move its scenario losses or certificate.
     long = after_perp_trade(replace(maker, cash=0, positions={}), ETH, WAD, cost)
     marks = read_marks(deployment, long, block)
     alpha_bps = chain.call(clearinghouse.functions.initialMarginAlphaBps(), block)
