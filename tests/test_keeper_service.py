@@ -270,6 +270,47 @@ def test_a_liquidation_priced_out_by_a_base_fee_spike_is_replaced_with_higher_fe
     assert {statuses[tx] for tx in landed} == {MINED}
 
 
+def test_a_liquidation_left_unmined_for_replace_after_blocks_is_replaced(
+    crowd: Crowd, tmp_path: Path
+) -> None:
+    """The block gas limit drops below the keeper's transactions, so blocks pass without
+    them while the node keeps them: after ``replace_after`` blocks (not before) the keeper
+    replaces each with higher fees, and once blocks fit them again the replacements land."""
+    condemned = liquidatable_after_crash(crowd)
+    deployment, key = crowd.deployment, crowd.keepers[0]
+    first = deployment.chain.w3.eth.block_number + 1
+    actions: list[dict[str, Any]] = []
+    state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
+    policy = KeeperPolicy(min_profit=None, replace_after=2)
+    keeper = Keeper(deployment, key, state, policy, actions.append)
+    gas_limit = deployment.chain.w3.eth.get_block("latest")["gasLimit"]
+    rpc(crowd, "evm_setAutomine", False)
+    keeper_pass(keeper, deployment.chain.w3.eth.block_number)
+    waiting = {s.tx_hash: s for s in pending_submissions(state, key.address)}
+    assert len(waiting) == len(condemned)
+    try:
+        rpc(crowd, "evm_setBlockGasLimit", hex(min(s.gas for s in waiting.values()) - 1))
+        track(keeper, mine_with_base_fee(crowd))
+        assert not of(actions, "replaced") and not of(actions, "rebroadcast")
+        block = mine_with_base_fee(crowd)
+    finally:
+        rpc(crowd, "evm_setBlockGasLimit", hex(gas_limit))
+    assert liquidated_since(crowd, first) == Counter()
+    track(keeper, block)
+    replaced = of(actions, "replaced")
+    assert {action["tx"] for action in replaced} == set(waiting)
+    for action in replaced:
+        old = waiting[action["tx"]].fees
+        assert action["kind"] == "liquidation"
+        assert action["max_fee"] >= old.max_fee * 9 / 8
+        assert action["priority_fee"] >= old.priority_fee * 9 / 8
+    track(keeper, mine_with_base_fee(crowd))
+    assert {action["tx"] for action in of(actions, "liquidated")} == {
+        action["replacement"] for action in replaced
+    }
+    assert liquidated_since(crowd, first) == Counter(dict.fromkeys(condemned, 1))
+
+
 def test_a_liquidation_the_node_forgot_is_broadcast_again(crowd: Crowd, tmp_path: Path) -> None:
     condemned = liquidatable_after_crash(crowd)
     deployment, key = crowd.deployment, crowd.keepers[0]
