@@ -514,27 +514,24 @@ def run_keeper(
     poll_interval: float = 1.0,
     settle_timeout: float = 120.0,
     attempts: int = 6,
-) -> list[KeeperPass]:
-    """Run passes at every new block until interrupted; with ``once``, one pass, then wait
-    for its transactions to be mined and return. An RPC failure is retried with exponential
-    backoff; with ``once``, after ``attempts`` failures in a row it is raised."""
+) -> KeeperPass:
+    """Run a pass at every new block until interrupted (Ctrl-C, SIGTERM); with ``once``,
+    one pass, then wait for its transactions to be mined and return it, with every
+    liquidation that landed meanwhile. An RPC failure is retried with exponential backoff;
+    with ``once``, after ``attempts`` failures in a row it is raised."""
     chain = keeper.deployment.chain
-    passes: list[KeeperPass] = []
-    last_block = None
+    latest: KeeperPass | None = None
     failures = 0
     while True:
         try:
             block = chain.w3.eth.block_number
-            if block != last_block:
-                passes.append(keeper_pass(keeper, block))
-                last_block = block
+            if latest is None or (not once and block != latest.block):
+                latest = keeper_pass(keeper, block)
             if once:
                 landed = settle_pending(keeper, settle_timeout, poll_interval)
-                done = passes[-1]
-                passes[-1] = KeeperPass(
-                    done.block, done.scenarios, done.risks, done.liquidations + landed
+                return KeeperPass(
+                    latest.block, latest.scenarios, latest.risks, latest.liquidations + landed
                 )
-                return passes
             failures = 0
         except RETRYABLE as error:
             failures += 1
@@ -562,5 +559,4 @@ def run_once(
     if state is None:
         state = open_state(":memory:", deployment.clearinghouse.address, deployment.start_block)
     keeper = Keeper(deployment, key, state, policy or KeeperPolicy(), report)
-    (done,) = run_keeper(keeper, once=True, poll_interval=0.2)
-    return done
+    return run_keeper(keeper, once=True, poll_interval=0.2)

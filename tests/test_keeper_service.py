@@ -401,7 +401,7 @@ def test_a_failing_node_is_retried_with_backoff(
     deployment = crowd.deployment
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
     keeper = Keeper(deployment, crowd.keepers[0], state, PROTOCOL_KEEPER, actions.append)
-    (done,) = run_keeper(keeper, once=True, poll_interval=0.01)
+    done = run_keeper(keeper, once=True, poll_interval=0.01)
     assert [action["delay"] for action in of(actions, "retry")] == [0.01, 0.02, 0.04]
     assert {liquidation.account for liquidation in done.liquidations} == condemned
 
