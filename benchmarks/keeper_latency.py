@@ -9,7 +9,8 @@ account read at the block and its exact ES computed: the "screened" report) and 
 liquidation whose receipt the keeper saw (the last "liquidated" report). The keeper
 submits one liquidation at a time (simulate with ``eth_simulateV1``, sign, record,
 broadcast) and Anvil mines each as it arrives; liquidations per second are counted over
-the submissions, from the screen to the last receipt.
+the submissions, from the screen to the last receipt. The accounts screened are the crowd,
+its market maker and the backstop.
 
 Then an auditor attaches to the clearinghouse from chain data alone (``attach``) and
 replays every liquidation (``replay_liquidation``: the certificate from calldata, the

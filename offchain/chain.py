@@ -14,6 +14,7 @@ from typing import Any
 
 from eth_abi import decode, encode
 from eth_account import Account
+from eth_account.datastructures import SignedTransaction
 from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector
 from hexbytes import HexBytes
@@ -296,6 +297,30 @@ class Chain:
             for log in result["logs"]
         )
         return Simulation(gas_used=gas_used, logs=logs, reverted=None)
+
+    def sign(
+        self,
+        sender: LocalAccount,
+        nonce: int,
+        to: str,
+        data: str | bytes,
+        gas: int,
+        fees: Fees,
+    ) -> SignedTransaction:
+        """An EIP-1559 transaction of ``data`` to ``to`` with every field given, signed by
+        ``sender`` and not sent (for callers that manage their own nonces)."""
+        return sender.sign_transaction(
+            {
+                "chainId": self.chain_id,
+                "nonce": nonce,
+                "to": to,
+                "value": 0,
+                "data": data,
+                "gas": gas,
+                "maxFeePerGas": fees.max_fee,
+                "maxPriorityFeePerGas": fees.priority_fee,
+            }
+        )
 
     def send(self, sender: LocalAccount, transaction: dict[str, Any]) -> TxReceipt:
         """Fill nonce, gas (the estimate plus a fifth, at most a block) and EIP-1559 fees, sign with

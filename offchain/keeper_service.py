@@ -243,8 +243,8 @@ def submit(
             return None
         gas_limit = chain.w3.eth.get_block("latest")["gasLimit"]
         submission = sign_submission(
+            chain,
             keeper.key,
-            chain.chain_id,
             next_nonce(keeper.state, sender, chain.w3.eth.get_transaction_count(sender, "pending")),
             address,
             LIQUIDATION,
@@ -459,8 +459,8 @@ def replace(keeper: Keeper, submission: Submission, block: int) -> Submission:
                 (submission.gas),
             )
     replacement = sign_submission(
+        chain,
         keeper.key,
-        chain.chain_id,
         submission.nonce,
         submission.account,
         kind,

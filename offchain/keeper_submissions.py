@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 
-from offchain.chain import Fees
+from offchain.chain import Chain, Fees
 from offchain.keeper_state import KeeperState
 
 LIQUIDATION = "liquidation"
@@ -58,8 +58,8 @@ class Submission:
 
 
 def sign_submission(
+    chain: Chain,
     key: LocalAccount,
-    chain_id: int,
     nonce: int,
     account: str,
     kind: str,
@@ -72,18 +72,7 @@ def sign_submission(
 ) -> Submission:
     """Sign an EIP-1559 transaction of ``data`` to ``recipient`` and wrap it as a pending
     submission."""
-    signed = key.sign_transaction(
-        {
-            "chainId": chain_id,
-            "nonce": nonce,
-            "to": recipient,
-            "value": 0,
-            "data": data,
-            "gas": gas,
-            "maxFeePerGas": fees.max_fee,
-            "maxPriorityFeePerGas": fees.priority_fee,
-        }
-    )
+    signed = chain.sign(key, nonce, recipient, data, gas, fees)
     return Submission(
         tx_hash=signed.hash.to_0x_hex(),
         sender=key.address,
