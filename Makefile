@@ -41,12 +41,14 @@ lint: install
 clean:
 	rm -rf $(VENV) node_modules out cache
 
-# Gas of liquidations against N, of margin checks against N and positions, gas per
+# Gas of liquidations against N, of margin checks against N and positions, of a BLS
+# aggregate verification, gas per
 # numeric function, accuracy of the numeric twins against mpmath, then the keeper's
 # latency on 1,000 accounts and the replay time per liquidation (about 10 minutes).
 bench: build
 	$(BIN)/python benchmarks/liquidation_gas.py
 	$(BIN)/python benchmarks/margin_gas.py
+	$(BIN)/python benchmarks/bls_gas.py
 	$(FORGE) test --match-contract NumericsGas -vv
 	$(BIN)/python benchmarks/accuracy_exponential.py
 	$(BIN)/python benchmarks/accuracy_option_pricing.py
