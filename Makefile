@@ -42,9 +42,9 @@ clean:
 	rm -rf $(VENV) node_modules out cache
 
 # Gas of liquidations against N, of margin checks against N and positions, of a BLS
-# aggregate verification, gas per
-# numeric function, accuracy of the numeric twins against mpmath, then the keeper's
-# latency on 1,000 accounts and the replay time per liquidation (about 10 minutes).
+# aggregate verification, gas per numeric function, accuracy of the numeric twins against
+# mpmath, then the keeper's latency on 1,000 accounts and the replay time per liquidation
+# (about 10 minutes).
 bench: build
 	$(BIN)/python benchmarks/liquidation_gas.py
 	$(BIN)/python benchmarks/margin_gas.py

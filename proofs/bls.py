@@ -163,9 +163,7 @@ def g2_words(point: G2Point) -> list[int]:
     return [x_imag, x_real, y_imag, y_real]
 
 
-def binding_factor(
-    message: G1Point, apk_g1: G1Point, apk_g2: G2Point, signature: G1Point
-) -> int:
+def binding_factor(message: G1Point, apk_g1: G1Point, apk_g2: G2Point, signature: G1Point) -> int:
     """``gamma``: keccak256 of the packed words of the message point, both aggregate keys
     and the signature, mod r."""
     words = g1_words(message) + g1_words(apk_g1) + g2_words(apk_g2) + g1_words(signature)
