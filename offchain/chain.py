@@ -37,6 +37,7 @@ PROJECT_CONTRACTS = (
     "Clearinghouse",
     "OracleAdapter",
     "ScenarioRegistry",
+    "OperatorRegistry",
     "MockAggregator",
     "MockToken",
 )

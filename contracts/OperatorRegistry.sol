@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+
+import {BN254} from "./libraries/BN254.sol";
+
+/// @title OperatorRegistry
+/// @notice The risk operators who attest margin: each one bonds `bondToken`, registers a
+/// BN254 BLS key in G1 and G2 with a proof of possession (its signature, by that key, on
+/// a message naming the operator, this registry and the chain: no rogue keys), and may
+/// sign attestations while active. A quorum signature names its signers in a bitmap of
+/// operator indices; it is valid when the signers hold at least `quorumBps` of the active
+/// bond and their aggregate signature verifies against the sum of their keys
+/// (`BN254.verify`). An operator leaving keeps its bond here for `unbondingDelay`
+/// (at least the attestations' challenge window), during which the slasher (the contract
+/// that judges fraud proofs) can still take it.
+contract OperatorRegistry is Ownable {
+    using SafeERC20 for IERC20;
+
+    struct Operator {
+        address account;
+        BN254.G1Point publicKeyG1;
+        uint256 bond;
+        bool active;
+        uint64 exitAvailableAt;
+    }
+
+    /// @notice An aggregate signature: `signers` has bit i set for operator i; `apkG2` is
+    /// the sum of their G2 keys (the contract sums their G1 keys itself).
+    struct QuorumSignature {
+        uint256 signers;
+        BN254.G1Point signature;
+        BN254.G2Point apkG2;
+    }
+
+    uint256 public constant MAX_OPERATORS = 256;
+    uint256 internal constant BPS = 10_000;
+    /// @notice Domain tag of a proof of possession.
+    bytes32 public constant PROOF_OF_POSSESSION_TAG =
+        keccak256("vmargin.OperatorRegistry.ProofOfPossession");
+
+    IERC20 public immutable bondToken;
+    uint256 public minimumBond;
+    uint16 public quorumBps;
+    uint64 public unbondingDelay;
+    address public slasher;
+    uint256 public totalActiveBond;
+    Operator[] private _operators;
+    mapping(address account => uint256 indexPlusOne) private _indexPlusOne;
+
+    /// @notice Quorum in (0, 10000] basis points of the active bond, a positive minimum bond.
+    error InvalidQuorumParameters(uint256 minimumBond, uint16 quorumBps, uint64 unbondingDelay);
+    error AlreadyRegistered(address account);
+    error TooManyOperators();
+    error BondTooSmall(uint256 bond, uint256 minimumBond);
+    /// @notice The registration's signature is not the key's on its own proof-of-possession
+    /// message (or the G1 and G2 keys differ).
+    error InvalidProofOfPossession(address account);
+    error NotAnOperator(address account);
+    error OperatorNotActive(uint256 index);
+    error ExitNotRequested(uint256 index);
+    error StillUnbonding(uint256 index, uint64 availableAt);
+    error NoSigners();
+    /// @notice A signer bit names no operator.
+    error UnknownOperator(uint256 index);
+    /// @notice The signers hold `signedBond`; a quorum needs `requiredBond`.
+    error QuorumNotReached(uint256 signedBond, uint256 requiredBond);
+    /// @notice The aggregate signature does not verify on `digest` under the signers' keys.
+    error InvalidSignature(bytes32 digest);
+    error NotSlasher(address caller);
+
+    event QuorumParametersSet(uint256 minimumBond, uint16 quorumBps, uint64 unbondingDelay);
+    event SlasherSet(address slasher);
+    event OperatorRegistered(
+        uint256 indexed index,
+        address indexed account,
+        uint256 bond,
+        uint256 publicKeyX,
+        uint256 publicKeyY
+    );
+    event ExitRequested(uint256 indexed index, uint64 availableAt);
+    event BondWithdrawn(uint256 indexed index, uint256 amount);
+    event OperatorSlashed(uint256 indexed index, uint256 amount, address indexed recipient);
+
+    constructor(
+        address initialOwner,
+        IERC20 bondToken_,
+        uint256 minimumBond_,
+        uint16 quorumBps_,
+        uint64 unbondingDelay_
+    ) Ownable(initialOwner) {
+        bondToken = bondToken_;
+        _setQuorumParameters(minimumBond_, quorumBps_, unbondingDelay_);
+    }
+
+    /// @notice Set the minimum bond, the quorum share and the unbonding delay.
+    function setQuorumParameters(uint256 minimumBond_, uint16 quorumBps_, uint64 unbondingDelay_)
+        external
+        onlyOwner
+    {
+        _setQuorumParameters(minimumBond_, quorumBps_, unbondingDelay_);
+    }
+
+    /// @notice Set the contract allowed to slash (the fraud-proof judge).
+    function setSlasher(address slasher_) external onlyOwner {
+        slasher = slasher_;
+        emit SlasherSet(slasher_);
+    }
+
+    /// @notice The message an operator's key signs to prove possession at registration.
+    function proofOfPossessionDigest(address account, BN254.G1Point memory publicKeyG1)
+        public
+        view
+        returns (bytes32)
+    {
+        return keccak256(
+            abi.encode(
+                PROOF_OF_POSSESSION_TAG,
+                block.chainid,
+                address(this),
+                account,
+                publicKeyG1.x,
+                publicKeyG1.y
+            )
+        );
+    }
+
+    /// @notice Register the caller as operator with BLS keys `publicKeyG1` / `publicKeyG2`,
+    /// proven by `proofOfPossession`, bonding `bond` of `bondToken` (approved beforehand).
+    /// Returns its index, the bit it signs with.
+    function register(
+        BN254.G1Point calldata publicKeyG1,
+        BN254.G2Point calldata publicKeyG2,
+        BN254.G1Point calldata proofOfPossession,
+        uint256 bond
+    ) external returns (uint256 index) {
+        if (_indexPlusOne[msg.sender] != 0) revert AlreadyRegistered(msg.sender);
+        if (_operators.length == MAX_OPERATORS) revert TooManyOperators();
+        if (bond < minimumBond) revert BondTooSmall(bond, minimumBond);
+        bytes32 digest = proofOfPossessionDigest(msg.sender, publicKeyG1);
+        if (!BN254.verify(digest, proofOfPossession, publicKeyG1, publicKeyG2)) {
+            revert InvalidProofOfPossession(msg.sender);
+        }
+        index = _operators.length;
+        _operators.push(Operator(msg.sender, publicKeyG1, bond, true, 0));
+        _indexPlusOne[msg.sender] = index + 1;
+        totalActiveBond += bond;
+        emit OperatorRegistered(index, msg.sender, bond, publicKeyG1.x, publicKeyG1.y);
+        bondToken.safeTransferFrom(msg.sender, address(this), bond);
+    }
+
+    /// @notice Stop signing: the caller's bond leaves the quorum now and can be withdrawn
+    /// after the unbonding delay.
+    function requestExit() external {
+        uint256 index = _operatorIndex(msg.sender);
+        Operator storage operator = _operators[index];
+        if (!operator.active) revert OperatorNotActive(index);
+        operator.active = false;
+        operator.exitAvailableAt = uint64(block.timestamp) + unbondingDelay;
+        totalActiveBond -= operator.bond;
+        emit ExitRequested(index, operator.exitAvailableAt);
+    }
+
+    /// @notice Withdraw the caller's bond once its unbonding delay has passed.
+    function withdrawBond() external {
+        uint256 index = _operatorIndex(msg.sender);
+        Operator storage operator = _operators[index];
+        if (operator.active) revert ExitNotRequested(index);
+        if (block.timestamp < operator.exitAvailableAt) {
+            revert StillUnbonding(index, operator.exitAvailableAt);
+        }
+        uint256 amount = operator.bond;
+        operator.bond = 0;
+        emit BondWithdrawn(index, amount);
+        bondToken.safeTransfer(msg.sender, amount);
+    }
+
+    /// @notice Check a quorum signature on `digest`: every signer a registered active
+    /// operator, their bond at least `quorumBps` of the active bond, the aggregate
+    /// signature valid under the sum of their keys. Returns the bond that signed.
+    function checkQuorum(bytes32 digest, QuorumSignature calldata quorum)
+        external
+        view
+        returns (uint256 signedBond)
+    {
+        BN254.G1Point memory apkG1;
+        (apkG1, signedBond) = _signers(quorum.signers);
+        uint256 required = _requiredBond();
+        if (signedBond < required) revert QuorumNotReached(signedBond, required);
+        if (!BN254.verify(digest, quorum.signature, apkG1, quorum.apkG2)) {
+            revert InvalidSignature(digest);
+        }
+    }
+
+    /// @notice Take the whole bond of every operator in `signers` (active or unbonding)
+    /// and send it to `recipient`; they stop signing. Only the slasher. Returns the total.
+    function slash(uint256 signers, address recipient) external returns (uint256 total) {
+        if (msg.sender != slasher) revert NotSlasher(msg.sender);
+        for (uint256 index; index < _operators.length; ++index) {
+            if (signers & (1 << index) == 0) continue;
+            Operator storage operator = _operators[index];
+            uint256 amount = operator.bond;
+            if (operator.active) {
+                operator.active = false;
+                totalActiveBond -= amount;
+            }
+            operator.bond = 0;
+            total += amount;
+            emit OperatorSlashed(index, amount, recipient);
+        }
+        if (total > 0) bondToken.safeTransfer(recipient, total);
+    }
+
+    /// @notice Operator `index`.
+    function operatorAt(uint256 index) external view returns (Operator memory) {
+        if (index >= _operators.length) revert UnknownOperator(index);
+        return _operators[index];
+    }
+
+    /// @notice How many operators ever registered.
+    function operatorCount() external view returns (uint256) {
+        return _operators.length;
+    }
+
+    function _setQuorumParameters(uint256 minimumBond_, uint16 quorumBps_, uint64 unbondingDelay_)
+        internal
+    {
+        if (minimumBond_ == 0 || quorumBps_ == 0 || quorumBps_ > BPS) {
+            revert InvalidQuorumParameters(minimumBond_, quorumBps_, unbondingDelay_);
+        }
+        minimumBond = minimumBond_;
+        quorumBps = quorumBps_;
+        unbondingDelay = unbondingDelay_;
+        emit QuorumParametersSet(minimumBond_, quorumBps_, unbondingDelay_);
+    }
+
+    /// @dev The sum of the G1 keys and of the bonds of `signers`, all active operators.
+    function _signers(uint256 signers)
+        internal
+        view
+        returns (BN254.G1Point memory apkG1, uint256 bond)
+    {
+        if (signers == 0) revert NoSigners();
+        uint256 count = _operators.length;
+        if (count < MAX_OPERATORS && signers >> count != 0) {
+            revert UnknownOperator(_highestBit(signers));
+        }
+        for (uint256 index; index < count; ++index) {
+            if (signers & (1 << index) == 0) continue;
+            Operator storage operator = _operators[index];
+            if (!operator.active) revert OperatorNotActive(index);
+            apkG1 = BN254.add(apkG1, operator.publicKeyG1);
+            bond += operator.bond;
+        }
+    }
+
+    /// @dev The active bond a quorum needs, rounded up.
+    function _requiredBond() internal view returns (uint256) {
+        return (totalActiveBond * quorumBps + BPS - 1) / BPS;
+    }
+
+    function _operatorIndex(address account) internal view returns (uint256) {
+        uint256 indexPlusOne = _indexPlusOne[account];
+        if (indexPlusOne == 0) revert NotAnOperator(account);
+        return indexPlusOne - 1;
+    }
+
+    function _highestBit(uint256 bits) private pure returns (uint256 index) {
+        while (bits >> (index + 1) != 0) ++index;
+    }
+}
