@@ -9,7 +9,7 @@ Markdown table; run with ``make bench``.
 
 from offchain.anvil import AnvilNode
 from offchain.chain import Chain, anvil_accounts
-from proofs.bls import aggregate_g1, aggregate_g2, g1_words, g2_words, key_from_secret, sign
+from proofs.bls import aggregate_g1, aggregate_g2, g1_words, g2_abi, key_from_secret, sign
 
 DIGEST = bytes.fromhex("5f" * 32)
 QUORUMS = (1, 4, 16)
@@ -26,13 +26,10 @@ def main() -> None:
             keys = [key_from_secret(1_000_003 * (i + 1)) for i in range(signers)]
             signature = aggregate_g1([sign(key, DIGEST) for key in keys])
             apk_g1 = aggregate_g1([key.public_g1 for key in keys])
-            words = g2_words(aggregate_g2([key.public_g2 for key in keys]))
+            apk_g2 = aggregate_g2([key.public_g2 for key in keys])
             valid, gas = chain.call(
                 harness.functions.verifyGas(
-                    DIGEST,
-                    tuple(g1_words(signature)),
-                    tuple(g1_words(apk_g1)),
-                    ((words[0], words[1]), (words[2], words[3])),
+                    DIGEST, tuple(g1_words(signature)), tuple(g1_words(apk_g1)), g2_abi(apk_g2)
                 )
             )
             if not valid:

@@ -163,6 +163,13 @@ def g2_words(point: G2Point) -> list[int]:
     return [x_imag, x_real, y_imag, y_real]
 
 
+def g2_abi(point: G2Point) -> tuple:
+    """A G2 point as web3 encodes ``BN254.G2Point`` (``uint256[2] x, uint256[2] y``, EIP-197
+    order)."""
+    x_imag, x_real, y_imag, y_real = g2_words(point)
+    return ((x_imag, x_real), (y_imag, y_real))
+
+
 def binding_factor(message: G1Point, apk_g1: G1Point, apk_g2: G2Point, signature: G1Point) -> int:
     """``gamma``: keccak256 of the packed words of the message point, both aggregate keys
     and the signature, mod r."""

@@ -18,7 +18,7 @@ from proofs.bls import (
     aggregate_g1,
     aggregate_g2,
     g1_words,
-    g2_words,
+    g2_abi,
     sign,
 )
 
@@ -53,12 +53,7 @@ class QuorumSignature:
 
     def as_abi(self) -> tuple:
         """The struct as web3 encodes it."""
-        words = g2_words(self.apk_g2)
-        return (
-            self.signers,
-            tuple(g1_words(self.signature)),
-            ((words[0], words[1]), (words[2], words[3])),
-        )
+        return (self.signers, tuple(g1_words(self.signature)), g2_abi(self.apk_g2))
 
 
 def quorum_signature(keys: Mapping[int, BlsKey], digest: bytes) -> QuorumSignature:

@@ -17,7 +17,7 @@ from proofs.bls import (
     aggregate_g1,
     aggregate_g2,
     g1_words,
-    g2_words,
+    g2_abi,
     hash_to_g1,
     key_from_secret,
     sign,
@@ -52,13 +52,9 @@ def onchain_verify(
     apk_g1: G1Point,
     apk_g2: G2Point,
 ) -> bool:
-    words = g2_words(apk_g2)
     return chain.call(
         contract.functions.verify(
-            digest,
-            tuple(g1_words(signature)),
-            tuple(g1_words(apk_g1)),
-            ((words[0], words[1]), (words[2], words[3])),
+            digest, tuple(g1_words(signature)), tuple(g1_words(apk_g1)), g2_abi(apk_g2)
         )
     )
 

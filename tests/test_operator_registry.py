@@ -10,7 +10,8 @@ from web3.contract import Contract
 
 from offchain.anvil import AnvilNode
 from offchain.chain import Chain, TransactionReverted, anvil_accounts
-from proofs.bls import BlsKey, P, g1_words, g2_words, key_from_secret
+from offchain.operators import register_operator
+from proofs.bls import BlsKey, P, key_from_secret
 from proofs.quorum import proof_of_possession, quorum_signature
 
 USDC = 10**6
@@ -37,19 +38,8 @@ def rpc(chain: Chain, method: str, *params: object) -> object:
 
 
 def register(setup: Registry, operator: LocalAccount, key: BlsKey, pop: tuple[int, int]) -> None:
-    chain, registry = setup.chain, setup.registry
-    chain.transact(setup.owner, setup.token.functions.mint(operator.address, BOND))
-    chain.transact(operator, setup.token.functions.approve(registry.address, BOND))
-    words = g2_words(key.public_g2)
-    chain.transact(
-        operator,
-        registry.functions.register(
-            tuple(g1_words(key.public_g1)),
-            ((words[0], words[1]), (words[2], words[3])),
-            tuple(g1_words(pop)),
-            BOND,
-        ),
-    )
+    setup.chain.transact(setup.owner, setup.token.functions.mint(operator.address, BOND))
+    register_operator(setup.chain, setup.registry, setup.token, operator, key, BOND, pop)
 
 
 @pytest.fixture(scope="module")

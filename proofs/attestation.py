@@ -1,0 +1,46 @@
+"""Attested margin: the message risk operators sign, as ``AttestationVerifier`` hashes it
+(``contracts/AttestationVerifier.sol``).
+
+An attestation states an account's ES and IM (WAD) for a state hash (its portfolio and
+the oracle marks it was valued at) under one scenario epoch and root, computed at a
+block and usable until an expiry. The digest is keccak256 of ``abi.encode(tag, verifier,
+attestation)``; the attestation carries its chain id and epoch, so a replay on another
+chain or in a later epoch is refused by name before any signature is checked.
+"""
+
+from dataclasses import astuple, dataclass
+
+from eth_abi import encode
+from eth_utils import keccak
+
+ATTESTATION_TAG = keccak(text="vmargin.AttestationVerifier.Attestation")
+ATTESTATION_TYPE = "(uint256,address,bytes32,uint64,bytes32,int256,int256,uint64,uint64)"
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """``AttestationVerifier.Attestation``, field for field."""
+
+    chain_id: int
+    account: str
+    state_hash: bytes
+    epoch: int
+    scenario_root: bytes
+    expected_shortfall: int
+    initial_margin: int
+    block_number: int
+    expiry: int
+
+    def as_abi(self) -> tuple:
+        """The struct as web3 encodes it."""
+        return astuple(self)
+
+
+def attestation_digest(verifier: str, attestation: Attestation) -> bytes:
+    """``AttestationVerifier.attestationDigest``: what the operators sign."""
+    return keccak(
+        encode(
+            ["bytes32", "address", ATTESTATION_TYPE],
+            [ATTESTATION_TAG, verifier, attestation.as_abi()],
+        )
+    )
