@@ -36,7 +36,7 @@ contract AttestationVerifier {
     /// @notice The attestation was signed for chain `chainId`.
     error WrongChain(uint256 chainId, uint256 expected);
     /// @notice The attestation's epoch is not the current one.
-    error StaleEpoch(uint64 epoch, uint64 current);
+    error EpochNotCurrent(uint64 epoch, uint64 current);
     /// @notice The attestation's scenario root is not its epoch's.
     error WrongScenarioRoot(bytes32 root, bytes32 expected);
     /// @notice The attestation expired at `expiry`.
@@ -65,7 +65,7 @@ contract AttestationVerifier {
             revert WrongChain(attestation.chainId, block.chainid);
         }
         (uint64 epoch, ScenarioRegistry.ScenarioSet memory set) = scenarios.current();
-        if (attestation.epoch != epoch) revert StaleEpoch(attestation.epoch, epoch);
+        if (attestation.epoch != epoch) revert EpochNotCurrent(attestation.epoch, epoch);
         if (attestation.scenarioRoot != set.root) {
             revert WrongScenarioRoot(attestation.scenarioRoot, set.root);
         }

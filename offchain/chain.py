@@ -38,6 +38,7 @@ PROJECT_CONTRACTS = (
     "OracleAdapter",
     "ScenarioRegistry",
     "OperatorRegistry",
+    "AttestationVerifier",
     "MockAggregator",
     "MockToken",
 )
