@@ -13,6 +13,7 @@ import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 
 import {FixedPointMath} from "./libraries/FixedPointMath.sol";
 import {OptionValuation} from "./libraries/OptionValuation.sol";
+import {AttestedMargin} from "./AttestedMargin.sol";
 import {MarginEngine} from "./MarginEngine.sol";
 import {OracleAdapter} from "./OracleAdapter.sol";
 import {ScenarioRegistry} from "./ScenarioRegistry.sol";
@@ -86,6 +87,9 @@ contract Clearinghouse is Ownable {
     OracleAdapter public immutable oracle;
     /// @notice Values accounts and checks certificates; deployed by this contract.
     MarginEngine public immutable engine;
+    /// @notice Where operators' attested margin stands in for a margin certificate (none:
+    /// every initial-margin check needs a certificate).
+    AttestedMargin public attestedMargin;
     /// @notice The account that takes over liquidated positions at mark.
     address public immutable backstop;
 
@@ -178,6 +182,7 @@ contract Clearinghouse is Ownable {
     event RiskParametersSet(int256 maintenanceMarginFactor, int256 penalty, int256 keeperShare);
     event InitialMarginParametersSet(int256 initialMarginFactor, uint16 alphaBps);
     event LiquidityAddOnSet(int256 addOn);
+    event AttestedMarginSet(address attestedMargin);
     event LiquidationParametersSet(
         int256 closeFactor, int256 fullLiquidationHealth, int256 dustValue
     );
@@ -350,6 +355,13 @@ contract Clearinghouse is Ownable {
         if (addOn < 0 || addOn > WAD) revert InvalidLiquidityAddOn(addOn);
         liquidityAddOn = addOn;
         emit LiquidityAddOnSet(addOn);
+    }
+
+    /// @notice Accept attested margin from `attestedMargin_` in place of a margin
+    /// certificate (address 0: no longer).
+    function setAttestedMargin(AttestedMargin attestedMargin_) external onlyOwner {
+        attestedMargin = attestedMargin_;
+        emit AttestedMarginSet(address(attestedMargin_));
     }
 
     /// @notice Set the close-factor rule: close factor in (0, 1], full-liquidation health in
@@ -1075,24 +1087,34 @@ contract Clearinghouse is Ownable {
         }
     }
 
-    /// @dev Revert unless `certificate` shows IM <= equity for `account` as it stands now.
+    /// @dev Revert unless IM <= equity for `account` as it stands now, IM as `certificate`
+    /// bounds it or, for an empty certificate, as an accepted attestation of this very state
+    /// states it.
     function _requireInitialMargin(
         address account,
         MarginEngine.MarginCertificate calldata certificate
     ) internal {
-        if (certificate.indices.length == 0) {
+        int256 accountEquity;
+        int256 initialMargin;
+        uint64 epoch = certificate.epoch;
+        if (certificate.indices.length != 0) {
+            (accountEquity, initialMargin) = engine.initialMargin(
+                _portfolio(account),
+                certificate,
+                initialMarginFactor,
+                initialMarginAlphaBps,
+                liquidityAddOn
+            );
+        } else if (address(attestedMargin) != address(0)) {
+            bytes32 stateHash;
+            (stateHash, accountEquity) = engine.attestedState(_portfolio(account));
+            (initialMargin, epoch) = attestedMargin.initialMarginOf(account, stateHash);
+        } else {
             revert MarginCertificateRequired(account);
         }
-        (int256 accountEquity, int256 initialMargin) = engine.initialMargin(
-            _portfolio(account),
-            certificate,
-            initialMarginFactor,
-            initialMarginAlphaBps,
-            liquidityAddOn
-        );
         if (initialMargin > accountEquity) {
             revert InsufficientInitialMargin(account, accountEquity, initialMargin);
         }
-        emit InitialMarginChecked(account, certificate.epoch, accountEquity, initialMargin);
+        emit InitialMarginChecked(account, epoch, accountEquity, initialMargin);
     }
 }

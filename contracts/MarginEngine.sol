@@ -79,10 +79,13 @@ contract MarginEngine {
 
     /// @notice Oracle spot prices and implied vols of the assets a portfolio needs (0 for
     /// the others, never read), and one option's value per holding, in holding order.
+    /// @notice Spot and vol marks per asset, each option's unit value, and the time (unix
+    /// seconds) the options are valued at.
     struct Marks {
         int256[] spot;
         int256[] vol;
         int256[] optionValues;
+        uint256 time;
     }
 
     int256 internal constant WAD = 1e18;
@@ -149,12 +152,7 @@ contract MarginEngine {
         (uint64 epoch, ScenarioRegistry.ScenarioSet memory set) = registry.current();
         if (certificate.epoch != epoch) revert StaleEpoch(certificate.epoch, epoch);
         marks = _marks(portfolio);
-        (uint256 kNum, uint256 whole, uint256 frac) =
-            ExpectedShortfall.tailWeight(set.n, set.alphaBps);
-        int256[] memory losses = _witnessLosses(
-            portfolio, marks, certificate, set, ExpectedShortfall.witnessCount(whole, frac)
-        );
-        check.expectedShortfallLowerBound = ExpectedShortfall.weightedLowerBound(losses, kNum, frac);
+        check.expectedShortfallLowerBound = _lowerBound(portfolio, marks, certificate, set);
         check.maintenanceMargin =
             mmFactor.mulWad(check.expectedShortfallLowerBound, Math.Rounding.Floor);
         check.equity = _equity(portfolio, marks);
@@ -184,6 +182,67 @@ contract MarginEngine {
         equity = _equity(portfolio, marks);
     }
 
+    /// @notice The hash an attestation commits to for `portfolio` at the current marks,
+    /// keccak256(abi.encode(portfolio, spot marks, vol marks)), and its equity at them.
+    function attestedState(Portfolio calldata portfolio)
+        external
+        view
+        returns (bytes32 stateHash, int256 equity)
+    {
+        Marks memory marks = _marks(portfolio);
+        stateHash = keccak256(abi.encode(portfolio, marks.spot, marks.vol));
+        equity = _equity(portfolio, marks);
+    }
+
+    /// @notice A fraud proof's view of an attested state: its hash, and the ES lower bound
+    /// (rounded down) that `certificate`'s witnesses of `epoch` show for `portfolio` valued
+    /// at the given `spot` and `vol` marks and `time` (not the oracle's, nor now).
+    function attestedLowerBound(
+        Portfolio calldata portfolio,
+        int256[] calldata spot,
+        int256[] calldata vol,
+        uint256 time,
+        LiquidationCertificate calldata certificate,
+        uint64 epoch
+    ) external view returns (bytes32 stateHash, int256 bound) {
+        stateHash = keccak256(abi.encode(portfolio, spot, vol));
+        if (certificate.epoch != epoch) revert StaleEpoch(certificate.epoch, epoch);
+        bound = _lowerBound(
+            portfolio,
+            _givenMarks(portfolio, spot, vol, time),
+            certificate,
+            registry.scenarioSet(epoch)
+        );
+    }
+
+    /// @dev Marks from given spot and vol marks and time, with each option's unit value.
+    function _givenMarks(
+        Portfolio calldata portfolio,
+        int256[] calldata spot,
+        int256[] calldata vol,
+        uint256 time
+    ) internal view returns (Marks memory marks) {
+        marks = Marks(spot, vol, new int256[](portfolio.options.length), time);
+        for (uint256 i; i < portfolio.options.length; ++i) {
+            marks.optionValues[i] = _unitValue(portfolio.options[i], marks);
+        }
+    }
+
+    /// @dev The weighted lower bound of ES (rounded down) from `certificate`'s witnesses.
+    function _lowerBound(
+        Portfolio calldata portfolio,
+        Marks memory marks,
+        LiquidationCertificate calldata certificate,
+        ScenarioRegistry.ScenarioSet memory set
+    ) internal view returns (int256) {
+        (uint256 kNum, uint256 whole, uint256 frac) =
+            ExpectedShortfall.tailWeight(set.n, set.alphaBps);
+        int256[] memory losses = _witnessLosses(
+            portfolio, marks, certificate, set, ExpectedShortfall.witnessCount(whole, frac)
+        );
+        return ExpectedShortfall.weightedLowerBound(losses, kNum, frac);
+    }
+
     // ---------------------------------------------------------------- valuation
 
     /// @dev Spot marks for the assets `portfolio` holds perps or options on, and implied
@@ -192,6 +251,7 @@ contract MarginEngine {
         uint256 assets = portfolio.spotExposure.length;
         marks.spot = new int256[](assets);
         marks.vol = new int256[](assets);
+        marks.time = block.timestamp;
         for (uint256 asset; asset < assets; ++asset) {
             if (portfolio.spotExposure[asset] != 0) marks.spot[asset] = oracle.price(asset);
         }
@@ -284,7 +344,7 @@ contract MarginEngine {
                 marks.vol[asset],
                 spotReturns[asset],
                 volShifts[asset],
-                block.timestamp
+                marks.time
             );
             pnl += holding.size * (shocked - marks.optionValues[i]);
         }
@@ -302,9 +362,7 @@ contract MarginEngine {
         }
         uint256 asset = holding.series.asset;
         return
-            OptionValuation.value(
-                holding.series, marks.spot[asset], marks.vol[asset], block.timestamp
-            );
+            OptionValuation.value(holding.series, marks.spot[asset], marks.vol[asset], marks.time);
     }
 
     function _requireCovered(uint256 asset, uint256 covered) internal pure {

@@ -38,7 +38,7 @@ PROJECT_CONTRACTS = (
     "OracleAdapter",
     "ScenarioRegistry",
     "OperatorRegistry",
-    "AttestationVerifier",
+    "AttestedMargin",
     "MockAggregator",
     "MockToken",
 )

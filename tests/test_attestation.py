@@ -1,151 +1,263 @@
-"""Attested margin on Anvil: an honest quorum's attestation verifies, and every bad one is
-refused with its own error (wrong key, wrong message, no quorum, another chain, another
-epoch or root, expired, a point off the curve)."""
+"""Attested margin on Anvil, end to end: an honest quorum's attestation lets a withdrawal
+through without a margin certificate; an attestation that understates ES is accepted,
+then disproven with a certificate of the attested state, voided and its signers slashed;
+a challenge of a correct attestation fails by name; and every bad attestation is refused
+with its own error (wrong key, altered message, no quorum, another chain, another root,
+expired, a past epoch, a point off the curve)."""
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 import pytest
+from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
 from offchain.anvil import AnvilNode
-from offchain.chain import Chain, TransactionReverted, anvil_accounts
+from offchain.attested_margin import attest, portfolio_abi
+from offchain.chain import Chain, TransactionReverted, anvil_accounts, emitted
+from offchain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
+from offchain.expected_shortfall import weighted_lower_bound, worst_scenarios
 from offchain.fixedpoint import WAD
+from offchain.keeper import read_account, read_initial_margin_parameters, read_marks
 from offchain.operators import register_operator
-from offchain.scenario_registry import post_scenario_set
+from offchain.portfolio import Account, Marks, scenario_losses
+from offchain.scenario_registry import PublishedScenarioSet, post_scenario_set, read_scenario_set
+from offchain.settlement import settle_perp_trade
+from oracle.feeds import push_price
 from proofs.attestation import Attestation, attestation_digest
 from proofs.bls import BlsKey, P, key_from_secret
+from proofs.certificate import NO_MARGIN_CERTIFICATE, liquidation_certificate
 from proofs.quorum import QuorumSignature, quorum_signature
 
-BOND = 10_000 * 10**6
+USDC = 10**6
+BOND = 10_000 * USDC
 N = 40
+CHALLENGE_WINDOW = 3600
 
 
 @dataclass(frozen=True)
 class Setup:
     chain: Chain
-    owner: object
-    scenarios: Contract
-    verifier: Contract
+    owner: LocalAccount
+    deployment: Deployment
+    attested: Contract
     keys: tuple[BlsKey, ...]
-    root: bytes
-    epoch: int
+    trader: LocalAccount
+    challenger: LocalAccount
+    scenarios: PublishedScenarioSet
 
 
-def post_epoch(chain: Chain, owner: object, scenarios: Contract, seed: int) -> int:
+def post_epoch(chain: Chain, owner: LocalAccount, registry: Contract, seed: int) -> int:
     rng = random.Random(seed)
     returns = tuple((rng.randint(-WAD // 10, WAD // 10),) for _ in range(N))
-    return post_scenario_set(chain, owner, scenarios, returns, ((0,),) * N, 9750)  # type: ignore[arg-type]
+    return post_scenario_set(chain, owner, registry, returns, ((0,),) * N, 9750)
 
 
 @pytest.fixture(scope="module")
-def setup(anvil: AnvilNode) -> Setup:
+def module_setup(anvil: AnvilNode) -> Setup:
     chain = Chain.connect(anvil.rpc_url)
-    accounts = anvil_accounts(10)
-    owner, operators = accounts[0], accounts[6:9]
-    token = chain.deploy(owner, "MockToken", owner.address, "Mock USD Coin", "mUSDC", 6)
-    scenarios = chain.deploy(owner, "ScenarioRegistry", owner.address)
-    epoch = post_epoch(chain, owner, scenarios, 7)
+    owner, backstop, settler, maker, trader, challenger, *operators = anvil_accounts(10)
+    deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
+    clearinghouse, token = deployment.clearinghouse, deployment.stablecoin
+    chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
+    epoch = post_epoch(chain, owner, deployment.registry, 7)
+    push_price(chain, owner, deployment.aggregators[0], Decimal(2000))
     registry = chain.deploy(
-        owner, "OperatorRegistry", owner.address, token.address, BOND, 6_600, 3600
+        owner, "OperatorRegistry", owner.address, token.address, BOND, 6_600, CHALLENGE_WINDOW
     )
     keys = tuple(key_from_secret(104_729 * (i + 3)) for i in range(len(operators)))
     for operator, key in zip(operators, keys, strict=True):
         chain.transact(owner, token.functions.mint(operator.address, BOND))
         register_operator(chain, registry, token, operator, key, BOND)
-    verifier = chain.deploy(owner, "AttestationVerifier", registry.address, scenarios.address)
-    root = bytes(chain.call(scenarios.functions.scenarioSet(epoch))[0])
-    return Setup(chain, owner, scenarios, verifier, keys, root, epoch)
-
-
-def attestation(setup: Setup, **changes: object) -> Attestation:
-    chain = setup.chain
-    latest = chain.w3.eth.get_block("latest")
-    honest = Attestation(
-        chain_id=chain.chain_id,
-        account=anvil_accounts(10)[9].address,
-        state_hash=bytes.fromhex("c3" * 32),
-        epoch=setup.epoch,
-        scenario_root=setup.root,
-        expected_shortfall=1_234 * WAD,
-        initial_margin=1_851 * WAD,
-        block_number=latest["number"],
-        expiry=latest["timestamp"] + 600,
+    attested = chain.deploy(
+        owner,
+        "AttestedMargin",
+        registry.address,
+        deployment.registry.address,
+        clearinghouse.functions.engine().call(),
+        CHALLENGE_WINDOW,
     )
-    return replace(honest, **changes)  # type: ignore[arg-type]
+    chain.transact(owner, registry.functions.setSlasher(attested.address))
+    chain.transact(owner, clearinghouse.functions.setAttestedMargin(attested.address))
+    scenarios = read_scenario_set(chain, deployment.registry, epoch)
+    mint_and_deposit(deployment, owner, maker, 1_000_000)
+    mint_and_deposit(deployment, owner, trader, 5_000)
+    settle_perp_trade(
+        deployment, settler, scenarios, trader.address, maker.address, 0, 5 * WAD, 2000 * WAD
+    )
+    return Setup(chain, owner, deployment, attested, keys, trader, challenger, scenarios)
+
+
+@pytest.fixture
+def setup(module_setup: Setup) -> Iterator[Setup]:
+    """The module's chain; state changes are reverted after the test."""
+    w3 = module_setup.chain.w3
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    yield module_setup
+    w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+
+
+def after_withdrawal(setup: Setup, usdc: int) -> tuple[Account, Marks, int]:
+    """The trader's account as it will be after withdrawing ``usdc``, the marks and the
+    block they were read at."""
+    deployment = setup.deployment
+    block = setup.chain.w3.eth.block_number
+    account = read_account(deployment, setup.trader.address, block)
+    account = replace(account, cash=account.cash - usdc * WAD)
+    return account, read_marks(deployment, account, block), block
+
+
+def honest_attestation(
+    setup: Setup, account: Account, marks: Marks, block: int, signers: tuple[int, ...] = (0, 1, 2)
+) -> tuple[Attestation, QuorumSignature]:
+    return attest(
+        {i: setup.keys[i] for i in signers},
+        setup.chain.chain_id,
+        setup.attested.address,
+        account,
+        marks,
+        block,
+        setup.scenarios,
+        read_initial_margin_parameters(setup.deployment, block),
+        marks.now + 600,
+    )
 
 
 def signed(
-    setup: Setup, attested: Attestation, signers: tuple[int, ...] = (0, 1)
+    setup: Setup, attestation: Attestation, signers: tuple[int, ...] = (0, 1, 2)
 ) -> QuorumSignature:
-    digest = attestation_digest(setup.verifier.address, attested)
+    digest = attestation_digest(setup.attested.address, attestation)
     return quorum_signature({i: setup.keys[i] for i in signers}, digest)
 
 
-def verify(setup: Setup, attested: Attestation, quorum: QuorumSignature) -> int:
-    return setup.chain.call(setup.verifier.functions.verify(attested.as_abi(), quorum.as_abi()))
+def accept(setup: Setup, attestation: Attestation, quorum: QuorumSignature) -> bytes:
+    receipt = setup.chain.transact(
+        setup.challenger, setup.attested.functions.accept(attestation.as_abi(), quorum.as_abi())
+    )
+    return bytes(emitted(setup.attested, "AttestationAccepted", receipt)[0]["id"])
 
 
-def refusal(setup: Setup, attested: Attestation, quorum: QuorumSignature) -> str:
+def withdraw(setup: Setup, usdc: int) -> dict:
+    clearinghouse = setup.deployment.clearinghouse
+    receipt = setup.chain.transact(
+        setup.trader, clearinghouse.functions.withdraw(usdc * USDC, NO_MARGIN_CERTIFICATE.as_abi())
+    )
+    return emitted(clearinghouse, "InitialMarginChecked", receipt)[0]
+
+
+def challenge(setup: Setup, attestation_id: bytes, account: Account, marks: Marks) -> dict:
+    """Disprove with the certificate of the k worst scenarios of the attested state."""
+    scenarios = setup.scenarios
+    losses = scenario_losses(account, marks, scenarios.spot_returns, scenarios.vol_shifts)
+    certificate = liquidation_certificate(scenarios.epoch, scenarios.tree, losses, scenarios.tail)
+    receipt = setup.chain.transact(
+        setup.challenger,
+        setup.attested.functions.challenge(
+            attestation_id,
+            portfolio_abi(account, len(setup.deployment.assets)),
+            list(marks.spot),
+            list(marks.vol),
+            certificate.as_abi(),
+        ),
+    )
+    return emitted(setup.attested, "AttestationVoided", receipt)[0]
+
+
+def refusal(call: object) -> str:
     with pytest.raises(TransactionReverted) as refused:
-        verify(setup, attested, quorum)
+        call()  # type: ignore[operator]
     return refused.value.error
 
 
 def test_the_digest_twin_matches_the_contract(setup: Setup) -> None:
-    attested = attestation(setup)
-    onchain = setup.chain.call(setup.verifier.functions.attestationDigest(attested.as_abi()))
-    assert bytes(onchain) == attestation_digest(setup.verifier.address, attested)
+    account, marks, block = after_withdrawal(setup, 100)
+    attestation, _ = honest_attestation(setup, account, marks, block)
+    onchain = setup.chain.call(setup.attested.functions.attestationDigest(attestation.as_abi()))
+    assert bytes(onchain) == attestation_digest(setup.attested.address, attestation)
 
 
-def test_an_honest_quorum_attestation_verifies(setup: Setup) -> None:
-    attested = attestation(setup)
-    assert verify(setup, attested, signed(setup, attested)) == 2 * BOND
+def test_an_honest_attestation_lets_a_withdrawal_through_without_a_certificate(
+    setup: Setup,
+) -> None:
+    assert refusal(lambda: withdraw(setup, 500)) == "AttestedMargin.NoValidAttestation"
+    account, marks, block = after_withdrawal(setup, 500)
+    attestation, quorum = honest_attestation(setup, account, marks, block)
+    accept(setup, attestation, quorum)
+    checked = withdraw(setup, 500)
+    assert checked["initialMargin"] == attestation.initial_margin
+    assert checked["epoch"] == attestation.epoch
+
+
+def test_an_understated_es_is_disproven_voided_and_its_signers_slashed(setup: Setup) -> None:
+    chain, token = setup.chain, setup.deployment.stablecoin
+    account, marks, block = after_withdrawal(setup, 3_000)
+    honest, _ = honest_attestation(setup, account, marks, block)
+    lie = replace(honest, expected_shortfall=honest.expected_shortfall // 4, initial_margin=0)
+    attestation_id = accept(setup, lie, signed(setup, lie))
+    withdraw(setup, 3_000)  # optimistic: the lie lets too much out
+    before = chain.call(token.functions.balanceOf(setup.challenger.address))
+    voided = challenge(setup, attestation_id, account, marks)
+    scenarios = setup.scenarios
+    losses = scenario_losses(account, marks, scenarios.spot_returns, scenarios.vol_shifts)
+    worst = worst_scenarios(losses, scenarios.tail.witness_count)
+    bound = weighted_lower_bound([losses[i] for i in worst], scenarios.tail)
+    assert voided["bound"] == bound
+    assert 0 <= honest.expected_shortfall - bound <= 1  # the exact ES, rounded down and up
+    assert voided["slashed"] == 3 * BOND
+    assert chain.call(token.functions.balanceOf(setup.challenger.address)) - before == 3 * BOND
+    state = lie.state_hash
+    assert (
+        refusal(
+            lambda: chain.call(setup.attested.functions.initialMarginOf(account.address, state))
+        )
+        == "AttestedMargin.NoValidAttestation"
+    )
+
+
+def test_a_challenge_of_a_correct_attestation_fails_by_name(setup: Setup) -> None:
+    account, marks, block = after_withdrawal(setup, 500)
+    attestation, quorum = honest_attestation(setup, account, marks, block)
+    attestation_id = accept(setup, attestation, quorum)
+    assert refusal(lambda: challenge(setup, attestation_id, account, marks)) == (
+        "AttestedMargin.AttestationNotDisproven"
+    )
+    other = replace(account, cash=account.cash + 1)
+    assert refusal(lambda: challenge(setup, attestation_id, other, marks)) == (
+        "AttestedMargin.StateMismatch"
+    )
 
 
 def test_each_bad_attestation_is_refused_with_its_own_error(setup: Setup) -> None:
-    honest = attestation(setup)
-    quorum = signed(setup, honest)
+    account, marks, block = after_withdrawal(setup, 100)
+    honest, quorum = honest_attestation(setup, account, marks, block)
 
+    def verify(attestation: Attestation, signature: QuorumSignature) -> object:
+        return lambda: setup.chain.call(
+            setup.attested.functions.verify(attestation.as_abi(), signature.as_abi())
+        )
+
+    assert setup.chain.call(setup.attested.functions.verify(honest.as_abi(), quorum.as_abi()))
     impostor = key_from_secret(15_485_863)
-    digest = attestation_digest(setup.verifier.address, honest)
-    wrong_key = quorum_signature({0: setup.keys[0], 1: impostor}, digest)
-    assert refusal(setup, honest, wrong_key) == "OperatorRegistry.InvalidSignature"
-
+    digest = attestation_digest(setup.attested.address, honest)
+    wrong_key = quorum_signature({0: setup.keys[0], 1: setup.keys[1], 2: impostor}, digest)
+    assert refusal(verify(honest, wrong_key)) == "OperatorRegistry.InvalidSignature"
     inflated = replace(honest, initial_margin=honest.initial_margin - 1)
-    assert refusal(setup, inflated, quorum) == "OperatorRegistry.InvalidSignature"
-
-    alone = attestation(setup)
-    assert refusal(setup, alone, signed(setup, alone, (2,))) == "OperatorRegistry.QuorumNotReached"
-
-    other_chain = attestation(setup, chain_id=1)
-    assert refusal(setup, other_chain, signed(setup, other_chain)) == (
-        "AttestationVerifier.WrongChain"
+    assert refusal(verify(inflated, quorum)) == "OperatorRegistry.InvalidSignature"
+    assert refusal(verify(honest, signed(setup, honest, (3,)))) == (
+        "OperatorRegistry.QuorumNotReached"
     )
-
-    wrong_root = attestation(setup, scenario_root=bytes(32))
-    assert refusal(setup, wrong_root, signed(setup, wrong_root)) == (
-        "AttestationVerifier.WrongScenarioRoot"
-    )
-
-    now = setup.chain.w3.eth.get_block("latest")["timestamp"]
-    expired = attestation(setup, expiry=now - 1)
-    assert refusal(setup, expired, signed(setup, expired)) == (
-        "AttestationVerifier.AttestationExpired"
-    )
-
+    for changes, error in (
+        ({"chain_id": 1}, "AttestedMargin.WrongChain"),
+        ({"scenario_root": bytes(32)}, "AttestedMargin.WrongScenarioRoot"),
+        ({"expiry": marks.now - 1}, "AttestedMargin.AttestationExpired"),
+        ({"valuation_time": marks.now + 3600}, "AttestedMargin.FutureValuation"),
+    ):
+        bad = replace(honest, **changes)  # type: ignore[arg-type]
+        assert refusal(verify(bad, signed(setup, bad))) == error
     x, y = quorum.signature
     off_curve = replace(quorum, signature=(x, (y + 1) % P))
-    assert refusal(setup, honest, off_curve) == "OperatorRegistry.NotOnCurve"
-
-
-def test_an_attestation_of_a_past_epoch_is_refused(setup: Setup) -> None:
-    chain = setup.chain
-    snapshot = chain.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
-    try:
-        old = attestation(setup)
-        quorum = signed(setup, old)
-        post_epoch(chain, setup.owner, setup.scenarios, 8)
-        assert refusal(setup, old, quorum) == "AttestationVerifier.EpochNotCurrent"
-    finally:
-        chain.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    assert refusal(verify(honest, off_curve)) == "OperatorRegistry.NotOnCurve"
+    post_epoch(setup.chain, setup.owner, setup.deployment.registry, 8)
+    assert refusal(verify(honest, quorum)) == "AttestedMargin.EpochNotCurrent"
