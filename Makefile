@@ -49,6 +49,7 @@ bench: build
 	$(BIN)/python benchmarks/liquidation_gas.py
 	$(BIN)/python benchmarks/margin_gas.py
 	$(BIN)/python benchmarks/bls_gas.py
+	$(BIN)/python benchmarks/attested_margin_gas.py
 	$(FORGE) test --match-contract NumericsGas -vv
 	$(BIN)/python benchmarks/accuracy_exponential.py
 	$(BIN)/python benchmarks/accuracy_option_pricing.py

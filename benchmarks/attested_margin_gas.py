@@ -1,0 +1,120 @@
+"""Gas of a trade with attested margin against one with full margin certificates, on a
+real Anvil node.
+
+For N = 256 and N = 1,000 scenarios (one asset, random returns, ES at 97.5%), a fresh
+deployment with five bonded BLS operators (``contracts/OperatorRegistry.sol``) and
+``AttestedMargin`` opens the same one-unit long twice against a market maker: once with
+both sides' full margin certificates (every scenario's loss on-chain), once with an
+attestation of each side's post-trade state, signed by four of the five operators and
+accepted on-chain first, and empty certificates in the trade. Prints a Markdown table;
+run with ``make bench``.
+"""
+
+import random
+from decimal import Decimal
+
+from offchain.anvil import AnvilNode
+from offchain.attested_margin import attest
+from offchain.chain import Chain, anvil_accounts
+from offchain.deployment import RiskParameters, deploy_vmargin, mint_and_deposit
+from offchain.fixedpoint import WAD, Rounding, mul_wad
+from offchain.keeper import read_account, read_initial_margin_parameters, read_marks
+from offchain.operators import register_operator
+from offchain.scenario_registry import post_scenario_set, read_scenario_set
+from offchain.settlement import after_perp_trade, settle_perp_trade
+from oracle.feeds import push_price
+from proofs.bls import key_from_secret
+from proofs.certificate import NO_MARGIN_CERTIFICATE
+
+SCENARIO_COUNTS = (256, 1000)
+BOND = 10_000 * 10**6
+PRICE = 2000
+
+
+def measure(n: int) -> tuple[int, int, int]:
+    """Gas of the certified trade, of accepting one attestation, and of the attested trade."""
+    with AnvilNode() as node:
+        chain = Chain.connect(node.rpc_url)
+        owner, backstop, settler, maker, trader, *operators = anvil_accounts(10)
+        deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
+        clearinghouse, token = deployment.clearinghouse, deployment.stablecoin
+        chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
+        rng = random.Random(n)
+        returns = tuple((int(rng.gauss(0, 0.05) * WAD),) for _ in range(n))
+        epoch = post_scenario_set(chain, owner, deployment.registry, returns, ((0,),) * n, 9750)
+        push_price(chain, owner, deployment.aggregators[0], Decimal(PRICE))
+        registry = chain.deploy(
+            owner, "OperatorRegistry", owner.address, token.address, BOND, 6_600, 3600
+        )
+        keys = [key_from_secret(7_919 * (i + 11)) for i in range(len(operators))]
+        for operator, key in zip(operators, keys, strict=True):
+            chain.transact(owner, token.functions.mint(operator.address, BOND))
+            register_operator(chain, registry, token, operator, key, BOND)
+        attested = chain.deploy(
+            owner,
+            "AttestedMargin",
+            registry.address,
+            deployment.registry.address,
+            clearinghouse.functions.engine().call(),
+            3600,
+        )
+        chain.transact(owner, registry.functions.setSlasher(attested.address))
+        chain.transact(owner, clearinghouse.functions.setAttestedMargin(attested.address))
+        scenarios = read_scenario_set(chain, deployment.registry, epoch)
+        mint_and_deposit(deployment, owner, maker, 1_000_000)
+        mint_and_deposit(deployment, owner, trader, 10_000)
+
+        price = PRICE * WAD
+        certified = settle_perp_trade(
+            deployment, settler, scenarios, trader.address, maker.address, 0, WAD, price
+        )
+
+        block = chain.w3.eth.block_number
+        parameters = read_initial_margin_parameters(deployment, block)
+        cost = mul_wad(WAD, price, Rounding.CEIL)
+        quorum_keys = {i: keys[i] for i in range(4)}
+        accept_gas = []
+        for address, size, signed_cost in (
+            (trader.address, WAD, cost),
+            (maker.address, -WAD, -cost),
+        ):
+            after = after_perp_trade(read_account(deployment, address, block), 0, size, signed_cost)
+            marks = read_marks(deployment, after, block)
+            attestation, quorum = attest(
+                quorum_keys,
+                chain.chain_id,
+                attested.address,
+                after,
+                marks,
+                block,
+                scenarios,
+                parameters,
+                marks.now + 600,
+            )
+            receipt = chain.transact(
+                owner, attested.functions.accept(attestation.as_abi(), quorum.as_abi())
+            )
+            accept_gas.append(receipt["gasUsed"])
+        empty = NO_MARGIN_CERTIFICATE.as_abi()
+        trade = chain.transact(
+            settler,
+            clearinghouse.functions.settleTrade(
+                trader.address, maker.address, 0, WAD, price, empty, empty
+            ),
+        )
+        return certified["gasUsed"], max(accept_gas), trade["gasUsed"]
+
+
+def main() -> None:
+    print(
+        "| N | trade, full certificates | accept one attestation | trade, attested "
+        "| attested total (2 accepts + trade) |"
+    )
+    print("| ---: | ---: | ---: | ---: | ---: |")
+    for n in SCENARIO_COUNTS:
+        certified, accept, trade = measure(n)
+        print(f"| {n:,} | {certified:,} | {accept:,} | {trade:,} | {2 * accept + trade:,} |")
+
+
+if __name__ == "__main__":
+    main()
