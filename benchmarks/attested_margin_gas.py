@@ -19,7 +19,7 @@ from offchain.chain import Chain, anvil_accounts
 from offchain.deployment import RiskParameters, deploy_vmargin, mint_and_deposit
 from offchain.fixedpoint import WAD, Rounding, mul_wad
 from offchain.keeper import read_account, read_initial_margin_parameters, read_marks
-from offchain.operators import register_operator
+from offchain.operators import deploy_attested_margin
 from offchain.scenario_registry import post_scenario_set, read_scenario_set
 from offchain.settlement import after_perp_trade, settle_perp_trade
 from oracle.feeds import push_price
@@ -37,29 +37,14 @@ def measure(n: int) -> tuple[int, int, int]:
         chain = Chain.connect(node.rpc_url)
         owner, backstop, settler, maker, trader, *operators = anvil_accounts(10)
         deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
-        clearinghouse, token = deployment.clearinghouse, deployment.stablecoin
+        clearinghouse = deployment.clearinghouse
         chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
         rng = random.Random(n)
         returns = tuple((int(rng.gauss(0, 0.05) * WAD),) for _ in range(n))
         epoch = post_scenario_set(chain, owner, deployment.registry, returns, ((0,),) * n, 9750)
         push_price(chain, owner, deployment.aggregators[0], Decimal(PRICE))
-        registry = chain.deploy(
-            owner, "OperatorRegistry", owner.address, token.address, BOND, 6_600, 3600
-        )
         keys = [key_from_secret(7_919 * (i + 11)) for i in range(len(operators))]
-        for operator, key in zip(operators, keys, strict=True):
-            chain.transact(owner, token.functions.mint(operator.address, BOND))
-            register_operator(chain, registry, token, operator, key, BOND)
-        attested = chain.deploy(
-            owner,
-            "AttestedMargin",
-            registry.address,
-            deployment.registry.address,
-            clearinghouse.functions.engine().call(),
-            3600,
-        )
-        chain.transact(owner, registry.functions.setSlasher(attested.address))
-        chain.transact(owner, clearinghouse.functions.setAttestedMargin(attested.address))
+        attested = deploy_attested_margin(deployment, owner, operators, keys, BOND, 6_600, 3600)
         scenarios = read_scenario_set(chain, deployment.registry, epoch)
         mint_and_deposit(deployment, owner, maker, 1_000_000)
         mint_and_deposit(deployment, owner, trader, 10_000)

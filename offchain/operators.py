@@ -1,11 +1,15 @@
 """Risk operators on chain: registering a BLS key with its bond and proof of possession
-(``contracts/OperatorRegistry.sol``)."""
+(``contracts/OperatorRegistry.sol``), and wiring attested margin into a deployment
+(``contracts/AttestedMargin.sol``)."""
+
+from collections.abc import Sequence
 
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 from web3.types import TxReceipt
 
 from offchain.chain import Chain
+from offchain.deployment import Deployment
 from proofs.bls import BlsKey, g1_words, g2_abi
 from proofs.quorum import proof_of_possession
 
@@ -33,3 +37,45 @@ def register_operator(
             bond,
         ),
     )
+
+
+def deploy_attested_margin(
+    deployment: Deployment,
+    owner: LocalAccount,
+    operators: Sequence[LocalAccount],
+    keys: Sequence[BlsKey],
+    bond: int,
+    quorum_bps: int,
+    challenge_window: int,
+) -> Contract:
+    """Deploy an ``OperatorRegistry`` bonding the deployment's stablecoin (``bond`` token
+    units minimum, quorum ``quorum_bps`` of the active bond, unbonding delay equal to the
+    challenge window), register each of ``operators`` with its key and a ``bond`` the owner
+    mints, deploy ``AttestedMargin`` with ``challenge_window`` seconds, make it the
+    registry's slasher and the clearinghouse's source of attested margin. Returns
+    ``AttestedMargin``."""
+    chain, token = deployment.chain, deployment.stablecoin
+    clearinghouse = deployment.clearinghouse
+    registry = chain.deploy(
+        owner,
+        "OperatorRegistry",
+        owner.address,
+        token.address,
+        bond,
+        quorum_bps,
+        challenge_window,
+    )
+    for operator, key in zip(operators, keys, strict=True):
+        chain.transact(owner, token.functions.mint(operator.address, bond))
+        register_operator(chain, registry, token, operator, key, bond)
+    attested = chain.deploy(
+        owner,
+        "AttestedMargin",
+        registry.address,
+        deployment.registry.address,
+        chain.call(clearinghouse.functions.engine()),
+        challenge_window,
+    )
+    chain.transact(owner, registry.functions.setSlasher(attested.address))
+    chain.transact(owner, clearinghouse.functions.setAttestedMargin(attested.address))
+    return attested

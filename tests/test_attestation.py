@@ -21,7 +21,7 @@ from offchain.deployment import Deployment, RiskParameters, deploy_vmargin, mint
 from offchain.expected_shortfall import weighted_lower_bound, worst_scenarios
 from offchain.fixedpoint import WAD
 from offchain.keeper import read_account, read_initial_margin_parameters, read_marks
-from offchain.operators import register_operator
+from offchain.operators import deploy_attested_margin
 from offchain.portfolio import Account, Marks, scenario_losses
 from offchain.scenario_registry import PublishedScenarioSet, post_scenario_set, read_scenario_set
 from offchain.settlement import settle_perp_trade
@@ -60,27 +60,14 @@ def module_setup(anvil: AnvilNode) -> Setup:
     chain = Chain.connect(anvil.rpc_url)
     owner, backstop, settler, maker, trader, challenger, *operators = anvil_accounts(10)
     deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
-    clearinghouse, token = deployment.clearinghouse, deployment.stablecoin
+    clearinghouse = deployment.clearinghouse
     chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
     epoch = post_epoch(chain, owner, deployment.registry, 7)
     push_price(chain, owner, deployment.aggregators[0], Decimal(2000))
-    registry = chain.deploy(
-        owner, "OperatorRegistry", owner.address, token.address, BOND, 6_600, CHALLENGE_WINDOW
-    )
     keys = tuple(key_from_secret(104_729 * (i + 3)) for i in range(len(operators)))
-    for operator, key in zip(operators, keys, strict=True):
-        chain.transact(owner, token.functions.mint(operator.address, BOND))
-        register_operator(chain, registry, token, operator, key, BOND)
-    attested = chain.deploy(
-        owner,
-        "AttestedMargin",
-        registry.address,
-        deployment.registry.address,
-        clearinghouse.functions.engine().call(),
-        CHALLENGE_WINDOW,
+    attested = deploy_attested_margin(
+        deployment, owner, operators, keys, BOND, 6_600, CHALLENGE_WINDOW
     )
-    chain.transact(owner, registry.functions.setSlasher(attested.address))
-    chain.transact(owner, clearinghouse.functions.setAttestedMargin(attested.address))
     scenarios = read_scenario_set(chain, deployment.registry, epoch)
     mint_and_deposit(deployment, owner, maker, 1_000_000)
     mint_and_deposit(deployment, owner, trader, 5_000)
