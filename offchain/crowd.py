@@ -35,13 +35,13 @@ from eth_utils import function_signature_to_4byte_selector, keccak
 from hexbytes import HexBytes
 
 from offchain.chain import GAS_BUFFER_DIVISOR, Chain, Fees, TransactionReverted, anvil_accounts
-from offchain.demo import CRASH, eth_history_scenarios
-from offchain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
+from offchain.demo import CRASH, open_eth_market
+from offchain.deployment import Deployment, mint_and_deposit
 from offchain.fixedpoint import WAD, Rounding, mul_wad
 from offchain.keeper import read_account, read_marks
 from offchain.portfolio import Account as MarginAccount
 from offchain.portfolio import scenario_losses
-from offchain.scenario_registry import PublishedScenarioSet, post_scenario_set, read_scenario_set
+from offchain.scenario_registry import PublishedScenarioSet, read_scenario_set
 from offchain.settlement import after_perp_trade
 from oracle.feeds import push_price
 from proofs.certificate import MarginCertificate, margin_certificate
@@ -91,18 +91,9 @@ def open_crowd(rpc_url: str, size: int, scenario_count: int) -> Crowd:
     ETH returns as the scenario set."""
     chain = Chain.connect(rpc_url)
     owner, backstop, settler, market_maker, *keepers = anvil_accounts(10)
-    deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
-    chain.transact(owner, deployment.clearinghouse.functions.setSettler(settler.address, True))
-    scenario_set, open_price = eth_history_scenarios(scenario_count)
-    epoch = post_scenario_set(
-        chain,
-        owner,
-        deployment.registry,
-        scenario_set.spot_returns,
-        scenario_set.vol_shifts,
-        scenario_set.alpha_bps,
+    deployment, _, epoch, open_price = open_eth_market(
+        chain, owner, backstop, settler, scenario_count
     )
-    push_price(chain, owner, deployment.aggregators[ETH], open_price)
     mint_and_deposit(deployment, owner, backstop, MARKET_MAKER_COLLATERAL_PER_TRADER)
     mint_and_deposit(deployment, owner, market_maker, MARKET_MAKER_COLLATERAL_PER_TRADER * size)
     published = read_scenario_set(chain, deployment.registry, epoch)

@@ -13,6 +13,8 @@ protocol's own: it also liquidates an insolvent account, which pays no reward.
 from dataclasses import dataclass
 from decimal import Decimal
 
+from eth_account.signers.local import LocalAccount
+
 from offchain.chain import Chain, anvil_accounts
 from offchain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
 from offchain.fixedpoint import WAD
@@ -83,15 +85,18 @@ def eth_history_scenarios(scenario_count: int) -> tuple[ScenarioSet, Decimal]:
     return scenario_set, closes.closes[-1][0]
 
 
-def run_demo(rpc_url: str, scenario_count: int = SCENARIO_COUNT) -> DemoResult:
-    """Run the loop against a fresh chain at ``rpc_url`` (its first 10 accounts funded),
-    with the last ``scenario_count`` daily returns as the scenario set."""
-    chain = Chain.connect(rpc_url)
-    owner, backstop, settler, keeper, market_maker, *trader_keys = anvil_accounts(5 + len(TRADERS))
+def open_eth_market(
+    chain: Chain,
+    owner: LocalAccount,
+    backstop: LocalAccount,
+    settler: LocalAccount,
+    scenario_count: int,
+) -> tuple[Deployment, ScenarioSet, int, Decimal]:
+    """Deploy vmargin with one ETH market, let ``settler`` settle trades, post the set of
+    ``eth_history_scenarios(scenario_count)`` and set the ETH feed to the last close. Returns
+    the deployment, the set, its epoch and that price."""
     deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
-    clearinghouse = deployment.clearinghouse
-    chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
-
+    chain.transact(owner, deployment.clearinghouse.functions.setSettler(settler.address, True))
     scenario_set, open_price = eth_history_scenarios(scenario_count)
     epoch = post_scenario_set(
         chain,
@@ -101,8 +106,18 @@ def run_demo(rpc_url: str, scenario_count: int = SCENARIO_COUNT) -> DemoResult:
         scenario_set.vol_shifts,
         scenario_set.alpha_bps,
     )
-
     push_price(chain, owner, deployment.aggregators[0], open_price)
+    return deployment, scenario_set, epoch, open_price
+
+
+def run_demo(rpc_url: str, scenario_count: int = SCENARIO_COUNT) -> DemoResult:
+    """Run the loop against a fresh chain at ``rpc_url`` (its first 10 accounts funded),
+    with the last ``scenario_count`` daily returns as the scenario set."""
+    chain = Chain.connect(rpc_url)
+    owner, backstop, settler, keeper, market_maker, *trader_keys = anvil_accounts(5 + len(TRADERS))
+    deployment, scenario_set, epoch, open_price = open_eth_market(
+        chain, owner, backstop, settler, scenario_count
+    )
     mint_and_deposit(deployment, owner, backstop, BACKSTOP_DEPOSIT)
     mint_and_deposit(deployment, owner, market_maker, MARKET_MAKER.collateral)
     labels = {backstop.address: "backstop", market_maker.address: MARKET_MAKER.label}
