@@ -53,12 +53,27 @@ def crowd(crowd_node: tuple[AnvilNode, Crowd]) -> Iterator[Crowd]:
     rpc(crowd, "anvil_setNextBlockBaseFeePerGas", hex(w3.eth.get_block("latest")["baseFeePerGas"]))
 
 
-def liquidatable_after_crash(crowd: Crowd) -> set[str]:
+def liquidatable_after_crash(crowd: Crowd) -> tuple[set[str], int]:
+    """Crash the price: the accounts the screen condemns, and the first block after."""
     block = crash(crowd)
     _, risks = screen(crowd.deployment, block)
     condemned = {risk.account.address for risk in risks if risk.liquidatable}
     assert len(condemned) >= 4
-    return condemned
+    return condemned, block + 1
+
+
+def liquidated_once(crowd: Crowd, first: int, condemned: set[str]) -> bool:
+    """Every condemned account, and no other, liquidated exactly once from block ``first``."""
+    return liquidated_since(crowd, first) == Counter(dict.fromkeys(condemned, 1))
+
+
+def all_succeeded_with_gapless_nonces(crowd: Crowd, sender: str, first: int, count: int) -> bool:
+    """``sender`` got exactly ``count`` transactions mined from block ``first``, nonces 0 to
+    ``count - 1``, none failed."""
+    transactions = transactions_from(crowd, sender, first)
+    return sorted(t["nonce"] for t in transactions) == list(range(count)) and all(
+        t["status"] == 1 for t in transactions
+    )
 
 
 def liquidated_since(crowd: Crowd, block: int) -> Counter[str]:
@@ -122,15 +137,12 @@ def test_two_keepers_sharing_a_key_and_a_state_file_never_double_submit(
     crowd_node: tuple[AnvilNode, Crowd], crowd: Crowd, tmp_path: Path
 ) -> None:
     node, _ = crowd_node
-    condemned = liquidatable_after_crash(crowd)
-    first = crowd.deployment.chain.w3.eth.block_number + 1
+    condemned, first = liquidatable_after_crash(crowd)
     key, state = crowd.keepers[0], tmp_path / "shared.sqlite"
     command = keeper_command(node, crowd, key, state, "--once", "--any-profit")
     outputs = run_keepers([command, command])
-    assert liquidated_since(crowd, first) == Counter(dict.fromkeys(condemned, 1))
-    transactions = transactions_from(crowd, key.address, first)
-    assert all(transaction["status"] == 1 for transaction in transactions)
-    assert sorted(t["nonce"] for t in transactions) == list(range(len(condemned)))
+    assert liquidated_once(crowd, first, condemned)
+    assert all_succeeded_with_gapless_nonces(crowd, key.address, first, len(condemned))
     submitted = [action["account"] for output in outputs for action in of(output, "submitted")]
     assert sorted(submitted) == sorted(condemned)
 
@@ -139,8 +151,7 @@ def test_two_keepers_with_their_own_keys_race_and_each_account_is_liquidated_onc
     crowd_node: tuple[AnvilNode, Crowd], crowd: Crowd, tmp_path: Path
 ) -> None:
     node, _ = crowd_node
-    condemned = liquidatable_after_crash(crowd)
-    first = crowd.deployment.chain.w3.eth.block_number + 1
+    condemned, first = liquidatable_after_crash(crowd)
     keys = crowd.keepers[:2]
     outputs = run_keepers(
         [
@@ -148,7 +159,7 @@ def test_two_keepers_with_their_own_keys_race_and_each_account_is_liquidated_onc
             for i, key in enumerate(keys)
         ]
     )
-    assert liquidated_since(crowd, first) == Counter(dict.fromkeys(condemned, 1))
+    assert liquidated_once(crowd, first, condemned)
     for key, output in zip(keys, outputs, strict=True):
         submitted = [action["account"] for action in of(output, "submitted")]
         assert len(submitted) == len(set(submitted))  # never twice from one key
@@ -162,8 +173,7 @@ def test_a_keeper_killed_mid_pass_and_restarted_finishes_the_job(
     crowd_node: tuple[AnvilNode, Crowd], crowd: Crowd, tmp_path: Path
 ) -> None:
     node, _ = crowd_node
-    condemned = liquidatable_after_crash(crowd)
-    first = crowd.deployment.chain.w3.eth.block_number + 1
+    condemned, first = liquidatable_after_crash(crowd)
     key, state = crowd.keepers[0], tmp_path / "keeper.sqlite"
     command = keeper_command(node, crowd, key, state, "--once", "--any-profit")
     process = subprocess.Popen(
@@ -179,10 +189,8 @@ def test_a_keeper_killed_mid_pass_and_restarted_finishes_the_job(
     assert sum(liquidated_since(crowd, first).values()) < len(condemned)
 
     (restarted,) = run_keepers([command])
-    assert liquidated_since(crowd, first) == Counter(dict.fromkeys(condemned, 1))
-    transactions = transactions_from(crowd, key.address, first)
-    assert all(transaction["status"] == 1 for transaction in transactions)
-    assert sorted(t["nonce"] for t in transactions) == list(range(len(condemned)))
+    assert liquidated_once(crowd, first, condemned)
+    assert all_succeeded_with_gapless_nonces(crowd, key.address, first, len(condemned))
     assert of(restarted, "liquidated")
 
 
@@ -191,8 +199,7 @@ def test_a_transaction_signed_but_never_broadcast_is_broadcast_on_restart(
 ) -> None:
     """The keeper dies between writing a signed liquidation and broadcasting it: the rerun
     finds it in the state file and broadcasts it, instead of signing another."""
-    condemned = liquidatable_after_crash(crowd)
-    first = crowd.deployment.chain.w3.eth.block_number + 1
+    condemned, first = liquidatable_after_crash(crowd)
     deployment, key = crowd.deployment, crowd.keepers[0]
     path = tmp_path / "keeper.sqlite"
 
@@ -212,9 +219,8 @@ def test_a_transaction_signed_but_never_broadcast_is_broadcast_on_restart(
     actions: list[dict[str, Any]] = []
     run_once(deployment, key, state, PROTOCOL_KEEPER, actions.append)
     assert [action["tx"] for action in of(actions, "rebroadcast")] == [written.tx_hash]
-    assert liquidated_since(crowd, first) == Counter(dict.fromkeys(condemned, 1))
-    transactions = transactions_from(crowd, key.address, first)
-    assert sorted(t["nonce"] for t in transactions) == list(range(len(condemned)))
+    assert liquidated_once(crowd, first, condemned)
+    assert all_succeeded_with_gapless_nonces(crowd, key.address, first, len(condemned))
 
 
 def rpc(crowd: Crowd, method: str, *params: Any) -> Any:
@@ -237,9 +243,8 @@ def test_a_liquidation_priced_out_by_a_base_fee_spike_is_replaced_with_higher_fe
     """The base fee jumps above the keeper's maximum fee before its liquidations are mined:
     the node drops them, and the keeper replaces each with fees at least 1/8 higher and at
     least what the chain asks now, with the same nonce; the replacements land."""
-    condemned = liquidatable_after_crash(crowd)
+    condemned, first = liquidatable_after_crash(crowd)
     deployment, key = crowd.deployment, crowd.keepers[0]
-    first = deployment.chain.w3.eth.block_number + 1
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
     keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
@@ -262,7 +267,7 @@ def test_a_liquidation_priced_out_by_a_base_fee_spike_is_replaced_with_higher_fe
         assert action["priority_fee"] >= old.fees.priority_fee * 9 / 8
     track(keeper, mine_with_base_fee(crowd))
     assert not pending_submissions(state, key.address)
-    assert liquidated_since(crowd, first) == Counter(dict.fromkeys(condemned, 1))
+    assert liquidated_once(crowd, first, condemned)
     landed = {action["tx"] for action in of(actions, "liquidated")}
     assert landed == {action["replacement"] for action in replaced}
     statuses = dict(state.connection.execute("SELECT tx_hash, status FROM submissions"))
@@ -276,9 +281,8 @@ def test_a_liquidation_left_unmined_for_replace_after_blocks_is_replaced(
     """The block gas limit drops below the keeper's transactions, so blocks pass without
     them while the node keeps them: after ``replace_after`` blocks (not before) the keeper
     replaces each with higher fees, and once blocks fit them again the replacements land."""
-    condemned = liquidatable_after_crash(crowd)
+    condemned, first = liquidatable_after_crash(crowd)
     deployment, key = crowd.deployment, crowd.keepers[0]
-    first = deployment.chain.w3.eth.block_number + 1
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
     policy = KeeperPolicy(min_profit=None, replace_after=2)
@@ -308,13 +312,12 @@ def test_a_liquidation_left_unmined_for_replace_after_blocks_is_replaced(
     assert {action["tx"] for action in of(actions, "liquidated")} == {
         action["replacement"] for action in replaced
     }
-    assert liquidated_since(crowd, first) == Counter(dict.fromkeys(condemned, 1))
+    assert liquidated_once(crowd, first, condemned)
 
 
 def test_a_liquidation_the_node_forgot_is_broadcast_again(crowd: Crowd, tmp_path: Path) -> None:
-    condemned = liquidatable_after_crash(crowd)
+    condemned, first = liquidatable_after_crash(crowd)
     deployment, key = crowd.deployment, crowd.keepers[0]
-    first = deployment.chain.w3.eth.block_number + 1
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
     keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
@@ -326,7 +329,7 @@ def test_a_liquidation_the_node_forgot_is_broadcast_again(crowd: Crowd, tmp_path
     assert {action["tx"] for action in of(actions, "rebroadcast")} == signed
     track(keeper, mine_with_base_fee(crowd))
     assert {action["tx"] for action in of(actions, "liquidated")} == signed
-    assert liquidated_since(crowd, first) == Counter(dict.fromkeys(condemned, 1))
+    assert liquidated_once(crowd, first, condemned)
 
 
 def test_a_stuck_liquidation_that_lost_the_race_is_cancelled_not_mined_to_fail(
@@ -334,9 +337,8 @@ def test_a_stuck_liquidation_that_lost_the_race_is_cancelled_not_mined_to_fail(
 ) -> None:
     """Keeper A's liquidations wait at a low fee while keeper B's, priced for the spike,
     land first: A replaces its own with cancellations, and none of its transactions fail."""
-    condemned = liquidatable_after_crash(crowd)
+    condemned, first = liquidatable_after_crash(crowd)
     deployment = crowd.deployment
-    first = deployment.chain.w3.eth.block_number + 1
     slow_key, fast_key = crowd.keepers[:2]
     slow_actions: list[dict[str, Any]] = []
     slow = Keeper(
@@ -357,20 +359,18 @@ def test_a_stuck_liquidation_that_lost_the_race_is_cancelled_not_mined_to_fail(
     spike = 100 * max(s.fees.max_fee for s in pending_submissions(slow.state, slow_key.address))
     keeper_pass(fast, mine_with_base_fee(crowd, spike))
     track(fast, mine_with_base_fee(crowd))
-    assert liquidated_since(crowd, first) == Counter(dict.fromkeys(condemned, 1))
+    assert liquidated_once(crowd, first, condemned)
     track(slow, mine_with_base_fee(crowd))
     assert {action["kind"] for action in of(slow_actions, "replaced")} == {"cancellation"}
     track(slow, mine_with_base_fee(crowd))
     assert len(of(slow_actions, "cancelled")) == len(condemned)
     assert not pending_submissions(slow.state, slow_key.address)
-    transactions = transactions_from(crowd, slow_key.address, first)
-    assert len(transactions) == len(condemned)
-    assert all(transaction["status"] == 1 for transaction in transactions)
-    assert liquidated_since(crowd, first) == Counter(dict.fromkeys(condemned, 1))
+    assert all_succeeded_with_gapless_nonces(crowd, slow_key.address, first, len(condemned))
+    assert liquidated_once(crowd, first, condemned)
 
 
 def test_an_unprofitable_liquidation_is_not_sent(crowd: Crowd) -> None:
-    condemned = liquidatable_after_crash(crowd)
+    condemned, _ = liquidatable_after_crash(crowd)
     actions: list[dict[str, Any]] = []
     demanding = KeeperPolicy(min_profit=10**6 * WAD)
     done = run_once(crowd.deployment, crowd.keepers[0], policy=demanding, report=actions.append)
@@ -385,7 +385,7 @@ def test_an_unprofitable_liquidation_is_not_sent(crowd: Crowd) -> None:
 def test_a_failing_node_is_retried_with_backoff(
     crowd: Crowd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    condemned = liquidatable_after_crash(crowd)
+    condemned, _ = liquidatable_after_crash(crowd)
     real_pass = keeper_service.keeper_pass
     failures = iter([RequestsConnectionError("connection refused")] * 3)
 
