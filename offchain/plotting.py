@@ -1,7 +1,9 @@
 """matplotlib for the reports' PNGs: the file-only Agg backend, imported on first use so that
 commands that draw nothing do not pay for it."""
 
+from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 
 def pyplot() -> ModuleType:
@@ -12,3 +14,10 @@ def pyplot() -> ModuleType:
     import matplotlib.pyplot
 
     return matplotlib.pyplot
+
+
+def save_figure(figure: Any, path: Path) -> None:
+    """Lay ``figure`` out, write it to ``path`` as a 100-dpi PNG and free it."""
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    pyplot().close(figure)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from offchain.fixedpoint import WAD
-from offchain.plotting import pyplot
+from offchain.plotting import pyplot, save_figure
 from offchain.replay import LiquidationReplay
 
 
@@ -103,9 +103,7 @@ def plot_losses(report: LiquidationReplay, path: Path) -> None:
         axis.axvline(usd, color="black", linestyle=style, label=f"{name} {usd:,.2f}")
     axis.set_title(f"{report.account[:10]}...: loss per scenario (USD), epoch {report.epoch}")
     axis.legend(loc="upper left", fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    save_figure(figure, path)
 
 
 def write_report(report: LiquidationReplay, directory: Path) -> list[Path]:

@@ -24,7 +24,7 @@ from rich.table import Table
 from offchain.chain import Chain
 from offchain.expected_shortfall import expected_shortfall, tail_weight
 from offchain.fixedpoint import WAD
-from offchain.plotting import pyplot
+from offchain.plotting import pyplot, save_figure
 from offchain.scenario_registry import post_scenario_set, read_scenario_set
 from oracle.prices import PriceDataError, load_shipped, read_price_csv
 from oracle.scenario_file import (
@@ -235,9 +235,7 @@ def plot_shocks(scenario_set: ScenarioSet, path: Path) -> None:
             axis.axvline(value, color="black", linestyle=style, label=f"{name} {-value:.2f}%")
         axis.set_title(f"{asset}: spot return over the holding period (%)")
         axis.legend(loc="upper left", fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    save_figure(figure, path)
 
 
 def post_command(arguments: argparse.Namespace) -> int:
