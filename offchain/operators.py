@@ -39,6 +39,34 @@ def register_operator(
     )
 
 
+def deploy_operator_registry(
+    deployment: Deployment,
+    owner: LocalAccount,
+    operators: Sequence[LocalAccount],
+    keys: Sequence[BlsKey],
+    bond: int,
+    quorum_bps: int,
+    unbonding_delay: int,
+) -> Contract:
+    """Deploy an ``OperatorRegistry`` bonding the deployment's stablecoin (``bond`` token
+    units minimum, quorum ``quorum_bps`` of the active bond, ``unbonding_delay`` seconds)
+    and register each of ``operators`` with its key and a ``bond`` the owner mints."""
+    chain, token = deployment.chain, deployment.stablecoin
+    registry = chain.deploy(
+        owner,
+        "OperatorRegistry",
+        owner.address,
+        token.address,
+        bond,
+        quorum_bps,
+        unbonding_delay,
+    )
+    for operator, key in zip(operators, keys, strict=True):
+        chain.transact(owner, token.functions.mint(operator.address, bond))
+        register_operator(chain, registry, token, operator, key, bond)
+    return registry
+
+
 def deploy_attested_margin(
     deployment: Deployment,
     owner: LocalAccount,
@@ -48,26 +76,14 @@ def deploy_attested_margin(
     quorum_bps: int,
     challenge_window: int,
 ) -> Contract:
-    """Deploy an ``OperatorRegistry`` bonding the deployment's stablecoin (``bond`` token
-    units minimum, quorum ``quorum_bps`` of the active bond, unbonding delay equal to the
-    challenge window), register each of ``operators`` with its key and a ``bond`` the owner
-    mints, deploy ``AttestedMargin`` with ``challenge_window`` seconds, make it the
-    registry's slasher and the clearinghouse's source of attested margin. Returns
+    """Deploy the operator registry (``deploy_operator_registry``, unbonding delay equal to
+    the challenge window) and ``AttestedMargin`` with ``challenge_window`` seconds, make it
+    the registry's slasher and the clearinghouse's source of attested margin. Returns
     ``AttestedMargin``."""
-    chain, token = deployment.chain, deployment.stablecoin
-    clearinghouse = deployment.clearinghouse
-    registry = chain.deploy(
-        owner,
-        "OperatorRegistry",
-        owner.address,
-        token.address,
-        bond,
-        quorum_bps,
-        challenge_window,
+    chain, clearinghouse = deployment.chain, deployment.clearinghouse
+    registry = deploy_operator_registry(
+        deployment, owner, operators, keys, bond, quorum_bps, challenge_window
     )
-    for operator, key in zip(operators, keys, strict=True):
-        chain.transact(owner, token.functions.mint(operator.address, bond))
-        register_operator(chain, registry, token, operator, key, bond)
     attested = chain.deploy(
         owner,
         "AttestedMargin",
