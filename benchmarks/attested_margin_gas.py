@@ -6,15 +6,15 @@ deployment with five bonded BLS operators (``contracts/OperatorRegistry.sol``) a
 ``AttestedMargin`` opens the same one-unit long twice against a market maker: once with
 both sides' full margin certificates (every scenario's loss on-chain), once with an
 attestation of each side's post-trade state, signed by four of the five operators and
-accepted on-chain first, and empty certificates in the trade. Prints a Markdown table;
-run with ``make bench``.
+accepted on-chain first with the state's preimage, and empty certificates in the trade.
+Prints a Markdown table; run with ``make bench``.
 """
 
 import random
 from decimal import Decimal
 
 from offchain.anvil import AnvilNode
-from offchain.attested_margin import attest
+from offchain.attested_margin import accept_attestation, attest, state_abi
 from offchain.chain import Chain, anvil_accounts
 from offchain.deployment import RiskParameters, deploy_vmargin, mint_and_deposit
 from offchain.fixedpoint import WAD, Rounding, mul_wad
@@ -76,8 +76,8 @@ def measure(n: int) -> tuple[int, int, int]:
                 parameters,
                 marks.now + 600,
             )
-            receipt = chain.transact(
-                owner, attested.functions.accept(attestation.as_abi(), quorum.as_abi())
+            receipt = accept_attestation(
+                chain, owner, attested, attestation, quorum, state_abi(after, marks)
             )
             accept_gas.append(receipt["gasUsed"])
         empty = NO_MARGIN_CERTIFICATE.as_abi()

@@ -1,32 +1,40 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {Clearinghouse} from "./Clearinghouse.sol";
 import {MarginEngine} from "./MarginEngine.sol";
 import {OperatorRegistry} from "./OperatorRegistry.sol";
 import {ScenarioRegistry} from "./ScenarioRegistry.sol";
 
 /// @title AttestedMargin
 /// @notice Optimistic initial margin: the risk operators' quorum signature on an account's
-/// ES and IM for a state hash (its portfolio and the oracle marks it was valued at), under
-/// the current scenario epoch. An accepted attestation stands in for a full margin
-/// certificate in the clearinghouse until it expires, unless someone voids it first: within
-/// the challenge window, a liquidation-style certificate (k witness scenarios with their
-/// Merkle proofs) evaluated on the attested state's preimage that shows a larger ES lower
-/// bound than the attested ES proves the attestation wrong; it is voided and every signer's
-/// bond goes to the challenger. The signed digest is keccak256(abi.encode(ATTESTATION_TAG,
-/// this contract, attestation)); the attestation names its chain and epoch, so one signed
-/// for another chain or an epoch that is no longer current is refused with its own error
-/// before any signature is checked. The twin is `proofs/attestation.py`.
+/// ES at the clearinghouse's IM level, for a state hash (its portfolio and the oracle marks
+/// it was valued at) under the current scenario epoch. Whoever submits it also publishes
+/// the state's preimage, which must hash to the attested state; the IM is not taken on
+/// trust either: it must equal what the clearinghouse's parameters make of the attested ES
+/// for that state. An accepted attestation stands in for a full margin certificate in the
+/// clearinghouse until it expires, unless someone voids it first: within the challenge
+/// window, a liquidation-style certificate (witness scenarios with their Merkle proofs)
+/// evaluated on the published preimage that shows a larger ES lower bound than the attested
+/// ES proves the attestation wrong; it is voided and every signer's bond goes to the
+/// challenger. The signed digest is keccak256(abi.encode(ATTESTATION_TAG, this contract,
+/// attestation)); the attestation names its chain and epoch, so one signed for another
+/// chain or an epoch that is no longer current is refused with its own error before any
+/// signature is checked. The twin is `proofs/attestation.py`.
 contract AttestedMargin {
-    /// @notice An attested margin (ES and IM in WAD) of `account` in the state `stateHash`
-    /// (`MarginEngine.attestedState`), valued at `valuationTime` (unix seconds) from the
-    /// oracle marks of block `blockNumber`; usable until `expiry` (unix seconds).
+    /// @notice An attested ES at level `alphaBps` and the IM it makes (both WAD) of
+    /// `account` in the state `stateHash` (`MarginEngine.attestedState`), valued at
+    /// `valuationTime` (unix seconds) from the oracle marks of block `blockNumber`; usable
+    /// until `expiry` (unix seconds).
     struct Attestation {
         uint256 chainId;
         address account;
         bytes32 stateHash;
         uint64 epoch;
         bytes32 scenarioRoot;
+        uint16 alphaBps;
         int256 expectedShortfall;
         int256 initialMargin;
         uint64 blockNumber;
@@ -34,30 +42,52 @@ contract AttestedMargin {
         uint64 expiry;
     }
 
-    /// @notice An accepted attestation and who signed it.
-    struct Record {
+    /// @notice What a challenge of an accepted attestation is judged against; stored as its
+    /// hash, published in full in `AttestationAccepted`.
+    struct Claim {
         address account;
         bytes32 stateHash;
         uint64 epoch;
+        uint16 alphaBps;
         uint64 valuationTime;
-        uint64 expiry;
         uint64 acceptedAt;
         int256 expectedShortfall;
-        int256 initialMargin;
         uint256 signers;
-        bool voided;
+    }
+
+    /// @notice The preimage of a state hash: a portfolio and the spot and vol marks (WAD)
+    /// it is valued at.
+    struct State {
+        MarginEngine.Portfolio portfolio;
+        int256[] spot;
+        int256[] vol;
+    }
+
+    /// @notice What the clearinghouse reads of an accepted attestation (one storage slot).
+    struct Margin {
+        int128 initialMargin;
+        uint64 epoch;
+        uint64 expiry;
     }
 
     /// @notice Domain tag of an attestation.
     bytes32 public constant ATTESTATION_TAG = keccak256("vmargin.AttestedMargin.Attestation");
+    /// @notice `claimHashes[id]` of a voided attestation.
+    bytes32 public constant VOIDED = bytes32(uint256(1));
 
     OperatorRegistry public immutable operators;
-    ScenarioRegistry public immutable scenarios;
+    Clearinghouse public immutable clearinghouse;
     MarginEngine public immutable engine;
+    ScenarioRegistry public immutable scenarios;
     /// @notice Seconds after acceptance during which an attestation can be disproven.
     uint64 public immutable challengeWindow;
 
-    mapping(bytes32 id => Record) public records;
+    /// @notice keccak256(abi.encode(claim)) of accepted attestation `id`, VOIDED once
+    /// disproven.
+    mapping(bytes32 id => bytes32 claimHash) public claimHashes;
+    /// @notice The IM of accepted attestation `id`; deleted when it is voided.
+    mapping(bytes32 id => Margin) public margins;
+    /// @notice The latest attestation accepted for `account` in state `stateHash`.
     mapping(address account => mapping(bytes32 stateHash => bytes32 id)) public attestationOf;
 
     /// @notice The attestation was signed for chain `chainId`.
@@ -70,28 +100,33 @@ contract AttestedMargin {
     error AttestationExpired(uint64 expiry, uint256 timestamp);
     /// @notice The attestation names a block or a valuation time still to come.
     error FutureValuation(uint64 blockNumber, uint64 valuationTime);
+    /// @notice The attested ES is at `alphaBps`, the clearinghouse's IM level is `expected`.
+    error WrongLevel(uint16 alphaBps, uint16 expected);
+    /// @notice The published preimage does not hash to the attested state.
+    error StateMismatch(bytes32 given, bytes32 attested);
+    /// @notice The attested IM is not what the attested ES makes for the attested state.
+    error InitialMarginMismatch(int256 attested, int256 computed);
     error AlreadyAccepted(bytes32 id);
     /// @notice No unexpired, unvoided attestation of `account` in state `stateHash`.
     error NoValidAttestation(address account, bytes32 stateHash);
     error UnknownAttestation(bytes32 id);
     error AlreadyVoided(bytes32 id);
+    /// @notice The challenge's claim is not the one accepted as `id`.
+    error ClaimMismatch(bytes32 id);
     error ChallengeWindowClosed(bytes32 id, uint256 closedAt);
-    /// @notice The challenge's preimage does not hash to the attested state.
-    error StateMismatch(bytes32 given, bytes32 attested);
     /// @notice The challenge's bound does not exceed the attested ES: the attestation stands.
     error AttestationNotDisproven(int256 bound, int256 attestedExpectedShortfall);
 
-    /// @notice `id` accepted: the operators in `signers` attest ES and IM of `account` in
-    /// state `stateHash` under `epoch`.
+    /// @notice `id` accepted: the operators in `claim.signers` attest `claim` and IM
+    /// `initialMargin` until `expiry`, for `state` (the preimage of `claim.stateHash`, for
+    /// anyone to check).
     event AttestationAccepted(
         bytes32 indexed id,
         address indexed account,
-        bytes32 stateHash,
-        uint64 epoch,
-        int256 expectedShortfall,
+        Claim claim,
         int256 initialMargin,
-        uint256 signers,
-        uint64 expiry
+        uint64 expiry,
+        State state
     );
     /// @notice `challenger` proved `id` wrong: ES is at least `bound`, not the attested one;
     /// `slashed` of the signers' bonds went to the challenger.
@@ -106,13 +141,13 @@ contract AttestedMargin {
 
     constructor(
         OperatorRegistry operators_,
-        ScenarioRegistry scenarios_,
-        MarginEngine engine_,
+        Clearinghouse clearinghouse_,
         uint64 challengeWindow_
     ) {
         operators = operators_;
-        scenarios = scenarios_;
-        engine = engine_;
+        clearinghouse = clearinghouse_;
+        engine = clearinghouse_.engine();
+        scenarios = engine.registry();
         challengeWindow = challengeWindow_;
     }
 
@@ -145,38 +180,50 @@ contract AttestedMargin {
         return operators.checkQuorum(attestationDigest(attestation), quorum);
     }
 
-    /// @notice Verify and record `attestation` (anyone may submit it); from now until its
-    /// expiry the clearinghouse takes its IM for the attested state. Returns its id.
+    /// @notice Verify and record `attestation` (anyone may submit it) with its state's
+    /// preimage: `state` must hash to the attested state,
+    /// the ES must be at the clearinghouse's IM level, and the attested IM must be what the
+    /// clearinghouse's IM factor and liquidity add-on make of it for that state. From now
+    /// until its expiry the clearinghouse takes its IM for the attested state. Returns its
+    /// id, the signed digest.
     function accept(
         Attestation calldata attestation,
-        OperatorRegistry.QuorumSignature calldata quorum
+        OperatorRegistry.QuorumSignature calldata quorum,
+        State calldata state
     ) external returns (bytes32 id) {
         verify(attestation, quorum);
+        uint16 level = clearinghouse.initialMarginAlphaBps();
+        if (attestation.alphaBps != level) revert WrongLevel(attestation.alphaBps, level);
+        (bytes32 stateHash, int256 margin) = engine.attestedInitialMargin(
+            state.portfolio,
+            state.spot,
+            state.vol,
+            attestation.expectedShortfall,
+            clearinghouse.initialMarginFactor(),
+            clearinghouse.liquidityAddOn()
+        );
+        if (stateHash != attestation.stateHash) {
+            revert StateMismatch(stateHash, attestation.stateHash);
+        }
+        if (margin != attestation.initialMargin) {
+            revert InitialMarginMismatch(attestation.initialMargin, margin);
+        }
         id = attestationDigest(attestation);
-        if (records[id].acceptedAt != 0) revert AlreadyAccepted(id);
-        records[id] = Record(
+        if (claimHashes[id] != bytes32(0)) revert AlreadyAccepted(id);
+        Claim memory claim = Claim(
             attestation.account,
-            attestation.stateHash,
+            stateHash,
             attestation.epoch,
+            attestation.alphaBps,
             attestation.valuationTime,
-            attestation.expiry,
             uint64(block.timestamp),
             attestation.expectedShortfall,
-            attestation.initialMargin,
-            quorum.signers,
-            false
+            quorum.signers
         );
-        attestationOf[attestation.account][attestation.stateHash] = id;
-        emit AttestationAccepted(
-            id,
-            attestation.account,
-            attestation.stateHash,
-            attestation.epoch,
-            attestation.expectedShortfall,
-            attestation.initialMargin,
-            quorum.signers,
-            attestation.expiry
-        );
+        claimHashes[id] = keccak256(abi.encode(claim));
+        margins[id] = Margin(SafeCast.toInt128(margin), attestation.epoch, attestation.expiry);
+        attestationOf[attestation.account][stateHash] = id;
+        emit AttestationAccepted(id, attestation.account, claim, margin, attestation.expiry, state);
     }
 
     /// @notice The attested IM of `account` in state `stateHash` and its epoch; reverts
@@ -186,40 +233,59 @@ contract AttestedMargin {
         view
         returns (int256 initialMargin, uint64 epoch)
     {
-        Record storage record = records[attestationOf[account][stateHash]];
-        if (record.acceptedAt == 0 || record.voided || block.timestamp > record.expiry) {
+        Margin memory margin = margins[attestationOf[account][stateHash]];
+        if (margin.expiry == 0 || block.timestamp > margin.expiry) {
             revert NoValidAttestation(account, stateHash);
         }
-        return (record.initialMargin, record.epoch);
+        return (margin.initialMargin, margin.epoch);
     }
 
-    /// @notice Disprove attestation `id` within the challenge window: `portfolio`, `spot`
-    /// and `vol` must hash to the attested state; `certificate`'s witnesses of the attested
-    /// epoch, valued at the attested time, must show an ES lower bound above the attested
-    /// ES. The attestation is voided and the signers' bonds go to the caller.
+    /// @notice Disprove attestation `id` (accepted with `claim`) within the challenge
+    /// window: `state` must hash to the attested state;
+    /// `certificate`'s witnesses of the attested epoch, valued at the attested time, must
+    /// show a lower bound of ES at the attested level above the attested ES. The
+    /// attestation is voided and the signers' bonds go to the caller.
     function challenge(
         bytes32 id,
-        MarginEngine.Portfolio calldata portfolio,
-        int256[] calldata spot,
-        int256[] calldata vol,
+        Claim calldata claim,
+        State calldata state,
         MarginEngine.LiquidationCertificate calldata certificate
     ) external returns (uint256 slashed) {
-        Record storage record = records[id];
-        if (record.acceptedAt == 0) revert UnknownAttestation(id);
-        if (record.voided) revert AlreadyVoided(id);
-        uint256 closesAt = uint256(record.acceptedAt) + challengeWindow;
+        bytes32 claimHash = claimHashes[id];
+        if (claimHash == bytes32(0)) revert UnknownAttestation(id);
+        if (claimHash == VOIDED) revert AlreadyVoided(id);
+        if (claimHash != keccak256(abi.encode(claim))) revert ClaimMismatch(id);
+        uint256 closesAt = uint256(claim.acceptedAt) + challengeWindow;
         if (block.timestamp > closesAt) revert ChallengeWindowClosed(id, closesAt);
-        (bytes32 stateHash, int256 bound) = engine.attestedLowerBound(
-            portfolio, spot, vol, record.valuationTime, certificate, record.epoch
-        );
-        if (stateHash != record.stateHash) revert StateMismatch(stateHash, record.stateHash);
-        if (bound <= record.expectedShortfall) {
-            revert AttestationNotDisproven(bound, record.expectedShortfall);
+        int256 bound = _lowerBound(claim, state, certificate);
+        if (bound <= claim.expectedShortfall) {
+            revert AttestationNotDisproven(bound, claim.expectedShortfall);
         }
-        record.voided = true;
-        slashed = operators.slash(record.signers, msg.sender);
+        claimHashes[id] = VOIDED;
+        delete margins[id];
+        slashed = operators.slash(claim.signers, msg.sender);
         emit AttestationVoided(
-            id, record.account, msg.sender, bound, record.expectedShortfall, slashed
+            id, claim.account, msg.sender, bound, claim.expectedShortfall, slashed
         );
+    }
+
+    /// @dev The ES lower bound `certificate` shows for the attested state, after checking
+    /// that `state` is its preimage.
+    function _lowerBound(
+        Claim calldata claim,
+        State calldata state,
+        MarginEngine.LiquidationCertificate calldata certificate
+    ) internal view returns (int256 bound) {
+        bytes32 stateHash;
+        (stateHash, bound) = engine.attestedLowerBound(
+            state.portfolio,
+            state.spot,
+            state.vol,
+            claim.valuationTime,
+            certificate,
+            claim.epoch,
+            claim.alphaBps
+        );
+        if (stateHash != claim.stateHash) revert StateMismatch(stateHash, claim.stateHash);
     }
 }

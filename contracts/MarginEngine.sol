@@ -152,7 +152,8 @@ contract MarginEngine {
         (uint64 epoch, ScenarioRegistry.ScenarioSet memory set) = registry.current();
         if (certificate.epoch != epoch) revert StaleEpoch(certificate.epoch, epoch);
         marks = _marks(portfolio);
-        check.expectedShortfallLowerBound = _lowerBound(portfolio, marks, certificate, set);
+        check.expectedShortfallLowerBound =
+            _lowerBound(portfolio, marks, certificate, set, set.alphaBps);
         check.maintenanceMargin =
             mmFactor.mulWad(check.expectedShortfallLowerBound, Math.Rounding.Floor);
         check.equity = _equity(portfolio, marks);
@@ -177,8 +178,7 @@ contract MarginEngine {
         (uint256 kNum,,) = ExpectedShortfall.tailWeight(set.n, alphaBps);
         int256 bound =
             ExpectedShortfall.rockafellarUryasevBound(losses, certificate.threshold, kNum);
-        margin = imFactor.mulWad(bound, Math.Rounding.Ceil)
-            + addOnRate.mulWad(_grossNotional(portfolio, marks), Math.Rounding.Ceil);
+        margin = _initialMargin(portfolio, marks.spot, bound, imFactor, addOnRate);
         equity = _equity(portfolio, marks);
     }
 
@@ -190,29 +190,69 @@ contract MarginEngine {
         returns (bytes32 stateHash, int256 equity)
     {
         Marks memory marks = _marks(portfolio);
-        stateHash = keccak256(abi.encode(portfolio, marks.spot, marks.vol));
+        stateHash = _stateHash(portfolio, marks.spot, marks.vol);
         equity = _equity(portfolio, marks);
     }
 
-    /// @notice A fraud proof's view of an attested state: its hash, and the ES lower bound
-    /// (rounded down) that `certificate`'s witnesses of `epoch` show for `portfolio` valued
-    /// at the given `spot` and `vol` marks and `time` (not the oracle's, nor now).
+    /// @notice What an attestation of `expectedShortfall` (WAD, at the IM level) means for
+    /// the state `portfolio` at the `spot` and `vol` marks: the state's hash and its IM =
+    /// imFactor * expectedShortfall + addOnRate * gross notional, both rounding up, as
+    /// `initialMargin` computes it from a certificate's bound.
+    function attestedInitialMargin(
+        Portfolio calldata portfolio,
+        int256[] calldata spot,
+        int256[] calldata vol,
+        int256 expectedShortfall,
+        int256 imFactor,
+        int256 addOnRate
+    ) external pure returns (bytes32 stateHash, int256 margin) {
+        stateHash = _stateHash(portfolio, spot, vol);
+        margin = _initialMargin(portfolio, spot, expectedShortfall, imFactor, addOnRate);
+    }
+
+    /// @notice A fraud proof's view of an attested state: its hash, and the lower bound
+    /// (rounded down) of ES at `alphaBps` that `certificate`'s witnesses of `epoch` show for
+    /// `portfolio` valued at the given `spot` and `vol` marks and `time` (not the oracle's,
+    /// nor now).
     function attestedLowerBound(
         Portfolio calldata portfolio,
         int256[] calldata spot,
         int256[] calldata vol,
         uint256 time,
         LiquidationCertificate calldata certificate,
-        uint64 epoch
+        uint64 epoch,
+        uint16 alphaBps
     ) external view returns (bytes32 stateHash, int256 bound) {
-        stateHash = keccak256(abi.encode(portfolio, spot, vol));
+        stateHash = _stateHash(portfolio, spot, vol);
         if (certificate.epoch != epoch) revert StaleEpoch(certificate.epoch, epoch);
         bound = _lowerBound(
             portfolio,
             _givenMarks(portfolio, spot, vol, time),
             certificate,
-            registry.scenarioSet(epoch)
+            registry.scenarioSet(epoch),
+            alphaBps
         );
+    }
+
+    /// @dev keccak256(abi.encode(portfolio, spot, vol)): the state an attestation names.
+    function _stateHash(Portfolio calldata portfolio, int256[] memory spot, int256[] memory vol)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(portfolio, spot, vol));
+    }
+
+    /// @dev imFactor * bound + addOnRate * gross notional at `spot`, both rounding up.
+    function _initialMargin(
+        Portfolio calldata portfolio,
+        int256[] memory spot,
+        int256 bound,
+        int256 imFactor,
+        int256 addOnRate
+    ) internal pure returns (int256) {
+        return imFactor.mulWad(bound, Math.Rounding.Ceil)
+            + addOnRate.mulWad(_grossNotional(portfolio, spot), Math.Rounding.Ceil);
     }
 
     /// @dev Marks from given spot and vol marks and time, with each option's unit value.
@@ -228,15 +268,16 @@ contract MarginEngine {
         }
     }
 
-    /// @dev The weighted lower bound of ES (rounded down) from `certificate`'s witnesses.
+    /// @dev The weighted lower bound of ES at `alphaBps` (rounded down) from
+    /// `certificate`'s witnesses.
     function _lowerBound(
         Portfolio calldata portfolio,
         Marks memory marks,
         LiquidationCertificate calldata certificate,
-        ScenarioRegistry.ScenarioSet memory set
+        ScenarioRegistry.ScenarioSet memory set,
+        uint16 alphaBps
     ) internal view returns (int256) {
-        (uint256 kNum, uint256 whole, uint256 frac) =
-            ExpectedShortfall.tailWeight(set.n, set.alphaBps);
+        (uint256 kNum, uint256 whole, uint256 frac) = ExpectedShortfall.tailWeight(set.n, alphaBps);
         int256[] memory losses = _witnessLosses(
             portfolio, marks, certificate, set, ExpectedShortfall.witnessCount(whole, frac)
         );
@@ -283,18 +324,18 @@ contract MarginEngine {
 
     /// @dev sum over perps and options of |size| * spot / WAD, rounded up: the notional of
     /// the underlying each position moves with.
-    function _grossNotional(Portfolio calldata portfolio, Marks memory marks)
+    function _grossNotional(Portfolio calldata portfolio, int256[] memory spot)
         internal
         pure
         returns (int256)
     {
         uint256 units;
-        for (uint256 asset; asset < marks.spot.length; ++asset) {
-            units += SignedMath.abs(portfolio.spotExposure[asset]) * uint256(marks.spot[asset]);
+        for (uint256 asset; asset < spot.length; ++asset) {
+            units += SignedMath.abs(portfolio.spotExposure[asset]) * uint256(spot[asset]);
         }
-        for (uint256 i; i < marks.optionValues.length; ++i) {
+        for (uint256 i; i < portfolio.options.length; ++i) {
             OptionHolding calldata holding = portfolio.options[i];
-            units += SignedMath.abs(holding.size) * uint256(marks.spot[holding.series.asset]);
+            units += SignedMath.abs(holding.size) * uint256(spot[holding.series.asset]);
         }
         return SafeCast.toInt256(Math.ceilDiv(units, uint256(WAD)));
     }

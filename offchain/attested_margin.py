@@ -1,23 +1,34 @@
-"""Attested margin, off chain: the state hash an attestation commits to, and a quorum's
-attestation of an account's ES and IM (``contracts/AttestedMargin.sol``).
+"""Attested margin, off chain: the state an attestation commits to, a quorum's
+attestation of an account's ES and IM, and submitting it (``contracts/AttestedMargin.sol``).
 
-The state hash is ``MarginEngine.attestedState``'s: keccak256 of ``abi.encode`` of the
-account's ``Portfolio`` struct (balance, spot exposure per oracle asset, option holdings
-in held order) and the spot and vol marks (WAD, 0 for assets the portfolio does not need).
+A state is ``AttestedMargin.State``: the account's ``Portfolio`` struct (balance, spot
+exposure per oracle asset, option holdings in held order) and the spot and vol marks
+(WAD, 0 for assets the portfolio does not need). Its hash, ``MarginEngine.attestedState``'s,
+is keccak256 of ``abi.encode(portfolio, spot, vol)``. The attested ES is the exact ES at
+the clearinghouse's IM level, rounded up; the attested IM is what the IM factor and
+liquidity add-on make of it (``offchain.margin.initial_margin_of``), which ``accept``
+recomputes on chain.
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from eth_abi import encode
+from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
+from web3.contract import Contract
+from web3.types import TxReceipt
 
-from offchain.expected_shortfall import expected_shortfall
-from offchain.margin import InitialMarginParameters, initial_margin
-from offchain.portfolio import Account, Marks, balance, scenario_losses
+from offchain.chain import Chain
+from offchain.expected_shortfall import expected_shortfall, tail_weight, weighted_lower_bound
+from offchain.margin import InitialMarginParameters, initial_margin_of
+from offchain.options import OptionSeries
+from offchain.portfolio import Account, Marks, OptionPosition, Position, balance, scenario_losses
 from offchain.scenario_registry import PublishedScenarioSet
 from proofs.attestation import Attestation, attestation_digest
 from proofs.bls import BlsKey
-from proofs.certificate import margin_certificate
+from proofs.certificate import LiquidationCertificate, liquidation_certificate
 from proofs.quorum import QuorumSignature, quorum_signature
 
 PORTFOLIO_TYPE = "(int256,int256[],((uint256,int256,uint64,bool),int256,int256)[])"
@@ -40,15 +51,48 @@ def portfolio_abi(account: Account, asset_count: int) -> tuple:
     )
 
 
+def state_abi(account: Account, marks: Marks) -> tuple:
+    """``AttestedMargin.State`` of ``account`` at ``marks``, as web3 encodes it."""
+    return (portfolio_abi(account, len(marks.spot)), list(marks.spot), list(marks.vol))
+
+
 def state_hash(account: Account, marks: Marks) -> bytes:
     """``MarginEngine.attestedState``'s hash of ``account`` at ``marks``."""
-    asset_count = len(marks.spot)
-    return keccak(
-        encode(
-            [PORTFOLIO_TYPE, "int256[]", "int256[]"],
-            [portfolio_abi(account, asset_count), list(marks.spot), list(marks.vol)],
+    return keccak(encode([PORTFOLIO_TYPE, "int256[]", "int256[]"], state_abi(account, marks)))
+
+
+def attested_state(
+    address: str, state: Mapping[str, Any], valuation_time: int
+) -> tuple[Account, Marks]:
+    """An account and marks that value exactly as the published ``state`` (an
+    ``AttestedMargin.State`` as web3 decodes it from an event) does at ``valuation_time``:
+    the balance as cash, each spot exposure as a perp with no cost basis, the options as
+    held (numbered by their place: the state carries no series ids). ``state_abi`` of the
+    result is the published state again."""
+    portfolio = state["portfolio"]
+    options = tuple(
+        OptionPosition(
+            series_id=index,
+            series=OptionSeries(
+                asset=holding["series"]["asset"],
+                strike=holding["series"]["strike"],
+                expiry=holding["series"]["expiry"],
+                is_call=holding["series"]["isCall"],
+            ),
+            position=Position(size=holding["size"], cost_basis=0),
+            settlement_price=holding["settlementPrice"],
         )
+        for index, holding in enumerate(portfolio["options"])
     )
+    positions = {
+        asset: Position(size=units, cost_basis=0)
+        for asset, units in enumerate(portfolio["spotExposure"])
+        if units != 0
+    }
+    account = Account(
+        address=address, cash=portfolio["balance"], positions=positions, options=options
+    )
+    return account, Marks(spot=list(state["spot"]), vol=list(state["vol"]), now=valuation_time)
 
 
 def attest(
@@ -62,23 +106,93 @@ def attest(
     parameters: InitialMarginParameters,
     expiry: int,
 ) -> tuple[Attestation, QuorumSignature]:
-    """The operators ``keys`` (by operator index) attest ``account``'s exact ES (at the
-    epoch's level, rounded up) and IM (as a margin certificate would bound it: the
-    IM level's exact ES, times the IM factor, plus the liquidity add-on) at ``marks``, read
-    at ``block_number``; the attestation and their quorum signature."""
+    """The operators ``keys`` (by operator index) attest ``account``'s exact ES at the IM
+    level ``parameters.alpha_bps`` (rounded up) and the IM it makes at ``marks``, read at
+    ``block_number``; the attestation and their quorum signature."""
+    attestation = attestation_of(
+        chain_id, attested_margin, account, marks, block_number, scenarios, parameters, expiry
+    )
+    return attestation, quorum_signature(keys, attestation_digest(attested_margin, attestation))
+
+
+def attestation_of(
+    chain_id: int,
+    attested_margin: str,
+    account: Account,
+    marks: Marks,
+    block_number: int,
+    scenarios: PublishedScenarioSet,
+    parameters: InitialMarginParameters,
+    expiry: int,
+) -> Attestation:
+    """The honest attestation of ``account`` at ``marks`` (read at ``block_number``) under
+    ``scenarios`` and the clearinghouse's IM ``parameters``, usable until ``expiry``."""
     losses = scenario_losses(account, marks, scenarios.spot_returns, scenarios.vol_shifts)
-    certificate = margin_certificate(scenarios.epoch, scenarios.tree, losses, parameters.alpha_bps)
-    attestation = Attestation(
+    es = expected_shortfall(losses, parameters.alpha_bps)
+    return Attestation(
         chain_id=chain_id,
         account=account.address,
         state_hash=state_hash(account, marks),
         epoch=scenarios.epoch,
         scenario_root=scenarios.tree.root,
-        expected_shortfall=expected_shortfall(losses, scenarios.alpha_bps),
-        initial_margin=initial_margin(account, marks, losses, certificate.threshold, parameters),
+        alpha_bps=parameters.alpha_bps,
+        expected_shortfall=es,
+        initial_margin=initial_margin_of(account, marks, es, parameters),
         block_number=block_number,
         valuation_time=marks.now,
         expiry=expiry,
     )
-    digest = attestation_digest(attested_margin, attestation)
-    return attestation, quorum_signature(keys, digest)
+
+
+def accept_attestation(
+    chain: Chain,
+    sender: LocalAccount,
+    attested_margin: Contract,
+    attestation: Attestation,
+    quorum: QuorumSignature,
+    state: tuple,
+) -> TxReceipt:
+    """Submit ``attestation`` with its quorum signature and its ``state`` (``state_abi``)
+    to ``AttestedMargin.accept``."""
+    return chain.transact(
+        sender,
+        attested_margin.functions.accept(attestation.as_abi(), quorum.as_abi(), state),
+    )
+
+
+@dataclass(frozen=True)
+class Disproof:
+    """What a challenge shows: the certificate of the worst scenarios at the attested level
+    and the lower bound of ES (WAD, rounded down) it proves on chain."""
+
+    certificate: LiquidationCertificate
+    bound: int
+
+
+def disproof(
+    account: Account, marks: Marks, scenarios: PublishedScenarioSet, alpha_bps: int
+) -> Disproof:
+    """The strongest challenge of any ES attested for ``account`` at ``marks`` at level
+    ``alpha_bps``: it disproves every attestation below ``bound``."""
+    losses = scenario_losses(account, marks, scenarios.spot_returns, scenarios.vol_shifts)
+    tail = tail_weight(len(losses), alpha_bps)
+    certificate = liquidation_certificate(scenarios.epoch, scenarios.tree, losses, tail)
+    bound = weighted_lower_bound([losses[i] for i in certificate.indices], tail)
+    return Disproof(certificate=certificate, bound=bound)
+
+
+def challenge_attestation(
+    chain: Chain,
+    sender: LocalAccount,
+    attested_margin: Contract,
+    accepted: Mapping[str, Any],
+    certificate: LiquidationCertificate,
+) -> TxReceipt:
+    """Challenge the attestation of the ``AttestationAccepted`` event ``accepted`` (as web3
+    decodes it) with ``certificate`` evaluated on its published state."""
+    return chain.transact(
+        sender,
+        attested_margin.functions.challenge(
+            accepted["id"], accepted["claim"], accepted["state"], certificate.as_abi()
+        ),
+    )

@@ -36,5 +36,13 @@ def initial_margin(
     """IM of ``account`` at ``marks`` as a certificate with ``threshold`` shows it, given the
     account's loss under every scenario (``losses``)."""
     bound = rockafellar_uryasev_bound(losses, threshold, parameters.alpha_bps)
+    return initial_margin_of(account, marks, bound, parameters)
+
+
+def initial_margin_of(
+    account: Account, marks: Marks, expected_shortfall: int, parameters: InitialMarginParameters
+) -> int:
+    """IM of ``account`` at ``marks`` for an ES (or bound of it) at the IM level: the
+    ``MarginEngine``'s ``_initialMargin``, which attested margin applies to the attested ES."""
     add_on = mul_wad(parameters.liquidity_add_on, gross_notional(account, marks), Rounding.CEIL)
-    return int256(mul_wad(parameters.factor, bound, Rounding.CEIL) + add_on)
+    return int256(mul_wad(parameters.factor, expected_shortfall, Rounding.CEIL) + add_on)

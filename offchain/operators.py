@@ -88,8 +88,7 @@ def deploy_attested_margin(
         owner,
         "AttestedMargin",
         registry.address,
-        deployment.registry.address,
-        chain.call(clearinghouse.functions.engine()),
+        clearinghouse.address,
         challenge_window,
     )
     chain.transact(owner, registry.functions.setSlasher(attested.address))

@@ -1,34 +1,44 @@
-"""Attested margin on Anvil, end to end: an honest quorum's attestation lets a withdrawal
-through without a margin certificate; an attestation that understates ES is accepted,
-then disproven with a certificate of the attested state, voided and its signers slashed;
-a challenge of a correct attestation fails by name; and every bad attestation is refused
-with its own error (wrong key, altered message, no quorum, another chain, another root,
-expired, a past epoch, a point off the curve)."""
+"""Attested margin on Anvil, end to end: an honest quorum's attestation lets a trade and a
+withdrawal through without margin certificates; an attestation that understates ES is
+accepted, then disproven with a certificate of the published state, voided and its
+signers slashed; a challenge of a correct attestation fails by name; and every bad
+attestation is refused with its own error (wrong key, altered message, no quorum, another
+chain, another root, expired, a past epoch, a point off the curve, another ES level, a
+preimage of another state, an IM the ES does not make)."""
 
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
 from offchain.anvil import AnvilNode
-from offchain.attested_margin import attest, portfolio_abi
+from offchain.attested_margin import (
+    accept_attestation,
+    attest,
+    attested_state,
+    challenge_attestation,
+    disproof,
+    state_abi,
+)
 from offchain.chain import Chain, TransactionReverted, anvil_accounts, emitted
 from offchain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
-from offchain.expected_shortfall import weighted_lower_bound, worst_scenarios
-from offchain.fixedpoint import WAD
+from offchain.expected_shortfall import tail_weight, weighted_lower_bound, worst_scenarios
+from offchain.fixedpoint import WAD, Rounding, mul_wad
 from offchain.keeper import read_account, read_initial_margin_parameters, read_marks
+from offchain.margin import initial_margin_of
 from offchain.operators import deploy_attested_margin
 from offchain.portfolio import Account, Marks, scenario_losses
 from offchain.scenario_registry import PublishedScenarioSet, post_scenario_set, read_scenario_set
-from offchain.settlement import settle_perp_trade
+from offchain.settlement import after_perp_trade, settle_perp_trade
 from oracle.feeds import push_price
 from proofs.attestation import Attestation, attestation_digest
 from proofs.bls import BlsKey, P, key_from_secret
-from proofs.certificate import NO_MARGIN_CERTIFICATE, liquidation_certificate
+from proofs.certificate import NO_MARGIN_CERTIFICATE
 from proofs.quorum import QuorumSignature, quorum_signature
 
 USDC = 10**6
@@ -45,6 +55,8 @@ class Setup:
     attested: Contract
     keys: tuple[BlsKey, ...]
     trader: LocalAccount
+    maker: LocalAccount
+    settler: LocalAccount
     challenger: LocalAccount
     scenarios: PublishedScenarioSet
 
@@ -74,7 +86,9 @@ def module_setup(anvil: AnvilNode) -> Setup:
     settle_perp_trade(
         deployment, settler, scenarios, trader.address, maker.address, 0, 5 * WAD, 2000 * WAD
     )
-    return Setup(chain, owner, deployment, attested, keys, trader, challenger, scenarios)
+    return Setup(
+        chain, owner, deployment, attested, keys, trader, maker, settler, challenger, scenarios
+    )
 
 
 @pytest.fixture
@@ -119,11 +133,23 @@ def signed(
     return quorum_signature({i: setup.keys[i] for i in signers}, digest)
 
 
-def accept(setup: Setup, attestation: Attestation, quorum: QuorumSignature) -> bytes:
-    receipt = setup.chain.transact(
-        setup.challenger, setup.attested.functions.accept(attestation.as_abi(), quorum.as_abi())
+def accept(
+    setup: Setup,
+    attestation: Attestation,
+    quorum: QuorumSignature,
+    account: Account,
+    marks: Marks,
+) -> dict:
+    """Accept with the state's preimage; the AttestationAccepted event."""
+    receipt = accept_attestation(
+        setup.chain,
+        setup.challenger,
+        setup.attested,
+        attestation,
+        quorum,
+        state_abi(account, marks),
     )
-    return bytes(emitted(setup.attested, "AttestationAccepted", receipt)[0]["id"])
+    return emitted(setup.attested, "AttestationAccepted", receipt)[0]
 
 
 def withdraw(setup: Setup, usdc: int) -> dict:
@@ -134,20 +160,13 @@ def withdraw(setup: Setup, usdc: int) -> dict:
     return emitted(clearinghouse, "InitialMarginChecked", receipt)[0]
 
 
-def challenge(setup: Setup, attestation_id: bytes, account: Account, marks: Marks) -> dict:
-    """Disprove with the certificate of the k worst scenarios of the attested state."""
-    scenarios = setup.scenarios
-    losses = scenario_losses(account, marks, scenarios.spot_returns, scenarios.vol_shifts)
-    certificate = liquidation_certificate(scenarios.epoch, scenarios.tree, losses, scenarios.tail)
-    receipt = setup.chain.transact(
-        setup.challenger,
-        setup.attested.functions.challenge(
-            attestation_id,
-            portfolio_abi(account, len(setup.deployment.assets)),
-            list(marks.spot),
-            list(marks.vol),
-            certificate.as_abi(),
-        ),
+def challenge(setup: Setup, accepted: dict, account: Account, marks: Marks) -> dict:
+    """Disprove the attestation ``accepted`` (its event, as published) with the
+    certificate of the worst scenarios at its level of ``account`` at ``marks``."""
+    alpha_bps = accepted["claim"]["alphaBps"]
+    shown = disproof(account, marks, setup.scenarios, alpha_bps)
+    receipt = challenge_attestation(
+        setup.chain, setup.challenger, setup.attested, accepted, shown.certificate
     )
     return emitted(setup.attested, "AttestationVoided", receipt)[0]
 
@@ -165,31 +184,89 @@ def test_the_digest_twin_matches_the_contract(setup: Setup) -> None:
     assert bytes(onchain) == attestation_digest(setup.attested.address, attestation)
 
 
+def test_the_published_state_values_as_the_account(setup: Setup) -> None:
+    account, marks, block = after_withdrawal(setup, 100)
+    attestation, quorum = honest_attestation(setup, account, marks, block)
+    accepted = accept(setup, attestation, quorum, account, marks)
+    state = accepted["state"]
+    assert bytes(accepted["id"]) == attestation_digest(setup.attested.address, attestation)
+    assert state_abi(*attested_state(account.address, state, marks.now)) == state_abi(
+        account, marks
+    )
+    assert accepted["initialMargin"] == attestation.initial_margin
+    assert accepted["claim"]["acceptedAt"] == setup.chain.w3.eth.get_block("latest")["timestamp"]
+
+
+def test_an_honest_attestation_lets_a_trade_through_without_certificates(setup: Setup) -> None:
+    deployment, chain = setup.deployment, setup.chain
+    maker = setup.maker.address
+    price = 2000 * WAD
+    cost = mul_wad(WAD, price, Rounding.CEIL)
+    empty = NO_MARGIN_CERTIFICATE.as_abi()
+
+    def trade() -> dict:
+        receipt = chain.transact(
+            setup.settler,
+            deployment.clearinghouse.functions.settleTrade(
+                setup.trader.address, maker, 0, WAD, price, empty, empty
+            ),
+        )
+        checks = emitted(deployment.clearinghouse, "InitialMarginChecked", receipt)
+        return {check["account"]: check for check in checks}
+
+    assert refusal(trade) == "AttestedMargin.NoValidAttestation"
+    block = chain.w3.eth.block_number
+    attested = {}
+    for address, size, signed_cost in ((setup.trader.address, WAD, cost), (maker, -WAD, -cost)):
+        after = after_perp_trade(read_account(deployment, address, block), 0, size, signed_cost)
+        marks = read_marks(deployment, after, block)
+        attestation, quorum = honest_attestation(setup, after, marks, block)
+        accept(setup, attestation, quorum, after, marks)
+        attested[address] = attestation
+    checked = trade()
+    for address, attestation in attested.items():
+        assert checked[address]["initialMargin"] == attestation.initial_margin
+        assert checked[address]["epoch"] == attestation.epoch
+
+
 def test_an_honest_attestation_lets_a_withdrawal_through_without_a_certificate(
     setup: Setup,
 ) -> None:
     assert refusal(lambda: withdraw(setup, 500)) == "AttestedMargin.NoValidAttestation"
     account, marks, block = after_withdrawal(setup, 500)
     attestation, quorum = honest_attestation(setup, account, marks, block)
-    accept(setup, attestation, quorum)
+    accept(setup, attestation, quorum, account, marks)
     checked = withdraw(setup, 500)
     assert checked["initialMargin"] == attestation.initial_margin
     assert checked["epoch"] == attestation.epoch
+
+
+def understated(setup: Setup, account: Account, marks: Marks, block: int) -> Attestation:
+    """An attestation of a quarter of the true ES, with the IM that ES makes."""
+    honest, _ = honest_attestation(setup, account, marks, block)
+    parameters = read_initial_margin_parameters(setup.deployment, block)
+    es = honest.expected_shortfall // 4
+    return replace(
+        honest,
+        expected_shortfall=es,
+        initial_margin=initial_margin_of(account, marks, es, parameters),
+    )
 
 
 def test_an_understated_es_is_disproven_voided_and_its_signers_slashed(setup: Setup) -> None:
     chain, token = setup.chain, setup.deployment.stablecoin
     account, marks, block = after_withdrawal(setup, 3_000)
     honest, _ = honest_attestation(setup, account, marks, block)
-    lie = replace(honest, expected_shortfall=honest.expected_shortfall // 4, initial_margin=0)
-    attestation_id = accept(setup, lie, signed(setup, lie))
+    lie = understated(setup, account, marks, block)
+    accepted = accept(setup, lie, signed(setup, lie), account, marks)
     withdraw(setup, 3_000)  # optimistic: the lie lets too much out
     before = chain.call(token.functions.balanceOf(setup.challenger.address))
-    voided = challenge(setup, attestation_id, account, marks)
+    voided = challenge(setup, accepted, account, marks)
     scenarios = setup.scenarios
     losses = scenario_losses(account, marks, scenarios.spot_returns, scenarios.vol_shifts)
-    worst = worst_scenarios(losses, scenarios.tail.witness_count)
-    bound = weighted_lower_bound([losses[i] for i in worst], scenarios.tail)
+    tail = tail_weight(len(losses), lie.alpha_bps)
+    worst = worst_scenarios(losses, tail.witness_count)
+    bound = weighted_lower_bound([losses[i] for i in worst], tail)
     assert voided["bound"] == bound
     assert 0 <= honest.expected_shortfall - bound <= 1  # the exact ES, rounded down and up
     assert voided["slashed"] == 3 * BOND
@@ -201,18 +278,32 @@ def test_an_understated_es_is_disproven_voided_and_its_signers_slashed(setup: Se
         )
         == "AttestedMargin.NoValidAttestation"
     )
+    assert refusal(lambda: challenge(setup, accepted, account, marks)) == (
+        "AttestedMargin.AlreadyVoided"
+    )
 
 
 def test_a_challenge_of_a_correct_attestation_fails_by_name(setup: Setup) -> None:
     account, marks, block = after_withdrawal(setup, 500)
     attestation, quorum = honest_attestation(setup, account, marks, block)
-    attestation_id = accept(setup, attestation, quorum)
-    assert refusal(lambda: challenge(setup, attestation_id, account, marks)) == (
+    accepted = accept(setup, attestation, quorum, account, marks)
+    assert refusal(lambda: challenge(setup, accepted, account, marks)) == (
         "AttestedMargin.AttestationNotDisproven"
     )
     other = replace(account, cash=account.cash + 1)
-    assert refusal(lambda: challenge(setup, attestation_id, other, marks)) == (
+    misstated = {**accepted, "state": state_abi(other, marks)}
+    assert refusal(lambda: challenge(setup, misstated, other, marks)) == (
         "AttestedMargin.StateMismatch"
+    )
+    forged = {**accepted, "claim": {**accepted["claim"], "expectedShortfall": 0}}
+    assert refusal(lambda: challenge(setup, forged, account, marks)) == (
+        "AttestedMargin.ClaimMismatch"
+    )
+    w3 = setup.chain.w3
+    w3.provider.make_request("evm_increaseTime", [CHALLENGE_WINDOW + 1])  # type: ignore[arg-type]
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    assert refusal(lambda: challenge(setup, accepted, account, marks)) == (
+        "AttestedMargin.ChallengeWindowClosed"
     )
 
 
@@ -248,3 +339,23 @@ def test_each_bad_attestation_is_refused_with_its_own_error(setup: Setup) -> Non
     assert refusal(verify(honest, off_curve)) == "OperatorRegistry.NotOnCurve"
     post_epoch(setup.chain, setup.owner, setup.deployment.registry, 8)
     assert refusal(verify(honest, quorum)) == "AttestedMargin.EpochNotCurrent"
+
+
+def test_accept_checks_the_level_the_preimage_and_the_initial_margin(setup: Setup) -> None:
+    account, marks, block = after_withdrawal(setup, 100)
+    honest, _ = honest_attestation(setup, account, marks, block)
+    other_level = replace(honest, alpha_bps=9750)
+    other_im = replace(honest, initial_margin=honest.initial_margin - 1)
+    other_state = replace(account, cash=account.cash - 1)
+    for attestation, preimage, error in (
+        (other_level, account, "AttestedMargin.WrongLevel"),
+        (honest, other_state, "AttestedMargin.StateMismatch"),
+        (other_im, account, "AttestedMargin.InitialMarginMismatch"),
+    ):
+        quorum = signed(setup, attestation)
+        submit = partial(accept, setup, attestation, quorum, preimage, marks)
+        assert refusal(submit) == error
+    accept(setup, honest, signed(setup, honest), account, marks)
+    assert refusal(lambda: accept(setup, honest, signed(setup, honest), account, marks)) == (
+        "AttestedMargin.AlreadyAccepted"
+    )
