@@ -39,6 +39,7 @@ PROJECT_CONTRACTS = (
     "ScenarioRegistry",
     "OperatorRegistry",
     "AttestedMargin",
+    "SignedPriceFeed",
     "MockAggregator",
     "MockToken",
 )
