@@ -61,38 +61,37 @@ def state_hash(account: Account, marks: Marks) -> bytes:
     return keccak(encode([PORTFOLIO_TYPE, "int256[]", "int256[]"], state_abi(account, marks)))
 
 
-def attested_state(
-    address: str, state: Mapping[str, Any], valuation_time: int
-) -> tuple[Account, Marks]:
-    """An account and marks that value exactly as the published ``state`` (an
-    ``AttestedMargin.State`` as web3 decodes it from an event) does at ``valuation_time``:
-    the balance as cash, each spot exposure as a perp with no cost basis, the options as
-    held (numbered by their place: the state carries no series ids). ``state_abi`` of the
-    result is the published state again."""
-    portfolio = state["portfolio"]
+def attested_state(address: str, state: tuple, valuation_time: int) -> tuple[Account, Marks]:
+    """An account and marks that value exactly as ``state`` (``AttestedMargin.State`` as
+    ``state_abi`` gives it, or ``abi_tuple`` of a decoded event's) does at
+    ``valuation_time``: the balance as cash, each spot exposure as a perp with no cost
+    basis, the options as held (numbered by their place: the state carries no series ids).
+    ``state_abi`` of the result is ``state`` again."""
+    (cash, exposure, holdings), spot, vol = state
     options = tuple(
         OptionPosition(
             series_id=index,
-            series=OptionSeries(
-                asset=holding["series"]["asset"],
-                strike=holding["series"]["strike"],
-                expiry=holding["series"]["expiry"],
-                is_call=holding["series"]["isCall"],
-            ),
-            position=Position(size=holding["size"], cost_basis=0),
-            settlement_price=holding["settlementPrice"],
+            series=OptionSeries(asset=asset, strike=strike, expiry=expiry, is_call=is_call),
+            position=Position(size=size, cost_basis=0),
+            settlement_price=settlement_price,
         )
-        for index, holding in enumerate(portfolio["options"])
+        for index, ((asset, strike, expiry, is_call), size, settlement_price) in enumerate(holdings)
     )
     positions = {
-        asset: Position(size=units, cost_basis=0)
-        for asset, units in enumerate(portfolio["spotExposure"])
-        if units != 0
+        asset: Position(size=units, cost_basis=0) for asset, units in enumerate(exposure) if units
     }
-    account = Account(
-        address=address, cash=portfolio["balance"], positions=positions, options=options
-    )
-    return account, Marks(spot=list(state["spot"]), vol=list(state["vol"]), now=valuation_time)
+    account = Account(address=address, cash=cash, positions=positions, options=options)
+    return account, Marks(spot=list(spot), vol=list(vol), now=valuation_time)
+
+
+def abi_tuple(value: Any) -> Any:
+    """A struct as web3 decodes it from an event (nested named mappings) as the tuples
+    web3 and eth_abi encode."""
+    if isinstance(value, Mapping):
+        return tuple(abi_tuple(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return [abi_tuple(item) for item in value]
+    return value
 
 
 def attest(

@@ -4,10 +4,12 @@
 per account; ``vmargin scenarios build | show | post | fetch`` handles scenario set
 files (``offchain/scenario_commands.py``); ``vmargin replay`` and ``vmargin audit``
 explain liquidations from chain data (``offchain/audit_commands.py``); the demo ends with
-the audit of its own liquidations; ``vmargin margin`` reports a live account and
-``vmargin keeper run`` runs the keeper service (``offchain/keeper_command.py``). A user
-mistake or a missing install step is reported in one line on stderr with exit code 1, never
-as a traceback; Ctrl-C exits with 130. The node is stopped in every case.
+the audit of its own liquidations; ``vmargin margin`` reports a live account,
+``vmargin keeper run`` runs the keeper service (``offchain/keeper_command.py``), and
+``vmargin operator run`` and ``vmargin watch`` run attested margin's operator and watcher
+(``offchain/attestation_commands.py``). A user mistake or a missing install step is
+reported in one line on stderr with exit code 1, never as a traceback; Ctrl-C exits with
+130. The node is stopped in every case.
 """
 
 import argparse
@@ -21,18 +23,21 @@ from rich.console import Console
 from rich.table import Table
 
 from offchain.anvil import AnvilError, AnvilNode
+from offchain.attestation_commands import add_attestation_commands
 from offchain.audit_commands import add_audit_commands, audit_table
 from offchain.chain import TransactionReverted
 from offchain.demo import DemoResult, run_demo
 from offchain.deployment import attach
 from offchain.fixedpoint import WAD
-from offchain.keeper_command import KeeperInputError, add_keeper_command
+from offchain.keeper_command import add_keeper_command
 from offchain.keeper_service import KeeperError
 from offchain.keeper_state import KeeperStateError
 from offchain.margin_command import add_margin_command
+from offchain.operator_service import OperatorRequestError
 from offchain.replay import ReplayError, replay_liquidation
 from offchain.scenario_commands import ScenarioInputError, add_scenario_commands
 from offchain.scenario_registry import ScenarioDataMismatch
+from offchain.service_options import ServiceInputError
 from offchain.toolchain import ToolchainError
 from oracle.history import PriceHistoryError
 from oracle.prices import PriceDataError
@@ -128,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     add_audit_commands(commands)
     add_margin_command(commands)
     add_keeper_command(commands)
+    add_attestation_commands(commands)
     arguments = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -145,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         ScenarioDataMismatch,
         ReplayError,
         TransactionReverted,
-        KeeperInputError,
+        ServiceInputError,
+        OperatorRequestError,
         KeeperError,
         KeeperStateError,
     ) as error:

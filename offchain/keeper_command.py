@@ -11,19 +11,16 @@ must share the state file.
 import argparse
 import json
 import logging
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-from eth_account import Account
-from rich.console import Console
-from rich.logging import RichHandler
 
 from offchain.chain import Chain
 from offchain.deployment import attach
 from offchain.fixedpoint import WAD
 from offchain.keeper_service import Keeper, KeeperPolicy, log, run_keeper
 from offchain.keeper_state import open_state
+from offchain.service_options import add_key_options, decimal_option, log_to_stderr, read_key
 
 USD_FIELDS = (
     "reward",
@@ -37,10 +34,6 @@ USD_FIELDS = (
 )
 
 
-class KeeperInputError(ValueError):
-    """A keeper option the user gave is unusable; the message names it."""
-
-
 def add_keeper_command(commands: argparse._SubParsersAction) -> None:
     """Register ``vmargin keeper run``."""
     keeper = commands.add_parser("keeper", help="the keeper service")
@@ -48,9 +41,7 @@ def add_keeper_command(commands: argparse._SubParsersAction) -> None:
     run = actions.add_parser("run", help="screen every block and liquidate what pays")
     run.add_argument("--rpc-url", required=True)
     run.add_argument("--clearinghouse", required=True, help="the Clearinghouse's address")
-    key = run.add_mutually_exclusive_group(required=True)
-    key.add_argument("--key", help="the keeper's private key, 0x-hex (visible to ps)")
-    key.add_argument("--key-file", type=Path, help="a file holding the private key")
+    add_key_options(run, "keeper")
     run.add_argument("--state", type=Path, required=True, help="the keeper's SQLite state file")
     run.add_argument("--once", action="store_true", help="one pass, wait for it, exit")
     run.add_argument(
@@ -81,18 +72,20 @@ def add_keeper_command(commands: argparse._SubParsersAction) -> None:
 
 def keeper_run_command(arguments: argparse.Namespace) -> int:
     """Run the keeper as ``arguments`` say."""
-    key = _key(arguments)
+    key = read_key(arguments)
     policy = KeeperPolicy(
         min_profit=None if arguments.any_profit else _wad("--min-profit", arguments.min_profit),
         native_price=None
         if arguments.native_price is None
         else _wad("--native-price", arguments.native_price),
-        priority_fee=int(_decimal("--priority-fee-gwei", arguments.priority_fee_gwei) * 10**9),
+        priority_fee=int(
+            decimal_option("--priority-fee-gwei", arguments.priority_fee_gwei).scaleb(9)
+        ),
         replace_after=arguments.replace_after,
     )
     deployment = attach(Chain.connect(arguments.rpc_url), arguments.clearinghouse)
     state = open_state(arguments.state, deployment.clearinghouse.address, arguments.start_block)
-    _log_to_stderr()
+    log_to_stderr()
     log.info(
         "keeper %s on %s, clearinghouse %s, state %s",
         key.address,
@@ -125,35 +118,5 @@ def _usd(wad: str) -> str:
     return f"{Decimal(wad) / WAD:,.2f} USD"
 
 
-def _log_to_stderr() -> None:
-    handler = RichHandler(console=Console(stderr=True), show_path=False)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[handler])
-
-
-def _key(arguments: argparse.Namespace) -> Any:
-    if arguments.key_file is not None:
-        try:
-            text = arguments.key_file.read_text().strip()
-        except OSError as error:
-            raise KeeperInputError(f"--key-file: {error}") from None
-        source = str(arguments.key_file)
-    else:
-        text, source = arguments.key, "--key"
-    try:
-        return Account.from_key(text)
-    except (ValueError, TypeError):
-        raise KeeperInputError(f"{source} is not a private key (32 bytes, 0x-hex)") from None
-
-
-def _decimal(option: str, text: str) -> Decimal:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise KeeperInputError(f"{option}: {text!r} is not a number") from None
-    if not value.is_finite():
-        raise KeeperInputError(f"{option}: {text!r} is not a finite number")
-    return value
-
-
 def _wad(option: str, text: str) -> int:
-    return int(_decimal(option, text).scaleb(18))
+    return int(decimal_option(option, text).scaleb(18))

@@ -5,7 +5,7 @@ Posting commits the Merkle root, then publishes every scenario in chunks (events
 the set from those events and refuses it unless it hashes to the committed root.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
@@ -92,3 +92,18 @@ def read_scenario_set(chain: Chain, registry: Contract, epoch: int) -> Published
         vol_shifts=tuple(shifts),
         tree=tree,
     )
+
+
+@dataclass
+class ScenarioSets:
+    """The scenario sets posted to ``registry``, each read from the chain once."""
+
+    chain: Chain
+    registry: Contract
+    read: dict[int, PublishedScenarioSet] = field(default_factory=dict)
+
+    def of_epoch(self, epoch: int) -> PublishedScenarioSet:
+        """The set of ``epoch`` (``read_scenario_set``, read once)."""
+        if epoch not in self.read:
+            self.read[epoch] = read_scenario_set(self.chain, self.registry, epoch)
+        return self.read[epoch]

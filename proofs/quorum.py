@@ -58,11 +58,19 @@ class QuorumSignature:
 
 def quorum_signature(keys: Mapping[int, BlsKey], digest: bytes) -> QuorumSignature:
     """The quorum signature of the operators ``keys`` (by operator index) on ``digest``."""
+    return aggregate_quorum(
+        {index: (sign(key, digest), key.public_g2) for index, key in keys.items()}
+    )
+
+
+def aggregate_quorum(signatures: Mapping[int, tuple[G1Point, G2Point]]) -> QuorumSignature:
+    """The quorum signature of operators' signatures on one digest, each given with the
+    signer's G2 key, by operator index."""
     signers = 0
-    for index in keys:
+    for index in signatures:
         signers |= 1 << index
     return QuorumSignature(
         signers=signers,
-        signature=aggregate_g1([sign(key, digest) for key in keys.values()]),
-        apk_g2=aggregate_g2([key.public_g2 for key in keys.values()]),
+        signature=aggregate_g1([signature for signature, _ in signatures.values()]),
+        apk_g2=aggregate_g2([public_g2 for _, public_g2 in signatures.values()]),
     )

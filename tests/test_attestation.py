@@ -18,6 +18,7 @@ from web3.contract import Contract
 
 from offchain.anvil import AnvilNode
 from offchain.attested_margin import (
+    abi_tuple,
     accept_attestation,
     attest,
     attested_state,
@@ -190,9 +191,8 @@ def test_the_published_state_values_as_the_account(setup: Setup) -> None:
     accepted = accept(setup, attestation, quorum, account, marks)
     state = accepted["state"]
     assert bytes(accepted["id"]) == attestation_digest(setup.attested.address, attestation)
-    assert state_abi(*attested_state(account.address, state, marks.now)) == state_abi(
-        account, marks
-    )
+    republished = attested_state(account.address, abi_tuple(state), marks.now)
+    assert state_abi(*republished) == state_abi(account, marks)
     assert accepted["initialMargin"] == attestation.initial_margin
     assert accepted["claim"]["acceptedAt"] == setup.chain.w3.eth.get_block("latest")["timestamp"]
 
