@@ -1,0 +1,258 @@
+"""Attested margin's services on Anvil, as separate processes: four ``vmargin operator
+run`` endpoints attest a withdrawal that then goes through without a certificate; they
+refuse bad requests by name; and ``vmargin watch`` checks every accepted attestation,
+challenges the one that understates ES, takes the signers' bonds, re-checks the account,
+and after a restart reports it voided instead of challenging twice."""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3.contract import Contract
+
+from offchain.anvil import AnvilNode
+from offchain.attested_margin import accept_attestation, attestation_of, state_abi
+from offchain.chain import Chain, TransactionReverted, anvil_accounts, emitted
+from offchain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
+from offchain.fixedpoint import WAD
+from offchain.keeper import read_account, read_initial_margin_parameters, read_marks
+from offchain.margin import initial_margin_of
+from offchain.operator_service import AttestationRequest, request_attestation
+from offchain.operators import deploy_attested_margin
+from offchain.portfolio import Account, Marks
+from offchain.scenario_registry import post_scenario_set, read_scenario_set
+from offchain.settlement import settle_perp_trade
+from oracle.feeds import push_price
+from proofs.attestation import attestation_digest
+from proofs.bls import BlsKey, key_from_secret
+from proofs.certificate import NO_MARGIN_CERTIFICATE
+from proofs.quorum import quorum_signature
+
+USDC = 10**6
+BOND = 10_000 * USDC
+N = 40
+OPERATORS = 5
+SERVED = 4  # 6,600 bps of five equal bonds needs four signers
+
+
+@dataclass(frozen=True)
+class Services:
+    node: AnvilNode
+    chain: Chain
+    deployment: Deployment
+    attested: Contract
+    keys: tuple[BlsKey, ...]
+    trader: LocalAccount
+    watcher: LocalAccount
+    urls: tuple[str, ...]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_listening(port: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"operator exited: {process.stderr.read()}")  # type: ignore[union-attr]
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"no operator listening on {port}")
+
+
+def vmargin(*arguments: str) -> list[str]:
+    return [sys.executable, "-m", "offchain.cli", *arguments]
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    """A deployment with five bonded operators, four of them serving over HTTP."""
+    with AnvilNode(accounts=12) as node:
+        chain = Chain.connect(node.rpc_url)
+        owner, backstop, settler, maker, trader, watcher, *operators = anvil_accounts(11)
+        deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
+        clearinghouse = deployment.clearinghouse
+        chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
+        returns = tuple(((i - N // 2) * WAD // 200,) for i in range(N))
+        epoch = post_scenario_set(chain, owner, deployment.registry, returns, ((0,),) * N, 9750)
+        push_price(chain, owner, deployment.aggregators[0], Decimal(2000))
+        keys = tuple(key_from_secret(7_777_777 * (i + 2)) for i in range(OPERATORS))
+        attested = deploy_attested_margin(deployment, owner, operators, keys, BOND, 6_600, 3600)
+        mint_and_deposit(deployment, owner, maker, 1_000_000)
+        mint_and_deposit(deployment, owner, trader, 5_000)
+        scenarios = read_scenario_set(chain, deployment.registry, epoch)
+        settle_perp_trade(
+            deployment, settler, scenarios, trader.address, maker.address, 0, 5 * WAD, 2000 * WAD
+        )
+        directory = tmp_path_factory.mktemp("operators")
+        ports = [free_port() for _ in range(SERVED)]
+        urls = tuple(f"http://127.0.0.1:{port}" for port in ports)
+        processes = []
+        for index, port in enumerate(ports):
+            key_file = directory / f"operator-{index}.key"
+            key_file.write_text(str(keys[index].secret))
+            peers = [f"--peer={url}" for url in urls if url != urls[index]]
+            command = vmargin(
+                "operator",
+                "run",
+                f"--rpc-url={node.rpc_url}",
+                f"--clearinghouse={clearinghouse.address}",
+                f"--bls-key-file={key_file}",
+                f"--port={port}",
+                *peers,
+            )
+            processes.append(
+                subprocess.Popen(
+                    command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+                )
+            )
+        try:
+            for port, process in zip(ports, processes, strict=True):
+                wait_until_listening(port, process)
+            yield Services(node, chain, deployment, attested, keys, trader, watcher, urls)
+        finally:
+            for process in processes:
+                process.terminate()
+                process.wait(timeout=30)
+
+
+def after_withdrawal(services: Services, usdc: int) -> tuple[Account, Marks, int]:
+    deployment = services.deployment
+    block = services.chain.w3.eth.block_number
+    account = read_account(deployment, services.trader.address, block)
+    account = replace(account, cash=account.cash - usdc * WAD)
+    return account, read_marks(deployment, account, block), block
+
+
+def withdraw(services: Services, usdc: int) -> dict:
+    clearinghouse = services.deployment.clearinghouse
+    receipt = services.chain.transact(
+        services.trader,
+        clearinghouse.functions.withdraw(usdc * USDC, NO_MARGIN_CERTIFICATE.as_abi()),
+    )
+    return emitted(clearinghouse, "InitialMarginChecked", receipt)[0]
+
+
+def test_the_operators_attest_a_withdrawal_that_then_needs_no_certificate(
+    services: Services,
+) -> None:
+    account, marks, block = after_withdrawal(services, 400)
+    request = AttestationRequest(account.address, state_abi(account, marks), block, marks.now + 300)
+    attestation, quorum = request_attestation(services.urls[2], request)
+    parameters = read_initial_margin_parameters(services.deployment, block)
+    expected = attestation_of(
+        services.chain.chain_id,
+        services.attested.address,
+        account,
+        marks,
+        block,
+        read_scenario_set(services.chain, services.deployment.registry, attestation.epoch),
+        parameters,
+        marks.now + 300,
+    )
+    assert attestation == expected
+    assert quorum.signers == 0b1111  # the four serving operators
+    accept_attestation(
+        services.chain, services.trader, services.attested, attestation, quorum, request.state
+    )
+    checked = withdraw(services, 400)
+    assert checked["initialMargin"] == attestation.initial_margin
+
+
+def test_an_operator_refuses_a_bad_request_by_name(services: Services) -> None:
+    account, marks, block = after_withdrawal(services, 100)
+    state = state_abi(account, marks)
+    for request, message in (
+        (
+            AttestationRequest(account.address, state, block, marks.now + 3600),
+            "more than 600 s after the valuation",
+        ),
+        (AttestationRequest(account.address, state, block + 10, marks.now + 60), "not mined"),
+        (AttestationRequest(account.address, state, block, marks.now - 1), "has passed"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            request_attestation(services.urls[0], request)
+
+
+def watch(services: Services) -> list[dict[str, Any]]:
+    """``vmargin watch --once`` from block 0; its actions."""
+    command = vmargin(
+        "watch",
+        f"--rpc-url={services.node.rpc_url}",
+        f"--clearinghouse={services.deployment.clearinghouse.address}",
+        f"--key={services.watcher.key.to_0x_hex()}",
+        "--once",
+    )
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def test_the_watcher_disproves_an_understated_es_and_takes_the_bonds(services: Services) -> None:
+    chain, attested, token = services.chain, services.attested, services.deployment.stablecoin
+    account, marks, block = after_withdrawal(services, 3_000)
+    liars = {i: services.keys[i] for i in range(SERVED)}
+    parameters = read_initial_margin_parameters(services.deployment, block)
+    registry = services.deployment.registry
+    scenarios = read_scenario_set(chain, registry, chain.call(registry.functions.currentEpoch()))
+    honest = attestation_of(
+        chain.chain_id,
+        attested.address,
+        account,
+        marks,
+        block,
+        scenarios,
+        parameters,
+        marks.now + 600,
+    )
+    es = honest.expected_shortfall // 5
+    lie = replace(
+        honest,
+        expected_shortfall=es,
+        initial_margin=initial_margin_of(account, marks, es, parameters),
+    )
+    quorum = quorum_signature(liars, attestation_digest(attested.address, lie))
+    receipt = accept_attestation(
+        chain, services.trader, attested, lie, quorum, state_abi(account, marks)
+    )
+    lie_id = "0x" + bytes(emitted(attested, "AttestationAccepted", receipt)[0]["id"]).hex()
+    withdraw(services, 3_000)  # the lie lets too much out
+    before = chain.call(token.functions.balanceOf(services.watcher.address))
+
+    actions = watch(services)
+
+    by_id = {action["id"]: action for action in actions if "id" in action}
+    assert by_id[lie_id]["action"] == "challenged"
+    assert by_id[lie_id]["attested_es"] == str(es)
+    assert int(by_id[lie_id]["bound"]) > es
+    assert by_id[lie_id]["slashed"] == str(SERVED * BOND)
+    assert chain.call(token.functions.balanceOf(services.watcher.address)) - before == (
+        SERVED * BOND
+    )
+    others = [action for action in by_id.values() if action["id"] != lie_id]
+    assert others and all(action["action"] == "checked" for action in others)
+    (rechecked,) = [action for action in actions if action["action"] == "rechecked"]
+    assert rechecked["account"] == services.trader.address
+    with pytest.raises(TransactionReverted) as refused:
+        chain.call(attested.functions.initialMarginOf(account.address, lie.state_hash))
+    assert refused.value.error == "AttestedMargin.NoValidAttestation"
+
+    again = {action["id"]: action["action"] for action in watch(services) if "id" in action}
+    assert again[lie_id] == "voided"
+    assert chain.call(token.functions.balanceOf(services.watcher.address)) - before == (
+        SERVED * BOND
+    )
