@@ -60,13 +60,27 @@ library BN254 {
     }
 
     /// @notice `a + b` in G1 (ecAdd).
-    function add(G1Point memory a, G1Point memory b) internal view returns (G1Point memory) {
-        return _g1(address(0x06), abi.encode(a.x, a.y, b.x, b.y));
+    function add(G1Point memory a, G1Point memory b) internal view returns (G1Point memory sum) {
+        uint256[4] memory input = [a.x, a.y, b.x, b.y];
+        bool ok;
+        assembly ("memory-safe") {
+            ok := staticcall(gas(), 0x06, input, 0x80, sum, 0x40)
+        }
+        if (!ok) revert PrecompileFailed(address(0x06));
     }
 
     /// @notice `scalar * point` in G1 (ecMul).
-    function mul(G1Point memory point, uint256 scalar) internal view returns (G1Point memory) {
-        return _g1(address(0x07), abi.encode(point.x, point.y, scalar));
+    function mul(G1Point memory point, uint256 scalar)
+        internal
+        view
+        returns (G1Point memory product)
+    {
+        uint256[3] memory input = [point.x, point.y, scalar];
+        bool ok;
+        assembly ("memory-safe") {
+            ok := staticcall(gas(), 0x07, input, 0x60, product, 0x40)
+        }
+        if (!ok) revert PrecompileFailed(address(0x07));
     }
 
     /// @notice The G1 point of a 32-byte `digest` by try-and-increment: x = digest mod p,
@@ -99,27 +113,41 @@ library BN254 {
         uint256 gamma = uint256(keccak256(abi.encode(message, apkG1, apkG2, signature))) % R;
         G1Point memory left = add(signature, mul(apkG1, gamma));
         G1Point memory right = add(message, mul(generator(), gamma));
-        (bool ok, bytes memory out) =
-            address(0x08).staticcall(abi.encode(left, negatedG2Generator(), right, apkG2));
-        if (!ok || out.length != 32) revert PrecompileFailed(address(0x08));
-        return abi.decode(out, (uint256)) == 1;
+        uint256[12] memory input = [
+            left.x,
+            left.y,
+            NEG_G2_X_IMAG,
+            NEG_G2_X_REAL,
+            NEG_G2_Y_IMAG,
+            NEG_G2_Y_REAL,
+            right.x,
+            right.y,
+            apkG2.x[0],
+            apkG2.x[1],
+            apkG2.y[0],
+            apkG2.y[1]
+        ];
+        uint256[1] memory result;
+        bool ok;
+        assembly ("memory-safe") {
+            ok := staticcall(gas(), 0x08, input, 0x180, result, 0x20)
+        }
+        if (!ok) revert PrecompileFailed(address(0x08));
+        return result[0] == 1;
     }
 
     function _requireOnCurve(G1Point memory point) private pure {
         if (!isOnCurve(point)) revert NotOnCurve(point.x, point.y);
     }
 
-    function _g1(address precompile, bytes memory input) private view returns (G1Point memory) {
-        (bool ok, bytes memory out) = precompile.staticcall(input);
-        if (!ok || out.length != 64) revert PrecompileFailed(precompile);
-        (uint256 x, uint256 y) = abi.decode(out, (uint256, uint256));
-        return G1Point(x, y);
-    }
-
     function _expMod(uint256 base, uint256 exponent) private view returns (uint256) {
-        (bool ok, bytes memory out) =
-            address(0x05).staticcall(abi.encode(32, 32, 32, base, exponent, P));
-        if (!ok || out.length != 32) revert PrecompileFailed(address(0x05));
-        return abi.decode(out, (uint256));
+        uint256[6] memory input = [32, 32, 32, base, exponent, P];
+        uint256[1] memory result;
+        bool ok;
+        assembly ("memory-safe") {
+            ok := staticcall(gas(), 0x05, input, 0xc0, result, 0x20)
+        }
+        if (!ok) revert PrecompileFailed(address(0x05));
+        return result[0];
     }
 }
