@@ -46,11 +46,6 @@ library BN254 {
         return G1Point(1, 2);
     }
 
-    /// @notice The G2 generator, negated.
-    function negatedG2Generator() internal pure returns (G2Point memory) {
-        return G2Point([NEG_G2_X_IMAG, NEG_G2_X_REAL], [NEG_G2_Y_IMAG, NEG_G2_Y_REAL]);
-    }
-
     /// @notice Whether `point` is the point at infinity (0, 0) or on y^2 = x^3 + 3 over Fp.
     function isOnCurve(G1Point memory point) internal pure returns (bool) {
         if (point.x >= P || point.y >= P) return false;
