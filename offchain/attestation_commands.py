@@ -98,9 +98,7 @@ def watch_command(arguments: argparse.Namespace) -> int:
         next_block=arguments.start_block,
     )
     log_to_stderr()
-    log.info(
-        "watcher %s on %s, attested margin %s", key.address, arguments.rpc_url, attested.address
-    )
+    log.info("watcher %s, attested margin %s", key.address, attested.address)
     run_watcher(watcher, once=arguments.once, poll_interval=arguments.poll_interval)
     return 0
 

@@ -96,7 +96,7 @@ def check_attestation(watcher: Watcher, accepted: Any) -> None:
             **seen,
             **figures,
             "slashed": str(voided["slashed"]),
-            "tx": receipt["transactionHash"].hex(),
+            "tx": receipt["transactionHash"].to_0x_hex(),
         }
     )
     recheck(watcher, claim["account"], receipt["blockNumber"])
