@@ -34,8 +34,8 @@ test: build
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check offchain oracle proofs tests benchmarks
-	$(BIN)/ruff format --check offchain oracle proofs tests benchmarks
+	$(BIN)/ruff check offchain oracle proofs tests benchmarks contracts/test/utils
+	$(BIN)/ruff format --check offchain oracle proofs tests benchmarks contracts/test/utils
 	$(FORGE) fmt --check
 
 clean:

@@ -59,6 +59,9 @@ contract OperatorRegistry is Ownable {
     /// @notice The registration's signature is not the key's on its own proof-of-possession
     /// message (or the G1 and G2 keys differ).
     error InvalidProofOfPossession(address account);
+    /// @notice The G1 key is the point at infinity: its "signature" on anything is the point
+    /// at infinity too, so it would pass every check.
+    error KeyAtInfinity(address account);
     error NotAnOperator(address account);
     error OperatorNotActive(uint256 index);
     error ExitNotRequested(uint256 index);
@@ -140,6 +143,7 @@ contract OperatorRegistry is Ownable {
         if (_indexPlusOne[msg.sender] != 0) revert AlreadyRegistered(msg.sender);
         if (_operators.length == MAX_OPERATORS) revert TooManyOperators();
         if (bond < minimumBond) revert BondTooSmall(bond, minimumBond);
+        if (publicKeyG1.x == 0 && publicKeyG1.y == 0) revert KeyAtInfinity(msg.sender);
         bytes32 digest = proofOfPossessionDigest(msg.sender, publicKeyG1);
         if (!BN254.verify(digest, proofOfPossession, publicKeyG1, publicKeyG2)) {
             revert InvalidProofOfPossession(msg.sender);

@@ -8,6 +8,12 @@ interface Vm {
     /// @notice Set block.timestamp.
     function warp(uint256 newTimestamp) external;
 
+    /// @notice Set block.number.
+    function roll(uint256 newHeight) external;
+
+    /// @notice Write `value` to storage slot `slot` of `target`.
+    function store(address target, bytes32 slot, bytes32 value) external;
+
     /// @notice Make the next call come from `sender`.
     function prank(address sender) external;
 
@@ -19,6 +25,9 @@ interface Vm {
 
     /// @notice Expect the next call to revert with exactly `revertData`.
     function expectRevert(bytes calldata revertData) external;
+
+    /// @notice Expect a call to `callee` with exactly `data` before the test ends.
+    function expectCall(address callee, bytes calldata data) external;
 
     /// @notice Expect the next call to emit an event like the one emitted right after this
     /// call, from `emitter`, comparing the topics and data selected by the flags.
