@@ -14,7 +14,7 @@ import random
 from decimal import Decimal
 
 from offchain.anvil import AnvilNode
-from offchain.attested_margin import accept_attestation, attest, state_abi
+from offchain.attested_margin import accept_attestation, attestation_of, state_abi
 from offchain.chain import Chain, anvil_accounts
 from offchain.deployment import RiskParameters, deploy_vmargin, mint_and_deposit
 from offchain.fixedpoint import WAD, Rounding, mul_wad
@@ -23,8 +23,10 @@ from offchain.operators import deploy_attested_margin
 from offchain.scenario_registry import post_scenario_set, read_scenario_set
 from offchain.settlement import after_perp_trade, settle_perp_trade
 from oracle.feeds import push_price
+from proofs.attestation import attestation_digest
 from proofs.bls import key_from_secret
 from proofs.certificate import NO_MARGIN_CERTIFICATE
+from proofs.quorum import quorum_signature
 
 SCENARIO_COUNTS = (256, 1000)
 BOND = 10_000 * 10**6
@@ -65,8 +67,7 @@ def measure(n: int) -> tuple[int, int, int]:
         ):
             after = after_perp_trade(read_account(deployment, address, block), 0, size, signed_cost)
             marks = read_marks(deployment, after, block)
-            attestation, quorum = attest(
-                quorum_keys,
+            attestation = attestation_of(
                 chain.chain_id,
                 attested.address,
                 after,
@@ -75,6 +76,9 @@ def measure(n: int) -> tuple[int, int, int]:
                 scenarios,
                 parameters,
                 marks.now + 600,
+            )
+            quorum = quorum_signature(
+                quorum_keys, attestation_digest(attested.address, attestation)
             )
             receipt = accept_attestation(
                 chain, owner, attested, attestation, quorum, state_abi(after, marks)

@@ -26,10 +26,9 @@ from offchain.margin import InitialMarginParameters, initial_margin_of
 from offchain.options import OptionSeries
 from offchain.portfolio import Account, Marks, OptionPosition, Position, balance, scenario_losses
 from offchain.scenario_registry import PublishedScenarioSet
-from proofs.attestation import Attestation, attestation_digest
-from proofs.bls import BlsKey
+from proofs.attestation import Attestation
 from proofs.certificate import LiquidationCertificate, liquidation_certificate
-from proofs.quorum import QuorumSignature, quorum_signature
+from proofs.quorum import QuorumSignature
 
 PORTFOLIO_TYPE = "(int256,int256[],((uint256,int256,uint64,bool),int256,int256)[])"
 
@@ -92,26 +91,6 @@ def abi_tuple(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [abi_tuple(item) for item in value]
     return value
-
-
-def attest(
-    keys: Mapping[int, BlsKey],
-    chain_id: int,
-    attested_margin: str,
-    account: Account,
-    marks: Marks,
-    block_number: int,
-    scenarios: PublishedScenarioSet,
-    parameters: InitialMarginParameters,
-    expiry: int,
-) -> tuple[Attestation, QuorumSignature]:
-    """The operators ``keys`` (by operator index) attest ``account``'s exact ES at the IM
-    level ``parameters.alpha_bps`` (rounded up) and the IM it makes at ``marks``, read at
-    ``block_number``; the attestation and their quorum signature."""
-    attestation = attestation_of(
-        chain_id, attested_margin, account, marks, block_number, scenarios, parameters, expiry
-    )
-    return attestation, quorum_signature(keys, attestation_digest(attested_margin, attestation))
 
 
 def attestation_of(

@@ -20,7 +20,7 @@ from offchain.anvil import AnvilNode
 from offchain.attested_margin import (
     abi_tuple,
     accept_attestation,
-    attest,
+    attestation_of,
     attested_state,
     challenge_attestation,
     disproof,
@@ -114,8 +114,7 @@ def after_withdrawal(setup: Setup, usdc: int) -> tuple[Account, Marks, int]:
 def honest_attestation(
     setup: Setup, account: Account, marks: Marks, block: int, signers: tuple[int, ...] = (0, 1, 2)
 ) -> tuple[Attestation, QuorumSignature]:
-    return attest(
-        {i: setup.keys[i] for i in signers},
+    attestation = attestation_of(
         setup.chain.chain_id,
         setup.attested.address,
         account,
@@ -125,6 +124,7 @@ def honest_attestation(
         read_initial_margin_parameters(setup.deployment, block),
         marks.now + 600,
     )
+    return attestation, signed(setup, attestation, signers)
 
 
 def signed(

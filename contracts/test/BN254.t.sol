@@ -2,44 +2,9 @@
 pragma solidity ^0.8.24;
 
 import {BN254} from "../libraries/BN254.sol";
+import {BN254Harness} from "./harness/BN254Harness.sol";
 import {BlsVectors} from "./utils/BlsVectors.sol";
 import {TestBase} from "./utils/Vm.sol";
-
-/// @notice Calls the BN254 library externally, so that its reverts can be expected.
-contract BN254Caller {
-    function isOnCurve(BN254.G1Point memory point) external pure returns (bool) {
-        return BN254.isOnCurve(point);
-    }
-
-    function add(BN254.G1Point memory a, BN254.G1Point memory b)
-        external
-        view
-        returns (BN254.G1Point memory)
-    {
-        return BN254.add(a, b);
-    }
-
-    function mul(BN254.G1Point memory point, uint256 scalar)
-        external
-        view
-        returns (BN254.G1Point memory)
-    {
-        return BN254.mul(point, scalar);
-    }
-
-    function hashToG1(bytes32 digest) external view returns (BN254.G1Point memory) {
-        return BN254.hashToG1(digest);
-    }
-
-    function verify(
-        bytes32 digest,
-        BN254.G1Point memory signature,
-        BN254.G1Point memory apkG1,
-        BN254.G2Point memory apkG2
-    ) external view returns (bool) {
-        return BN254.verify(digest, signature, apkG1, apkG2);
-    }
-}
 
 /// @notice The BN254 library on forge's precompiles, against values of its Python twin
 /// (`proofs/bls.py`) in `BlsVectors`. The differential test on 2,000 random digests is
@@ -58,10 +23,10 @@ contract BN254Test is TestBase {
     uint256 internal constant G2_Y_REAL =
         8495653923123431417604973247489272438418190587263600148770280649306958101930;
 
-    BN254Caller internal bn;
+    BN254Harness internal bn;
 
     function setUp() public {
-        bn = new BN254Caller();
+        bn = new BN254Harness();
     }
 
     function _g1(uint256 x, uint256 y) internal pure returns (BN254.G1Point memory) {

@@ -165,22 +165,9 @@ abstract contract ClearinghouseMarginFixture is TestBase {
     function _liquidationCertificate(uint256 a, uint256 b)
         internal
         view
-        returns (MarginEngine.LiquidationCertificate memory c)
+        returns (MarginEngine.LiquidationCertificate memory)
     {
-        int256[][] memory s = _scenarios();
-        bytes32[] memory leaves = ScenarioMerkle.leaves(s);
-        c.epoch = lastPosted;
-        c.indices = new uint256[](2);
-        c.indices[0] = a;
-        c.indices[1] = b;
-        c.spotReturns = new int256[][](2);
-        c.volShifts = new int256[][](2);
-        c.proofs = new bytes32[][](2);
-        for (uint256 i; i < 2; ++i) {
-            c.spotReturns[i] = s[c.indices[i]];
-            c.volShifts[i] = new int256[](1);
-            c.proofs[i] = ScenarioMerkle.proof(leaves, c.indices[i]);
-        }
+        return ScenarioMerkle.certificate(lastPosted, _scenarios(), a, b);
     }
 
     // ------------------------------------------------------------ expected values

@@ -3,6 +3,8 @@ pragma solidity ^0.8.24;
 
 import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 
+import {MarginEngine} from "../../MarginEngine.sol";
+
 /// @title ScenarioMerkle
 /// @notice Builds Merkle trees of scenario leaves in the tests. Leaves are in OpenZeppelin
 /// StandardMerkleTree format for ["uint256", "int256[]", "int256[]"]; internal nodes hash the
@@ -32,6 +34,28 @@ library ScenarioMerkle {
         out = new int256[][](rows.length);
         for (uint256 i; i < rows.length; ++i) {
             out[i] = new int256[](rows[i].length);
+        }
+    }
+
+    /// @notice The liquidation certificate of scenarios `a` < `b` of `scenarios` (zero vol
+    /// shifts), posted as `epoch`, with their Merkle proofs.
+    function certificate(uint64 epoch, int256[][] memory scenarios, uint256 a, uint256 b)
+        internal
+        pure
+        returns (MarginEngine.LiquidationCertificate memory c)
+    {
+        bytes32[] memory nodes = leaves(scenarios);
+        c.epoch = epoch;
+        c.indices = new uint256[](2);
+        c.indices[0] = a;
+        c.indices[1] = b;
+        c.spotReturns = new int256[][](2);
+        c.volShifts = new int256[][](2);
+        c.proofs = new bytes32[][](2);
+        for (uint256 i; i < 2; ++i) {
+            c.spotReturns[i] = scenarios[c.indices[i]];
+            c.volShifts[i] = new int256[](scenarios[c.indices[i]].length);
+            c.proofs[i] = proof(nodes, c.indices[i]);
         }
     }
 
