@@ -30,6 +30,8 @@ from proofs.attestation import Attestation
 from proofs.certificate import LiquidationCertificate, liquidation_certificate
 from proofs.quorum import QuorumSignature
 
+# ``AttestedMargin.VOIDED``: what ``claimHashes(id)`` holds once ``id`` is disproven.
+VOIDED = (1).to_bytes(32)
 PORTFOLIO_TYPE = "(int256,int256[],((uint256,int256,uint64,bool),int256,int256)[])"
 
 

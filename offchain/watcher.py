@@ -6,7 +6,7 @@ attested epoch's scenario set, computes the strongest disproof at the attested l
 certificate of the worst scenarios, ``offchain.attested_margin.disproof``) and, when its
 bound exceeds the attested ES, challenges while the window is open. The signers' bonds go
 to the watcher's account. It then re-checks the account as it stands: its equity, exact
-ES and maintenance margin now (``offchain.keeper.assess``); the keeper liquidates it if
+ES and maintenance margin now (``offchain.keeper.screen``); the keeper liquidates it if
 it is liquidatable.
 
 The watcher keeps no state of its own: a pass reads the events of a block range, and an
@@ -25,10 +25,16 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
-from offchain.attested_margin import abi_tuple, attested_state, challenge_attestation, disproof
+from offchain.attested_margin import (
+    VOIDED,
+    abi_tuple,
+    attested_state,
+    challenge_attestation,
+    disproof,
+)
 from offchain.chain import TransactionReverted, emitted
 from offchain.deployment import Deployment
-from offchain.keeper import assess, read_account, read_marks
+from offchain.keeper import screen
 from offchain.scenario_registry import ScenarioSets
 
 
@@ -47,23 +53,24 @@ class Watcher:
 
 def watch_pass(watcher: Watcher, to_block: int) -> None:
     """Check every attestation accepted from ``watcher.next_block`` to ``to_block``."""
-    events = watcher.attested_margin.events.AttestationAccepted.get_logs(
+    attested = watcher.attested_margin
+    events = attested.events.AttestationAccepted.get_logs(
         from_block=watcher.next_block, to_block=to_block
     )
+    window = watcher.deployment.chain.call(attested.functions.challengeWindow())
     for event in events:
-        check_attestation(watcher, event["args"])
+        check_attestation(watcher, event["args"], window)
     watcher.next_block = to_block + 1
 
 
-def check_attestation(watcher: Watcher, accepted: Any) -> None:
-    """Check the attestation of one ``AttestationAccepted`` event's arguments."""
+def check_attestation(watcher: Watcher, accepted: Any, window: int) -> None:
+    """Check the attestation of one ``AttestationAccepted`` event's arguments, challengeable
+    for ``window`` seconds after its acceptance."""
     chain, attested = watcher.deployment.chain, watcher.attested_margin
     claim = accepted["claim"]
     attestation_id = "0x" + bytes(accepted["id"]).hex()
     seen = {"id": attestation_id, "account": claim["account"]}
-    if chain.call(attested.functions.claimHashes(accepted["id"])) == chain.call(
-        attested.functions.VOIDED()
-    ):
+    if chain.call(attested.functions.claimHashes(accepted["id"])) == VOIDED:
         watcher.report({"action": "voided", **seen})
         return
     account, marks = attested_state(
@@ -78,7 +85,7 @@ def check_attestation(watcher: Watcher, accepted: Any) -> None:
     if shown.bound <= claim["expectedShortfall"]:
         watcher.report({"action": "checked", **seen, **figures})
         return
-    closes_at = claim["acceptedAt"] + chain.call(attested.functions.challengeWindow())
+    closes_at = claim["acceptedAt"] + window
     if chain.w3.eth.get_block("latest")["timestamp"] >= closes_at:
         watcher.report({"action": "closed", **seen, **figures, "closed_at": closes_at})
         return
@@ -103,18 +110,8 @@ def check_attestation(watcher: Watcher, accepted: Any) -> None:
 
 
 def recheck(watcher: Watcher, address: str, block: int) -> None:
-    """Report ``address``'s margin as it stands at ``block``."""
-    deployment = watcher.deployment
-    chain = deployment.chain
-    epoch = chain.call(deployment.registry.functions.currentEpoch(), block)
-    account = read_account(deployment, address, block)
-    mm_factor = chain.call(deployment.clearinghouse.functions.maintenanceMarginFactor(), block)
-    risk = assess(
-        account,
-        read_marks(deployment, account, block),
-        watcher.scenario_sets.of_epoch(epoch),
-        mm_factor,
-    )
+    """Report ``address``'s margin as it stands at ``block`` (``keeper.screen``)."""
+    _, (risk,) = screen(watcher.deployment, block, [address])
     watcher.report(
         {
             "action": "rechecked",
@@ -122,7 +119,7 @@ def recheck(watcher: Watcher, address: str, block: int) -> None:
             "equity": str(risk.equity),
             "expected_shortfall": str(risk.expected_shortfall),
             "maintenance_margin": str(risk.maintenance_margin),
-            "liquidatable": risk.certified_maintenance_margin > risk.equity,
+            "liquidatable": risk.liquidatable,
         }
     )
 

@@ -18,6 +18,7 @@ from web3.contract import Contract
 
 from offchain.anvil import AnvilNode
 from offchain.attested_margin import (
+    VOIDED,
     abi_tuple,
     accept_attestation,
     attestation_of,
@@ -183,6 +184,7 @@ def test_the_digest_twin_matches_the_contract(setup: Setup) -> None:
     attestation, _ = honest_attestation(setup, account, marks, block)
     onchain = setup.chain.call(setup.attested.functions.attestationDigest(attestation.as_abi()))
     assert bytes(onchain) == attestation_digest(setup.attested.address, attestation)
+    assert setup.chain.call(setup.attested.functions.VOIDED()) == VOIDED
 
 
 def test_the_published_state_values_as_the_account(setup: Setup) -> None:
