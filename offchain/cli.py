@@ -33,7 +33,6 @@ from offchain.keeper_command import add_keeper_command
 from offchain.keeper_service import KeeperError
 from offchain.keeper_state import KeeperStateError
 from offchain.margin_command import add_margin_command
-from offchain.operator_service import OperatorRequestError
 from offchain.replay import ReplayError, replay_liquidation
 from offchain.scenario_commands import ScenarioInputError, add_scenario_commands
 from offchain.scenario_registry import ScenarioDataMismatch
@@ -152,7 +151,6 @@ def main(argv: list[str] | None = None) -> int:
         ReplayError,
         TransactionReverted,
         ServiceInputError,
-        OperatorRequestError,
         KeeperError,
         KeeperStateError,
     ) as error:

@@ -42,6 +42,7 @@ from offchain.chain import Chain, TransactionReverted
 from offchain.deployment import Deployment
 from offchain.keeper import read_initial_margin_parameters
 from offchain.scenario_registry import ScenarioSets
+from offchain.service_options import ServiceInputError
 from proofs.attestation import Attestation, attestation_digest
 from proofs.bls import BlsKey, G1Point, G2Point, g1_words, sign
 from proofs.quorum import QuorumSignature, aggregate_quorum
@@ -102,9 +103,9 @@ def operator_index(chain: Chain, registry: Contract, key: BlsKey) -> int:
         account, public_g1, _, active, _ = chain.call(registry.functions.operatorAt(index))
         if list(public_g1) == wanted:
             if not active:
-                raise OperatorRequestError(f"operator {index} ({account}) is not active")
+                raise ServiceInputError(f"operator {index} ({account}) is not active")
             return index
-    raise OperatorRequestError(f"the key is not registered in the registry {registry.address}")
+    raise ServiceInputError(f"the key is not registered in the registry {registry.address}")
 
 
 def compute_attestation(operator: Operator, request: AttestationRequest) -> Attestation:
