@@ -1,0 +1,217 @@
+"""Exact integer matrix products at BLAS speed, and the losses they give.
+
+Losses of A accounts in N scenarios are ``pnl = sizes (A x I) @ unit_pnl (I x N)``, the sum
+exact, then ``loss = ceil(-pnl / WAD)`` per entry (``offchain/portfolio.py``,
+``scenario_loss``). Sizes and unit P&L are WAD integers of 60 to 100 bits, so their
+products reach 200 bits: neither float64 nor int64 holds them. Each operand is split into
+limbs, the limb products run as matrix multiplications, and the results are recombined
+in integers.
+
+Limbs. An integer x with ``|x| < 2^bits`` is written ``x = sum_j d_j * 2^(b*j)`` with
+``ceil(bits / b)`` signed digits: ``d_j = sign(x) * (the j-th b bits of |x|)``, so
+``|d_j| < 2^b``.
+
+Exactness bound. The product's digit t is ``Z_t = sum_{j+k=t} sum_i L_j[a,i] * R_k[i,s]``.
+It has at most ``min(left limbs, right limbs) * I`` terms, each of magnitude below
+``2^b * 2^b = 2^(2b)``, so every partial sum, in any order and any blocking, is an integer
+of magnitude below ``min(Ll, Lr) * I * 2^(2b)``. ``limb_layout`` picks the widest even b
+with that at most ``2^budget``: with budget 53 every partial sum is an integer that
+float64 represents exactly, so a float64 matrix multiplication (BLAS, any summation order,
+FMA or not) returns Z_t exactly; with budget 62 int64 arithmetic never overflows.
+
+Recombination. ``pnl = sum_t Z_t * 2^(b*t)``. ``losses_from_digits`` computes
+``ceil(-pnl / WAD) = floor((-pnl - 1) / WAD) + 1`` in base-2^c digits, c = b/2 <= 15:
+normalize carries, shift right by 18 bits (WAD = 2^18 * 5^18), divide by 5^18 from the
+top digit down (a remainder below 5^18 < 2^42 times 2^c stays below 2^57), add one. Every
+step is exact integer arithmetic on int64 arrays, so the loss equals the Python-int one bit
+for bit; ``tests/test_batch_expected_shortfall.py`` checks it on adversarial magnitudes.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from offchain.fixedpoint import WAD
+
+MAX_LIMB_WIDTH = 30
+FLOAT64_BUDGET = 53
+INT64_BUDGET = 62
+WAD_TWOS = 18
+WAD_FIVES = 5**18
+BLOCK_ENTRIES = 1 << 18
+assert WAD == 2**WAD_TWOS * WAD_FIVES
+
+
+@dataclass(frozen=True)
+class LimbLayout:
+    """Limb width ``width`` (even, bits) and the limb counts of the two operands."""
+
+    width: int
+    left_limbs: int
+    right_limbs: int
+
+    @property
+    def digit_count(self) -> int:
+        """The number of product digits Z_t."""
+        return self.left_limbs + self.right_limbs - 1
+
+
+def bit_length(values: np.ndarray) -> int:
+    """The largest bit length of the absolute values of an object array of ints."""
+    return max(
+        max(values.flat, default=0).bit_length(), (-min(values.flat, default=0)).bit_length()
+    )
+
+
+def limb_count(bits: int, width: int) -> int:
+    """Signed digits of ``width`` bits enough for any |x| < 2^bits (at least one)."""
+    return max(1, -(-bits // width))
+
+
+def limb_layout(left_bits: int, right_bits: int, inner: int, budget: int) -> LimbLayout:
+    """The widest even limb width (at most 30) whose digit sums stay within 2^budget:
+    ``min(left limbs, right limbs) * inner * 2^(2 * width) <= 2^budget`` (module docstring).
+    """
+    for width in range(MAX_LIMB_WIDTH, 1, -2):
+        left, right = limb_count(left_bits, width), limb_count(right_bits, width)
+        if min(left, right) * max(inner, 1) << (2 * width) <= 1 << budget:
+            return LimbLayout(width=width, left_limbs=left, right_limbs=right)
+    raise ValueError(f"{inner} instruments is too many for exact limb products")
+
+
+def signed_limbs(values: np.ndarray, width: int, count: int) -> np.ndarray:
+    """int64 digits (``count`` x values' shape) of an object array of ints, least significant
+    first: ``sign(x) * ((|x| >> (width * j)) & (2^width - 1))``."""
+    flat = values.ravel()
+    words_per_value = (width * count + 63) // 64 + 1
+    magnitudes = np.frombuffer(
+        b"".join(abs(value).to_bytes(8 * words_per_value, "little") for value in flat),
+        dtype="<u8",
+    ).reshape(len(flat), words_per_value)
+    signs = np.where(np.fromiter((value < 0 for value in flat), bool, len(flat)), -1, 1)
+    mask = (1 << width) - 1
+    digits = np.empty((count, len(flat)), dtype=np.int64)
+    for j in range(count):
+        word, offset = divmod(width * j, 64)
+        field = magnitudes[:, word] >> offset
+        if offset + width > 64:
+            field |= magnitudes[:, word + 1] << (64 - offset)
+        digits[j] = (field & mask).astype(np.int64) * signs
+    return digits.reshape(count, *values.shape)
+
+
+def limb_matmul(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Digits Z_t (t x A x N, int64) of ``left @ right`` from limbs (Ll x A x I, Lr x I x N)
+    laid out for ``FLOAT64_BUDGET``: one float64 matrix multiplication per digit, the limb
+    pairs of digit t side by side in the inner dimension."""
+    left_f, right_f = left.astype(np.float64), right.astype(np.float64)
+    count = len(left) + len(right) - 1
+    digits = np.empty((count, left.shape[1], right.shape[2]), dtype=np.int64)
+    for t in range(count):
+        pairs = range(max(0, t - len(right) + 1), min(t, len(left) - 1) + 1)
+        product = np.hstack([left_f[j] for j in pairs]) @ np.vstack([right_f[t - j] for j in pairs])
+        digits[t] = product.astype(np.int64)
+    return digits
+
+
+def limb_dots(left: np.ndarray, right: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Digits Z_t (t x A x C, int64) of the entries ``(left @ right)[a, columns[a, c]]`` from
+    limbs (Ll x A x I, Lr x I x N) laid out for ``INT64_BUDGET``."""
+    digits = np.zeros((len(left) + len(right) - 1, *columns.shape), dtype=np.int64)
+    for k, limb in enumerate(right.transpose(0, 2, 1)):
+        gathered = limb[columns]
+        for j in range(len(left)):
+            digits[j + k] += (gathered @ left[j][:, :, None])[..., 0]
+    return digits
+
+
+def _normalize(values: np.ndarray, width: int) -> np.ndarray:
+    """The same integer with digits 0..n-2 in [0, 2^width) and a signed top digit; rows are
+    digit positions (least significant first), the top row must absorb the last carry."""
+    mask = (1 << width) - 1
+    out = np.empty_like(values)
+    carry = np.zeros_like(values[0])
+    for m in range(len(values) - 1):
+        total = values[m] + carry
+        out[m] = total & mask
+        carry = total >> width
+    out[-1] = values[-1] + carry
+    return out
+
+
+def losses_from_digits(pnl_digits: np.ndarray, width: int) -> np.ndarray:
+    """``ceil(-pnl / WAD)`` for ``pnl = sum_t pnl_digits[t] * 2^(width*t)``, as base-2^(width/2)
+    digits (least significant first; all in [0, 2^(width/2)) but the signed top one)."""
+    half = width // 2
+    mask = (1 << half) - 1
+    count = len(pnl_digits)
+    # -pnl - 1 in base 2^half: Z_t = hi * 2^half + lo; the top digit absorbs the carries.
+    spread = np.zeros((2 * count + 1, *pnl_digits.shape[1:]), dtype=np.int64)
+    negated = -pnl_digits
+    negated[0] -= 1
+    spread[0 : 2 * count : 2] = negated & mask
+    spread[1 : 2 * count + 1 : 2] += negated >> half
+    value = _normalize(spread, half)
+    # floor(. / 2^18): drop whole digits, then shift the rest by the remaining bits.
+    whole, bits = divmod(WAD_TWOS, half)
+    value = value[whole:]
+    if bits:
+        shifted = np.empty_like(value)
+        shifted[:-1] = (value[:-1] >> bits) | ((value[1:] << (half - bits)) & mask)
+        shifted[-1] = value[-1] >> bits
+        value = shifted
+    # floor(. / 5^18), top digit first: the remainder stays in [0, 5^18).
+    quotient = np.empty_like(value)
+    remainder = np.zeros_like(value[0])
+    for m in range(len(value) - 1, -1, -1):
+        dividend = value[m] if m == len(value) - 1 else (remainder << half) + value[m]
+        quotient[m] = dividend // WAD_FIVES
+        remainder = dividend - quotient[m] * WAD_FIVES
+    quotient[0] += 1
+    return _normalize(quotient, half)
+
+
+def packed_words(digits: np.ndarray, width: int) -> np.ndarray:
+    """The integer ``sum_m digits[m] * 2^(width*m)`` (digits any int64 below 2^62) as int64
+    words of ``62 // width`` digits each, least significant first: every word in [0, 2^62)
+    but the signed top one. Words compare like the integers: by the top word, then the next.
+    """
+    room = np.zeros((64 // width + 1, *digits.shape[1:]), dtype=np.int64)
+    normalized = _normalize(np.concatenate([digits, room]), width)
+    per_word = 62 // width
+    count = -(-len(normalized) // per_word)
+    words = np.zeros((count, *digits.shape[1:]), dtype=np.int64)
+    for m, digit in enumerate(normalized):
+        words[m // per_word] += digit << (width * (m % per_word))
+    return words
+
+
+def digits_to_ints(digits: np.ndarray, width: int) -> np.ndarray:
+    """Object array of the Python ints ``sum_m digits[m] * 2^(width*m)``."""
+    words = packed_words(digits, width)
+    shift = width * (62 // width)
+    total = words[-1].astype(object)
+    for word in words[-2::-1]:
+        total = (total << shift) + word.astype(object)
+    return total
+
+
+def block_rows(columns: int) -> int:
+    """Rows per block so that a block's arrays of ``columns`` entries per row hold about
+    ``BLOCK_ENTRIES`` entries: small arrays stay in cache and reuse freed memory."""
+    return max(1, BLOCK_ENTRIES // max(columns, 1))
+
+
+def exact_losses(sizes: np.ndarray, unit_pnl: np.ndarray) -> np.ndarray:
+    """``ceil(-(sizes @ unit_pnl) / WAD)`` exactly (A x N object array of ints) from object
+    arrays of ints (A x I, I x N), by float64 limb matrix multiplications, in row blocks."""
+    layout = limb_layout(bit_length(sizes), bit_length(unit_pnl), sizes.shape[1], FLOAT64_BUDGET)
+    left = signed_limbs(sizes, layout.width, layout.left_limbs)
+    right = signed_limbs(unit_pnl, layout.width, layout.right_limbs)
+    losses = np.empty((sizes.shape[0], unit_pnl.shape[1]), dtype=object)
+    step = block_rows(unit_pnl.shape[1])
+    for start in range(0, sizes.shape[0], step):
+        block = slice(start, start + step)
+        digits = losses_from_digits(limb_matmul(left[:, block], right), layout.width)
+        losses[block] = digits_to_ints(digits, layout.width // 2)
+    return losses

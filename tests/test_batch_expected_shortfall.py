@@ -1,0 +1,197 @@
+"""The batch ES engines against the Python-int reference, bit for bit.
+
+The reference is the one-account code path: losses ``mul_div(-(sum_i s_i * d_is), 1, WAD,
+CEIL)`` (``portfolio.scenario_loss``'s formula), then ``expected_shortfall``,
+``worst_scenarios`` and ``weighted_lower_bound``. Magnitudes go to the engine's domain edge
+(``I * max|size| * max|unit P&L| < 2^255``), instrument counts to 300, and the scenario
+sets include exact ties, so both the exact engine's fast path (exactly ceil(k) candidates
+per account) and its ranked path (more candidates than witnesses) are compared.
+"""
+
+import random
+
+import numpy as np
+import pytest
+
+from offchain import exact_products
+from offchain.batch_expected_shortfall import (
+    OutsideEngineDomain,
+    exact_tail_risk,
+    screened_tail_risk,
+)
+from offchain.exact_products import exact_losses
+from offchain.expected_shortfall import (
+    expected_shortfall,
+    tail_weight,
+    weighted_lower_bound,
+    worst_scenarios,
+)
+from offchain.fixedpoint import WAD, Rounding, mul_div
+
+
+def reference_losses(sizes: list[list[int]], unit_pnl: list[list[int]]) -> list[list[int]]:
+    """Every account's losses, one Python int at a time."""
+    scenarios = len(unit_pnl[0])
+    return [
+        [
+            mul_div(
+                -sum(s * d[n] for s, d in zip(row, unit_pnl, strict=True)), 1, WAD, Rounding.CEIL
+            )
+            for n in range(scenarios)
+        ]
+        for row in sizes
+    ]
+
+
+def reference_tail(losses: list[int], alpha_bps: int) -> tuple[int, int, int, list[int]]:
+    """ES, certificate lower bound, VaR (ceil(k)-th largest loss) and witnesses."""
+    tail = tail_weight(len(losses), alpha_bps)
+    witnesses = worst_scenarios(losses, tail.witness_count)
+    return (
+        expected_shortfall(losses, alpha_bps),
+        weighted_lower_bound([losses[i] for i in witnesses], tail),
+        sorted(losses, reverse=True)[tail.witness_count - 1],
+        witnesses,
+    )
+
+
+def random_case(
+    rng: random.Random,
+    accounts: int,
+    instruments: int,
+    scenarios: int,
+    size_bits: int,
+    pnl_bits: int,
+) -> tuple[list[list[int]], list[list[int]]]:
+    """Random sizes and unit P&L up to the given bit lengths, with the extremes included:
+    an account at +max in every instrument, one at -max, one flat; a scenario at +max and
+    one at -max in every instrument."""
+    sizes = [
+        [rng.randint(-(2**size_bits) + 1, 2**size_bits - 1) for _ in range(instruments)]
+        for _ in range(accounts)
+    ]
+    sizes[0] = [2**size_bits - 1] * instruments
+    sizes[1] = [-(2**size_bits) + 1] * instruments
+    sizes[2] = [0] * instruments
+    unit_pnl = [
+        [rng.randint(-(2**pnl_bits) + 1, 2**pnl_bits - 1) for _ in range(scenarios)]
+        for _ in range(instruments)
+    ]
+    for row in unit_pnl:
+        row[0] = 2**pnl_bits - 1
+        row[-1] = -(2**pnl_bits) + 1
+    return sizes, unit_pnl
+
+
+def with_ties(unit_pnl: list[list[int]]) -> list[list[int]]:
+    """The same scenarios with the second half a copy of the first: every loss appears at
+    least twice, so witnesses are chosen among exactly equal losses by index."""
+    half = len(unit_pnl[0]) // 2
+    return [row[:half] + row[:half] + row[2 * half :] for row in unit_pnl]
+
+
+CASES = [
+    # accounts, instruments, scenarios, size bits, unit P&L bits, alpha (bps)
+    (40, 10, 250, 80, 76, 9750),
+    (30, 10, 1000, 90, 80, 9750),
+    (25, 3, 100, 120, 125, 9900),
+    (20, 300, 40, 100, 140, 9000),
+    (20, 64, 60, 120, 128, 5000),
+    (15, 2, 33, 1, 240, 9999),
+    (15, 1, 7, 10, 10, 0),
+    (12, 5, 1, 60, 60, 9750),
+]
+
+
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize(
+    ("accounts", "instruments", "scenarios", "size_bits", "pnl_bits", "alpha"), CASES
+)
+def test_exact_engines_equal_python_ints(
+    accounts: int,
+    instruments: int,
+    scenarios: int,
+    size_bits: int,
+    pnl_bits: int,
+    alpha: int,
+    ties: bool,
+) -> None:
+    rng = random.Random(f"{accounts}-{instruments}-{scenarios}-{size_bits}-{pnl_bits}-{ties}")
+    sizes, unit_pnl = random_case(rng, accounts, instruments, scenarios, size_bits, pnl_bits)
+    if ties:
+        unit_pnl = with_ties(unit_pnl)
+    losses = reference_losses(sizes, unit_pnl)
+    assert (
+        exact_losses(np.array(sizes, dtype=object), np.array(unit_pnl, dtype=object)).tolist()
+        == losses
+    )
+    risk = exact_tail_risk(sizes, unit_pnl, alpha)
+    for account, account_losses in enumerate(losses):
+        got = (
+            risk.expected_shortfall[account],
+            risk.lower_bound[account],
+            risk.value_at_risk[account],
+            risk.witnesses[account].tolist(),
+        )
+        assert got == reference_tail(account_losses, alpha), f"account {account}"
+
+
+def test_exact_tail_risk_takes_both_paths_across_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of 4 accounts: some blocks have a tie at the ceil(k)-th loss (ranked path),
+    the others exactly ceil(k) candidates (fast path); the result is still exact."""
+    monkeypatch.setattr(exact_products, "BLOCK_ENTRIES", 4 * 200)
+    rng = random.Random(7)
+    sizes, unit_pnl = random_case(rng, 40, 4, 200, 70, 70)
+    for row in sizes[20:24]:
+        row[1:] = [0] * 3
+    for row in unit_pnl[1:]:
+        row[150] = row[3]
+    unit_pnl[0][150] = unit_pnl[0][3]
+    risk = exact_tail_risk(sizes, unit_pnl, 9750)
+    for account, losses in enumerate(reference_losses(sizes, unit_pnl)):
+        assert risk.expected_shortfall[account] == expected_shortfall(losses, 9750)
+        assert risk.witnesses[account].tolist() == worst_scenarios(losses, 5)
+
+
+def test_exact_tail_risk_of_no_accounts() -> None:
+    risk = exact_tail_risk(np.empty((0, 2), dtype=object), [[1, 2, 3], [4, 5, 6]], 9000)
+    assert risk.expected_shortfall == () and risk.witnesses.shape == (0, 1)
+
+
+def test_engines_refuse_bad_input_by_name() -> None:
+    with pytest.raises(OutsideEngineDomain, match="can overflow int256"):
+        exact_tail_risk([[2**130]], [[2**125]], 9750)
+    with pytest.raises(ValueError, match="sizes have 2 instruments, unit P&L has 1"):
+        exact_tail_risk([[1, 2]], [[3, 4]], 9750)
+    with pytest.raises(ValueError, match="sizes must hold integers"):
+        exact_tail_risk([[1.5]], [[3]], 9750)
+    with pytest.raises(ValueError, match="unit P&L must be a matrix"):
+        exact_tail_risk([[1]], [3, 4], 9750)
+    with pytest.raises(ValueError, match="alpha must be in"):
+        exact_tail_risk([[1]], [[3, 4]], 10_000)
+
+
+@pytest.mark.parametrize(("size_bits", "pnl_bits"), [(80, 76), (120, 120), (20, 20)])
+def test_screened_bound_is_never_below_exact_es(size_bits: int, pnl_bits: int) -> None:
+    """The float ES is close to the exact one, and its integer bound never below it, even
+    when the float unit P&L is off by up to the error it declares."""
+    rng = random.Random(size_bits)
+    sizes, unit_pnl = random_case(rng, 60, 10, 500, size_bits, pnl_bits)
+    declared = np.array([float(2 ** (pnl_bits - 30))] * 10)
+    perturbed = np.array(unit_pnl, dtype=np.float64) + declared[:, None] * np.array(
+        [[rng.choice((-1.0, 1.0)) for _ in range(500)] for _ in range(10)]
+    )
+    exact = exact_tail_risk(sizes, unit_pnl, 9750)
+    for unit_pnl_float, error in (
+        (np.array(unit_pnl, dtype=np.float64), np.zeros(10)),
+        (perturbed, declared),
+    ):
+        screened = screened_tail_risk(
+            np.array(sizes, dtype=np.float64), unit_pnl_float, error, 9750
+        )
+        for account, es in enumerate(exact.expected_shortfall):
+            assert screened.expected_shortfall_bound[account] >= es
+            assert (
+                abs(screened.expected_shortfall[account] - es)
+                <= 1e-9 * abs(es) + 2 + (np.abs(sizes[account]) @ error) / WAD
+            )
