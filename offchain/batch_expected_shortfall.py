@@ -23,6 +23,7 @@ Accounts are processed in row blocks (``exact_products.block_rows``), so memory 
 bounded for any A; ``offchain/sharding.py`` spreads the blocks over processes or machines.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,13 +137,27 @@ def exact_tail_risk(sizes: object, unit_pnl: object, alpha_bps: int) -> TailRisk
         blocks.append(
             _exact_block(block.astype(np.float64), unit_pnl_float, left, right, layout.width, tail)
         )
+    return concatenate_tail_risks(blocks, tail.witness_count)
+
+
+def concatenate_tail_risks(parts: Sequence[TailRisk], witness_count: int) -> TailRisk:
+    """The tail risks of consecutive groups of accounts as one."""
     return TailRisk(
-        expected_shortfall=tuple(es for block in blocks for es in block.expected_shortfall),
-        lower_bound=tuple(bound for block in blocks for bound in block.lower_bound),
-        value_at_risk=tuple(var for block in blocks for var in block.value_at_risk),
+        expected_shortfall=tuple(es for part in parts for es in part.expected_shortfall),
+        lower_bound=tuple(bound for part in parts for bound in part.lower_bound),
+        value_at_risk=tuple(var for part in parts for var in part.value_at_risk),
         witnesses=np.concatenate(
-            [block.witnesses for block in blocks]
-            or [np.empty((0, tail.witness_count), dtype=np.int64)]
+            [part.witnesses for part in parts] or [np.empty((0, witness_count), dtype=np.int64)]
+        ),
+    )
+
+
+def concatenate_screened_risks(parts: Sequence[ScreenedRisk]) -> ScreenedRisk:
+    """The screened risks of consecutive groups of accounts as one."""
+    return ScreenedRisk(
+        expected_shortfall=np.concatenate([part.expected_shortfall for part in parts] or [[]]),
+        expected_shortfall_bound=tuple(
+            bound for part in parts for bound in part.expected_shortfall_bound
         ),
     )
 
