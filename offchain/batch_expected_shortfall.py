@@ -307,3 +307,18 @@ def screened_tail_risk(
         expected_shortfall=shortfall,
         expected_shortfall_bound=tuple(int(np.ceil(value)) for value in bound),
     )
+
+
+def may_be_liquidatable(
+    screened: ScreenedRisk, equities: Sequence[int], mm_factor: int
+) -> np.ndarray:
+    """Which accounts a screen must check exactly: those whose MM at the ES bound,
+    ``mm_factor * bound / WAD`` rounded up, exceeds equity (WAD). The certified MM is at
+    most ``mm_factor * ES / WAD``, so every liquidatable account is among them."""
+    return np.array(
+        [
+            -(-mm_factor * bound // WAD) > equity
+            for bound, equity in zip(screened.expected_shortfall_bound, equities, strict=True)
+        ],
+        dtype=bool,
+    )

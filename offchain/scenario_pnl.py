@@ -29,7 +29,6 @@ from offchain.black_scholes import MAX_VOLATILITY
 from offchain.fixedpoint import WAD, Rounding, mul_wad
 from offchain.options import OptionSeries, option_value, shocked_value, years_to_expiry
 from offchain.portfolio import Account, AssetNotInScenarioSet, Marks
-from offchain.scenario_registry import PublishedScenarioSet
 
 FLOAT_PRICER_ERROR = 2.0**-40
 PRICER_ABSOLUTE_ERROR = 1024.0
@@ -88,48 +87,55 @@ def book(accounts: Sequence[Account], covered_assets: int) -> Book:
 
 
 def exact_unit_pnl(
-    instruments: Sequence[Instrument], marks: Marks, scenarios: PublishedScenarioSet
+    instruments: Sequence[Instrument],
+    marks: Marks,
+    spot_returns: Sequence[Sequence[int]],
+    vol_shifts: Sequence[Sequence[int]],
 ) -> np.ndarray:
     """I x N object array: each instrument's P&L per unit in every scenario (WAD), with the
-    integer arithmetic of ``portfolio.scenario_loss``."""
+    integer arithmetic of ``portfolio.scenario_loss``; scenarios give each asset's spot
+    return and vol shift (WAD)."""
     rows = []
     for instrument in instruments:
         asset = instrument.asset
         spot = marks.spot[asset]
         if instrument.series is None:
-            rows.append([mul_wad(spot, r[asset], Rounding.FLOOR) for r in scenarios.spot_returns])
+            rows.append([mul_wad(spot, r[asset], Rounding.FLOOR) for r in spot_returns])
             continue
         vol = marks.vol[asset]
         value = option_value(instrument.series, spot, vol, marks.now)
         rows.append(
             [
                 shocked_value(instrument.series, spot, vol, r[asset], v[asset], marks.now) - value
-                for r, v in zip(scenarios.spot_returns, scenarios.vol_shifts, strict=True)
+                for r, v in zip(spot_returns, vol_shifts, strict=True)
             ]
         )
-    return np.array(rows, dtype=object).reshape(len(instruments), len(scenarios.spot_returns))
+    return np.array(rows, dtype=object).reshape(len(instruments), len(spot_returns))
 
 
 def float_unit_pnl(
-    instruments: Sequence[Instrument], marks: Marks, scenarios: PublishedScenarioSet
+    instruments: Sequence[Instrument],
+    marks: Marks,
+    spot_returns: Sequence[Sequence[int]],
+    vol_shifts: Sequence[Sequence[int]],
 ) -> tuple[np.ndarray, np.ndarray]:
     """I x N float64 unit P&L and, per instrument, a bound on its distance to
     ``exact_unit_pnl`` in every scenario (WAD). Spot units are the exact integers rounded
     (bound 0: the product's error bound covers that rounding); options are priced in
     float64 at the exact shocked spots and vols."""
-    pnl = np.empty((len(instruments), len(scenarios.spot_returns)))
+    pnl = np.empty((len(instruments), len(spot_returns)))
     error = np.zeros(len(instruments))
     for i, instrument in enumerate(instruments):
         asset = instrument.asset
         spot, vol = marks.spot[asset], marks.vol[asset]
-        moves = [mul_wad(spot, r[asset], Rounding.FLOOR) for r in scenarios.spot_returns]
+        moves = [mul_wad(spot, r[asset], Rounding.FLOOR) for r in spot_returns]
         if instrument.series is None:
             pnl[i] = np.array(moves, dtype=np.float64)
             continue
         series = instrument.series
         shocked_spots = np.array([max(spot + move, 1) for move in moves], dtype=np.float64)
         shocked_vols = np.array(
-            [min(max(vol + v[asset], 0), MAX_VOLATILITY) for v in scenarios.vol_shifts],
+            [min(max(vol + v[asset], 0), MAX_VOLATILITY) for v in vol_shifts],
             dtype=np.float64,
         )
         years = years_to_expiry(series.expiry, marks.now) / WAD
