@@ -78,11 +78,14 @@ class ScreenedRisk:
 
 
 def as_int_matrix(values: object, name: str) -> np.ndarray:
-    """A 2-D object array of Python ints, or ValueError naming ``name``."""
+    """A 2-D object array of Python ints (numpy integer arrays are converted), or ValueError
+    naming ``name``."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+        values = values.astype(object)
     matrix = np.array(values, dtype=object)
     if matrix.ndim != 2:
         raise ValueError(f"{name} must be a matrix, got shape {matrix.shape}")
-    if not all(isinstance(value, int) for value in matrix.flat):
+    if not set(map(type, matrix.flat)) <= {int}:
         raise ValueError(f"{name} must hold integers")
     return matrix
 

@@ -81,23 +81,24 @@ def limb_layout(left_bits: int, right_bits: int, inner: int, budget: int) -> Lim
 
 def signed_limbs(values: np.ndarray, width: int, count: int) -> np.ndarray:
     """int64 digits (``count`` x values' shape) of an object array of ints, least significant
-    first: ``sign(x) * ((|x| >> (width * j)) & (2^width - 1))``."""
-    flat = values.ravel()
-    words_per_value = (width * count + 63) // 64 + 1
-    magnitudes = np.frombuffer(
-        b"".join(abs(value).to_bytes(8 * words_per_value, "little") for value in flat),
-        dtype="<u8",
-    ).reshape(len(flat), words_per_value)
-    signs = np.where(np.fromiter((value < 0 for value in flat), bool, len(flat)), -1, 1)
+    first: ``sign(x) * ((|x| >> (width * j)) & (2^width - 1))``. The magnitudes are cut into
+    62-bit int64 words first (two object operations a word), the digits taken from those."""
+    word_mask = (1 << 62) - 1
+    rest = np.abs(values)
+    words = []
+    for _ in range(-(-width * count // 62)):
+        words.append((rest & word_mask).astype(np.int64))
+        rest = rest >> 62
+    signs = np.where(values < 0, -1, 1)
     mask = (1 << width) - 1
-    digits = np.empty((count, len(flat)), dtype=np.int64)
+    digits = np.empty((count, *values.shape), dtype=np.int64)
     for j in range(count):
-        word, offset = divmod(width * j, 64)
-        field = magnitudes[:, word] >> offset
-        if offset + width > 64:
-            field |= magnitudes[:, word + 1] << (64 - offset)
-        digits[j] = (field & mask).astype(np.int64) * signs
-    return digits.reshape(count, *values.shape)
+        word, offset = divmod(width * j, 62)
+        field = words[word] >> offset
+        if offset + width > 62 and word + 1 < len(words):
+            field |= words[word + 1] << (62 - offset)  # wraps past bit 63: only low bits kept
+        digits[j] = (field & mask) * signs
+    return digits
 
 
 def limb_matmul(left: np.ndarray, right: np.ndarray) -> np.ndarray:
