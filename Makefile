@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-FORGE := node_modules/.bin/forge
+# The platform binary itself: npm's Node wrapper (node_modules/.bin/forge) exits 0 even
+# when forge fails, so a failing test or format check would not fail make.
+FOUNDRY_PLATFORM := $(shell uname -s | tr A-Z a-z)-$(shell uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/')
+FORGE := node_modules/@foundry-rs/forge-$(FOUNDRY_PLATFORM)/bin/forge
 
 .PHONY: install build demo test bench lint clean
 
@@ -39,18 +42,21 @@ lint: install
 	$(FORGE) fmt --check
 
 clean:
-	rm -rf $(VENV) node_modules out cache
+	rm -rf $(VENV) node_modules out cache snapshots
 
 # Gas of liquidations against N, of margin checks against N and positions, of a BLS
-# aggregate verification, gas per numeric function, accuracy of the numeric twins against
-# mpmath, then the keeper's latency on 1,000 accounts and the replay time per liquidation
-# (about 10 minutes).
+# aggregate verification, the forge gas table (certificate paths, numeric functions and
+# liquidation, written to benchmarks/results/gas.md), accuracy of the numeric twins against
+# mpmath, the batch ES engines against float64 and Python ints (benchmarks/results/
+# batch_es.md and .png), then the keeper's latency and the replay time per liquidation
+# (about 30 minutes).
 bench: build
 	$(BIN)/python benchmarks/liquidation_gas.py
 	$(BIN)/python benchmarks/margin_gas.py
 	$(BIN)/python benchmarks/bls_gas.py
 	$(BIN)/python benchmarks/attested_margin_gas.py
-	$(FORGE) test --match-contract NumericsGas -vv
+	$(BIN)/python benchmarks/gas_table.py
 	$(BIN)/python benchmarks/accuracy_exponential.py
 	$(BIN)/python benchmarks/accuracy_option_pricing.py
+	$(BIN)/python benchmarks/batch_es.py
 	$(BIN)/python benchmarks/keeper_latency.py

@@ -98,20 +98,27 @@ abstract contract ClearinghouseFixture is TestBase {
     }
 
     /// @notice Post the scenario set at `alphaBps` and publish it in two chunks.
-    function _postEpoch(uint16 alphaBps) internal returns (uint64 posted) {
-        int256[][] memory s = _scenarios();
-        posted =
-            registry.postScenarioSet(ScenarioMerkle.root(ScenarioMerkle.leaves(s)), N, alphaBps, 1);
-        int256[][] memory first = new int256[][](5);
-        int256[][] memory rest = new int256[][](3);
-        for (uint256 i; i < 5; ++i) {
-            first[i] = s[i];
-        }
-        for (uint256 i; i < 3; ++i) {
-            rest[i] = s[5 + i];
+    function _postEpoch(uint16 alphaBps) internal returns (uint64) {
+        return _postScenarioSet(_scenarios(), alphaBps, 5);
+    }
+
+    /// @notice Post `s` (one asset, zero vol shifts) at `alphaBps` and publish it in two
+    /// chunks, the first of `split` scenarios (0 < split < s.length); it becomes current.
+    function _postScenarioSet(int256[][] memory s, uint16 alphaBps, uint256 split)
+        internal
+        returns (uint64 posted)
+    {
+        posted = registry.postScenarioSet(
+            ScenarioMerkle.root(ScenarioMerkle.leaves(s)), uint32(s.length), alphaBps, 1
+        );
+        int256[][] memory first = new int256[][](split);
+        int256[][] memory rest = new int256[][](s.length - split);
+        for (uint256 i; i < s.length; ++i) {
+            if (i < split) first[i] = s[i];
+            else rest[i - split] = s[i];
         }
         registry.publishScenarios(posted, 0, first, ScenarioMerkle.zeros(first));
-        registry.publishScenarios(posted, 5, rest, ScenarioMerkle.zeros(rest));
+        registry.publishScenarios(posted, uint32(split), rest, ScenarioMerkle.zeros(rest));
         lastPosted = posted;
     }
 
@@ -119,33 +126,15 @@ abstract contract ClearinghouseFixture is TestBase {
     function _certificate(uint64 epoch_, uint256[] memory indices)
         internal
         pure
-        returns (MarginEngine.LiquidationCertificate memory c)
+        returns (MarginEngine.LiquidationCertificate memory)
     {
-        int256[][] memory s = _scenarios();
-        bytes32[] memory leaves = ScenarioMerkle.leaves(s);
-        c.epoch = epoch_;
-        c.indices = indices;
-        c.spotReturns = new int256[][](indices.length);
-        c.volShifts = new int256[][](indices.length);
-        c.proofs = new bytes32[][](indices.length);
-        for (uint256 i; i < indices.length; ++i) {
-            c.spotReturns[i] = s[indices[i]];
-            c.volShifts[i] = new int256[](s[indices[i]].length);
-            c.proofs[i] = ScenarioMerkle.proof(leaves, indices[i]);
-        }
+        return ScenarioMerkle.certificate(epoch_, _scenarios(), indices);
     }
 
     /// @notice A margin certificate of the current epoch: all N scenarios in index order
-    /// (the multiproof leaf order of this power-of-two tree) with threshold 0.
-    function _margin() internal view returns (MarginEngine.MarginCertificate memory c) {
-        int256[][] memory s = _scenarios();
-        c.epoch = lastPosted;
-        c.indices = new uint256[](N);
-        for (uint256 i; i < N; ++i) {
-            c.indices[i] = i;
-        }
-        c.spotReturns = s;
-        c.volShifts = ScenarioMerkle.zeros(s);
+    /// (the multiproof leaf order of the tree) with threshold 0.
+    function _margin() internal view returns (MarginEngine.MarginCertificate memory) {
+        return ScenarioMerkle.marginCertificate(lastPosted, _scenarios(), 0);
     }
 
     /// @notice No certificate, for actions that need none.

@@ -134,21 +134,13 @@ abstract contract ClearinghouseMarginFixture is TestBase {
     }
 
     /// @notice A valid margin certificate of the current epoch: all N scenarios in index order
-    /// (the multiproof leaf order of this power-of-two tree) with threshold `threshold`.
+    /// (the multiproof leaf order of the tree) with threshold `threshold`.
     function _margin(int256 threshold)
         internal
         view
-        returns (MarginEngine.MarginCertificate memory c)
+        returns (MarginEngine.MarginCertificate memory)
     {
-        int256[][] memory s = _scenarios();
-        c.epoch = lastPosted;
-        c.threshold = threshold;
-        c.indices = new uint256[](N);
-        for (uint256 i; i < N; ++i) {
-            c.indices[i] = i;
-        }
-        c.spotReturns = s;
-        c.volShifts = ScenarioMerkle.zeros(s);
+        return ScenarioMerkle.marginCertificate(lastPosted, _scenarios(), threshold);
     }
 
     /// @notice No certificate.

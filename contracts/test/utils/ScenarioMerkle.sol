@@ -8,9 +8,13 @@ import {MarginEngine} from "../../MarginEngine.sol";
 /// @title ScenarioMerkle
 /// @notice Builds Merkle trees of scenario leaves in the tests. Leaves are in OpenZeppelin
 /// StandardMerkleTree format for ["uint256", "int256[]", "int256[]"]; internal nodes hash the
-/// sorted pair
-/// (`Hashes.commutativeKeccak256`), which is all `MerkleProof.verify` needs. The tree pairs
-/// nodes level by level in the given order and lifts an unpaired last node unchanged.
+/// sorted pair (`Hashes.commutativeKeccak256`), which is all `MerkleProof.verify` needs. The
+/// tree is laid out as StandardMerkleTree lays out its array, except that the leaves keep
+/// the given order (no sorting by hash): 2n - 1 nodes, leaf i at position 2n - 2 - i, node j
+/// the hash of nodes 2j + 1 and 2j + 2. Leaves in the given order are then in the leaf order
+/// of the multiproof of the whole tree, so a margin certificate listing scenarios in index
+/// order verifies for any N (for a power of two, this is the tree that pairs leaves level by
+/// level in order).
 library ScenarioMerkle {
     /// @notice keccak256(bytes.concat(keccak256(abi.encode(index, spotReturns, volShifts)))).
     function leaf(uint256 index, int256[] memory spotReturns, int256[] memory volShifts)
@@ -42,58 +46,93 @@ library ScenarioMerkle {
     function certificate(uint64 epoch, int256[][] memory scenarios, uint256 a, uint256 b)
         internal
         pure
+        returns (MarginEngine.LiquidationCertificate memory)
+    {
+        uint256[] memory indices = new uint256[](2);
+        indices[0] = a;
+        indices[1] = b;
+        return certificate(epoch, scenarios, indices);
+    }
+
+    /// @notice The liquidation certificate naming `indices` of `scenarios` (zero vol shifts),
+    /// posted as `epoch`, with their leaf data and Merkle proofs.
+    function certificate(uint64 epoch, int256[][] memory scenarios, uint256[] memory indices)
+        internal
+        pure
         returns (MarginEngine.LiquidationCertificate memory c)
     {
-        bytes32[] memory nodes = leaves(scenarios);
+        bytes32[] memory nodes = tree(leaves(scenarios));
         c.epoch = epoch;
-        c.indices = new uint256[](2);
-        c.indices[0] = a;
-        c.indices[1] = b;
-        c.spotReturns = new int256[][](2);
-        c.volShifts = new int256[][](2);
-        c.proofs = new bytes32[][](2);
-        for (uint256 i; i < 2; ++i) {
-            c.spotReturns[i] = scenarios[c.indices[i]];
-            c.volShifts[i] = new int256[](scenarios[c.indices[i]].length);
-            c.proofs[i] = proof(nodes, c.indices[i]);
+        c.indices = indices;
+        c.spotReturns = new int256[][](indices.length);
+        c.volShifts = new int256[][](indices.length);
+        c.proofs = new bytes32[][](indices.length);
+        for (uint256 i; i < indices.length; ++i) {
+            c.spotReturns[i] = scenarios[indices[i]];
+            c.volShifts[i] = new int256[](scenarios[indices[i]].length);
+            c.proofs[i] = _path(nodes, scenarios.length, indices[i]);
         }
     }
 
-    /// @notice The root of the tree over `nodes` (at least one).
+    /// @notice The margin certificate of all of `scenarios` (zero vol shifts), posted as
+    /// `epoch`, in index order (the multiproof leaf order of this tree), with `threshold`.
+    function marginCertificate(uint64 epoch, int256[][] memory scenarios, int256 threshold)
+        internal
+        pure
+        returns (MarginEngine.MarginCertificate memory c)
+    {
+        c.epoch = epoch;
+        c.threshold = threshold;
+        c.indices = new uint256[](scenarios.length);
+        for (uint256 i; i < scenarios.length; ++i) {
+            c.indices[i] = i;
+        }
+        c.spotReturns = scenarios;
+        c.volShifts = zeros(scenarios);
+    }
+
+    /// @notice The root of the tree over `nodes` (the leaves, at least one).
     function root(bytes32[] memory nodes) internal pure returns (bytes32) {
-        while (nodes.length > 1) {
-            nodes = _parents(nodes);
-        }
-        return nodes[0];
+        return tree(nodes)[0];
     }
 
-    /// @notice The sibling path of leaf `position` in the tree over `nodes`.
+    /// @notice The sibling path of leaf `position` in the tree over `nodes` (the leaves).
     function proof(bytes32[] memory nodes, uint256 position)
         internal
         pure
-        returns (bytes32[] memory path)
+        returns (bytes32[] memory)
     {
-        bytes32[] memory siblings = new bytes32[](256);
-        uint256 depth;
-        while (nodes.length > 1) {
-            uint256 sibling = position ^ 1;
-            if (sibling < nodes.length) siblings[depth++] = nodes[sibling];
-            nodes = _parents(nodes);
-            position /= 2;
+        return _path(tree(nodes), nodes.length, position);
+    }
+
+    /// @notice The 2n - 1 nodes of the tree over the n `leafHashes` (at least one), root
+    /// first.
+    function tree(bytes32[] memory leafHashes) internal pure returns (bytes32[] memory nodes) {
+        uint256 n = leafHashes.length;
+        nodes = new bytes32[](2 * n - 1);
+        for (uint256 i; i < n; ++i) {
+            nodes[2 * n - 2 - i] = leafHashes[i];
         }
-        path = new bytes32[](depth);
-        for (uint256 i; i < depth; ++i) {
-            path[i] = siblings[i];
+        for (uint256 j = n - 1; j > 0; --j) {
+            nodes[j - 1] = Hashes.commutativeKeccak256(nodes[2 * j - 1], nodes[2 * j]);
         }
     }
 
-    function _parents(bytes32[] memory nodes) private pure returns (bytes32[] memory parents) {
-        parents = new bytes32[]((nodes.length + 1) / 2);
-        for (uint256 i; i < parents.length; ++i) {
-            uint256 left = 2 * i;
-            parents[i] = left + 1 < nodes.length
-                ? Hashes.commutativeKeccak256(nodes[left], nodes[left + 1])
-                : nodes[left];
+    /// @dev The sibling path, leaf to root, of leaf `position` of the `n` leaves of `nodes`.
+    function _path(bytes32[] memory nodes, uint256 n, uint256 position)
+        private
+        pure
+        returns (bytes32[] memory path)
+    {
+        uint256 node = 2 * n - 2 - position;
+        uint256 depth;
+        for (uint256 i = node; i > 0; i = (i - 1) / 2) {
+            ++depth;
+        }
+        path = new bytes32[](depth);
+        for (uint256 i; i < depth; ++i) {
+            path[i] = nodes[node % 2 == 1 ? node + 1 : node - 1];
+            node = (node - 1) / 2;
         }
     }
 }

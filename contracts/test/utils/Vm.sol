@@ -42,6 +42,19 @@ interface Vm {
     /// @notice Label `account` in traces.
     function label(address account, string calldata newLabel) external;
 
+    /// @notice Start measuring the gas this test spends, to be recorded as `name` in gas
+    /// snapshot group `group`: forge test writes it to snapshots/<group>.json.
+    function startSnapshotGas(string calldata group, string calldata name) external;
+
+    /// @notice Stop the measurement started last and record it; returns the gas spent since.
+    function stopSnapshotGas() external returns (uint256 gasUsed);
+
+    /// @notice Record the gas of the last call as `name` in gas snapshot group `group`: what
+    /// the callee spent or, in isolation mode, the gas used by the call's own transaction.
+    function snapshotGasLastCall(string calldata group, string calldata name)
+        external
+        returns (uint256 gasUsed);
+
     function toString(uint256 value) external pure returns (string memory);
     function toString(int256 value) external pure returns (string memory);
     function toString(address value) external pure returns (string memory);
