@@ -26,7 +26,7 @@ from offchain.keeper import read_account, screen
 from offchain.scenario_registry import post_scenario_set, read_scenario_set
 from offchain.settlement import settle_option_trade, settle_perp_trade, side_certificate
 from oracle.feeds import push_price, push_volatility
-from proofs.certificate import liquidation_certificate
+from proofs.certificate import witness_certificate
 
 ASSETS = tuple(f"A{i}" for i in range(8))
 POSITIONS = (1, 4, 8)
@@ -162,9 +162,7 @@ def main() -> None:
             if not risk.liquidatable:
                 rows[key]["liquidation, k = 25"] = "not liquidatable"
                 continue
-            certificate = liquidation_certificate(
-                scenarios.epoch, scenarios.tree, risk.losses, scenarios.tail
-            )
+            certificate = witness_certificate(scenarios.epoch, scenarios.tree, risk.witnesses)
             rows[key]["liquidation, k = 25"] = gas_or_limit(
                 chain,
                 keeper,

@@ -9,17 +9,14 @@ its k worst scenarios) exceeds its equity is liquidatable. The service that subm
 liquidations is ``offchain/keeper_service.py``.
 """
 
+from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from web3.types import BlockIdentifier, TxReceipt
 
 from offchain.chain import emitted
 from offchain.deployment import Deployment
-from offchain.expected_shortfall import (
-    expected_shortfall,
-    weighted_lower_bound,
-    worst_scenarios,
-)
 from offchain.fixedpoint import WAD, Rounding, mul_wad
 from offchain.keeper_state import accounts_named
 from offchain.margin import InitialMarginParameters
@@ -33,19 +30,21 @@ from offchain.portfolio import (
     SpotCollateral,
     equity,
     position_value,
-    scenario_losses,
 )
+from offchain.scenario_pnl import book, exact_unit_pnl
 from offchain.scenario_registry import PublishedScenarioSet, read_scenario_set
+from offchain.sharding import sharded_exact_tail_risk
 from proofs.certificate import LiquidationCertificate
 
 
 @dataclass(frozen=True)
 class AccountRisk:
-    """An account's margin at one block, all WAD; ``losses`` has one entry per scenario.
+    """An account's margin at one block, all WAD.
 
     ``expected_shortfall`` and ``maintenance_margin`` are the margin (rounded up);
     ``certified_maintenance_margin`` is what the best certificate proves on-chain: MM
-    from the k worst scenarios' lower bound, rounded down as the contract does.
+    from the lower bound of its ``witnesses``, the ceil(k) worst scenarios (increasing
+    indices, ties to the lower one), rounded down as the contract does.
     """
 
     account: Account
@@ -53,7 +52,7 @@ class AccountRisk:
     expected_shortfall: int
     maintenance_margin: int
     certified_maintenance_margin: int
-    losses: tuple[int, ...]
+    witnesses: tuple[int, ...]
     position_value: int
 
     @property
@@ -174,23 +173,41 @@ def read_marks(deployment: Deployment, account: Account, block: BlockIdentifier)
     return Marks(spot=spot, vol=vol, now=now)
 
 
+def assess_all(
+    accounts: Sequence[Account],
+    marks: Marks,
+    scenarios: PublishedScenarioSet,
+    mm_factor: int,
+    executor: Executor | None = None,
+    shards: int = 1,
+) -> list[AccountRisk]:
+    """Equity, exact ES, MM and certified MM of every account at ``marks`` (every asset an
+    account holds marked): one book of sizes, the unit P&L of its instruments once, and the
+    batch engine (``exact_tail_risk``, in ``shards`` tasks on ``executor`` if given)."""
+    held = book(accounts, len(scenarios.spot_returns[0]))
+    unit_pnl = exact_unit_pnl(held.instruments, marks, scenarios.spot_returns, scenarios.vol_shifts)
+    tail = sharded_exact_tail_risk(held.sizes, unit_pnl, scenarios.alpha_bps, executor, shards)
+    return [
+        AccountRisk(
+            account=account,
+            equity=equity(account, marks),
+            expected_shortfall=es,
+            maintenance_margin=mul_wad(mm_factor, es, Rounding.CEIL),
+            certified_maintenance_margin=mul_wad(mm_factor, bound, Rounding.FLOOR),
+            witnesses=tuple(witnesses.tolist()),
+            position_value=position_value(account, marks),
+        )
+        for account, es, bound, witnesses in zip(
+            accounts, tail.expected_shortfall, tail.lower_bound, tail.witnesses, strict=True
+        )
+    ]
+
+
 def assess(
     account: Account, marks: Marks, scenarios: PublishedScenarioSet, mm_factor: int
 ) -> AccountRisk:
     """Equity, exact ES, MM and certified MM of ``account`` at ``marks``."""
-    losses = scenario_losses(account, marks, scenarios.spot_returns, scenarios.vol_shifts)
-    es = expected_shortfall(losses, scenarios.alpha_bps)
-    witnesses = worst_scenarios(losses, scenarios.tail.witness_count)
-    bound = weighted_lower_bound([losses[i] for i in witnesses], scenarios.tail)
-    return AccountRisk(
-        account=account,
-        equity=equity(account, marks),
-        expected_shortfall=es,
-        maintenance_margin=mul_wad(mm_factor, es, Rounding.CEIL),
-        certified_maintenance_margin=mul_wad(mm_factor, bound, Rounding.FLOOR),
-        losses=tuple(losses),
-        position_value=position_value(account, marks),
-    )
+    return assess_all([account], marks, scenarios, mm_factor)[0]
 
 
 def screen(

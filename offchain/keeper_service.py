@@ -70,7 +70,7 @@ from offchain.keeper_submissions import (
     sign_submission,
 )
 from offchain.scenario_registry import PublishedScenarioSet
-from proofs.certificate import liquidation_certificate
+from proofs.certificate import witness_certificate
 
 log = logging.getLogger("vmargin.keeper")
 
@@ -202,9 +202,7 @@ def submit(
     deployment, policy = keeper.deployment, keeper.policy
     chain, clearinghouse = deployment.chain, deployment.clearinghouse
     address = risk.account.address
-    certificate = liquidation_certificate(
-        scenarios.epoch, scenarios.tree, risk.losses, scenarios.tail
-    )
+    certificate = witness_certificate(scenarios.epoch, scenarios.tree, risk.witnesses)
     fraction = max_liquidation_fraction(
         rule, risk.equity, risk.certified_maintenance_margin, risk.position_value
     )

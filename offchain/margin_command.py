@@ -19,6 +19,7 @@ from offchain.deployment import attach
 from offchain.fixedpoint import WAD
 from offchain.keeper import assess, read_account, read_initial_margin_parameters, read_marks
 from offchain.margin import initial_margin
+from offchain.portfolio import scenario_losses
 from offchain.scenario_registry import read_scenario_set
 from proofs.certificate import margin_certificate
 
@@ -46,12 +47,11 @@ def account_margin(rpc_url: str, clearinghouse: str, address: str, worst: int) -
     marks = read_marks(deployment, account, block)
     mm_factor = chain.call(deployment.clearinghouse.functions.maintenanceMarginFactor(), block)
     risk = assess(account, marks, scenarios, mm_factor)
+    losses = scenario_losses(account, marks, scenarios.spot_returns, scenarios.vol_shifts)
     parameters = read_initial_margin_parameters(deployment, block)
-    certificate = margin_certificate(
-        scenarios.epoch, scenarios.tree, risk.losses, parameters.alpha_bps
-    )
-    im = initial_margin(account, marks, risk.losses, certificate.threshold, parameters)
-    order = sorted(range(len(risk.losses)), key=lambda i: risk.losses[i], reverse=True)
+    certificate = margin_certificate(scenarios.epoch, scenarios.tree, losses, parameters.alpha_bps)
+    im = initial_margin(account, marks, losses, certificate.threshold, parameters)
+    order = sorted(range(len(losses)), key=lambda i: losses[i], reverse=True)
     certified = risk.certified_maintenance_margin
     return {
         "account": account.address,
@@ -64,7 +64,7 @@ def account_margin(rpc_url: str, clearinghouse: str, address: str, worst: int) -
         "initial_margin": im,
         "health": None if certified <= 0 else str(Decimal(risk.equity) / Decimal(certified)),
         "liquidatable": risk.liquidatable,
-        "worst_scenarios": [(i, risk.losses[i]) for i in order[:worst]],
+        "worst_scenarios": [(i, losses[i]) for i in order[:worst]],
     }
 
 

@@ -59,7 +59,13 @@ def liquidation_certificate(
     ``tree``), whose lower bound is the exact ES of ``losses``."""
     if len(losses) != len(tree.values):
         raise ValueError(f"{len(losses)} losses for a set of {len(tree.values)} scenarios")
-    indices = worst_scenarios(losses, tail.witness_count)
+    return witness_certificate(epoch, tree, worst_scenarios(losses, tail.witness_count))
+
+
+def witness_certificate(
+    epoch: int, tree: StandardMerkleTree, indices: Sequence[int]
+) -> LiquidationCertificate:
+    """The certificate naming the scenarios ``indices`` (increasing) of ``tree``."""
     return LiquidationCertificate(
         epoch=epoch,
         indices=tuple(indices),
