@@ -27,6 +27,19 @@ from offchain.expected_shortfall import (
     worst_scenarios,
 )
 from offchain.fixedpoint import WAD, Rounding, mul_div
+from offchain.keeper import assess_all
+from offchain.options import OptionSeries
+from offchain.portfolio import (
+    Account,
+    Marks,
+    OptionPosition,
+    Position,
+    SpotCollateral,
+    equity,
+    scenario_losses,
+)
+from offchain.scenario_registry import PublishedScenarioSet
+from proofs.scenario_commitment import scenario_tree
 
 
 def reference_losses(sizes: list[list[int]], unit_pnl: list[list[int]]) -> list[list[int]]:
@@ -195,3 +208,67 @@ def test_screened_bound_is_never_below_exact_es(size_bits: int, pnl_bits: int) -
                 abs(screened.expected_shortfall[account] - es)
                 <= 1e-9 * abs(es) + 2 + (np.abs(sizes[account]) @ error) / WAD
             )
+
+
+def test_assess_all_equals_one_account_at_a_time() -> None:
+    """Accounts with perps, haircut collateral, calls and puts on two assets and a settled
+    series: ``assess_all`` gives each the ES, certified MM and witnesses that
+    ``scenario_losses`` and the one-account functions give."""
+    rng = random.Random(11)
+    now = 1_800_000_000
+    marks = Marks(spot=[3_000 * WAD, 60_000 * WAD], vol=[WAD * 7 // 10, WAD // 2], now=now)
+    returns = tuple(
+        (rng.randint(-WAD // 4, WAD // 4), rng.randint(-WAD // 3, WAD // 3)) for _ in range(120)
+    )
+    shifts = tuple(
+        (rng.randint(-WAD // 10, WAD // 10), rng.randint(-WAD // 10, 0)) for _ in returns
+    )
+    scenarios = PublishedScenarioSet(
+        epoch=1,
+        alpha_bps=9750,
+        spot_returns=returns,
+        vol_shifts=shifts,
+        tree=scenario_tree(returns, shifts),
+    )
+    series = [
+        OptionSeries(asset=0, strike=3_300 * WAD, expiry=now + 30 * 86_400, is_call=True),
+        OptionSeries(asset=1, strike=50_000 * WAD, expiry=now + 7 * 86_400, is_call=False),
+        OptionSeries(asset=0, strike=2_000 * WAD, expiry=now - 86_400, is_call=True),
+    ]
+    accounts = []
+    for number in range(12):
+        options = tuple(
+            OptionPosition(
+                series_id=i,
+                series=series[i],
+                position=Position(size=rng.randint(-50 * WAD, 50 * WAD), cost_basis=0),
+                settlement_price=2_500 * WAD if i == 2 else 0,
+            )
+            for i in rng.sample(range(3), rng.randint(0, 3))
+        )
+        accounts.append(
+            Account(
+                address=f"0x{number:040x}",
+                cash=rng.randint(0, 10**6 * WAD),
+                positions={
+                    asset: Position(size=rng.randint(-20 * WAD, 20 * WAD), cost_basis=0)
+                    for asset in rng.sample(range(2), rng.randint(0, 2))
+                },
+                options=options,
+                collateral={1: SpotCollateral(balance=rng.randint(0, 3 * WAD), haircut=WAD // 10)}
+                if number % 3 == 0
+                else {},
+            )
+        )
+    risks = assess_all(accounts, marks, scenarios, mm_factor=WAD * 12 // 10)
+    tail = scenarios.tail
+    for account, risk in zip(accounts, risks, strict=True):
+        losses = scenario_losses(account, marks, returns, shifts)
+        witnesses = worst_scenarios(losses, tail.witness_count)
+        bound = weighted_lower_bound([losses[i] for i in witnesses], tail)
+        assert risk.expected_shortfall == expected_shortfall(losses, 9750)
+        assert risk.witnesses == tuple(witnesses)
+        assert risk.certified_maintenance_margin == mul_div(
+            WAD * 12 // 10, bound, WAD, Rounding.FLOOR
+        )
+        assert risk.equity == equity(account, marks)
