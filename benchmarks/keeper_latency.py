@@ -1,6 +1,6 @@
 """Keeper latency and auditor replay time for a crowd of accounts, on a real Anvil node.
 
-Opens a crowd (``offchain/crowd.py``: by default 1,000 one-ETH longs with collateral
+Opens a crowd (``offchain/crowd.py``: one-ETH longs with collateral
 spread from 860 to 2,600 USD, N = 1,000 historical ETH scenarios, ES at 97.5%), pushes a
 25% ETH crash, and runs one keeper pass that liquidates every liquidatable account
 (``min_profit=None``: insolvent ones pay no reward but are liquidated too). The clock
@@ -17,8 +17,10 @@ replays every liquidation (``replay_liquidation``: the certificate from calldata
 scenario set from the registry's events, the account and marks at the block before),
 timed one by one; every replay must match the contract's numbers to the wei.
 
-Prints the crowd's setup time and two Markdown tables. Run with
-``.venv/bin/python benchmarks/keeper_latency.py [--accounts 1000] [--scenarios 1000]``.
+Runs a crowd of 100 accounts, then one of 1,000, each on its own Anvil node; prints each
+crowd's setup time (stderr) and two Markdown tables, also written to
+``benchmarks/results/keeper_latency.md``. Run with
+``.venv/bin/python benchmarks/keeper_latency.py [--accounts 100 1000] [--scenarios 1000]``.
 """
 
 import argparse
@@ -26,6 +28,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from offchain.anvil import AnvilNode
@@ -34,6 +37,8 @@ from offchain.crowd import crash, open_crowd
 from offchain.deployment import attach
 from offchain.keeper_service import KeeperPolicy, run_once
 from offchain.replay import ReplayError, replay_liquidation
+
+RESULTS = Path(__file__).parent / "results"
 
 
 class Stopwatch:
@@ -55,21 +60,17 @@ class Stopwatch:
         return Counter(action["action"] for _, action in self.actions)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--accounts", type=int, default=1000, help="crowd size (1000)")
-    parser.add_argument("--scenarios", type=int, default=1000, help="scenario count N (1000)")
-    arguments = parser.parse_args()
-
+def crowd_rows(accounts: int, scenarios: int) -> tuple[str, str]:
+    """Open a crowd of ``accounts`` on a fresh Anvil node, crash ETH, run one keeper pass and
+    replay every liquidation; the latency row and the replay row of the tables."""
     with AnvilNode() as node:
         started = time.monotonic()
-        crowd = open_crowd(node.rpc_url, arguments.accounts, arguments.scenarios)
-        setup = time.monotonic() - started
+        crowd = open_crowd(node.rpc_url, accounts, scenarios)
         print(
-            f"Crowd of {arguments.accounts:,} accounts at N = {arguments.scenarios:,} "
-            f"opened in {setup:.1f} s.\n"
+            f"Crowd of {accounts:,} accounts at N = {scenarios:,} opened in "
+            f"{time.monotonic() - started:.1f} s.",
+            file=sys.stderr,
         )
-
         crash(crowd)
         stopwatch = Stopwatch()
         keeper_pass = run_once(
@@ -78,22 +79,16 @@ def main() -> None:
             policy=KeeperPolicy(min_profit=None),
             report=stopwatch,
         )
-        counts = stopwatch.count()
-        print(f"keeper reports: {dict(counts)}", file=sys.stderr)
+        print(f"keeper reports: {dict(stopwatch.count())}", file=sys.stderr)
         liquidatable = sum(risk.liquidatable for risk in keeper_pass.risks)
         liquidated = len(keeper_pass.liquidations)
         screened = stopwatch.last("screened")
         last_mined = stopwatch.last("liquidated") if liquidated else screened
         submitting = last_mined - screened
         rate = f"{liquidated / submitting:.1f}" if liquidated else "-"
-        print(
-            "| accounts | liquidatable | liquidated | screen s | submit s "
-            "| oracle move to last liquidation mined s | liquidations / s |"
-        )
-        print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-        print(
+        latency = (
             f"| {len(keeper_pass.risks):,} | {liquidatable:,} | {liquidated:,} "
-            f"| {screened:.1f} | {submitting:.1f} | {last_mined:.1f} | {rate} |\n"
+            f"| {screened:.1f} | {submitting:.1f} | {last_mined:.1f} | {rate} |"
         )
 
         auditor = attach(Chain.connect(node.rpc_url), crowd.deployment.clearinghouse.address)
@@ -112,15 +107,43 @@ def main() -> None:
             if not replay.matches:
                 print(f"{liquidation.tx_hash} differs: {replay.mismatches}", file=sys.stderr)
         all_match = "yes" if seconds and matched == len(keeper_pass.liquidations) else "no"
-        print("| replays | refused | mean s | median s | max s | all match |")
-        print("| ---: | ---: | ---: | ---: | ---: | --- |")
         if seconds:
-            print(
-                f"| {len(seconds):,} | {refused} | {statistics.mean(seconds):.3f} "
-                f"| {statistics.median(seconds):.3f} | {max(seconds):.3f} | {all_match} |"
+            replays = (
+                f"| {len(keeper_pass.risks):,} | {len(seconds):,} | {refused} "
+                f"| {statistics.mean(seconds):.3f} | {statistics.median(seconds):.3f} "
+                f"| {max(seconds):.3f} | {all_match} |"
             )
         else:
-            print(f"| 0 | {refused} | - | - | - | {all_match} |")
+            replays = f"| {len(keeper_pass.risks):,} | 0 | {refused} | - | - | - | {all_match} |"
+        return latency, replays
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--accounts", type=int, nargs="+", default=[100, 1000], help="crowd sizes (100 1000)"
+    )
+    parser.add_argument("--scenarios", type=int, default=1000, help="scenario count N (1000)")
+    arguments = parser.parse_args()
+    rows = [crowd_rows(accounts, arguments.scenarios) for accounts in arguments.accounts]
+    markdown = "\n".join(
+        [
+            f"N = {arguments.scenarios:,} scenarios, ES 97.5%, one keeper pass after a 25% "
+            "ETH crash, timed from the crash's receipt.",
+            "",
+            "| accounts | liquidatable | liquidated | screen s | submit s "
+            "| oracle move to last liquidation mined s | liquidations / s |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            *(latency for latency, _ in rows),
+            "",
+            "| accounts | replays | refused | mean s | median s | max s | all match |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+            *(replays for _, replays in rows),
+        ]
+    )
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "keeper_latency.md").write_text(markdown + "\n")
+    print(markdown)
 
 
 if __name__ == "__main__":
