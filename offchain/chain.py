@@ -7,10 +7,11 @@ from the project's ABIs, e.g. ``Clearinghouse.AccountHealthy(account=..., ...)``
 """
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
+from functools import cache, lru_cache
+from typing import Any, cast
 
 from eth_abi import decode, encode
 from eth_account import Account
@@ -18,12 +19,14 @@ from eth_account.datastructures import SignedTransaction
 from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector
 from hexbytes import HexBytes
-from web3 import Web3
+from web3 import HTTPProvider, Web3
+from web3._utils.error_formatters_utils import raise_contract_logic_error_on_revert
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
 from web3.logs import DISCARD
-from web3.types import TxReceipt
+from web3.providers.rpc.utils import check_if_retry_on_failure
+from web3.types import RPCResponse, TxReceipt
 
 from offchain.toolchain import artifact_path
 
@@ -46,7 +49,7 @@ PROJECT_CONTRACTS = (
 
 
 # Anvil refuses a JSON-RPC request body of a few MB: a batch holds at most this many
-# calls and this many characters of calldata.
+# requests and this many characters of parameters (JSON).
 BATCH_CALL_LIMIT = 1_000
 BATCH_CALLDATA_LIMIT = 1_000_000
 
@@ -105,6 +108,48 @@ class TransactionReverted(RuntimeError):
         self.raw = raw
         shown = ", ".join(f"{name}={value}" for name, value in arguments.items())
         super().__init__(f"{error}({shown})")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One ``eth_call``: ``contract``'s function named ``function`` with ``arguments``."""
+
+    contract: Contract
+    function: str
+    arguments: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Function:
+    """A contract function's selector and ABI types: what encodes its calls and decodes its
+    results without web3's per-call machinery."""
+
+    selector: bytes
+    input_types: tuple[str, ...]
+    output_types: tuple[str, ...]
+
+    def encode(self, arguments: Sequence[Any]) -> str:
+        """The calldata (0x-hex) of a call with ``arguments``."""
+        return "0x" + (self.selector + encode(self.input_types, list(arguments))).hex()
+
+    def decode(self, result: str) -> Any:
+        """A call's result (0x-hex) decoded: its one output, or a tuple of several."""
+        values = decode(self.output_types, bytes.fromhex(result[2:]))
+        return values[0] if len(values) == 1 else values
+
+
+@lru_cache(maxsize=1024)
+def _function(contract: Contract, name: str) -> _Function:
+    """``contract``'s function ``name`` (the first one so named in its ABI)."""
+    entry = next(
+        item for item in contract.abi if item["type"] == "function" and item["name"] == name
+    )
+    input_types = tuple(_abi_type(item) for item in entry["inputs"])
+    return _Function(
+        selector=function_signature_to_4byte_selector(f"{name}({','.join(input_types)})"),
+        input_types=input_types,
+        output_types=tuple(_abi_type(item) for item in entry["outputs"]),
+    )
 
 
 def anvil_accounts(count: int) -> list[LocalAccount]:
@@ -173,6 +218,16 @@ def _reverted(error: ContractLogicError) -> TransactionReverted:
     return TransactionReverted("Revert", {"message": error.message}, str(error.data))
 
 
+def _call_failure(response: RPCResponse) -> TransactionReverted:
+    """The TransactionReverted of an ``eth_call`` error response that is a revert, by web3's
+    rule for a single ``eth_call``; raises RpcError for any other error."""
+    try:
+        raise_contract_logic_error_on_revert(response)
+    except ContractLogicError as error:
+        return _reverted(error)
+    raise RpcError(f"eth_call failed: {response['error']}")
+
+
 @dataclass(frozen=True)
 class Chain:
     """A connection and the chain id its transactions are signed for."""
@@ -204,59 +259,85 @@ class Chain:
         argument_lists: Sequence[Sequence[Any]],
         block: int,
     ) -> list[Any]:
-        """``eth_call`` of ``contract.function`` once per argument list at ``block``, sent as
-        JSON-RPC batches of at most ``BATCH_CALL_LIMIT`` calls and ``BATCH_CALLDATA_LIMIT``
-        characters of calldata (web3's
-        per-call overhead is 20x the node's work here). Returns the decoded results in
-        order; the first revert raises TransactionReverted."""
-        entry = next(
-            item for item in contract.abi if item["type"] == "function" and item["name"] == function
+        """``eth_call`` of ``contract.function`` once per argument list at ``block``: see
+        ``call_many``."""
+        return self.call_many(
+            [Call(contract, function, tuple(arguments)) for arguments in argument_lists], block
         )
-        input_types = [_abi_type(item) for item in entry["inputs"]]
-        output_types = [_abi_type(item) for item in entry["outputs"]]
-        selector = function_signature_to_4byte_selector(f"{function}({','.join(input_types)})")
+
+    def call_many(self, calls: Sequence[Call], block: int) -> list[Any]:
+        """The decoded results of ``calls`` at ``block``, in order, read with ``try_call_many``;
+        the first revert raises TransactionReverted."""
+        results = self.try_call_many(calls, block)
+        for result in results:
+            if isinstance(result, TransactionReverted):
+                raise result
+        return results
+
+    def try_call_many(self, calls: Sequence[Call], block: int) -> list[Any]:
+        """``eth_call`` of each call at ``block``, sent with ``batch`` and encoded and decoded
+        here with eth_abi: web3's ``batch_requests`` builds a contract function per call,
+        over ten times slower for a thousand calls, and raises at the first revert. Returns,
+        in order, each call's decoded result (one output alone, several as a tuple), or the
+        TransactionReverted it reverted with, classified and decoded as ``call`` does. A call
+        the node fails otherwise (an unknown block, an internal error) raises RpcError."""
+        functions = [_function(call.contract, call.function) for call in calls]
         requests = [
             (
                 "eth_call",
                 [
-                    {
-                        "to": contract.address,
-                        "data": "0x" + (selector + encode(input_types, list(arguments))).hex(),
-                    },
+                    {"to": call.contract.address, "data": function.encode(call.arguments)},
                     hex(block),
                 ],
             )
-            for arguments in argument_lists
+            for call, function in zip(calls, functions, strict=True)
         ]
-        results = []
+        return [
+            function.decode(response["result"])
+            if "error" not in response
+            else _call_failure(response)
+            for function, response in zip(functions, self.batch(requests), strict=True)
+        ]
+
+    def batch(self, requests: Sequence[tuple[str, list[Any]]]) -> list[RPCResponse]:
+        """The node's responses to JSON-RPC ``requests`` (method, parameters), in order, sent
+        as batches of at most ``BATCH_CALL_LIMIT`` requests and ``BATCH_CALLDATA_LIMIT``
+        characters of parameters. A batch whose methods web3 retries singly is retried as
+        web3 retries a single request (the provider's ``exception_retry_configuration``: by
+        default a timeout or an HTTP error, 5 attempts, 0.125 s apart doubling); a batch the
+        node refuses as a whole raises RpcError."""
+        responses: list[RPCResponse] = []
         start = 0
         while start < len(requests):
             end, size = start, 0
             while end < len(requests) and (
                 end == start or (size < BATCH_CALLDATA_LIMIT and end - start < BATCH_CALL_LIMIT)
             ):
-                size += len(requests[end][1][0]["data"])
+                size += len(json.dumps(requests[end][1]))
                 end += 1
-            results.extend(self._decoded_batch(requests[start:end], output_types))
+            responses += self._send_batch(requests[start:end])
             start = end
-        return results
+        return responses
 
-    def _decoded_batch(
-        self, requests: list[tuple[str, list[Any]]], output_types: list[str]
-    ) -> list[Any]:
-        responses = self.w3.provider.make_batch_request(requests)  # type: ignore[arg-type]
-        if not isinstance(responses, list):
-            raise RpcError(f"the node refused a batch of {len(requests)} calls: {responses}")
-        results = []
-        for response in sorted(responses, key=lambda response: int(response["id"])):
-            if "error" in response:
-                error = response["error"]
-                if error.get("data"):
-                    raise decode_revert(error["data"])
-                raise TransactionReverted("Revert", {"message": error.get("message")}, "")
-            values = decode(output_types, bytes.fromhex(response["result"][2:]))
-            results.append(values[0] if len(values) == 1 else values)
-        return results
+    def _send_batch(self, requests: Sequence[tuple[str, list[Any]]]) -> list[RPCResponse]:
+        """One batch request, retried as ``batch`` says; the responses in request order."""
+        provider = cast(HTTPProvider, self.w3.provider)
+        retry = provider.exception_retry_configuration
+        retried = retry is not None and all(
+            check_if_retry_on_failure(method, retry.method_allowlist) for method, _ in requests
+        )
+        attempts, errors = (max(retry.retries, 1), tuple(retry.errors)) if retried else (1, ())
+        for attempt in range(attempts):
+            try:
+                responses = provider.make_batch_request(list(requests))  # type: ignore[arg-type]
+                break
+            except errors:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(retry.backoff_factor * 2**attempt)
+        if not isinstance(responses, list) or len(responses) != len(requests):
+            raise RpcError(f"the node refused a batch of {len(requests)} requests: {responses}")
+        return responses
 
     def fees(self, priority_fee: int = DEFAULT_PRIORITY_FEE) -> Fees:
         """EIP-1559 fees for the next blocks: ``priority_fee`` (wei per gas) on top of twice

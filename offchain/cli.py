@@ -25,6 +25,7 @@ from rich.table import Table
 from offchain.anvil import AnvilError, AnvilNode
 from offchain.attestation_commands import add_attestation_commands
 from offchain.audit_commands import add_audit_commands, audit_table
+from offchain.batch_expected_shortfall import OutsideEngineDomain
 from offchain.chain import TransactionReverted
 from offchain.demo import DemoResult, run_demo
 from offchain.deployment import attach
@@ -37,6 +38,7 @@ from offchain.replay import ReplayError, replay_liquidation
 from offchain.scenario_commands import ScenarioInputError, add_scenario_commands
 from offchain.scenario_registry import ScenarioDataMismatch
 from offchain.service_options import ServiceInputError
+from offchain.sharding import ExecutorUnavailable
 from offchain.toolchain import ToolchainError
 from oracle.history import PriceHistoryError
 from oracle.prices import PriceDataError
@@ -153,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         ServiceInputError,
         KeeperError,
         KeeperStateError,
+        ExecutorUnavailable,
+        OutsideEngineDomain,
     ) as error:
         print(f"vmargin: {error}", file=sys.stderr)
         return 1

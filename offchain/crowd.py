@@ -54,7 +54,6 @@ TRADER_GAS_MONEY = 10**20  # 100 ETH of test ether, wei
 ETH = 0  # the crowd's only asset
 DEPOSIT_GAS = 100_000  # gas limit of a mint, an approval or a deposit (each uses < 60 k)
 RECEIPT_TIMEOUT = 120.0  # seconds to wait for the last receipts
-BATCH_SIZE = 500  # JSON-RPC calls per batch request
 
 MARGIN_CERTIFICATE = "(uint64,int256,uint256[],int256[][],int256[][])"
 SETTLE_TRADE_SELECTOR = function_signature_to_4byte_selector(
@@ -184,7 +183,7 @@ def fund(chain: Chain, traders: tuple[LocalAccount, ...]) -> list[int]:
     their next nonces."""
     requests = [("anvil_setBalance", [key.address, hex(TRADER_GAS_MONEY)]) for key in traders]
     requests += [("eth_getTransactionCount", [key.address, "pending"]) for key in traders]
-    responses = batch(chain, requests)
+    responses = chain.batch(requests)
     return [int(response["result"], 16) for response in responses[len(traders) :]]
 
 
@@ -229,7 +228,7 @@ def check_receipts(chain: Chain, tx_hashes: list[str]) -> None:
     deadline = time.monotonic() + RECEIPT_TIMEOUT
     pending = tx_hashes
     while pending:
-        responses = batch(chain, [("eth_getTransactionReceipt", [tx]) for tx in pending])
+        responses = chain.batch([("eth_getTransactionReceipt", [tx]) for tx in pending])
         for tx, response in zip(pending, responses, strict=True):
             if "error" in response:
                 raise RuntimeError(f"receipt of {tx}: {response['error']}")
@@ -245,18 +244,6 @@ def check_receipts(chain: Chain, tx_hashes: list[str]) -> None:
             raise TimeoutError(f"{len(pending)} transactions unmined, first {pending[0]}")
         if pending:
             time.sleep(0.1)
-
-
-def batch(chain: Chain, requests: list[tuple[str, list]]) -> list[dict]:
-    """The responses to ``requests``, in order, sent as JSON-RPC batches of ``BATCH_SIZE``."""
-    responses: list[dict] = []
-    for first in range(0, len(requests), BATCH_SIZE):
-        chunk = requests[first : first + BATCH_SIZE]
-        answers = chain.w3.provider.make_batch_request(chunk)  # type: ignore[arg-type]
-        if not isinstance(answers, list):
-            raise RuntimeError(f"the node refused a batch of {len(chunk)} calls: {answers}")
-        responses += sorted(answers, key=lambda answer: int(answer["id"]))
-    return responses
 
 
 def crash(crowd: Crowd) -> int:

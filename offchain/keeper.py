@@ -3,19 +3,25 @@ would compute it.
 
 A screen reads the chain at one block: the current risk epoch (rebuilt from its
 published events and checked against its root), the accounts, their positions and the
-oracle marks. For each account it computes all N scenario losses and the exact ES in
-Python, exactly as the contract would; an account whose certified MM (from the bound of
-its k worst scenarios) exceeds its equity is liquidatable. The service that submits the
-liquidations is ``offchain/keeper_service.py``.
+oracle marks. What every account shares (each market's indices, each collateral asset's
+haircut, every asset's oracle price and vol, the block's timestamp) is read once, and the
+accounts' views in JSON-RPC batches (``Chain.call_many``): a few round trips for the
+whole screen, not one per view. The accounts are then valued together with the exact
+batch engine (``assess_all``: one book of sizes, the unit P&L of its instruments once,
+``offchain/batch_expected_shortfall.py``), exactly as the contract would value each; an
+account whose certified MM (from the bound of its ceil(k) worst scenarios) exceeds its
+equity is liquidatable. The service that
+submits the liquidations is ``offchain/keeper_service.py``.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Any
 
 from web3.types import BlockIdentifier, TxReceipt
 
-from offchain.chain import emitted
+from offchain.chain import Call, TransactionReverted, emitted
 from offchain.deployment import Deployment
 from offchain.fixedpoint import WAD, Rounding, mul_wad
 from offchain.keeper_state import accounts_named
@@ -113,64 +119,162 @@ def known_accounts(deployment: Deployment, block: BlockIdentifier = "latest") ->
     return list(dict.fromkeys(address for _, address in named))
 
 
-def read_account(deployment: Deployment, address: str, block: BlockIdentifier) -> Account:
-    """The account's cash, perps, options and spot collateral, and the indices of every
-    market, at ``block``."""
-    chain, clearinghouse = deployment.chain, deployment.clearinghouse
-    positions = {}
-    markets = {}
-    collateral = {}
-    for asset in range(len(deployment.assets)):
-        funding, loss, _, _ = chain.call(clearinghouse.functions.markets(asset), block)
-        markets[asset] = MarketIndex(funding=funding, loss=loss)
-        held = chain.call(clearinghouse.functions.collateralBalance(address, asset), block)
-        if held != 0:
-            _, _, haircut = chain.call(clearinghouse.functions.collateralAssets(asset), block)
-            collateral[asset] = SpotCollateral(balance=held, haircut=haircut)
-        position = Position(*chain.call(clearinghouse.functions.positionOf(address, asset), block))
-        if position.size != 0:
-            positions[asset] = position
-    options = []
-    for series_id in chain.call(clearinghouse.functions.heldSeries(address), block):
-        asset, strike, expiry, is_call = chain.call(
-            clearinghouse.functions.series(series_id), block
-        )
-        position = Position(
-            *chain.call(clearinghouse.functions.optionPositionOf(address, series_id), block)
-        )
-        options.append(
-            OptionPosition(
-                series_id=series_id,
-                series=OptionSeries(asset=asset, strike=strike, expiry=expiry, is_call=is_call),
-                position=position,
-                settlement_price=chain.call(
-                    clearinghouse.functions.settlementPrice(series_id), block
-                ),
-            )
-        )
-    cash = chain.call(clearinghouse.functions.cash(address), block)
-    return Account(
-        address=address,
-        cash=cash,
-        positions=positions,
-        options=tuple(options),
-        markets=markets,
-        collateral=collateral,
+ClearinghouseView = tuple[Any, ...]
+"""A clearinghouse view and its arguments: ``("positionOf", address, asset)``."""
+
+
+@dataclass(frozen=True)
+class OracleMarks:
+    """Every asset's oracle spot price and implied vol at one block (WAD), each as the
+    oracle answered it: the value, or the TransactionReverted its read raised (a stale,
+    missing or unusable feed); and the block's timestamp (unix seconds)."""
+
+    spot: tuple[int | TransactionReverted, ...]
+    vol: tuple[int | TransactionReverted, ...]
+    now: int
+
+    def marks(self, *accounts: Account) -> Marks:
+        """The spot marks and implied vols ``accounts`` need (0 for the others), as the
+        contract reads them; raises the TransactionReverted of the first one that did not
+        read, spot before vol."""
+        spot = [0] * len(self.spot)
+        vol = [0] * len(self.vol)
+        for asset in sorted(set().union(*(account.assets for account in accounts))):
+            spot[asset] = _answer(self.spot[asset])
+        for asset in sorted(set().union(*(account.option_assets for account in accounts))):
+            vol[asset] = _answer(self.vol[asset])
+        return Marks(spot=spot, vol=vol, now=self.now)
+
+
+def _answer(read: int | TransactionReverted) -> int:
+    """The value an oracle read returned; raises the revert it raised."""
+    if isinstance(read, TransactionReverted):
+        raise read
+    return read
+
+
+def _block_number(deployment: Deployment, block: BlockIdentifier) -> int:
+    """The number of ``block`` (a number already, or a tag such as "latest")."""
+    if isinstance(block, int):
+        return block
+    return deployment.chain.w3.eth.get_block(block)["number"]
+
+
+def read_oracle(deployment: Deployment, block: BlockIdentifier) -> OracleMarks:
+    """Every asset's oracle spot price and implied vol at ``block``, in one batch, with the
+    block's timestamp; a mark that cannot be read is kept as its revert (see OracleMarks)."""
+    chain, oracle = deployment.chain, deployment.oracle
+    header = chain.w3.eth.get_block(block)
+    assets = range(len(deployment.assets))
+    calls = [Call(oracle, "price", (asset,)) for asset in assets]
+    calls += [Call(oracle, "volatility", (asset,)) for asset in assets]
+    reads = chain.try_call_many(calls, header["number"])
+    return OracleMarks(
+        spot=tuple(reads[: len(assets)]), vol=tuple(reads[len(assets) :]), now=header["timestamp"]
     )
 
 
 def read_marks(deployment: Deployment, account: Account, block: BlockIdentifier) -> Marks:
     """Oracle spot marks and implied vols that ``account`` needs, at ``block``, as the
-    contract reads them (0 for the others), with the block's timestamp."""
-    chain, oracle = deployment.chain, deployment.oracle
-    spot = [0] * len(deployment.assets)
-    vol = [0] * len(deployment.assets)
-    for asset in account.assets:
-        spot[asset] = chain.call(oracle.functions.price(asset), block)
-    for asset in account.option_assets:
-        vol[asset] = chain.call(oracle.functions.volatility(asset), block)
-    now = chain.w3.eth.get_block(block)["timestamp"]
-    return Marks(spot=spot, vol=vol, now=now)
+    contract reads them (0 for the others), with the block's timestamp: see
+    ``OracleMarks.marks``."""
+    return read_oracle(deployment, block).marks(account)
+
+
+def _read_views(
+    deployment: Deployment, views: Iterable[ClearinghouseView], block: int
+) -> dict[ClearinghouseView, Any]:
+    """Each distinct clearinghouse view in ``views`` mapped to its result at ``block``, read
+    in JSON-RPC batches; a revert raises TransactionReverted."""
+    distinct = list(dict.fromkeys(views))
+    clearinghouse = deployment.clearinghouse
+    calls = [Call(clearinghouse, view[0], view[1:]) for view in distinct]
+    return dict(zip(distinct, deployment.chain.call_many(calls, block), strict=True))
+
+
+def read_accounts(
+    deployment: Deployment, addresses: Sequence[str], block: BlockIdentifier
+) -> list[Account]:
+    """Each account's cash, perps, options and spot collateral, and the indices of every
+    market, at ``block``, in two rounds of batches: every market's and collateral asset's
+    state and every account's cash, held series, collateral and perps; then the held
+    series, their settlement prices and the accounts' option positions."""
+    number = _block_number(deployment, block)
+    assets = range(len(deployment.assets))
+    views = _read_views(
+        deployment,
+        [
+            *(("markets", asset) for asset in assets),
+            *(("collateralAssets", asset) for asset in assets),
+            *(view for address in addresses for view in _holdings(address, assets)),
+        ],
+        number,
+    )
+    views |= _read_views(
+        deployment,
+        [
+            view
+            for address in addresses
+            for series_id in views["heldSeries", address]
+            for view in (
+                ("series", series_id),
+                ("settlementPrice", series_id),
+                ("optionPositionOf", address, series_id),
+            )
+        ],
+        number,
+    )
+    return [_account(address, assets, views) for address in addresses]
+
+
+def read_account(deployment: Deployment, address: str, block: BlockIdentifier) -> Account:
+    """One account, as ``read_accounts`` reads it."""
+    (account,) = read_accounts(deployment, [address], block)
+    return account
+
+
+def _holdings(address: str, assets: range) -> list[ClearinghouseView]:
+    """The views of what ``address`` holds: cash, series, and per asset collateral and perp."""
+    views: list[ClearinghouseView] = [("cash", address), ("heldSeries", address)]
+    views += [("collateralBalance", address, asset) for asset in assets]
+    views += [("positionOf", address, asset) for asset in assets]
+    return views
+
+
+def _account(address: str, assets: range, views: dict[ClearinghouseView, Any]) -> Account:
+    """The account at ``address`` from the views ``read_accounts`` read."""
+    markets = {}
+    collateral = {}
+    positions = {}
+    for asset in assets:
+        funding, loss, _, _ = views["markets", asset]
+        markets[asset] = MarketIndex(funding=funding, loss=loss)
+        held = views["collateralBalance", address, asset]
+        if held != 0:
+            _, _, haircut = views["collateralAssets", asset]
+            collateral[asset] = SpotCollateral(balance=held, haircut=haircut)
+        position = Position(*views["positionOf", address, asset])
+        if position.size != 0:
+            positions[asset] = position
+    options = []
+    for series_id in views["heldSeries", address]:
+        asset, strike, expiry, is_call = views["series", series_id]
+        options.append(
+            OptionPosition(
+                series_id=series_id,
+                series=OptionSeries(asset=asset, strike=strike, expiry=expiry, is_call=is_call),
+                position=Position(*views["optionPositionOf", address, series_id]),
+                settlement_price=views["settlementPrice", series_id],
+            )
+        )
+    return Account(
+        address=address,
+        cash=views["cash", address],
+        positions=positions,
+        options=tuple(options),
+        markets=markets,
+        collateral=collateral,
+    )
 
 
 def assess_all(
@@ -211,20 +315,23 @@ def assess(
 
 
 def screen(
-    deployment: Deployment, block: int, accounts: list[str] | None = None
+    deployment: Deployment,
+    block: int,
+    accounts: list[str] | None = None,
+    executor: Executor | None = None,
+    shards: int = 1,
 ) -> tuple[PublishedScenarioSet, list[AccountRisk]]:
     """The current epoch and the risk of ``accounts`` (default: every known account,
-    scanned from the chain), all read at ``block``."""
+    scanned from the chain), all read at ``block``; the batch ES in ``shards`` tasks on
+    ``executor`` if given (``offchain/sharding.py``)."""
     chain = deployment.chain
     epoch = chain.call(deployment.registry.functions.currentEpoch(), block)
     scenarios = read_scenario_set(chain, deployment.registry, epoch)
     mm_factor = chain.call(deployment.clearinghouse.functions.maintenanceMarginFactor(), block)
-    risks = []
-    for address in known_accounts(deployment, block) if accounts is None else accounts:
-        account = read_account(deployment, address, block)
-        marks = read_marks(deployment, account, block)
-        risks.append(assess(account, marks, scenarios, mm_factor))
-    return scenarios, risks
+    addresses = known_accounts(deployment, block) if accounts is None else accounts
+    held = read_accounts(deployment, addresses, block)
+    marks = read_oracle(deployment, block).marks(*held)
+    return scenarios, assess_all(held, marks, scenarios, mm_factor, executor, shards)
 
 
 def read_initial_margin_parameters(

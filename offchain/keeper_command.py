@@ -20,7 +20,14 @@ from offchain.deployment import attach
 from offchain.fixedpoint import WAD
 from offchain.keeper_service import Keeper, KeeperPolicy, log, run_keeper
 from offchain.keeper_state import open_state
-from offchain.service_options import add_key_options, decimal_option, log_to_stderr, read_key
+from offchain.service_options import (
+    ServiceInputError,
+    add_key_options,
+    decimal_option,
+    log_to_stderr,
+    read_key,
+)
+from offchain.sharding import executor_for
 
 USD_FIELDS = (
     "reward",
@@ -67,6 +74,17 @@ def add_keeper_command(commands: argparse._SubParsersAction) -> None:
         help="blocks a transaction may wait before it is replaced with higher fees",
     )
     run.add_argument("--poll-interval", type=float, default=1.0, help="seconds between polls")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes that share the screen's accounts (default 1: this process)",
+    )
+    run.add_argument(
+        "--scheduler",
+        help="a Dask scheduler (tcp://host:8786) whose workers share the screen's accounts "
+        "(needs vmargin[distributed]; --workers then sets the number of shards)",
+    )
     run.set_defaults(run=keeper_run_command)
 
 
@@ -93,8 +111,13 @@ def keeper_run_command(arguments: argparse.Namespace) -> int:
         deployment.clearinghouse.address,
         arguments.state,
     )
-    keeper = Keeper(deployment, key, state, policy, report_action)
-    run_keeper(keeper, once=arguments.once, poll_interval=arguments.poll_interval)
+    if arguments.workers < 1:
+        raise ServiceInputError(f"--workers must be at least 1, got {arguments.workers}")
+    with executor_for(arguments.workers, arguments.scheduler) as executor:
+        keeper = Keeper(
+            deployment, key, state, policy, report_action, executor, shards=arguments.workers
+        )
+        run_keeper(keeper, once=arguments.once, poll_interval=arguments.poll_interval)
     return 0
 
 

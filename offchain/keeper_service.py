@@ -26,6 +26,7 @@ exponential backoff.
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,13 +119,17 @@ def log_action(action: dict[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class Keeper:
-    """A keeper: who it signs as, where it keeps its state, its policy, where it reports."""
+    """A keeper: who it signs as, where it keeps its state, its policy, where it reports,
+    and the executor its screen shards accounts on (``offchain/sharding.py``; None: this
+    process) in ``shards`` tasks."""
 
     deployment: Deployment
     key: LocalAccount
     state: KeeperState
     policy: KeeperPolicy
     report: Report = log_action
+    executor: Executor | None = None
+    shards: int = 1
 
 
 @dataclass(frozen=True)
@@ -164,7 +169,9 @@ def keeper_pass(keeper: Keeper, block: int) -> KeeperPass:
     deployment = keeper.deployment
     landed = track(keeper, block)
     found = sync_accounts(deployment, keeper.state, block)
-    scenarios, risks = screen(deployment, block, keeper.state.accounts())
+    scenarios, risks = screen(
+        deployment, block, keeper.state.accounts(), keeper.executor, keeper.shards
+    )
     liquidatable = sorted(
         (risk for risk in risks if risk.liquidatable),
         key=lambda risk: risk.equity - risk.certified_maintenance_margin,

@@ -406,6 +406,36 @@ def test_a_failing_node_is_retried_with_backoff(
     assert {liquidation.account for liquidation in done.liquidations} == condemned
 
 
+def test_a_node_error_inside_a_read_batch_is_retried(
+    crowd: Crowd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The node fails one call of the screen's first batch: the pass raises RpcError with
+    the node's message, and the keeper retries it after its backoff."""
+    condemned, _ = liquidatable_after_crash(crowd)
+    provider = crowd.deployment.chain.w3.provider
+    send = provider.make_batch_request
+    failures = iter([{"code": -32603, "message": "internal error"}])
+
+    def failing_once(requests: list) -> list:
+        responses = send(requests)
+        failure = next(failures, None)
+        if failure is not None:
+            responses[-1] = {"jsonrpc": "2.0", "id": responses[-1]["id"], "error": failure}
+        return responses
+
+    monkeypatch.setattr(provider, "make_batch_request", failing_once)
+    monkeypatch.setattr(keeper_service, "BACKOFF_FIRST", 0.01)
+    actions: list[dict[str, Any]] = []
+    deployment = crowd.deployment
+    state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
+    keeper = Keeper(deployment, crowd.keepers[0], state, PROTOCOL_KEEPER, actions.append)
+    done = run_keeper(keeper, once=True, poll_interval=0.01)
+    assert [action["error"] for action in of(actions, "retry")] == [
+        "RpcError: eth_call failed: {'code': -32603, 'message': 'internal error'}"
+    ]
+    assert {liquidation.account for liquidation in done.liquidations} == condemned
+
+
 def test_keeper_run_names_a_bad_key_and_a_foreign_state_file(
     crowd_node: tuple[AnvilNode, Crowd], crowd: Crowd, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:

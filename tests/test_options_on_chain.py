@@ -5,8 +5,9 @@ returns and vol shifts on both, and three accounts: a long ETH perp hedged with 
 and holding wrapped-ETH collateral at a haircut, a short BTC straddle, and the market
 maker on the other side; a liquidity add-on in IM and one round of funding on both
 perp markets. Equity, every scenario loss, ES, IM, MM and the certificate's numbers are
-read from the contract and recomputed in Python; then a crash with a vol spike sends the
-straddle seller to liquidation.
+read from the contract and recomputed in Python; the keeper's batched reads are checked
+against one ``eth_call`` per view; then a crash with a vol spike sends the straddle seller
+to liquidation.
 """
 
 import random
@@ -15,9 +16,10 @@ from decimal import Decimal
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from requests.exceptions import Timeout
 
 from offchain.anvil import AnvilNode
-from offchain.chain import Chain, TransactionReverted, anvil_accounts, emitted
+from offchain.chain import Chain, RpcError, TransactionReverted, anvil_accounts, emitted
 from offchain.deployment import (
     Deployment,
     RiskParameters,
@@ -31,13 +33,33 @@ from offchain.expected_shortfall import (
     worst_scenarios,
 )
 from offchain.fixedpoint import WAD, Rounding, mul_wad
-from offchain.keeper import read_account, read_initial_margin_parameters, read_marks
+from offchain.keeper import (
+    known_accounts,
+    read_account,
+    read_accounts,
+    read_initial_margin_parameters,
+    read_marks,
+    read_oracle,
+    screen,
+)
 from offchain.keeper_service import run_once
 from offchain.margin import initial_margin
-from offchain.portfolio import balance, charges, equity, scenario_losses
+from offchain.options import OptionSeries
+from offchain.portfolio import (
+    Account,
+    MarketIndex,
+    Marks,
+    OptionPosition,
+    Position,
+    SpotCollateral,
+    balance,
+    charges,
+    equity,
+    scenario_losses,
+)
 from offchain.scenario_registry import PublishedScenarioSet, post_scenario_set, read_scenario_set
 from offchain.settlement import settle_option_trade, settle_perp_trade
-from oracle.feeds import push_price, push_volatility
+from oracle.feeds import push_answer, push_price, push_volatility
 from proofs.certificate import (
     NO_MARGIN_CERTIFICATE,
     MarginCertificate,
@@ -204,6 +226,127 @@ def test_certificate_numbers_match_python(book: Book) -> None:
             mul_wad(mm_factor, bound, Rounding.FLOOR),
             mul_wad(mm_factor, bound, Rounding.FLOOR) > equity(account, marks),
         )
+
+
+def account_view_by_view(deployment: Deployment, address: str, block: int) -> Account:
+    """The account read with one ``eth_call`` per view, through web3's contract functions."""
+    chain, clearinghouse = deployment.chain, deployment.clearinghouse
+    markets, collateral, positions, options = {}, {}, {}, []
+    for asset in range(len(deployment.assets)):
+        funding, loss, _, _ = chain.call(clearinghouse.functions.markets(asset), block)
+        markets[asset] = MarketIndex(funding=funding, loss=loss)
+        held = chain.call(clearinghouse.functions.collateralBalance(address, asset), block)
+        if held != 0:
+            _, _, haircut = chain.call(clearinghouse.functions.collateralAssets(asset), block)
+            collateral[asset] = SpotCollateral(balance=held, haircut=haircut)
+        position = Position(*chain.call(clearinghouse.functions.positionOf(address, asset), block))
+        if position.size != 0:
+            positions[asset] = position
+    for series_id in chain.call(clearinghouse.functions.heldSeries(address), block):
+        asset, strike, expiry, is_call = chain.call(
+            clearinghouse.functions.series(series_id), block
+        )
+        options.append(
+            OptionPosition(
+                series_id=series_id,
+                series=OptionSeries(asset=asset, strike=strike, expiry=expiry, is_call=is_call),
+                position=Position(
+                    *chain.call(clearinghouse.functions.optionPositionOf(address, series_id), block)
+                ),
+                settlement_price=chain.call(
+                    clearinghouse.functions.settlementPrice(series_id), block
+                ),
+            )
+        )
+    return Account(
+        address=address,
+        cash=chain.call(clearinghouse.functions.cash(address), block),
+        positions=positions,
+        options=tuple(options),
+        markets=markets,
+        collateral=collateral,
+    )
+
+
+def marks_view_by_view(deployment: Deployment, account: Account, block: int) -> Marks:
+    """The marks ``account`` needs, read with one ``eth_call`` per price and vol."""
+    chain, oracle = deployment.chain, deployment.oracle
+    spot, vol = [0] * len(deployment.assets), [0] * len(deployment.assets)
+    for asset in account.assets:
+        spot[asset] = chain.call(oracle.functions.price(asset), block)
+    for asset in account.option_assets:
+        vol[asset] = chain.call(oracle.functions.volatility(asset), block)
+    return Marks(spot=spot, vol=vol, now=chain.w3.eth.get_block(block)["timestamp"])
+
+
+def test_batched_reads_equal_one_call_per_view(book: Book) -> None:
+    """Every account of the book (and one that never deposited), with perps, puts, a BTC
+    straddle, haircut collateral and funding paid, read in batches: the same accounts and
+    marks as one ``eth_call`` per view."""
+    deployment = book.deployment
+    block = book.chain.w3.eth.block_number
+    addresses = [*known_accounts(deployment, block), book.keeper.address]
+    accounts = read_accounts(deployment, addresses, block)
+    assert accounts == [account_view_by_view(deployment, a, block) for a in addresses]
+    assert {asset for account in accounts for asset in account.option_assets} == {0, 1}
+    assert any(account.collateral for account in accounts)
+    assert any(account.market(0).funding for account in accounts)
+    oracle = read_oracle(deployment, block)
+    for account in accounts:
+        assert oracle.marks(account) == marks_view_by_view(deployment, account, block)
+
+
+def test_a_stale_price_fails_only_the_accounts_that_need_it(book: Book) -> None:
+    """With BTC's price stale, the accounts without BTC are still screened; one holding BTC
+    options fails with the revert one ``eth_call`` of the price raises."""
+    chain, deployment = book.chain, book.deployment
+    snapshot = chain.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    try:
+        now = chain.w3.eth.get_block("latest")["timestamp"]
+        answer = chain.call(deployment.aggregators[1].functions.latestRoundData())[1]
+        push_answer(chain, book.owner, deployment.aggregators[1], answer, now - 2 * 3600)
+        block = chain.w3.eth.block_number
+        with pytest.raises(TransactionReverted) as direct:
+            chain.call(deployment.oracle.functions.price(1), block)
+        assert direct.value.error == "OracleAdapter.StalePrice"
+        _, risks = screen(deployment, block, [book.hedged.address])
+        assert [risk.account.address for risk in risks] == [book.hedged.address]
+        with pytest.raises(TransactionReverted) as batched:
+            screen(deployment, block, [book.hedged.address, book.straddle.address])
+        assert (batched.value.error, batched.value.arguments) == (
+            direct.value.error,
+            direct.value.arguments,
+        )
+    finally:
+        chain.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+
+
+def test_a_node_error_inside_a_batch_is_named(book: Book) -> None:
+    """A call the node fails for another reason than a revert (here a block it does not
+    have) raises RpcError with the node's message, not a revert."""
+    deployment = book.deployment
+    beyond = book.chain.w3.eth.block_number + 1_000
+    with pytest.raises(RpcError, match=r"eth_call failed: .*BlockOutOfRange"):
+        read_accounts(deployment, [book.hedged.address], beyond)
+
+
+def test_a_batch_that_times_out_is_retried(book: Book, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch that times out is sent again, as web3 retries a single ``eth_call``."""
+    provider = book.chain.w3.provider
+    send = provider.make_batch_request
+    sent = []
+
+    def slow_twice(requests: list) -> list:
+        sent.append(len(requests))
+        if len(sent) <= 2:
+            raise Timeout("read timed out")
+        return send(requests)
+
+    monkeypatch.setattr(provider, "make_batch_request", slow_twice)
+    block = book.chain.w3.eth.block_number
+    (account,) = read_accounts(book.deployment, [book.hedged.address], block)
+    assert account == account_view_by_view(book.deployment, book.hedged.address, block)
+    assert len(sent) == 4  # the first round three times, the option positions once
 
 
 def test_a_crash_with_a_vol_spike_liquidates_the_straddle_seller(book: Book) -> None:
