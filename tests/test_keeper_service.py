@@ -188,7 +188,8 @@ def test_a_keeper_killed_mid_pass_and_restarted_finishes_the_job(
     assert process.returncode == -signal.SIGKILL
     assert sum(liquidated_since(crowd, first).values()) < len(condemned)
 
-    (restarted,) = run_keepers([command])
+    # The restarted keeper shards its screen over two processes: the same liquidations.
+    (restarted,) = run_keepers([[*command, "--workers", "2"]])
     assert liquidated_once(crowd, first, condemned)
     assert all_succeeded_with_gapless_nonces(crowd, key.address, first, len(condemned))
     assert of(restarted, "liquidated")
@@ -453,3 +454,6 @@ def test_keeper_run_names_a_bad_key_and_a_foreign_state_file(
     assert capsys.readouterr().err.strip() == (
         f"vmargin: {foreign} is the state of the keeper of 0x{'11' * 20}"
     )
+    own = ["--key", key, "--state", str(tmp_path / "own.sqlite")]
+    assert main([*arguments, *own, "--workers", "0"]) == 1
+    assert capsys.readouterr().err.strip() == "vmargin: --workers must be at least 1, got 0"
