@@ -28,18 +28,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from offchain.exact_kernels import loss_digit_count, tail_rows
 from offchain.exact_products import (
     INT64_BUDGET,
-    bit_length,
+    bit_bound,
     block_rows,
     digits_to_ints,
-    limb_dots,
     limb_layout,
-    losses_from_digits,
-    packed_words,
     signed_limbs,
 )
-from offchain.expected_shortfall import BPS, TailWeight, tail_weight
+from offchain.expected_shortfall import BPS, tail_weight
 from offchain.fixedpoint import WAD
 
 WAD_FLOAT = float(WAD)
@@ -90,19 +88,33 @@ def as_int_matrix(values: object, name: str) -> np.ndarray:
     return matrix
 
 
-def check_domain(sizes: np.ndarray, unit_pnl: np.ndarray) -> None:
-    """Raise OutsideEngineDomain unless every partial sum of every loss fits in int256:
-    ``I * max|size| * max|unit P&L| < 2^255``, where the engines equal the reference."""
+def as_floats(matrix: np.ndarray) -> np.ndarray:
+    """The float64 roundings of an object array of ints; OutsideEngineDomain if one is
+    beyond float64's range (far beyond the engines' domain)."""
+    try:
+        return matrix.astype(np.float64)
+    except OverflowError:
+        raise OutsideEngineDomain(
+            "an integer beyond 2^1024 is outside the engines' domain"
+        ) from None
+
+
+def check_domain(sizes: np.ndarray, unit_pnl: np.ndarray) -> tuple[int, int]:
+    """Bounds on the bit lengths of the sizes and the unit P&L (``bit_bound`` of their
+    float64 roundings); raises OutsideEngineDomain unless every partial sum of every loss
+    fits in int256: ``I * 2^size bits * 2^P&L bits <= 2^255``, where the engines equal the
+    reference (the bounds may exceed the bit lengths by one)."""
     if sizes.shape[1] != unit_pnl.shape[0]:
         raise ValueError(
             f"sizes have {sizes.shape[1]} instruments, unit P&L has {unit_pnl.shape[0]}"
         )
-    bits = bit_length(sizes) + bit_length(unit_pnl) + max(sizes.shape[1], 1).bit_length()
-    if bits > 255:
+    size_bits, pnl_bits = bit_bound(sizes), bit_bound(unit_pnl)
+    if size_bits + pnl_bits + max(sizes.shape[1], 1).bit_length() > 255:
         raise OutsideEngineDomain(
-            f"sizes of {bit_length(sizes)} bits and unit P&L of {bit_length(unit_pnl)} bits "
+            f"sizes of {size_bits} bits and unit P&L of {pnl_bits} bits "
             f"over {sizes.shape[1]} instruments can overflow int256"
         )
+    return size_bits, pnl_bits
 
 
 def product_error_bound(sizes: np.ndarray, unit_pnl: np.ndarray) -> np.ndarray:
@@ -127,20 +139,60 @@ def exact_tail_risk(sizes: object, unit_pnl: object, alpha_bps: int) -> TailRisk
     """
     sizes = as_int_matrix(sizes, "sizes")
     unit_pnl = as_int_matrix(unit_pnl, "unit P&L")
-    check_domain(sizes, unit_pnl)
+    sizes_float, unit_pnl_float = as_floats(sizes), as_floats(unit_pnl)
+    size_bits, pnl_bits = check_domain(sizes_float, unit_pnl_float)
     tail = tail_weight(unit_pnl.shape[1], alpha_bps)
-    layout = limb_layout(bit_length(sizes), bit_length(unit_pnl), sizes.shape[1], INT64_BUDGET)
-    right = signed_limbs(unit_pnl, layout.width, layout.right_limbs)
-    unit_pnl_float = unit_pnl.astype(np.float64)
-    blocks = []
+    layout = limb_layout(size_bits, pnl_bits, sizes.shape[1], INT64_BUDGET)
+    left = signed_limbs(sizes, layout.width, layout.left_limbs)
+    right = np.ascontiguousarray(
+        signed_limbs(unit_pnl, layout.width, layout.right_limbs).transpose(0, 2, 1)
+    )
+    digits = loss_digit_count(layout.left_limbs + layout.right_limbs - 1, layout.width)
+    numerators = np.empty((sizes.shape[0], digits), dtype=np.int64)
+    smallest = np.empty((sizes.shape[0], digits), dtype=np.int64)
+    witnesses = np.empty((sizes.shape[0], tail.witness_count), dtype=np.int64)
     step = block_rows(unit_pnl.shape[1])
     for start in range(0, sizes.shape[0], step):
-        block = sizes[start : start + step]
-        left = signed_limbs(block, layout.width, layout.left_limbs)
-        blocks.append(
-            _exact_block(block.astype(np.float64), unit_pnl_float, left, right, layout.width, tail)
+        block = slice(start, start + step)
+        approximate = -(sizes_float[block] @ unit_pnl_float)
+        tail_rows(
+            approximate,
+            _candidate_threshold(
+                approximate, sizes_float[block], unit_pnl_float, tail.witness_count
+            ),
+            np.ascontiguousarray(left[:, block]),
+            right,
+            layout.width,
+            tail.witness_count,
+            tail.frac,
+            numerators[block],
+            smallest[block],
+            witnesses[block],
         )
-    return concatenate_tail_risks(blocks, tail.witness_count)
+    totals = [int(total) for total in digits_to_ints(numerators.T, layout.width // 2)]
+    # k_num > 0: // floors, and -(-x // k_num) is the ceiling, as mul_div rounds them.
+    return TailRisk(
+        expected_shortfall=tuple(-(-total // tail.k_num) for total in totals),
+        lower_bound=tuple(total // tail.k_num for total in totals),
+        value_at_risk=tuple(int(x) for x in digits_to_ints(smallest.T, layout.width // 2)),
+        witnesses=witnesses,
+    )
+
+
+def _candidate_threshold(
+    approximate: np.ndarray, sizes: np.ndarray, unit_pnl: np.ndarray, count: int
+) -> np.ndarray:
+    """Per account, a value of ``approximate`` (float64 ``-(sizes @ unit_pnl)``, WAD * loss)
+    that every one of its ``count`` worst scenarios reaches.
+
+    With h the count-th largest approximation and e the product's error bound, a witness s
+    has loss >= the count-th largest loss, so ``-pnl_s > (count-th largest -pnl) - WAD >=
+    h - e - WAD`` and its approximation exceeds ``h - 2e - WAD``; ``h - 3e - 2 WAD`` leaves
+    room for the rounding of this computation.
+    """
+    scenarios = approximate.shape[1]
+    kth = np.partition(approximate, scenarios - count, axis=1)[:, scenarios - count]
+    return kth - 3 * product_error_bound(sizes, unit_pnl) - 2 * WAD_FLOAT
 
 
 def concatenate_tail_risks(parts: Sequence[TailRisk], witness_count: int) -> TailRisk:
@@ -163,115 +215,6 @@ def concatenate_screened_risks(parts: Sequence[ScreenedRisk]) -> ScreenedRisk:
             bound for part in parts for bound in part.expected_shortfall_bound
         ),
     )
-
-
-def _exact_block(
-    sizes: np.ndarray,
-    unit_pnl: np.ndarray,
-    left: np.ndarray,
-    right: np.ndarray,
-    width: int,
-    tail: TailWeight,
-) -> TailRisk:
-    """``exact_tail_risk`` of one row block: float sizes and unit P&L, their limbs of
-    ``width`` bits."""
-    accounts, scenarios = sizes.shape[0], unit_pnl.shape[1]
-    count = tail.witness_count
-    # Approximate WAD * loss = -pnl; the ceil(k)-th largest per account, by selection.
-    approximate = -(sizes @ unit_pnl)
-    error = product_error_bound(sizes, unit_pnl)
-    kth = np.partition(approximate, scenarios - count, axis=1)[:, scenarios - count]
-    # A witness s has loss >= the ceil(k)-th largest loss, so -pnl_s > (kth exact) - WAD >=
-    # kth - error - WAD, and its approximation exceeds kth - 2 * error - WAD.
-    threshold = kth - 3 * error - 2 * WAD_FLOAT
-    rows, cols = np.divmod(np.flatnonzero(approximate >= threshold[:, None]), scenarios)
-    counts = np.bincount(rows, minlength=accounts)
-    # Accounts with exactly ceil(k) candidates need no ranking: all of them are witnesses.
-    numerators = np.empty(accounts, dtype=object)
-    value_at_risk = np.empty(accounts, dtype=object)
-    witnesses = np.empty((accounts, count), dtype=np.int64)
-    for group in (counts == count, counts > count):
-        if not group.any():
-            continue
-        members = np.flatnonzero(group)
-        chosen = group[rows]
-        renumbered = np.cumsum(group) - 1
-        candidates, padding = _candidate_matrix(
-            renumbered[rows[chosen]], cols[chosen], len(members)
-        )
-        found = _exact_tail(left[:, members], right, candidates, padding, width, tail)
-        numerators[members], value_at_risk[members], witnesses[members] = found
-    # k_num > 0: // floors, and -(-x // k_num) is the ceiling, as mul_div rounds them.
-    return TailRisk(
-        expected_shortfall=tuple(-(-int(x) // tail.k_num) for x in numerators),
-        lower_bound=tuple(int(x) // tail.k_num for x in numerators),
-        value_at_risk=tuple(int(x) for x in value_at_risk),
-        witnesses=witnesses,
-    )
-
-
-def _candidate_matrix(
-    rows: np.ndarray, cols: np.ndarray, accounts: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The candidate scenarios ``cols`` of each account ``rows`` (sorted) as a matrix, each
-    row padded with its first candidate, and the mask of the padding."""
-    counts = np.bincount(rows, minlength=accounts)
-    slots = np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows]
-    candidates = np.zeros((accounts, counts.max()), dtype=np.int64)
-    candidates[rows, slots] = cols
-    padding = np.arange(candidates.shape[1]) >= counts[:, None]
-    candidates[padding] = np.broadcast_to(candidates[:, :1], candidates.shape)[padding]
-    return candidates, padding
-
-
-def _exact_tail(
-    left: np.ndarray,
-    right: np.ndarray,
-    candidates: np.ndarray,
-    padding: np.ndarray,
-    width: int,
-    tail: TailWeight,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact losses of the candidates, and per account the ES numerator
-    ``10_000 * sum of the witness losses - (10_000 - frac) * smallest`` (k_num * ES before
-    rounding), the smallest witness loss (VaR) and the witnesses, increasing."""
-    count = tail.witness_count
-    losses = losses_from_digits(limb_dots(left, right, candidates), width)
-    words = packed_words(losses, width // 2)
-    if candidates.shape[1] == count:
-        picked = np.broadcast_to(np.arange(count), (len(candidates), count))
-        smallest = _smallest(words)
-    else:
-        picked = _ranked(words, candidates, padding)[:, :count]
-        smallest = picked[:, -1]
-    smallest_loss = np.take_along_axis(losses, smallest[None, :, None], axis=2)[..., 0]
-    numerator = BPS * np.take_along_axis(losses, picked[None], axis=2).sum(axis=2)
-    if tail.frac:
-        numerator -= (BPS - tail.frac) * smallest_loss
-    return (
-        digits_to_ints(numerator, width // 2),
-        digits_to_ints(smallest_loss, width // 2),
-        np.sort(np.take_along_axis(candidates, picked, axis=1), axis=1),
-    )
-
-
-def _smallest(words: np.ndarray) -> np.ndarray:
-    """Per account, the position of its smallest loss (any of equal ones); ``words`` are the
-    losses' packed words (``packed_words``: W x A x C)."""
-    tied = np.ones(words.shape[1:], dtype=bool)
-    for word in words[::-1]:
-        masked = np.where(tied, word, np.iinfo(np.int64).max)
-        tied &= word == masked.min(axis=1, keepdims=True)
-    return tied.argmax(axis=1)
-
-
-def _ranked(words: np.ndarray, candidates: np.ndarray, padding: np.ndarray) -> np.ndarray:
-    """Per account, candidate positions by decreasing loss, ties to the lower scenario,
-    padding last (A x C)."""
-    accounts, width = candidates.shape
-    rows = np.repeat(np.arange(accounts), width)
-    keys = (candidates.ravel(), *(-word.ravel() for word in words), padding.ravel(), rows)
-    return np.lexsort(keys).reshape(accounts, width) - (np.arange(accounts) * width)[:, None]
 
 
 def screened_tail_risk(

@@ -19,25 +19,25 @@ with that at most ``2^budget``: with budget 53 every partial sum is an integer t
 float64 represents exactly, so a float64 matrix multiplication (BLAS, any summation order,
 FMA or not) returns Z_t exactly; with budget 62 int64 arithmetic never overflows.
 
-Recombination. ``pnl = sum_t Z_t * 2^(b*t)``. ``losses_from_digits`` computes
+Recombination. ``pnl = sum_t Z_t * 2^(b*t)``. ``exact_kernels.loss_digits`` computes
 ``ceil(-pnl / WAD) = floor((-pnl - 1) / WAD) + 1`` in base-2^c digits, c = b/2 <= 15:
 normalize carries, shift right by 18 bits (WAD = 2^18 * 5^18), divide by 5^18 from the
 top digit down (a remainder below 5^18 < 2^42 times 2^c stays below 2^57), add one. Every
-step is exact integer arithmetic on int64 arrays, so the loss equals the Python-int one bit
-for bit; ``tests/test_batch_expected_shortfall.py`` checks it on adversarial magnitudes.
+step is exact integer arithmetic on int64, so the loss equals the Python-int one bit for
+bit; ``tests/test_batch_expected_shortfall.py`` checks it on adversarial magnitudes.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from offchain.exact_kernels import WAD_FIVES, WAD_TWOS, losses_of
 from offchain.fixedpoint import WAD
 
 MAX_LIMB_WIDTH = 30
 FLOAT64_BUDGET = 53
 INT64_BUDGET = 62
-WAD_TWOS = 18
-WAD_FIVES = 5**18
 BLOCK_ENTRIES = 1 << 18
 assert WAD == 2**WAD_TWOS * WAD_FIVES
 
@@ -56,11 +56,11 @@ class LimbLayout:
         return self.left_limbs + self.right_limbs - 1
 
 
-def bit_length(values: np.ndarray) -> int:
-    """The largest bit length of the absolute values of an object array of ints."""
-    return max(
-        max(values.flat, default=0).bit_length(), (-min(values.flat, default=0)).bit_length()
-    )
+def bit_bound(values: np.ndarray) -> int:
+    """At least the bit length of every integer whose float64 rounding is in ``values``:
+    rounding to nearest takes an |x| below 2^b at most to 2^b, whose ``frexp`` exponent is
+    b + 1, so the exponent of the largest magnitude bounds them all."""
+    return math.frexp(float(np.abs(values).max(initial=0.0)))[1]
 
 
 def limb_count(bits: int, width: int) -> int:
@@ -115,17 +115,6 @@ def limb_matmul(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return digits
 
 
-def limb_dots(left: np.ndarray, right: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """Digits Z_t (t x A x C, int64) of the entries ``(left @ right)[a, columns[a, c]]`` from
-    limbs (Ll x A x I, Lr x I x N) laid out for ``INT64_BUDGET``."""
-    digits = np.zeros((len(left) + len(right) - 1, *columns.shape), dtype=np.int64)
-    for k, limb in enumerate(right.transpose(0, 2, 1)):
-        gathered = limb[columns]
-        for j in range(len(left)):
-            digits[j + k] += (gathered @ left[j][:, :, None])[..., 0]
-    return digits
-
-
 def _normalize(values: np.ndarray, width: int) -> np.ndarray:
     """The same integer with digits 0..n-2 in [0, 2^width) and a signed top digit; rows are
     digit positions (least significant first), the top row must absorb the last carry."""
@@ -138,38 +127,6 @@ def _normalize(values: np.ndarray, width: int) -> np.ndarray:
         carry = total >> width
     out[-1] = values[-1] + carry
     return out
-
-
-def losses_from_digits(pnl_digits: np.ndarray, width: int) -> np.ndarray:
-    """``ceil(-pnl / WAD)`` for ``pnl = sum_t pnl_digits[t] * 2^(width*t)``, as base-2^(width/2)
-    digits (least significant first; all in [0, 2^(width/2)) but the signed top one)."""
-    half = width // 2
-    mask = (1 << half) - 1
-    count = len(pnl_digits)
-    # -pnl - 1 in base 2^half: Z_t = hi * 2^half + lo; the top digit absorbs the carries.
-    spread = np.zeros((2 * count + 1, *pnl_digits.shape[1:]), dtype=np.int64)
-    negated = -pnl_digits
-    negated[0] -= 1
-    spread[0 : 2 * count : 2] = negated & mask
-    spread[1 : 2 * count + 1 : 2] += negated >> half
-    value = _normalize(spread, half)
-    # floor(. / 2^18): drop whole digits, then shift the rest by the remaining bits.
-    whole, bits = divmod(WAD_TWOS, half)
-    value = value[whole:]
-    if bits:
-        shifted = np.empty_like(value)
-        shifted[:-1] = (value[:-1] >> bits) | ((value[1:] << (half - bits)) & mask)
-        shifted[-1] = value[-1] >> bits
-        value = shifted
-    # floor(. / 5^18), top digit first: the remainder stays in [0, 5^18).
-    quotient = np.empty_like(value)
-    remainder = np.zeros_like(value[0])
-    for m in range(len(value) - 1, -1, -1):
-        dividend = value[m] if m == len(value) - 1 else (remainder << half) + value[m]
-        quotient[m] = dividend // WAD_FIVES
-        remainder = dividend - quotient[m] * WAD_FIVES
-    quotient[0] += 1
-    return _normalize(quotient, half)
 
 
 def packed_words(digits: np.ndarray, width: int) -> np.ndarray:
@@ -206,13 +163,19 @@ def block_rows(columns: int) -> int:
 def exact_losses(sizes: np.ndarray, unit_pnl: np.ndarray) -> np.ndarray:
     """``ceil(-(sizes @ unit_pnl) / WAD)`` exactly (A x N object array of ints) from object
     arrays of ints (A x I, I x N), by float64 limb matrix multiplications, in row blocks."""
-    layout = limb_layout(bit_length(sizes), bit_length(unit_pnl), sizes.shape[1], FLOAT64_BUDGET)
+    layout = limb_layout(
+        bit_bound(sizes.astype(np.float64)),
+        bit_bound(unit_pnl.astype(np.float64)),
+        sizes.shape[1],
+        FLOAT64_BUDGET,
+    )
     left = signed_limbs(sizes, layout.width, layout.left_limbs)
     right = signed_limbs(unit_pnl, layout.width, layout.right_limbs)
     losses = np.empty((sizes.shape[0], unit_pnl.shape[1]), dtype=object)
     step = block_rows(unit_pnl.shape[1])
     for start in range(0, sizes.shape[0], step):
         block = slice(start, start + step)
-        digits = losses_from_digits(limb_matmul(left[:, block], right), layout.width)
-        losses[block] = digits_to_ints(digits, layout.width // 2)
+        products = limb_matmul(left[:, block], right)
+        digits = losses_of(products.reshape(len(products), -1), layout.width)
+        losses[block] = digits_to_ints(digits, layout.width // 2).reshape(losses[block].shape)
     return losses
