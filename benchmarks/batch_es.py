@@ -5,9 +5,11 @@ unit P&L priced exactly by ``offchain/scenario_pnl.py`` under Student-t spot ret
 normal vol shifts), accounts holding one to five of them, ES at 97.5%. For every
 accounts x scenarios case it times:
 
-- float64: ``screened_tail_risk`` (one BLAS product, ``numpy.partition``, float ES and its
-  bound), the practical limit on this hardware;
-- exact: ``exact_tail_risk`` (exact ES, lower bound, VaR and witnesses);
+- float64: the integer sizes and unit P&L rounded to float64, then ``screened_tail_risk``
+  (one BLAS product, ``numpy.partition``, float ES and its bound), the practical limit on
+  this hardware;
+- exact: ``exact_tail_risk`` from the same integers (exact ES, lower bound, VaR and
+  witnesses; its numba kernels are compiled before the first timing);
 - Python ints: one account at a time, losses as ``-(sum(size * unit P&L) // WAD)`` (the
   ceiling of ``-pnl / WAD``) and ``expected_shortfall`` and ``worst_scenarios``, the naive
   baseline; its results must equal the exact engine's for every account, or the run fails;
@@ -18,8 +20,8 @@ accounts x scenarios case it times:
 Throughput is loss entries (accounts x scenarios) per second; peak memory is what
 ``tracemalloc`` sees numpy and Python allocate during one engine call (inputs excluded).
 BLAS runs on one thread (``OPENBLAS_NUM_THREADS=1``, set before numpy loads), so the
-engines compare on equal footing; each engine's time is the fastest of up to five runs
-(one from 10M entries up). Writes ``benchmarks/results/batch_es.md`` and
+engines compare on equal footing; each engine's time is the fastest of three to seven runs
+(this virtual machine's timings vary by a third from run to run). Writes ``benchmarks/results/batch_es.md`` and
 ``batch_es.png``. Run ``.venv/bin/python benchmarks/batch_es.py [--quick]`` (``make bench``
 runs it; the full grid takes about ten minutes, most of it the Python-int loop).
 """
@@ -155,12 +157,14 @@ def engine_row(accounts: int, count: int, seed: int) -> dict[str, Any]:
         INSTRUMENTS, marks, scenario_set.spot_returns, scenario_set.vol_shifts
     )
     book = sizes(accounts, random.Random(seed))
-    book_float, pnl_float = book.astype(np.float64), unit_pnl.astype(np.float64)
     error = np.zeros(len(INSTRUMENTS))
-    repeats = max(1, min(5, 10_000_000 // (accounts * count)))
-    float_seconds, _ = timed(
-        lambda: screened_tail_risk(book_float, pnl_float, error, ALPHA_BPS), repeats
-    )
+
+    def float_engine() -> Any:
+        book_float, pnl_float = book.astype(np.float64), unit_pnl.astype(np.float64)
+        return screened_tail_risk(book_float, pnl_float, error, ALPHA_BPS)
+
+    repeats = max(3, min(7, 20_000_000 // (accounts * count)))
+    float_seconds, _ = timed(float_engine, repeats)
     exact_seconds, exact = timed(lambda: exact_tail_risk(book, unit_pnl, ALPHA_BPS), repeats)
     python_seconds, reference = timed(lambda: python_tail(book, unit_pnl))
     for account, (es, witnesses) in enumerate(reference):
@@ -177,8 +181,7 @@ def engine_row(accounts: int, count: int, seed: int) -> dict[str, Any]:
         "exact": entries / exact_seconds,
         "python": entries / python_seconds,
         "ratio": exact_seconds / float_seconds,
-        "float_mib": peak_bytes(lambda: screened_tail_risk(book_float, pnl_float, error, ALPHA_BPS))
-        / 2**20,
+        "float_mib": peak_bytes(float_engine) / 2**20,
         "exact_mib": peak_bytes(lambda: exact_tail_risk(book, unit_pnl, ALPHA_BPS)) / 2**20,
         "seconds": (float_seconds, exact_seconds, python_seconds),
     }

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offchain.exact_kernels import loss_digit_count, tail_rows
+from offchain.exact_kernels import LOSS_DIGIT_BITS, loss_digit_count, tail_rows
 from offchain.exact_products import (
     INT64_BUDGET,
     bit_bound,
@@ -169,12 +169,12 @@ def exact_tail_risk(sizes: object, unit_pnl: object, alpha_bps: int) -> TailRisk
             smallest[block],
             witnesses[block],
         )
-    totals = [int(total) for total in digits_to_ints(numerators.T, layout.width // 2)]
+    totals = [int(total) for total in digits_to_ints(numerators.T, LOSS_DIGIT_BITS)]
     # k_num > 0: // floors, and -(-x // k_num) is the ceiling, as mul_div rounds them.
     return TailRisk(
         expected_shortfall=tuple(-(-total // tail.k_num) for total in totals),
         lower_bound=tuple(total // tail.k_num for total in totals),
-        value_at_risk=tuple(int(x) for x in digits_to_ints(smallest.T, layout.width // 2)),
+        value_at_risk=tuple(int(x) for x in digits_to_ints(smallest.T, LOSS_DIGIT_BITS)),
         witnesses=witnesses,
     )
 

@@ -4,11 +4,12 @@
 runs the per-entry steps that numpy would spread over dozens of array passes:
 
 - ``loss_digits``: ``ceil(-pnl / WAD)`` of one entry from its product digits Z_t
-  (``pnl = sum_t Z_t * 2^(width*t)``), in base-2^(width/2) digits (least significant
-  first, all in [0, 2^(width/2)) but the signed top one): normalize the carries of
-  ``-pnl - 1``, shift right 18 bits, long division by 5^18 from the top digit (a remainder
-  below 5^18 < 2^42 times 2^15 stays below 2^57), add one. ``ceil(y / WAD) =
-  floor((y - 1) / WAD) + 1`` for integer y, and nested floors divide by 2^18 then 5^18.
+  (``pnl = sum_t Z_t * 2^(width*t)``), in base-2^21 digits (least significant first, all
+  in [0, 2^21) but the signed top one): place ``-pnl - 1`` in base 2^21 and normalize the
+  carries, shift right 18 bits, long division by 5^18 from the top digit (a remainder below
+  5^18 times 2^21, plus a digit, stays below 5^18 * 2^21 < 2^63), add one.
+  ``ceil(y / WAD) = floor((y - 1) / WAD) + 1`` for integer y, and nested floors divide by
+  2^18 then 5^18.
 - ``tail_rows``: for each account, the scenarios a float screen cannot rule out, their
   exact losses (limb dot products, ``INT64_BUDGET``), the ceil(k) worst (loss decreasing,
   ties to the lower index, as ``worst_scenarios``), the smallest of them and the ES
@@ -24,13 +25,15 @@ from numba import njit
 
 WAD_TWOS = 18
 WAD_FIVES = 5**18
+LOSS_DIGIT_BITS = 21
 BPS = 10_000
 
 
 @njit(cache=True)
 def loss_digit_count(product_digits: int, width: int) -> int:
-    """Digits of a loss from ``product_digits`` digits Z_t of ``width`` bits."""
-    return 2 * product_digits + 1 - WAD_TWOS // (width // 2)
+    """Base-2^21 digits of a loss from ``product_digits`` digits Z_t of ``width`` bits: one
+    past the position of the top Z_t's high part; the signed top digit absorbs the rest."""
+    return width * (product_digits - 1) // LOSS_DIGIT_BITS + 2
 
 
 @njit(cache=True)
@@ -46,35 +49,32 @@ def _normalize(values: np.ndarray, width: int) -> None:
 
 
 @njit(cache=True)
-def loss_digits(product: np.ndarray, width: int, spread: np.ndarray, out: np.ndarray) -> None:
-    """``out`` (``loss_digit_count`` digits) = ``ceil(-pnl / WAD)`` for the product digits
-    ``product``; ``spread`` (2 * len(product) + 1 digits) is scratch."""
-    half = width // 2
-    mask = (1 << half) - 1
-    spread[:] = 0
+def loss_digits(product: np.ndarray, width: int, out: np.ndarray) -> None:
+    """``out`` (``loss_digit_count`` base-2^21 digits) = ``ceil(-pnl / WAD)`` for the
+    product digits ``product`` (``pnl = sum_t Z_t * 2^(width*t)``)."""
+    mask = (1 << LOSS_DIGIT_BITS) - 1
+    out[:] = 0
     for t in range(len(product)):
         value = -product[t]
         if t == 0:
             value -= 1
-        spread[2 * t] += value & mask
-        spread[2 * t + 1] += value >> half
-    _normalize(spread, half)
-    whole = WAD_TWOS // half
-    bits = WAD_TWOS % half
+        # Z_t at bit width*t = 21*q + r: its low 21 - r bits to digit q, the rest to q + 1.
+        q, r = divmod(width * t, LOSS_DIGIT_BITS)
+        out[q] += (value & ((1 << (LOSS_DIGIT_BITS - r)) - 1)) << r
+        out[q + 1] += value >> (LOSS_DIGIT_BITS - r)
+    _normalize(out, LOSS_DIGIT_BITS)
     count = len(out)
-    for m in range(count):
-        digit = spread[m + whole] >> bits
-        if bits and m < count - 1:
-            digit = (digit | (spread[m + whole + 1] << (half - bits))) & mask
-        out[m] = digit
+    for m in range(count - 1):
+        out[m] = ((out[m] >> WAD_TWOS) | (out[m + 1] << (LOSS_DIGIT_BITS - WAD_TWOS))) & mask
+    out[count - 1] >>= WAD_TWOS
     remainder = 0
     for m in range(count - 1, -1, -1):
-        dividend = out[m] if m == count - 1 else (remainder << half) + out[m]
+        dividend = out[m] if m == count - 1 else (remainder << LOSS_DIGIT_BITS) + out[m]
         quotient = dividend // WAD_FIVES
         remainder = dividend - quotient * WAD_FIVES
         out[m] = quotient
     out[0] += 1
-    _normalize(out, half)
+    _normalize(out, LOSS_DIGIT_BITS)
 
 
 @njit(cache=True)
@@ -83,11 +83,10 @@ def losses_of(products: np.ndarray, width: int) -> np.ndarray:
     count, entries = products.shape
     losses = np.empty((loss_digit_count(count, width), entries), dtype=np.int64)
     product = np.empty(count, dtype=np.int64)
-    spread = np.empty(2 * count + 1, dtype=np.int64)
     loss = np.empty(losses.shape[0], dtype=np.int64)
     for p in range(entries):
         product[:] = products[:, p]
-        loss_digits(product, width, spread, loss)
+        loss_digits(product, width, loss)
         losses[:, p] = loss
     return losses
 
@@ -126,7 +125,6 @@ def tail_rows(
     losses = np.empty((scenarios, digit_count), dtype=np.int64)
     order = np.empty(scenarios, dtype=np.int64)
     product = np.empty(product_count, dtype=np.int64)
-    spread = np.empty(2 * product_count + 1, dtype=np.int64)
     for a in range(accounts):
         found = 0
         for s in range(scenarios):
@@ -142,7 +140,7 @@ def tail_rows(
                     for i in range(instruments):
                         total += left[j, a, i] * right[k, s, i]
                     product[j + k] += total
-            loss_digits(product, width, spread, losses[p])
+            loss_digits(product, width, losses[p])
         if found == count:
             # All candidates are witnesses; only the smallest loss is needed.
             least = 0

@@ -20,11 +20,11 @@ float64 represents exactly, so a float64 matrix multiplication (BLAS, any summat
 FMA or not) returns Z_t exactly; with budget 62 int64 arithmetic never overflows.
 
 Recombination. ``pnl = sum_t Z_t * 2^(b*t)``. ``exact_kernels.loss_digits`` computes
-``ceil(-pnl / WAD) = floor((-pnl - 1) / WAD) + 1`` in base-2^c digits, c = b/2 <= 15:
-normalize carries, shift right by 18 bits (WAD = 2^18 * 5^18), divide by 5^18 from the
-top digit down (a remainder below 5^18 < 2^42 times 2^c stays below 2^57), add one. Every
-step is exact integer arithmetic on int64, so the loss equals the Python-int one bit for
-bit; ``tests/test_batch_expected_shortfall.py`` checks it on adversarial magnitudes.
+``ceil(-pnl / WAD) = floor((-pnl - 1) / WAD) + 1`` in base-2^21 digits: normalize carries,
+shift right by 18 bits (WAD = 2^18 * 5^18), divide by 5^18 from the top digit down (a
+remainder below 5^18 times 2^21, plus a digit, stays below 2^63), add one. Every step is
+exact integer arithmetic on int64, so the loss equals the Python-int one bit for bit;
+``tests/test_batch_expected_shortfall.py`` checks it on adversarial magnitudes.
 """
 
 import math
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offchain.exact_kernels import WAD_FIVES, WAD_TWOS, losses_of
+from offchain.exact_kernels import LOSS_DIGIT_BITS, WAD_FIVES, WAD_TWOS, losses_of
 from offchain.fixedpoint import WAD
 
 MAX_LIMB_WIDTH = 30
@@ -177,5 +177,5 @@ def exact_losses(sizes: np.ndarray, unit_pnl: np.ndarray) -> np.ndarray:
         block = slice(start, start + step)
         products = limb_matmul(left[:, block], right)
         digits = losses_of(products.reshape(len(products), -1), layout.width)
-        losses[block] = digits_to_ints(digits, layout.width // 2).reshape(losses[block].shape)
+        losses[block] = digits_to_ints(digits, LOSS_DIGIT_BITS).reshape(losses[block].shape)
     return losses
