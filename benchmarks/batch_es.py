@@ -21,9 +21,10 @@ Throughput is loss entries (accounts x scenarios) per second; peak memory is wha
 ``tracemalloc`` sees numpy and Python allocate during one engine call (inputs excluded).
 BLAS runs on one thread (``OPENBLAS_NUM_THREADS=1``, set before numpy loads), so the
 engines compare on equal footing; each engine's time is the fastest of three to seven runs
-(this virtual machine's timings vary by a third from run to run). Writes ``benchmarks/results/batch_es.md`` and
-``batch_es.png``. Run ``.venv/bin/python benchmarks/batch_es.py [--quick]`` (``make bench``
-runs it; the full grid takes about ten minutes, most of it the Python-int loop).
+(this virtual machine's timings vary by a third from run to run). Writes
+``benchmarks/results/batch_es.md`` and ``batch_es.png``. Run
+``.venv/bin/python benchmarks/batch_es.py [--quick]`` (``make bench`` runs it; the full grid
+takes about ten minutes, most of it the Python-int loop).
 """
 
 import os
