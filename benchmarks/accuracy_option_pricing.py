@@ -10,7 +10,8 @@ the normal distribution and 4,000 per group for the pricers).
 
 Price errors are shown relative to the spot (forward) S and to max(S, K): the pricers'
 error is a few 1e-17 of the larger of the two (the normal CDF's absolute error times
-each leg's notional), plus a few wei of rounding.
+each leg's notional), plus a few wei of rounding. Last, the float64 pricer that screening
+uses (``offchain/scenario_pnl.py``) against the fixed-point one, and the error it declares.
 """
 
 import math
@@ -20,11 +21,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 from mpmath import exp, log, mp, mpf, ncdf, npdf, sqrt
 
 from offchain import black_scholes as bs
 from offchain.fixedpoint import WAD
 from offchain.normal_distribution import cdf, pdf
+from offchain.options import OptionSeries, option_value, years_to_expiry
+from offchain.scenario_pnl import FLOAT_PRICER_ERROR, float_option_values
 
 mp.dps = 50
 SEED = 20240611
@@ -247,12 +251,43 @@ def pricing_tables(samples: int) -> None:
     print()
 
 
+def screening_pricer_table(samples: int) -> None:
+    """The float64 screening pricer (``scenario_pnl.float_option_values``) against the
+    fixed-point one (``options.option_value``, rate 0) it stands in for: the largest
+    |float - fixed| / max(S, K), which the screen's declared bound must cover."""
+    rng = random.Random(SEED)
+    now = 1_800_000_000
+    worst = 0.0
+    for _ in range(samples):
+        spot = wad(log_uniform(rng, 0.01, 1e7))
+        strike = max(wad(spot / WAD * log_uniform(rng, 0.01, 100)), 1)
+        vol = wad(log_uniform(rng, 0.001, 10))
+        expiry = now + round(log_uniform(rng, 1, 10 * 365 * 86_400))
+        series = OptionSeries(asset=0, strike=strike, expiry=expiry, is_call=rng.random() < 0.5)
+        fixed = option_value(series, spot, vol, now)
+        years = years_to_expiry(expiry, now) / WAD
+        floating = float_option_values(
+            series, np.array([float(spot)]), np.array([float(vol)]), years
+        )[0]
+        worst = max(worst, abs(floating - fixed) / max(spot, strike))
+    print("### Screening pricer: float64 against fixed point (rate 0)\n")
+    print("| options | max abs(float - fixed) / max(S, K) | declared bound | within |")
+    print("| ---: | ---: | ---: | --- |")
+    within = worst <= FLOAT_PRICER_ERROR
+    print(
+        f"| {samples:,} | {worst:.2e} | {FLOAT_PRICER_ERROR:.2e} | {'yes' if within else 'NO'} |\n"
+    )
+    if not within:
+        raise SystemExit("the float64 pricer exceeds the error the screen declares")
+
+
 def main() -> None:
     samples = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     start = time.perf_counter()
     print(f"## Accuracy against mpmath ({mp.dps} digits), seed {SEED}\n")
     normal_table(samples)
     pricing_tables(max(samples // 5, 100))
+    screening_pricer_table(max(samples // 5, 100))
     print(f"({time.perf_counter() - start:.0f} s)")
 
 
