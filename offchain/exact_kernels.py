@@ -36,7 +36,7 @@ def loss_digit_count(product_digits: int, width: int) -> int:
     return width * (product_digits - 1) // LOSS_DIGIT_BITS + 2
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _normalize(values: np.ndarray, width: int) -> None:
     """In place: digits 0..n-2 into [0, 2^width), the carry into the signed top digit."""
     mask = (1 << width) - 1
@@ -48,7 +48,7 @@ def _normalize(values: np.ndarray, width: int) -> None:
     values[len(values) - 1] += carry
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def loss_digits(product: np.ndarray, width: int, out: np.ndarray) -> None:
     """``out`` (``loss_digit_count`` base-2^21 digits) = ``ceil(-pnl / WAD)`` for the
     product digits ``product`` (``pnl = sum_t Z_t * 2^(width*t)``)."""
@@ -91,7 +91,7 @@ def losses_of(products: np.ndarray, width: int) -> np.ndarray:
     return losses
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _greater(losses: np.ndarray, p: int, q: int) -> bool:
     """Whether candidate p's loss exceeds candidate q's (normalized digits, top first)."""
     for m in range(losses.shape[1] - 1, -1, -1):
@@ -168,4 +168,5 @@ def tail_rows(
             smallest[a, m] = losses[least, m]
         for r in range(count):
             witnesses[a, r] = candidates[order[r]]
-        witnesses[a].sort()
+        if found > count:
+            witnesses[a].sort()
