@@ -25,7 +25,15 @@ from offchain.cli import main
 from offchain.crowd import Crowd, crash, open_crowd
 from offchain.fixedpoint import WAD
 from offchain.keeper import screen
-from offchain.keeper_service import Keeper, KeeperPolicy, keeper_pass, run_keeper, run_once, track
+from offchain.keeper_service import (
+    Keeper,
+    KeeperPass,
+    KeeperPolicy,
+    keeper_pass,
+    run_keeper,
+    run_once,
+    track,
+)
 from offchain.keeper_state import open_state
 from offchain.keeper_submissions import MINED, REPLACED, pending_submissions
 
@@ -127,6 +135,18 @@ def run_keepers(commands: list[list[str]]) -> list[list[dict[str, Any]]]:
         assert process.returncode == 0, stderr
         outputs.append([json.loads(line) for line in stdout.splitlines()])
     return outputs
+
+
+def retrying_pass(
+    crowd: Crowd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[dict[str, Any]], KeeperPass]:
+    """One pass of the protocol's keeper with a 10 ms first backoff: its actions and result."""
+    monkeypatch.setattr(keeper_service, "BACKOFF_FIRST", 0.01)
+    actions: list[dict[str, Any]] = []
+    deployment = crowd.deployment
+    state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
+    keeper = Keeper(deployment, crowd.keepers[0], state, PROTOCOL_KEEPER, actions.append)
+    return actions, run_keeper(keeper, once=True, poll_interval=0.01)
 
 
 def of(actions: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
@@ -397,12 +417,7 @@ def test_a_failing_node_is_retried_with_backoff(
         return real_pass(keeper, block)
 
     monkeypatch.setattr(keeper_service, "keeper_pass", flaky_pass)
-    monkeypatch.setattr(keeper_service, "BACKOFF_FIRST", 0.01)
-    actions: list[dict[str, Any]] = []
-    deployment = crowd.deployment
-    state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
-    keeper = Keeper(deployment, crowd.keepers[0], state, PROTOCOL_KEEPER, actions.append)
-    done = run_keeper(keeper, once=True, poll_interval=0.01)
+    actions, done = retrying_pass(crowd, tmp_path, monkeypatch)
     assert [action["delay"] for action in of(actions, "retry")] == [0.01, 0.02, 0.04]
     assert {liquidation.account for liquidation in done.liquidations} == condemned
 
@@ -425,12 +440,7 @@ def test_a_node_error_inside_a_read_batch_is_retried(
         return responses
 
     monkeypatch.setattr(provider, "make_batch_request", failing_once)
-    monkeypatch.setattr(keeper_service, "BACKOFF_FIRST", 0.01)
-    actions: list[dict[str, Any]] = []
-    deployment = crowd.deployment
-    state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
-    keeper = Keeper(deployment, crowd.keepers[0], state, PROTOCOL_KEEPER, actions.append)
-    done = run_keeper(keeper, once=True, poll_interval=0.01)
+    actions, done = retrying_pass(crowd, tmp_path, monkeypatch)
     assert [action["error"] for action in of(actions, "retry")] == [
         "RpcError: eth_call failed: {'code': -32603, 'message': 'internal error'}"
     ]
