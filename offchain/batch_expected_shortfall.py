@@ -11,8 +11,9 @@ reference. It never computes all A x N exact losses. The float64 product (one BL
 approximates every loss with a proven error bound (``product_error_bound``). Selection
 (``numpy.partition``, no sort) finds each account's ceil(k)-th largest approximate loss,
 and the bound rules out every scenario that cannot be among the ceil(k) worst. Only the
-candidates left, about ceil(k) per account, get exact losses, from limb products
-(``offchain/exact_products.py``). Their exact order picks the witnesses, ties to the lower
+candidates left, about ceil(k) per account, get exact losses from int64 limb products
+(layout and bound: ``offchain/exact_products.py``; per-entry arithmetic in the compiled
+``offchain/exact_kernels.py``). Their exact order picks the witnesses, ties to the lower
 index.
 
 ``screened_tail_risk`` is the float engine for screening: ES from the float64 product and
@@ -20,7 +21,8 @@ an upper bound on the exact ES that accounts for every float error, the pricer's
 so a screen that compares that bound with equity never misses a liquidatable account.
 
 Accounts are processed in row blocks (``exact_products.block_rows``), so memory stays
-bounded for any A; ``offchain/sharding.py`` spreads the blocks over processes or machines.
+bounded for any A; ``offchain/sharding.py`` spreads shards of accounts over processes or
+machines.
 """
 
 from collections.abc import Sequence
