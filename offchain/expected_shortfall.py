@@ -40,6 +40,9 @@ class TailWeight:
 
 def tail_weight(n: int, alpha_bps: int) -> TailWeight:
     """k for N scenarios at ``alpha_bps`` (0 <= alpha_bps < 10_000), as integers."""
+    for name, value in (("the number of scenarios", n), ("alpha", alpha_bps)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"{name} must be an integer, got {value!r}")
     if n <= 0:
         raise ValueError(f"the number of scenarios must be positive, got {n}")
     if not 0 <= alpha_bps < BPS:
