@@ -9,7 +9,9 @@ A pass at a block:
    broadcast again; one still unmined ``replace_after`` blocks after signing, or one the
    node refuses because the base fee rose above its maximum fee, is replaced with fees at
    least 12.5% higher and at least what the chain asks now, by a cancellation if its
-   liquidation would now revert;
+   liquidation would now revert; one seen mined or reverted in the last ``REORG_DEPTH``
+   blocks whose receipt is gone (a reorg took its block) is pending again and goes through
+   the same steps (reported ``reorged``);
 2. folds the new account events into the state file and screens every known account
    with exact ES (``offchain/keeper.py``);
 3. for each liquidatable account, most underwater first, that no transaction in the state
@@ -59,6 +61,7 @@ from offchain.keeper_submissions import (
     CANCELLATION,
     LIQUIDATION,
     MINED,
+    PENDING,
     REPLACED,
     REVERTED,
     Submission,
@@ -68,6 +71,7 @@ from offchain.keeper_submissions import (
     pending_submissions,
     record,
     resolve,
+    resolved_since,
     sign_submission,
 )
 from offchain.scenario_registry import PublishedScenarioSet
@@ -76,6 +80,8 @@ from proofs.certificate import witness_certificate
 log = logging.getLogger("vmargin.keeper")
 
 CANCELLATION_GAS = 21_000
+# Blocks back from the head whose mined submissions are checked for a reorg each pass.
+REORG_DEPTH = 64
 """Gas of a cancellation: a plain zero-value transfer to oneself."""
 
 RETRYABLE = (RequestException, RpcError, Web3RPCError, TimeoutError)
@@ -350,6 +356,17 @@ def track(keeper: Keeper, block: int) -> list[Liquidation]:
 
 def _track(keeper: Keeper, block: int) -> list[Liquidation]:
     sender = keeper.key.address
+    for submission in resolved_since(keeper.state, sender, block - REORG_DEPTH):
+        if _receipt(keeper, submission) is None:
+            resolve(keeper.state, submission.tx_hash, PENDING, None)
+            keeper.report(
+                {
+                    "action": "reorged",
+                    "block": block,
+                    "account": submission.account,
+                    "tx": submission.tx_hash,
+                }
+            )
     pending = pending_submissions(keeper.state, sender)
     if not pending:
         return []

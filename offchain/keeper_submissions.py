@@ -4,7 +4,8 @@ before it is broadcast.
 A submission is one signed transaction: a liquidation, or a cancellation (a zero-value
 transfer to the sender itself) that takes the nonce of a liquidation that is no longer
 worth mining. It is ``pending`` from signing until a receipt of it, or of another
-transaction with its nonce, is seen; then ``mined``, ``reverted`` or ``replaced``.
+transaction with its nonce, is seen; then ``mined``, ``reverted`` or ``replaced``; and
+``pending`` again if a reorg takes its block away.
 Recording it before broadcasting means a keeper killed in between finds it on restart and
 broadcasts it again, instead of signing a second transaction for the same account or
 leaving a gap in its nonces.
@@ -158,9 +159,20 @@ def pending_submissions(state: KeeperState, sender: str) -> list[Submission]:
     return [_submission(row) for row in rows]
 
 
+def resolved_since(state: KeeperState, sender: str, block: int) -> list[Submission]:
+    """``sender``'s submissions seen mined or reverted in ``block`` or later: the ones a
+    reorg can take back, by nonce."""
+    rows = state.connection.execute(
+        f"SELECT {_COLUMNS} FROM submissions WHERE sender = ? AND status IN (?, ?) "
+        "AND mined_block >= ? ORDER BY nonce, rowid",
+        (sender, MINED, REVERTED, block),
+    )
+    return [_submission(row) for row in rows]
+
+
 def resolve(state: KeeperState, tx_hash: str, status: str, mined_block: int | None) -> None:
-    """Mark a pending submission mined, reverted or replaced (inside ``claim`` or in its own
-    transaction)."""
+    """Mark a pending submission mined, reverted or replaced, or a reorged one pending again
+    (inside ``claim`` or in its own transaction)."""
     _write(
         state,
         "UPDATE submissions SET status = ?, mined_block = ? WHERE tx_hash = ?",

@@ -467,3 +467,27 @@ def test_keeper_run_names_a_bad_key_and_a_foreign_state_file(
     own = ["--key", key, "--state", str(tmp_path / "own.sqlite")]
     assert main([*arguments, *own, "--workers", "0"]) == 1
     assert capsys.readouterr().err.strip() == "vmargin: --workers must be at least 1, got 0"
+
+
+def test_a_reorg_that_drops_mined_liquidations_gets_them_mined_again(
+    crowd: Crowd, tmp_path: Path
+) -> None:
+    """A keeper pass liquidates and sees the receipts; then a reorg (Anvil's snapshot and
+    revert) takes the blocks, and the transactions with them, away. The next pass finds its
+    mined liquidations gone, broadcasts the signed transactions again, and every condemned
+    account ends liquidated exactly once on the new chain, with gapless nonces."""
+    condemned, first = liquidatable_after_crash(crowd)
+    deployment, key = crowd.deployment, crowd.keepers[0]
+    actions: list[dict[str, Any]] = []
+    state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
+    keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+    before = rpc(crowd, "evm_snapshot")
+    done = run_keeper(keeper, once=True, poll_interval=0.01)
+    assert {liquidation.account for liquidation in done.liquidations} == condemned
+    rpc(crowd, "evm_revert", before)
+    assert liquidated_since(crowd, first) == Counter()
+    again = run_keeper(keeper, once=True, poll_interval=0.01)
+    assert {liquidation.account for liquidation in again.liquidations} == condemned
+    assert liquidated_once(crowd, first, condemned)
+    assert all_succeeded_with_gapless_nonces(crowd, key.address, first, len(condemned))
+    assert len(of(actions, "reorged")) == len(condemned)
