@@ -149,7 +149,7 @@ def exact_tail_risk(sizes: object, unit_pnl: object, alpha_bps: int) -> TailRisk
     right = np.ascontiguousarray(
         signed_limbs(unit_pnl, layout.width, layout.right_limbs).transpose(0, 2, 1)
     )
-    digits = loss_digit_count(layout.left_limbs + layout.right_limbs - 1, layout.width)
+    digits = loss_digit_count(layout.digit_count, layout.width)
     numerators = np.empty((sizes.shape[0], digits), dtype=np.int64)
     smallest = np.empty((sizes.shape[0], digits), dtype=np.int64)
     witnesses = np.empty((sizes.shape[0], tail.witness_count), dtype=np.int64)

@@ -78,6 +78,16 @@ def loss_digits(product: np.ndarray, width: int, out: np.ndarray) -> None:
 
 
 @njit(cache=True)
+def normalized_columns(digits: np.ndarray, width: int) -> np.ndarray:
+    """A copy of ``digits`` (K x n: column j holds one integer, least significant digit
+    first) with every column normalized as ``_normalize`` does."""
+    columns = digits.T.copy()
+    for column in columns:
+        _normalize(column, width)
+    return columns.T.copy()
+
+
+@njit(cache=True)
 def losses_of(products: np.ndarray, width: int) -> np.ndarray:
     """Loss digits (K x P) of P entries from their product digits (T x P)."""
     count, entries = products.shape

@@ -32,7 +32,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offchain.exact_kernels import LOSS_DIGIT_BITS, WAD_FIVES, WAD_TWOS, losses_of
+from offchain.exact_kernels import (
+    LOSS_DIGIT_BITS,
+    WAD_FIVES,
+    WAD_TWOS,
+    losses_of,
+    normalized_columns,
+)
 from offchain.fixedpoint import WAD
 
 MAX_LIMB_WIDTH = 30
@@ -115,37 +121,21 @@ def limb_matmul(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return digits
 
 
-def _normalize(values: np.ndarray, width: int) -> np.ndarray:
-    """The same integer with digits 0..n-2 in [0, 2^width) and a signed top digit; rows are
-    digit positions (least significant first), the top row must absorb the last carry."""
-    mask = (1 << width) - 1
-    out = np.empty_like(values)
-    carry = np.zeros_like(values[0])
-    for m in range(len(values) - 1):
-        total = values[m] + carry
-        out[m] = total & mask
-        carry = total >> width
-    out[-1] = values[-1] + carry
-    return out
-
-
 def packed_words(digits: np.ndarray, width: int) -> np.ndarray:
-    """The integer ``sum_m digits[m] * 2^(width*m)`` (digits any int64 below 2^62) as int64
-    words of ``62 // width`` digits each, least significant first: every word in [0, 2^62)
-    but the signed top one. Words compare like the integers: by the top word, then the next.
-    """
-    room = np.zeros((64 // width + 1, *digits.shape[1:]), dtype=np.int64)
-    normalized = _normalize(np.concatenate([digits, room]), width)
+    """The integers ``sum_m digits[m, j] * 2^(width*m)`` (digits K x n, any int64 below 2^62)
+    as int64 words of ``62 // width`` digits each, least significant first: every word in
+    [0, 2^62) but the signed top one."""
+    room = np.zeros((64 // width + 1, digits.shape[1]), dtype=np.int64)
+    normalized = normalized_columns(np.concatenate([digits, room]), width)
     per_word = 62 // width
-    count = -(-len(normalized) // per_word)
-    words = np.zeros((count, *digits.shape[1:]), dtype=np.int64)
+    words = np.zeros((-(-len(normalized) // per_word), digits.shape[1]), dtype=np.int64)
     for m, digit in enumerate(normalized):
         words[m // per_word] += digit << (width * (m % per_word))
     return words
 
 
 def digits_to_ints(digits: np.ndarray, width: int) -> np.ndarray:
-    """Object array of the Python ints ``sum_m digits[m] * 2^(width*m)``."""
+    """Object array of the Python ints ``sum_m digits[m, j] * 2^(width*m)`` (digits K x n)."""
     words = packed_words(digits, width)
     shift = width * (62 // width)
     total = words[-1].astype(object)
