@@ -43,6 +43,7 @@ PROJECT_CONTRACTS = (
     "OperatorRegistry",
     "AttestedMargin",
     "SignedPriceFeed",
+    "ParameterTimelock",
     "MockAggregator",
     "MockToken",
 )

@@ -59,6 +59,11 @@ def demo_report(result: DemoResult, rpc_url: str, console: Console) -> None:
         f"alpha = {scenarios.alpha_bps / 100:.2f}%, "
         f"k = {Decimal(scenarios.n * (10_000 - scenarios.alpha_bps)) / 10_000}"
     )
+    delay = result.deployment.chain.call(result.timelock.functions.getMinDelay())
+    console.print(
+        f"owner: ParameterTimelock {result.timelock.address}, "
+        f"owner calls take effect {delay // 3600} h after they are scheduled"
+    )
     move = (result.crash_price / result.open_price - 1) * 100
     console.print(f"ETH/USD oracle: {result.open_price} -> {result.crash_price} ({move:+.0f}%)")
     table = Table(

@@ -2,7 +2,9 @@
 
 Deploy the contracts; post a scenario set (historical simulation over the last 1,000
 daily ETH/USD returns of the shipped history, built by ``oracle/scenario_methods.py`` and
-quantized once, ES at 97.5%, so k = 25);
+quantized once, ES at 97.5%, so k = 25); hand the clearinghouse, the oracle adapter and
+the registry to a ParameterTimelock (owner calls take effect 2 days after they are
+scheduled, ``offchain/governance.py``);
 open perp accounts on ETH at the last historical close against a market maker, each
 trade carrying both sides' initial-margin certificates (ES at 99%);
 crash the ETH feed by 25%; then one keeper pass screens every account with exact
@@ -14,10 +16,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from eth_account.signers.local import LocalAccount
+from web3.contract import Contract
 
 from offchain.chain import Chain, anvil_accounts
 from offchain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
 from offchain.fixedpoint import WAD
+from offchain.governance import hand_over_to_timelock
 from offchain.keeper_service import KeeperPass, KeeperPolicy, run_once
 from offchain.scenario_registry import post_scenario_set, read_scenario_set
 from offchain.settlement import settle_perp_trade
@@ -30,6 +34,8 @@ from oracle.scenarios import ScenarioSet
 SCENARIO_COUNT = 1000
 ALPHA_BPS = 9750
 CRASH = Decimal("0.75")
+# Owner calls take effect this long after they are scheduled (seconds).
+PARAMETER_DELAY = 2 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,7 @@ class DemoResult:
     open_price: Decimal
     crash_price: Decimal
     keeper_pass: KeeperPass
+    timelock: Contract
 
 
 def eth_history_scenarios(scenario_count: int) -> tuple[ScenarioSet, Decimal]:
@@ -118,6 +125,7 @@ def run_demo(rpc_url: str, scenario_count: int = SCENARIO_COUNT) -> DemoResult:
     deployment, scenario_set, epoch, open_price = open_eth_market(
         chain, owner, backstop, settler, scenario_count
     )
+    timelock = hand_over_to_timelock(deployment, owner, PARAMETER_DELAY)
     mint_and_deposit(deployment, owner, backstop, BACKSTOP_DEPOSIT)
     mint_and_deposit(deployment, owner, market_maker, MARKET_MAKER.collateral)
     labels = {backstop.address: "backstop", market_maker.address: MARKET_MAKER.label}
@@ -143,4 +151,5 @@ def run_demo(rpc_url: str, scenario_count: int = SCENARIO_COUNT) -> DemoResult:
         open_price=open_price,
         crash_price=crash_price,
         keeper_pass=keeper_pass,
+        timelock=timelock,
     )

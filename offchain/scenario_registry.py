@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
-from offchain.chain import Chain, emitted
+from offchain.chain import Chain
 from offchain.expected_shortfall import TailWeight, tail_weight
+from offchain.governance import OwnerCall, owner_call
 from proofs.merkle import StandardMerkleTree
 from proofs.scenario_commitment import scenario_tree
 
@@ -39,6 +40,35 @@ class PublishedScenarioSet:
         return tail_weight(len(self.spot_returns), self.alpha_bps)
 
 
+def scenario_set_calls(
+    registry: Contract,
+    epoch: int,
+    spot_returns: tuple[tuple[int, ...], ...],
+    vol_shifts: tuple[tuple[int, ...], ...],
+    alpha_bps: int,
+    chunk: int = PUBLICATION_CHUNK,
+) -> list[OwnerCall]:
+    """The owner calls that commit a scenario set and publish it, ``chunk`` scenarios a call,
+    as ``epoch``, which must be the registry's next epoch (``lastEpoch() + 1``) when they
+    run: directly (``post_scenario_set``) or as one timelock batch (``offchain.governance``)."""
+    tree = scenario_tree(spot_returns, vol_shifts)
+    calls = [
+        owner_call(
+            registry,
+            "postScenarioSet",
+            tree.root,
+            len(spot_returns),
+            alpha_bps,
+            len(spot_returns[0]),
+        )
+    ]
+    for first in range(0, len(spot_returns), chunk):
+        returns = [list(row) for row in spot_returns[first : first + chunk]]
+        shifts = [list(row) for row in vol_shifts[first : first + chunk]]
+        calls.append(owner_call(registry, "publishScenarios", epoch, first, returns, shifts))
+    return calls
+
+
 def post_scenario_set(
     chain: Chain,
     owner: LocalAccount,
@@ -48,19 +78,11 @@ def post_scenario_set(
     alpha_bps: int,
     chunk: int = PUBLICATION_CHUNK,
 ) -> int:
-    """Commit and publish a scenario set; return its epoch (current once this returns)."""
-    tree = scenario_tree(spot_returns, vol_shifts)
-    receipt = chain.transact(
-        owner,
-        registry.functions.postScenarioSet(
-            tree.root, len(spot_returns), alpha_bps, len(spot_returns[0])
-        ),
-    )
-    epoch = emitted(registry, "ScenarioSetPosted", receipt)[0]["epoch"]
-    for first in range(0, len(spot_returns), chunk):
-        returns = [list(row) for row in spot_returns[first : first + chunk]]
-        shifts = [list(row) for row in vol_shifts[first : first + chunk]]
-        chain.transact(owner, registry.functions.publishScenarios(epoch, first, returns, shifts))
+    """Commit and publish a scenario set as the registry's owner ``owner``; return its epoch
+    (current once this returns)."""
+    epoch = chain.call(registry.functions.lastEpoch()) + 1
+    for call in scenario_set_calls(registry, epoch, spot_returns, vol_shifts, alpha_bps, chunk):
+        chain.send(owner, {"to": call.target, "data": call.data})
     return epoch
 
 
