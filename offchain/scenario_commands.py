@@ -5,7 +5,9 @@ user's CSV), runs one method of ``oracle/scenario_methods.py``, adds stress scen
 quantizes once and writes a scenario file (``oracle/scenario_file.py``). ``show`` prints
 a summary (per asset: the worst and best return, and VaR and ES at alpha of one long unit
 and one short unit) and draws a PNG of the shock distribution per asset. ``post`` commits
-and publishes a file to a ScenarioRegistry; ``fetch`` rebuilds a posted epoch from the
+and publishes a file to a ScenarioRegistry, directly as its owner or, with ``--timelock``,
+as one batch scheduled through its ParameterTimelock and executed after the delay
+(``--execute``); ``fetch`` rebuilds a posted epoch from the
 chain alone into a file, checked against the committed root.
 """
 
@@ -16,7 +18,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-from eth_account import Account as EthAccount
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -24,8 +25,15 @@ from rich.table import Table
 from offchain.chain import Chain
 from offchain.expected_shortfall import expected_shortfall, tail_weight
 from offchain.fixedpoint import WAD
+from offchain.governance import execute, schedule
 from offchain.plotting import pyplot, save_figure
-from offchain.scenario_registry import post_scenario_set, read_scenario_set
+from offchain.scenario_registry import post_scenario_set, read_scenario_set, scenario_set_calls
+from offchain.service_options import (
+    ServiceInputError,
+    add_key_options,
+    address_option,
+    read_key,
+)
 from oracle.prices import PriceDataError, load_shipped, read_price_csv
 from oracle.scenario_file import (
     ScenarioFileError,
@@ -87,7 +95,16 @@ def add_scenario_commands(commands: argparse._SubParsersAction) -> None:
     post = verbs.add_parser("post", help="commit and publish a scenario file on-chain")
     post.add_argument("file", type=Path)
     _chain_arguments(post)
-    post.add_argument("--key", required=True, help="the registry owner's private key (hex)")
+    add_key_options(post, "registry owner (with --timelock: a proposer or executor)")
+    post.add_argument(
+        "--timelock",
+        help="the ParameterTimelock that owns the registry: schedule the set as one batch",
+    )
+    post.add_argument(
+        "--execute",
+        action="store_true",
+        help="with --timelock: execute the batch scheduled before, once its delay has passed",
+    )
     post.set_defaults(run=post_command)
 
     fetch = verbs.add_parser("fetch", help="rebuild a posted epoch from the chain")
@@ -239,21 +256,45 @@ def plot_shocks(scenario_set: ScenarioSet, path: Path) -> None:
 
 
 def post_command(arguments: argparse.Namespace) -> int:
+    """Post directly as the registry's owner, or through its timelock: schedule the set's
+    calls as one batch (salt: the set's root), then, after the delay, ``--execute`` the same
+    batch. The set becomes the registry's next epoch; the file records it once it is
+    posted."""
+    if arguments.execute and not arguments.timelock:
+        raise ServiceInputError("--execute needs --timelock")
     scenario_file = read_scenario_file(arguments.file)
     scenario_set = scenario_file.scenario_set
     chain = Chain.connect(arguments.rpc_url)
-    owner = EthAccount.from_key(arguments.key)
+    sender = read_key(arguments)
     registry = chain.contract("ScenarioRegistry", arguments.registry)
-    epoch = post_scenario_set(
-        chain,
-        owner,
-        registry,
-        scenario_set.spot_returns,
-        scenario_set.vol_shifts,
-        scenario_set.alpha_bps,
+    if not arguments.timelock:
+        epoch = post_scenario_set(
+            chain,
+            sender,
+            registry,
+            scenario_set.spot_returns,
+            scenario_set.vol_shifts,
+            scenario_set.alpha_bps,
+        )
+        write_scenario_file(arguments.file, scenario_set, epoch)
+        print(f"{arguments.file}: posted as epoch {epoch}, root 0x{scenario_file.root.hex()}")
+        return 0
+    timelock = chain.contract("ParameterTimelock", address_option("--timelock", arguments.timelock))
+    epoch = chain.call(registry.functions.lastEpoch()) + 1
+    calls = scenario_set_calls(
+        registry, epoch, scenario_set.spot_returns, scenario_set.vol_shifts, scenario_set.alpha_bps
     )
-    write_scenario_file(arguments.file, scenario_set, epoch)
-    print(f"{arguments.file}: posted as epoch {epoch}, root 0x{scenario_file.root.hex()}")
+    if arguments.execute:
+        execute(chain, sender, timelock, calls, scenario_file.root)
+        write_scenario_file(arguments.file, scenario_set, epoch)
+        print(f"{arguments.file}: posted as epoch {epoch}, root 0x{scenario_file.root.hex()}")
+        return 0
+    operation = schedule(chain, sender, timelock, calls, scenario_file.root)
+    delay = chain.call(timelock.functions.getMinDelay())
+    print(
+        f"{arguments.file}: scheduled as epoch {epoch} in {len(calls)} calls, operation "
+        f"0x{operation.hex()}; run again with --execute in {delay} s"
+    )
     return 0
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
 from rich.console import Console
 from rich.logging import RichHandler
 
@@ -54,6 +55,16 @@ def decimal_option(option: str, text: str) -> Decimal:
     if not value.is_finite():
         raise ServiceInputError(f"{option}: {text!r} is not a finite number")
     return value
+
+
+def address_option(option: str, text: str) -> str:
+    """The checksummed address ``option`` gave (20 bytes, 0x-hex, any case)."""
+    try:
+        return to_checksum_address(text)
+    except ValueError:
+        raise ServiceInputError(
+            f"{option}: {text!r} is not an address (20 bytes, 0x-hex)"
+        ) from None
 
 
 def log_to_stderr() -> None:

@@ -1,12 +1,14 @@
 """Timelocked ownership on Anvil (``offchain.governance``): after the hand-over the former
 owner's key changes nothing, and a scheduled change binds only once the delay has passed."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from offchain.anvil import AnvilNode
 from offchain.chain import Chain, TransactionReverted, anvil_accounts
+from offchain.cli import main
 from offchain.deployment import RiskParameters, deploy_vmargin
 from offchain.fixedpoint import WAD
 from offchain.governance import execute, hand_over_to_timelock, owner_call, schedule
@@ -15,6 +17,7 @@ from offchain.scenario_registry import (
     read_scenario_set,
     scenario_set_calls,
 )
+from oracle.scenario_file import read_scenario_file
 
 DELAY = 3600
 SPOT_RETURNS = tuple((r * WAD // 100,) for r in (-20, -5, 0, 3, 10))
@@ -63,3 +66,42 @@ def test_a_timelocked_deployment_changes_only_after_the_delay(anvil: AnvilNode) 
     assert chain.call(registry.functions.currentEpoch()) == epoch
     published = read_scenario_set(chain, registry, epoch)
     assert (published.spot_returns, published.alpha_bps) == (SPOT_RETURNS, 9000)
+
+
+def test_scenarios_post_through_the_timelock_schedules_then_executes(
+    anvil: AnvilNode, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    chain = Chain.connect(anvil.rpc_url)
+    owner = anvil_accounts(1)[0]
+    registry = chain.deploy(owner, "ScenarioRegistry", owner.address)
+    timelock = chain.deploy(owner, "ParameterTimelock", DELAY, [owner.address], [owner.address])
+    chain.transact(owner, registry.functions.transferOwnership(timelock.address))
+    path = tmp_path / "set.json"
+    build = ["scenarios", "build", "--method", "historical", "--assets", "ETH", "--window", "50"]
+    assert main([*build, "-o", str(path)]) == 0
+    post = ["scenarios", "post", str(path), "--rpc-url", anvil.rpc_url]
+    post += ["--registry", registry.address, "--key", owner.key.to_0x_hex()]
+    capsys.readouterr()
+
+    assert main([*post, "--execute"]) == 1
+    assert capsys.readouterr().err == "vmargin: --execute needs --timelock\n"
+    assert main([*post, "--timelock", "0x1234"]) == 1
+    assert capsys.readouterr().err == (
+        "vmargin: --timelock: '0x1234' is not an address (20 bytes, 0x-hex)\n"
+    )
+    assert main(post) == 1
+    assert "OwnableUnauthorizedAccount" in capsys.readouterr().err
+
+    assert main([*post, "--timelock", timelock.address]) == 0
+    assert "scheduled as epoch 1 in 2 calls" in capsys.readouterr().out
+    assert main([*post, "--timelock", timelock.address, "--execute"]) == 1
+    assert "TimelockUnexpectedOperationState" in capsys.readouterr().err
+    assert read_scenario_file(path).epoch is None
+
+    rpc(chain, "evm_increaseTime", DELAY)
+    rpc(chain, "evm_mine")
+    assert main([*post, "--timelock", timelock.address, "--execute"]) == 0
+    assert capsys.readouterr().out.startswith(f"{path}: posted as epoch 1, root 0x")
+    posted = read_scenario_file(path)
+    assert posted.epoch == 1
+    assert read_scenario_set(chain, registry, 1).tree.root == posted.root
