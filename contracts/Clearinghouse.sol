@@ -460,24 +460,27 @@ contract Clearinghouse is Ownable {
 
     /// @notice Deposit `amount` (token decimals) of `asset`'s spot collateral token.
     function depositCollateral(uint256 asset, uint256 amount) external {
-        _depositCollateral(asset, amount);
+        _creditCollateral(asset, amount).safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @notice Withdraw `amount` (token decimals) of `asset`'s spot collateral. Unless the
     /// account has no positions and no debt, it must stay at or above initial margin, shown
     /// by `margin`, with no held asset paused by the circuit breaker.
+    /// @dev The margin check precedes the transfer: a token that calls back into this
+    /// contract (transfer hooks) must not find the account unchecked.
     function withdrawCollateral(
         uint256 asset,
         uint256 amount,
         MarginEngine.MarginCertificate calldata margin
     ) external {
-        _withdrawCollateral(asset, amount);
+        IERC20 token = _debitCollateral(asset, amount);
         _requireMarginAfterWithdrawal(margin);
+        token.safeTransfer(msg.sender, amount);
     }
 
     /// @notice Swap collateral in one step: deposit `amountIn` of `assetIn`'s token and
     /// withdraw `amountOut` of `assetOut`'s (token decimals), with the margin rule of
-    /// `withdrawCollateral` checked once, on the account after both.
+    /// `withdrawCollateral` checked once, on the account after both, before either transfer.
     function swapCollateral(
         uint256 assetIn,
         uint256 amountIn,
@@ -485,9 +488,11 @@ contract Clearinghouse is Ownable {
         uint256 amountOut,
         MarginEngine.MarginCertificate calldata margin
     ) external {
-        _depositCollateral(assetIn, amountIn);
-        _withdrawCollateral(assetOut, amountOut);
+        IERC20 tokenIn = _creditCollateral(assetIn, amountIn);
+        IERC20 tokenOut = _debitCollateral(assetOut, amountOut);
         _requireMarginAfterWithdrawal(margin);
+        tokenIn.safeTransferFrom(msg.sender, address(this), amountIn);
+        tokenOut.safeTransfer(msg.sender, amountOut);
     }
 
     // ---------------------------------------------------------------- trading
@@ -798,16 +803,20 @@ contract Clearinghouse is Ownable {
         return _series[seriesId];
     }
 
-    function _depositCollateral(uint256 asset, uint256 amount) internal {
+    /// @dev Credit the caller `amount` (token decimals, > 0) of `asset`'s spot collateral;
+    /// returns the token, for the caller to pull the amount.
+    function _creditCollateral(uint256 asset, uint256 amount) internal returns (IERC20) {
         CollateralAsset memory c = _collateralAsset(asset);
         if (amount == 0) revert ZeroAmount();
         int256 balance = collateralBalance[msg.sender][asset] + SafeCast.toInt256(amount) * c.scale;
         collateralBalance[msg.sender][asset] = balance;
         emit CollateralDeposited(msg.sender, asset, amount, balance);
-        c.token.safeTransferFrom(msg.sender, address(this), amount);
+        return c.token;
     }
 
-    function _withdrawCollateral(uint256 asset, uint256 amount) internal {
+    /// @dev Debit the caller `amount` (token decimals, > 0) of `asset`'s spot collateral;
+    /// returns the token, for the caller to send the amount once the margin rule holds.
+    function _debitCollateral(uint256 asset, uint256 amount) internal returns (IERC20) {
         CollateralAsset memory c = _collateralAsset(asset);
         if (amount == 0) revert ZeroAmount();
         int256 debited = SafeCast.toInt256(amount) * c.scale;
@@ -815,7 +824,7 @@ contract Clearinghouse is Ownable {
         if (debited > balance) revert InsufficientCollateral(msg.sender, asset, balance, debited);
         collateralBalance[msg.sender][asset] = balance - debited;
         emit CollateralWithdrawn(msg.sender, asset, amount, balance - debited);
-        c.token.safeTransfer(msg.sender, amount);
+        return c.token;
     }
 
     function _collateralAsset(uint256 asset) internal view returns (CollateralAsset memory c) {

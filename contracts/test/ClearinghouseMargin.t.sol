@@ -80,7 +80,7 @@ abstract contract ClearinghouseMarginFixture is TestBase {
         vm.label(carol, "carol");
         vm.label(dave, "dave");
 
-        usdc = new MockToken(owner, "Mock USD Coin", "mUSDC", 6);
+        usdc = _newStablecoin();
         ethFeed = new MockAggregator(owner, 8, "ETH / USD");
         _setEthPrice(2000e8);
         oracle = new OracleAdapter(owner);
@@ -95,6 +95,11 @@ abstract contract ClearinghouseMarginFixture is TestBase {
         clearinghouse.setInitialMarginParameters(IM_FACTOR, ALPHA);
 
         _postEpoch();
+    }
+
+    /// @notice The 6-decimal stablecoin the clearinghouse is deployed with.
+    function _newStablecoin() internal virtual returns (MockToken) {
+        return new MockToken(owner, "Mock USD Coin", "mUSDC", 6);
     }
 
     // ------------------------------------------------------------ scenarios
