@@ -252,7 +252,9 @@ contract AttestedMargin {
         MarginEngine.LiquidationCertificate calldata certificate
     ) external returns (uint256 slashed) {
         bytes32 claimHash = claimHashes[id];
+        // slither-disable-next-line incorrect-equality
         if (claimHash == bytes32(0)) revert UnknownAttestation(id);
+        // slither-disable-next-line incorrect-equality
         if (claimHash == VOIDED) revert AlreadyVoided(id);
         if (claimHash != keccak256(abi.encode(claim))) revert ClaimMismatch(id);
         uint256 closesAt = uint256(claim.acceptedAt) + challengeWindow;
@@ -264,6 +266,7 @@ contract AttestedMargin {
         claimHashes[id] = VOIDED;
         delete margins[id];
         slashed = operators.slash(claim.signers, msg.sender);
+        // slither-disable-next-line reentrancy-events
         emit AttestationVoided(
             id, claim.account, msg.sender, bound, claim.expectedShortfall, slashed
         );

@@ -138,6 +138,8 @@ contract Clearinghouse is Ownable {
 
     error ZeroAmount();
     error UnsupportedCollateralDecimals(uint8 decimals);
+    /// @notice The backstop takes over liquidated positions: it must be a real account.
+    error ZeroBackstop();
     error InvalidRiskParameters(int256 maintenanceMarginFactor, int256 penalty, int256 keeperShare);
     error InvalidInitialMarginParameters(int256 initialMarginFactor, uint16 alphaBps);
     error InvalidLiquidityAddOn(int256 addOn);
@@ -182,7 +184,7 @@ contract Clearinghouse is Ownable {
     event RiskParametersSet(int256 maintenanceMarginFactor, int256 penalty, int256 keeperShare);
     event InitialMarginParametersSet(int256 initialMarginFactor, uint16 alphaBps);
     event LiquidityAddOnSet(int256 addOn);
-    event AttestedMarginSet(address attestedMargin);
+    event AttestedMarginSet(address indexed attestedMargin);
     event LiquidationParametersSet(
         int256 closeFactor, int256 fullLiquidationHealth, int256 dustValue
     );
@@ -308,6 +310,7 @@ contract Clearinghouse is Ownable {
     ) Ownable(initialOwner) {
         uint8 decimals = collateral_.decimals();
         if (decimals > 18) revert UnsupportedCollateralDecimals(decimals);
+        if (backstop_ == address(0)) revert ZeroBackstop();
         collateral = collateral_;
         collateralScale = int256(10 ** (18 - decimals));
         oracle = oracle_;
@@ -625,6 +628,7 @@ contract Clearinghouse is Ownable {
     /// @notice Equity of `account` at oracle marks (WAD): cash - cost bases - charges owed +
     /// (sum size * unit value) / WAD, the division rounded down.
     function equity(address account) external view returns (int256 accountEquity) {
+        // slither-disable-next-line unused-return
         (accountEquity,) = engine.valuation(_portfolio(account));
     }
 
@@ -643,6 +647,7 @@ contract Clearinghouse is Ownable {
         address account,
         MarginEngine.LiquidationCertificate calldata certificate
     ) external view returns (MarginEngine.MarginCheck memory check) {
+        // slither-disable-next-line unused-return
         (check,) =
             engine.checkLiquidation(_portfolio(account), certificate, maintenanceMarginFactor);
     }
@@ -724,6 +729,7 @@ contract Clearinghouse is Ownable {
         for (uint256 asset; asset < assets; ++asset) {
             int256 amount = collateralBalance[account][asset];
             if (amount == 0) continue;
+            // slither-disable-next-line calls-loop
             int256 price = oracle.price(asset);
             int256 value = _haircutCollateral(account, asset).mulWad(price, Math.Rounding.Floor);
             collateralBalance[account][asset] = 0;
@@ -748,13 +754,17 @@ contract Clearinghouse is Ownable {
             emit BadDebtCoveredByInsurance(account, covered, insuranceFund);
         }
         int256 rest = badDebt - covered;
+        // slither-disable-next-line incorrect-equality
         if (rest == 0) return;
+        // slither-disable-next-line uninitialized-local
         int256 totalSize;
+        // slither-disable-next-line uninitialized-local
         uint256 lastAsset;
         for (uint256 asset; asset < closedSize.length; ++asset) {
             totalSize += closedSize[asset];
             if (closedSize[asset] != 0) lastAsset = asset;
         }
+        // slither-disable-next-line incorrect-equality
         if (totalSize == 0) {
             // The account held nothing to close (its debt came from a risk-reducing trade):
             // no market to share the loss.
@@ -763,6 +773,7 @@ contract Clearinghouse is Ownable {
         }
         int256 remaining = rest;
         for (uint256 asset; asset <= lastAsset; ++asset) {
+            // slither-disable-next-line incorrect-equality
             if (closedSize[asset] == 0) continue;
             int256 share = asset == lastAsset
                 ? remaining
@@ -776,6 +787,7 @@ contract Clearinghouse is Ownable {
     /// index moves up by amount / open interest, rounded up); with no open interest left the
     /// backstop account absorbs it.
     function _socialize(address account, uint256 asset, int256 amount) internal {
+        // slither-disable-next-line incorrect-equality
         if (amount == 0) return;
         Market storage market = markets[asset];
         if (market.openInterest == 0) {
@@ -908,6 +920,7 @@ contract Clearinghouse is Ownable {
         int256 charge = _charges(p, fundingIndex, lossIndex);
         p.fundingIndex = fundingIndex;
         p.lossIndex = lossIndex;
+        // slither-disable-next-line incorrect-equality
         if (charge == 0) return;
         cash[account] -= charge;
         emit ChargesSettled(account, market, isOption, charge);
@@ -1088,10 +1101,12 @@ contract Clearinghouse is Ownable {
     function _requireRiskAllowed(address account) internal view {
         uint256 assets = oracle.assetCount();
         for (uint256 asset; asset < assets; ++asset) {
+            // slither-disable-next-line calls-loop
             if (_positions[account][asset].size != 0) oracle.checkRiskAllowed(asset);
         }
         uint256[] memory held = _heldSeries[account];
         for (uint256 i; i < held.length; ++i) {
+            // slither-disable-next-line calls-loop
             oracle.checkRiskAllowed(_series[held[i]].asset);
         }
     }
@@ -1103,7 +1118,9 @@ contract Clearinghouse is Ownable {
         address account,
         MarginEngine.MarginCertificate calldata certificate
     ) internal {
+        // slither-disable-next-line uninitialized-local
         int256 accountEquity;
+        // slither-disable-next-line uninitialized-local
         int256 initialMargin;
         uint64 epoch = certificate.epoch;
         if (certificate.indices.length != 0) {

@@ -175,6 +175,7 @@ contract MarginEngine {
         if (certificate.epoch != epoch) revert StaleEpoch(certificate.epoch, epoch);
         Marks memory marks = _marks(portfolio);
         int256[] memory losses = _allScenarioLosses(portfolio, marks, certificate, set);
+        // slither-disable-next-line unused-return
         (uint256 kNum,,) = ExpectedShortfall.tailWeight(set.n, alphaBps);
         int256 bound =
             ExpectedShortfall.rockafellarUryasevBound(losses, certificate.threshold, kNum);
@@ -294,6 +295,7 @@ contract MarginEngine {
         marks.vol = new int256[](assets);
         marks.time = block.timestamp;
         for (uint256 asset; asset < assets; ++asset) {
+            // slither-disable-next-line calls-loop
             if (portfolio.spotExposure[asset] != 0) marks.spot[asset] = oracle.price(asset);
         }
         uint256 count = portfolio.options.length;
@@ -301,7 +303,9 @@ contract MarginEngine {
         for (uint256 i; i < count; ++i) {
             OptionHolding calldata holding = portfolio.options[i];
             uint256 asset = holding.series.asset;
+            // slither-disable-next-line calls-loop,incorrect-equality
             if (marks.spot[asset] == 0) marks.spot[asset] = oracle.price(asset);
+            // slither-disable-next-line calls-loop,incorrect-equality
             if (marks.vol[asset] == 0) marks.vol[asset] = oracle.volatility(asset);
             marks.optionValues[i] = _unitValue(holding, marks);
         }
@@ -312,6 +316,7 @@ contract MarginEngine {
         pure
         returns (int256)
     {
+        // slither-disable-next-line uninitialized-local
         int256 value;
         for (uint256 asset; asset < marks.spot.length; ++asset) {
             value += portfolio.spotExposure[asset] * marks.spot[asset];
@@ -329,6 +334,7 @@ contract MarginEngine {
         pure
         returns (int256)
     {
+        // slither-disable-next-line uninitialized-local
         uint256 units;
         for (uint256 asset; asset < spot.length; ++asset) {
             units += SignedMath.abs(portfolio.spotExposure[asset]) * uint256(spot[asset]);

@@ -76,7 +76,7 @@ contract OperatorRegistry is Ownable {
     error NotSlasher(address caller);
 
     event QuorumParametersSet(uint256 minimumBond, uint16 quorumBps, uint64 unbondingDelay);
-    event SlasherSet(address slasher);
+    event SlasherSet(address indexed slasher);
     event OperatorRegistered(
         uint256 indexed index,
         address indexed account,
@@ -109,6 +109,7 @@ contract OperatorRegistry is Ownable {
 
     /// @notice Set the contract allowed to slash (the fraud-proof judge).
     function setSlasher(address slasher_) external onlyOwner {
+        // slither-disable-next-line missing-zero-check
         slasher = slasher_;
         emit SlasherSet(slasher_);
     }
@@ -141,7 +142,7 @@ contract OperatorRegistry is Ownable {
         uint256 bond
     ) external returns (uint256 index) {
         if (_indexPlusOne[msg.sender] != 0) revert AlreadyRegistered(msg.sender);
-        if (_operators.length == MAX_OPERATORS) revert TooManyOperators();
+        if (_operators.length >= MAX_OPERATORS) revert TooManyOperators();
         if (bond < minimumBond) revert BondTooSmall(bond, minimumBond);
         if (publicKeyG1.x == 0 && publicKeyG1.y == 0) revert KeyAtInfinity(msg.sender);
         bytes32 digest = proofOfPossessionDigest(msg.sender, publicKeyG1);
@@ -203,12 +204,14 @@ contract OperatorRegistry is Ownable {
     /// and send it to `recipient`; they stop signing. Only the slasher. Returns the total.
     function slash(uint256 signers, address recipient) external returns (uint256 total) {
         if (msg.sender != slasher) revert NotSlasher(msg.sender);
-        for (uint256 index; index < _operators.length; ++index) {
+        uint256 count = _operators.length;
+        for (uint256 index; index < count; ++index) {
             if (signers & (1 << index) == 0) continue;
             Operator storage operator = _operators[index];
             uint256 amount = operator.bond;
             if (operator.active) {
                 operator.active = false;
+                // slither-disable-next-line costly-loop
                 totalActiveBond -= amount;
             }
             operator.bond = 0;

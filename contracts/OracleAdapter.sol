@@ -233,6 +233,7 @@ contract OracleAdapter is Ownable {
         if (asset >= assetCount) revert UnknownAsset(asset);
         Feed memory f = _volatilityFeeds[asset];
         if (address(f.aggregator) == address(0)) revert UnknownVolatilityFeed(asset);
+        // slither-disable-next-line unused-return
         (, int256 answer,, uint256 updatedAt,) = f.aggregator.latestRoundData();
         if (answer <= 0) revert NonPositiveVolatility(asset, answer);
         if (_isFromFuture(updatedAt)) {
@@ -313,6 +314,7 @@ contract OracleAdapter is Ownable {
     function _price(uint256 asset) private view returns (int256) {
         if (asset >= assetCount) revert UnknownAsset(asset);
         Feed memory f = _feeds[asset];
+        // slither-disable-next-line unused-return
         (, int256 answer,, uint256 updatedAt,) = f.aggregator.latestRoundData();
         if (answer <= 0) revert NonPositivePrice(asset, answer);
         if (_isFromFuture(updatedAt)) revert PriceFromFuture(asset, updatedAt, block.timestamp);
@@ -340,6 +342,7 @@ contract OracleAdapter is Ownable {
         ReferenceFeed memory r = _referenceFeeds[asset];
         if (address(r.aggregator) == address(0)) return (RiskStatus.NoReference, 0, 0, 0, 0);
         spotPrice = _price(asset);
+        // slither-disable-next-line unused-return
         (, answer,, updatedAt,) = r.aggregator.latestRoundData();
         referencePrice = _toWad(answer, r.decimals);
         if (answer <= 0) {

@@ -58,6 +58,7 @@ library BN254 {
     function add(G1Point memory a, G1Point memory b) internal view returns (G1Point memory sum) {
         uint256[4] memory input = [a.x, a.y, b.x, b.y];
         bool ok;
+        // slither-disable-next-line assembly
         assembly ("memory-safe") {
             ok := staticcall(gas(), 0x06, input, 0x80, sum, 0x40)
         }
@@ -72,6 +73,7 @@ library BN254 {
     {
         uint256[3] memory input = [point.x, point.y, scalar];
         bool ok;
+        // slither-disable-next-line assembly
         assembly ("memory-safe") {
             ok := staticcall(gas(), 0x07, input, 0x60, product, 0x40)
         }
@@ -124,6 +126,7 @@ library BN254 {
         ];
         uint256[1] memory result;
         bool ok;
+        // slither-disable-next-line assembly
         assembly ("memory-safe") {
             ok := staticcall(gas(), 0x08, input, 0x180, result, 0x20)
         }
@@ -139,6 +142,7 @@ library BN254 {
         uint256[6] memory input = [32, 32, 32, base, exponent, P];
         uint256[1] memory result;
         bool ok;
+        // slither-disable-next-line assembly
         assembly ("memory-safe") {
             ok := staticcall(gas(), 0x05, input, 0xc0, result, 0x20)
         }

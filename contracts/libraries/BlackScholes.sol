@@ -145,6 +145,7 @@ library BlackScholes {
     {
         (int256 s, int256 k, int256 m, int256 v, int256 sqrtT) =
             _spotInputs(spot, strike, sigma, time, rate);
+        // slither-disable-next-line uninitialized-local
         int256 d1;
         if (v == 0) {
             if (s != k) return 0;
@@ -156,6 +157,7 @@ library BlackScholes {
         // s * density < 4e53 < 2^255 and (s * density / 1e18) * sqrtT < 4e35 * 1e19 = 4e54:
         // mulWad(mulWad(s, density, Floor), sqrtT, Floor).
         unchecked {
+            // slither-disable-next-line divide-before-multiply
             return s * density / WAD * sqrtT / WAD;
         }
     }

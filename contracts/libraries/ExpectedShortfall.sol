@@ -26,6 +26,7 @@ library ExpectedShortfall {
     {
         kNum = n * (BPS - alphaBps);
         whole = kNum / BPS;
+        // slither-disable-next-line divide-before-multiply
         frac = kNum - whole * BPS;
     }
 
@@ -44,6 +45,7 @@ library ExpectedShortfall {
         pure
         returns (int256)
     {
+        // slither-disable-next-line uninitialized-local
         int256 sum;
         int256 smallest = type(int256).max;
         for (uint256 i; i < losses.length; ++i) {
@@ -64,6 +66,7 @@ library ExpectedShortfall {
         pure
         returns (int256)
     {
+        // slither-disable-next-line uninitialized-local
         int256 excess;
         for (uint256 i; i < losses.length; ++i) {
             if (losses[i] > t) excess += losses[i] - t;

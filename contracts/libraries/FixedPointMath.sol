@@ -45,6 +45,7 @@ library FixedPointMath {
                 magnitude = product / d;
                 inexact = product % d != 0;
             } else {
+                // slither-disable-next-line unused-return
                 (uint256 high,) = Math.mul512(a, b);
                 if (high >= d) revert MulDivOverflow(x, y, denominator);
                 magnitude = Math.mulDiv(a, b, d);

@@ -630,6 +630,12 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
 }
 
 contract ClearinghouseAccountsTest is ClearinghouseFixture {
+    /// @notice Liquidated positions go to the backstop: address(0) would strand them.
+    function test_Constructor_RevertsOnZeroBackstop() public {
+        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.ZeroBackstop.selector));
+        new Clearinghouse(owner, usdc, oracle, registry, address(0));
+    }
+
     function test_Deposit_CreditsWadCash() public {
         _deposit(carol, 123.456789e6);
         assertEq(clearinghouse.cash(carol), 123.456789e18, "carol cash");
