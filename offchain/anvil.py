@@ -10,6 +10,10 @@ default. The node is stopped with SIGTERM, then SIGKILL after a grace period, on
 ``stop()``, on leaving the ``with`` block (also on error or Ctrl-C), at
 interpreter exit, and by the kernel if the parent process dies (Linux
 ``PR_SET_PDEATHSIG``).
+
+With a ``state`` file the node keeps its chain across restarts: it loads the file if it
+exists and writes its chain there when stopped (SIGTERM), with the states of past blocks,
+so that calls at old blocks still answer. Its mempool is not kept.
 """
 
 import atexit
@@ -63,6 +67,7 @@ class AnvilNode:
         hardfork: str = "prague",
         startup_timeout: float = 20.0,
         binary: Path | None = None,
+        state: Path | None = None,
     ) -> None:
         self.requested_port = port
         self.accounts = accounts
@@ -70,6 +75,7 @@ class AnvilNode:
         self.hardfork = hardfork
         self.startup_timeout = startup_timeout
         self.binary = binary
+        self.state = state
         self.port: int | None = None
         self.process: subprocess.Popen[str] | None = None
         self._output: deque[str] = deque(maxlen=50)
@@ -102,6 +108,8 @@ class AnvilNode:
             "--hardfork",
             self.hardfork,
         ]
+        if self.state is not None:
+            command += ["--state", str(self.state), "--preserve-historical-states"]
         self.process = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, cast
 
+import requests
 from eth_abi import decode, encode
 from eth_account import Account
 from eth_account.datastructures import SignedTransaction
@@ -23,9 +24,14 @@ from web3 import HTTPProvider, Web3
 from web3._utils.error_formatters_utils import raise_contract_logic_error_on_revert
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    ContractPanicError,
+    Web3RPCError,
+)
 from web3.logs import DISCARD
-from web3.providers.rpc.utils import check_if_retry_on_failure
+from web3.providers.rpc.utils import ExceptionRetryConfiguration, check_if_retry_on_failure
 from web3.types import RPCResponse, TxReceipt
 
 from offchain.toolchain import artifact_path
@@ -66,6 +72,15 @@ DEFAULT_PRIORITY_FEE = 10**9
 # A replacement raises both fees by at least 1/8 (12.5%).
 REPLACEMENT_BUMP = 8
 
+# Seconds an RPC request may wait for its answer before it fails (and is sent again).
+RPC_TIMEOUT = 60.0
+
+# The transport failures on which a request web3 may repeat (a read, or a signed
+# transaction, which the node knows by its hash) is sent again. web3's default list names
+# the builtin ConnectionError, which requests' ConnectionError (a refused or dropped
+# connection) is not.
+RETRIED_TRANSPORT_FAILURES = (requests.ConnectionError, requests.HTTPError, requests.Timeout)
+
 
 @dataclass(frozen=True)
 class Fees:
@@ -98,6 +113,18 @@ class Simulation:
 
 class RpcError(RuntimeError):
     """The node refused a request (not a revert); the message is the node's."""
+
+
+NODE_FAILURES = (
+    requests.RequestException,
+    json.JSONDecodeError,
+    RpcError,
+    Web3RPCError,
+    TimeoutError,
+)
+"""How a node, or the way to it, fails a request: a refused, dropped or timed-out
+connection, an HTTP error, an answer that is not JSON (a truncated body, a proxy's error
+page) or an error the node answers with. A later attempt may not meet it."""
 
 
 class TransactionReverted(RuntimeError):
@@ -237,9 +264,18 @@ class Chain:
     chain_id: int
 
     @classmethod
-    def connect(cls, rpc_url: str) -> "Chain":
-        """Connect over HTTP JSON-RPC."""
-        w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
+    def connect(cls, rpc_url: str, timeout: float = RPC_TIMEOUT) -> "Chain":
+        """Connect over HTTP JSON-RPC, ``timeout`` seconds per request. A request web3 may
+        repeat is sent again after a refused or dropped connection, an HTTP error or a
+        timeout: 5 attempts, 0.125 s apart, doubling."""
+        provider = HTTPProvider(
+            rpc_url,
+            request_kwargs={"timeout": timeout},
+            exception_retry_configuration=ExceptionRetryConfiguration(
+                errors=RETRIED_TRANSPORT_FAILURES
+            ),
+        )
+        w3 = Web3(provider)
         return cls(w3=w3, chain_id=w3.eth.chain_id)
 
     def contract(self, name: str, address: str) -> Contract:
@@ -304,9 +340,10 @@ class Chain:
         """The node's responses to JSON-RPC ``requests`` (method, parameters), in order, sent
         as batches of at most ``BATCH_CALL_LIMIT`` requests and ``BATCH_CALLDATA_LIMIT``
         characters of parameters. A batch whose methods web3 retries singly is retried as
-        web3 retries a single request (the provider's ``exception_retry_configuration``: by
-        default a timeout or an HTTP error, 5 attempts, 0.125 s apart doubling); a batch the
-        node refuses as a whole raises RpcError."""
+        web3 retries a single request (the provider's ``exception_retry_configuration``;
+        ``connect``'s: a refused or dropped connection, an HTTP error or a timeout, 5
+        attempts, 0.125 s apart doubling); a batch the node refuses as a whole raises
+        RpcError."""
         responses: list[RPCResponse] = []
         start = 0
         while start < len(requests):

@@ -18,6 +18,10 @@ FEED_DECIMALS = 8
 STABLECOIN_DECIMALS = 6
 
 
+class NoDeploymentError(ValueError):
+    """No contract is deployed at the address given as the clearinghouse."""
+
+
 @dataclass(frozen=True)
 class RiskParameters:
     """Clearinghouse parameters, WAD: MM = maintenance_margin_factor * ES; the liquidation
@@ -105,7 +109,12 @@ def attach(chain: Chain, clearinghouse_address: str) -> Deployment:
     """The deployment around the clearinghouse at ``clearinghouse_address``, found from the
     chain alone: its oracle, engine, registry, stablecoin and feeds. Asset names are the
     spot feeds' descriptions up to " / " ("ETH / USD" -> "ETH"); events are read from block
-    0."""
+    0. NoDeploymentError if no contract is at the address (a wrong address, or a node that
+    lost its chain)."""
+    if not chain.w3.eth.get_code(clearinghouse_address):
+        raise NoDeploymentError(
+            f"no contract at {clearinghouse_address} on the node's chain {chain.chain_id}"
+        )
     clearinghouse = chain.contract("Clearinghouse", clearinghouse_address)
     oracle = chain.contract("OracleAdapter", chain.call(clearinghouse.functions.oracle()))
     engine = chain.contract("MarginEngine", chain.call(clearinghouse.functions.engine()))

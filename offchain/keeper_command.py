@@ -3,9 +3,10 @@
 Every action goes to stdout as one JSON line (WAD amounts as decimal strings, fees in
 wei per gas) and to stderr as a log line. ``--once`` runs one pass, waits for its
 transactions and exits (for cron and tests); without it the keeper follows new blocks
-until interrupted. The state file keeps the known accounts, the cursor and every signed
-transaction: a keeper restarted on it resumes where it stopped. Keepers that share a key
-must share the state file.
+until interrupted. The state file keeps the known accounts, the cursor with the hashes of
+the last blocks read, the chain it follows and every signed transaction: a keeper
+restarted on it resumes where it stopped. Keepers that share a key must share the state
+file.
 """
 
 import argparse

@@ -3,26 +3,30 @@ without losing or duplicating a transaction.
 
 A pass at a block:
 
-1. resolves the keeper's pending transactions (``track``): a receipt marks one mined or
-   reverted (a liquidation that reverted because another keeper liquidated the account
-   first is a lost race, not an error); a transaction the node no longer knows is
-   broadcast again; one still unmined ``replace_after`` blocks after signing, or one the
-   node refuses because the base fee rose above its maximum fee, is replaced with fees at
-   least 12.5% higher and at least what the chain asks now, by a cancellation if its
-   liquidation would now revert; one seen mined or reverted in the last ``REORG_DEPTH``
-   blocks whose receipt is gone (a reorg took its block) is pending again and goes through
-   the same steps (reported ``reorged``);
-2. folds the new account events into the state file and screens every known account
-   with exact ES (``offchain/keeper.py``);
-3. for each liquidatable account, most underwater first, that no transaction in the state
+1. checks that the node serves the chain the state file was written on, and folds the new
+   account events into the state file, first rewinding its account cursor past a reorg
+   (``offchain/keeper_state.py``; reported ``rewound``);
+2. resolves the keeper's pending transactions (``track``, which checks the chain again): a
+   receipt marks one mined or reverted (a liquidation that reverted because another keeper
+   liquidated the account first is a lost race, not an error); a transaction the node no
+   longer knows is broadcast again; one still unmined ``replace_after`` blocks after
+   signing, or one the node refuses because the base fee rose above its maximum fee, is
+   replaced with fees at least 12.5% higher and at least what the chain asks now, by a
+   cancellation if its liquidation would now revert; one seen mined or reverted in the
+   last ``REORG_DEPTH`` blocks whose receipt is gone (a reorg took its block) is pending
+   again and goes through the same steps (reported ``reorged``);
+3. screens every known account with exact ES (``offchain/keeper.py``);
+4. for each liquidatable account, most underwater first, that no transaction in the state
    file is already liquidating: builds the certificate of its k worst scenarios, runs the
    transaction with ``eth_simulateV1``, and, only if the keeper reward it emits exceeds its
    gas cost by more than the policy's minimum profit, signs it, records it in the state
    file and then broadcasts it (``offchain/keeper_submissions.py``).
 
 Every action is reported as one dict (``Keeper.report``); ``vmargin keeper run`` prints
-each as a JSON line on stdout and logs it on stderr. RPC failures are retried with
-exponential backoff.
+each as a JSON line on stdout and logs it on stderr. Node failures (``NODE_FAILURES``: a
+dropped or timed-out connection, an HTTP error, an answer that is not JSON, an RPC error)
+are retried with exponential backoff; a node that serves another chain than the state
+file's stops the keeper (``ForeignChainError``).
 """
 
 import logging
@@ -34,15 +38,14 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
-from requests.exceptions import RequestException
 from web3.exceptions import TransactionNotFound, Web3RPCError
 from web3.types import TxReceipt
 
 from offchain.chain import (
     DEFAULT_PRIORITY_FEE,
     GAS_BUFFER_DIVISOR,
+    NODE_FAILURES,
     Fees,
-    RpcError,
     Simulation,
 )
 from offchain.deployment import Deployment
@@ -56,7 +59,13 @@ from offchain.keeper import (
     read_liquidation_parameters,
     screen,
 )
-from offchain.keeper_state import KeeperState, open_state, sync_accounts
+from offchain.keeper_state import (
+    REORG_DEPTH,
+    KeeperState,
+    check_chain,
+    open_state,
+    sync_accounts,
+)
 from offchain.keeper_submissions import (
     CANCELLATION,
     LIQUIDATION,
@@ -80,12 +89,7 @@ from proofs.certificate import witness_certificate
 log = logging.getLogger("vmargin.keeper")
 
 CANCELLATION_GAS = 21_000
-# Blocks back from the head whose mined submissions are checked for a reorg each pass.
-REORG_DEPTH = 64
 """Gas of a cancellation: a plain zero-value transfer to oneself."""
-
-RETRYABLE = (RequestException, RpcError, Web3RPCError, TimeoutError)
-"""Failures of the node or the connection that a later attempt may not meet."""
 
 BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 30.0
@@ -170,11 +174,21 @@ def native_token_price(keeper: Keeper, block: int) -> int:
 
 
 def keeper_pass(keeper: Keeper, block: int) -> KeeperPass:
-    """Track pending transactions, sync the accounts, screen them at ``block`` and submit
-    the liquidations worth sending."""
+    """Sync the accounts (checking the chain, rewinding past a reorg), track pending
+    transactions, screen the accounts at ``block`` and submit the liquidations worth
+    sending."""
     deployment = keeper.deployment
+    sync = sync_accounts(deployment, keeper.state, block)
+    if sync.rewind is not None:
+        keeper.report(
+            {
+                "action": "rewound",
+                "block": block,
+                "cursor": sync.rewind.cursor,
+                "fork": sync.rewind.fork,
+            }
+        )
     landed = track(keeper, block)
-    found = sync_accounts(deployment, keeper.state, block)
     scenarios, risks = screen(
         deployment, block, keeper.state.accounts(), keeper.executor, keeper.shards
     )
@@ -188,7 +202,7 @@ def keeper_pass(keeper: Keeper, block: int) -> KeeperPass:
             "block": block,
             "epoch": scenarios.epoch,
             "accounts": len(risks),
-            "new_accounts": found,
+            "new_accounts": sync.found,
             "liquidatable": len(liquidatable),
         }
     )
@@ -349,7 +363,9 @@ def broadcast(keeper: Keeper, submission: Submission) -> bool:
 def track(keeper: Keeper, block: int) -> list[Liquidation]:
     """Resolve the keeper's pending submissions at ``block`` (see the module docstring),
     holding the state file's claim so that keepers sharing it never resolve or replace the
-    same submission twice; returns the liquidations that landed."""
+    same submission twice; returns the liquidations that landed. Raises ForeignChainError,
+    touching nothing, if the node serves another chain than the state file's."""
+    check_chain(keeper.deployment.chain, keeper.state)
     with claim(keeper.state):
         return _track(keeper, block)
 
@@ -555,7 +571,7 @@ def run_keeper(
                     latest.block, latest.scenarios, latest.risks, latest.liquidations + landed
                 )
             failures = 0
-        except RETRYABLE as error:
+        except NODE_FAILURES as error:
             failures += 1
             if once and failures >= attempts:
                 raise

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 
 from offchain.chain import Chain, Fees
-from offchain.keeper_state import KeeperState
+from offchain.keeper_state import KeeperState, exclusive
 
 LIQUIDATION = "liquidation"
 CANCELLATION = "cancellation"
@@ -94,14 +94,8 @@ def sign_submission(
 def claim(state: KeeperState) -> Iterator[None]:
     """An exclusive write transaction on the state file: checking that an account is free,
     choosing a nonce and recording the submission happen in it, one keeper at a time."""
-    connection = state.connection
-    connection.execute("BEGIN IMMEDIATE")
-    try:
+    with exclusive(state.connection):
         yield
-    except BaseException:
-        connection.rollback()
-        raise
-    connection.commit()
 
 
 def blocking_submission(state: KeeperState, account: str, screened_block: int) -> Submission | None:

@@ -11,12 +11,18 @@ certificate's bound was from the true ES.
 
 The state before a transaction is the previous block's only when the transaction is the
 block's first; a liquidation behind other transactions in its block is refused
-(``ReplayError``) rather than replayed against the wrong state.
+(``ReplayError``) rather than replayed against the wrong state. So is a transaction the
+node has not mined (unknown, still pending, or taken away by a reorg), and a liquidation
+whose block a reorg replaced while the replay read it: its reads could mix two branches.
+A node that fails a request (``offchain.chain.NODE_FAILURES``) fails the replay: there is
+no verdict without every number.
 """
 
 from dataclasses import dataclass, replace
 
 from hexbytes import HexBytes
+from web3.exceptions import BlockNotFound, TransactionNotFound
+from web3.types import TxReceipt
 
 from offchain.chain import emitted
 from offchain.deployment import Deployment
@@ -29,7 +35,8 @@ from proofs.certificate import LiquidationCertificate
 
 
 class ReplayError(ValueError):
-    """The transaction cannot be replayed (not a liquidation, or not first in its block)."""
+    """The transaction cannot be replayed: not mined, not a liquidation, not first in its
+    block, or its block replaced by a reorg during the replay."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,7 @@ class ReplayInputs:
 def read_replay_inputs(deployment: Deployment, tx_hash: str) -> tuple[dict, ReplayInputs]:
     """The liquidation's decoded call and event, and the state it ran against."""
     chain, clearinghouse = deployment.chain, deployment.clearinghouse
-    receipt = chain.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+    receipt = _mined_receipt(deployment, tx_hash)
     transaction = chain.w3.eth.get_transaction(HexBytes(tx_hash))
     events = emitted(clearinghouse, "Liquidated", receipt)
     if receipt["to"] != clearinghouse.address or not events:
@@ -112,7 +119,37 @@ def read_replay_inputs(deployment: Deployment, tx_hash: str) -> tuple[dict, Repl
             clearinghouse.functions.maintenanceMarginFactor(), before
         ),
     )
+    if _block_hash(deployment, receipt["blockNumber"]) != receipt["blockHash"]:
+        raise ReplayError(
+            f"a reorg replaced block {receipt['blockNumber']} of {tx_hash} during the replay: "
+            "its reads may mix two branches; replay it again"
+        )
     return {"call": call, "event": event, "receipt": receipt}, inputs
+
+
+def _mined_receipt(deployment: Deployment, tx_hash: str) -> TxReceipt:
+    """The receipt of ``tx_hash``; ReplayError if the node has not mined it."""
+    w3 = deployment.chain.w3
+    try:
+        return w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+    except TransactionNotFound:
+        pass
+    try:
+        w3.eth.get_transaction(HexBytes(tx_hash))
+    except TransactionNotFound:
+        raise ReplayError(
+            f"{tx_hash} is not a transaction this node has mined: unknown to it, or taken "
+            "away by a reorg"
+        ) from None
+    raise ReplayError(f"{tx_hash} is pending: it is not mined yet")
+
+
+def _block_hash(deployment: Deployment, number: int) -> HexBytes | None:
+    """The hash of the chain's block ``number``, None if the chain has no such block."""
+    try:
+        return deployment.chain.w3.eth.get_block(number)["hash"]
+    except BlockNotFound:
+        return None
 
 
 def replay(onchain: dict, inputs: ReplayInputs) -> LiquidationReplay:

@@ -1,10 +1,13 @@
-"""Shared fixtures: one Anvil node with the demo loop already run on it."""
+"""Shared fixtures: one Anvil node with the demo loop already run on it, and, per module
+that asks, a node with a crowd of leveraged longs for the keeper tests."""
 
 from collections.abc import Iterator
 
 import pytest
+from keeper_checks import SCENARIOS, TRADERS, rpc
 
 from offchain.anvil import AnvilNode
+from offchain.crowd import Crowd, open_crowd
 from offchain.demo import DemoResult, run_demo
 
 
@@ -19,3 +22,23 @@ def anvil() -> Iterator[AnvilNode]:
 def demo(anvil: AnvilNode) -> DemoResult:
     """The demo loop, run once on the session's node."""
     return run_demo(anvil.rpc_url)
+
+
+@pytest.fixture(scope="module")
+def crowd_node() -> Iterator[tuple[AnvilNode, Crowd]]:
+    """A node with ``TRADERS`` one-ETH longs opened on it, one per test module."""
+    with AnvilNode() as node:
+        yield node, open_crowd(node.rpc_url, TRADERS, SCENARIOS)
+
+
+@pytest.fixture
+def crowd(crowd_node: tuple[AnvilNode, Crowd]) -> Iterator[Crowd]:
+    """The crowd before the crash; the chain goes back to this state after the test."""
+    _, crowd = crowd_node
+    w3 = crowd.deployment.chain.w3
+    snapshot = rpc(crowd, "evm_snapshot")
+    yield crowd
+    rpc(crowd, "evm_setAutomine", True)
+    rpc(crowd, "evm_revert", snapshot)
+    # Anvil keeps the base fee a test's blocks left for the next block across a revert.
+    rpc(crowd, "anvil_setNextBlockBaseFeePerGas", hex(w3.eth.get_block("latest")["baseFeePerGas"]))

@@ -12,19 +12,27 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from keeper_checks import (
+    PROTOCOL_KEEPER,
+    all_succeeded_with_gapless_nonces,
+    liquidatable_after_crash,
+    liquidated_once,
+    liquidated_since,
+    of,
+    rpc,
+    transactions_from,
+)
 from requests.exceptions import ConnectionError as RequestsConnectionError
 
 import offchain.keeper_service as keeper_service
 from offchain.anvil import AnvilNode
 from offchain.cli import main
-from offchain.crowd import Crowd, crash, open_crowd
+from offchain.crowd import Crowd
 from offchain.fixedpoint import WAD
-from offchain.keeper import screen
 from offchain.keeper_service import (
     Keeper,
     KeeperPass,
@@ -36,72 +44,6 @@ from offchain.keeper_service import (
 )
 from offchain.keeper_state import open_state
 from offchain.keeper_submissions import MINED, REPLACED, pending_submissions
-
-TRADERS = 16
-SCENARIOS = 100
-PROTOCOL_KEEPER = KeeperPolicy(min_profit=None)
-
-
-@pytest.fixture(scope="module")
-def crowd_node() -> Iterator[tuple[AnvilNode, Crowd]]:
-    with AnvilNode() as node:
-        yield node, open_crowd(node.rpc_url, TRADERS, SCENARIOS)
-
-
-@pytest.fixture
-def crowd(crowd_node: tuple[AnvilNode, Crowd]) -> Iterator[Crowd]:
-    """The crowd before the crash; the chain goes back to this state after the test."""
-    _, crowd = crowd_node
-    w3 = crowd.deployment.chain.w3
-    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
-    yield crowd
-    rpc(crowd, "evm_setAutomine", True)
-    rpc(crowd, "evm_revert", snapshot)
-    # Anvil keeps the base fee a test's blocks left for the next block across a revert.
-    rpc(crowd, "anvil_setNextBlockBaseFeePerGas", hex(w3.eth.get_block("latest")["baseFeePerGas"]))
-
-
-def liquidatable_after_crash(crowd: Crowd) -> tuple[set[str], int]:
-    """Crash the price: the accounts the screen condemns, and the first block after."""
-    block = crash(crowd)
-    _, risks = screen(crowd.deployment, block)
-    condemned = {risk.account.address for risk in risks if risk.liquidatable}
-    assert len(condemned) >= 4
-    return condemned, block + 1
-
-
-def liquidated_once(crowd: Crowd, first: int, condemned: set[str]) -> bool:
-    """Every condemned account, and no other, liquidated exactly once from block ``first``."""
-    return liquidated_since(crowd, first) == Counter(dict.fromkeys(condemned, 1))
-
-
-def all_succeeded_with_gapless_nonces(crowd: Crowd, sender: str, first: int, count: int) -> bool:
-    """``sender`` got exactly ``count`` transactions mined from block ``first``, nonces 0 to
-    ``count - 1``, none failed."""
-    transactions = transactions_from(crowd, sender, first)
-    return sorted(t["nonce"] for t in transactions) == list(range(count)) and all(
-        t["status"] == 1 for t in transactions
-    )
-
-
-def liquidated_since(crowd: Crowd, block: int) -> Counter[str]:
-    if block > crowd.deployment.chain.w3.eth.block_number:
-        return Counter()
-    logs = crowd.deployment.clearinghouse.events.Liquidated().get_logs(from_block=block)
-    return Counter(log["args"]["account"] for log in logs)
-
-
-def transactions_from(crowd: Crowd, sender: str, first: int) -> list[dict[str, Any]]:
-    """Every transaction ``sender`` got mined from block ``first`` on, with its receipt's
-    status."""
-    w3 = crowd.deployment.chain.w3
-    found = []
-    for number in range(first, w3.eth.block_number + 1):
-        for transaction in w3.eth.get_block(number, full_transactions=True)["transactions"]:
-            if transaction["from"] == sender:
-                receipt = w3.eth.get_transaction_receipt(transaction["hash"])
-                found.append({"nonce": transaction["nonce"], "status": receipt["status"]})
-    return found
 
 
 def keeper_command(node: AnvilNode, crowd: Crowd, key: Any, state: Path, *extra: str) -> list[str]:
@@ -147,10 +89,6 @@ def retrying_pass(
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
     keeper = Keeper(deployment, crowd.keepers[0], state, PROTOCOL_KEEPER, actions.append)
     return actions, run_keeper(keeper, once=True, poll_interval=0.01)
-
-
-def of(actions: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
-    return [action for action in actions if action["action"] == name]
 
 
 def test_two_keepers_sharing_a_key_and_a_state_file_never_double_submit(
@@ -242,12 +180,6 @@ def test_a_transaction_signed_but_never_broadcast_is_broadcast_on_restart(
     assert [action["tx"] for action in of(actions, "rebroadcast")] == [written.tx_hash]
     assert liquidated_once(crowd, first, condemned)
     assert all_succeeded_with_gapless_nonces(crowd, key.address, first, len(condemned))
-
-
-def rpc(crowd: Crowd, method: str, *params: Any) -> Any:
-    response = crowd.deployment.chain.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
-    assert "error" not in response, response
-    return response["result"]
 
 
 def mine_with_base_fee(crowd: Crowd, base_fee: int | None = None) -> int:
@@ -434,7 +366,7 @@ def test_a_node_error_inside_a_read_batch_is_retried(
 
     def failing_once(requests: list) -> list:
         responses = send(requests)
-        failure = next(failures, None)
+        failure = next(failures, None) if requests[-1][0] == "eth_call" else None
         if failure is not None:
             responses[-1] = {"jsonrpc": "2.0", "id": responses[-1]["id"], "error": failure}
         return responses

@@ -1,6 +1,8 @@
-"""The keeper's SQLite state: accounts folded in chunk by chunk, resumable after a crash."""
+"""The keeper's SQLite state: accounts folded in chunk by chunk, resumable after a crash;
+its schema versions. Reorgs and a foreign chain are in ``test_keeper_faults.py``."""
 
 import inspect
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,14 @@ from offchain.chain import anvil_accounts
 from offchain.demo import DemoResult
 from offchain.keeper import known_accounts
 from offchain.keeper_service import run_once
-from offchain.keeper_state import KeeperStateError, open_state, sync_accounts
+from offchain.keeper_state import (
+    REORG_DEPTH,
+    SCHEMA_VERSION,
+    KeeperStateError,
+    accounts_named,
+    open_state,
+    sync_accounts,
+)
 
 
 def test_a_sync_finds_every_account_and_a_second_reads_nothing(
@@ -20,10 +29,10 @@ def test_a_sync_finds_every_account_and_a_second_reads_nothing(
     latest = deployment.chain.w3.eth.block_number
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
     assert state.cursor == -1
-    assert sync_accounts(deployment, state, latest) == len(known_accounts(deployment))
+    assert sync_accounts(deployment, state, latest).found == len(known_accounts(deployment))
     assert state.accounts() == known_accounts(deployment)
     assert state.cursor == latest
-    assert sync_accounts(deployment, state, latest) == 0
+    assert sync_accounts(deployment, state, latest).found == 0
 
 
 def test_a_crash_mid_sync_loses_nothing_and_the_rerun_resumes(
@@ -84,3 +93,73 @@ def test_a_keeper_pass_with_a_state_file_screens_the_same_accounts(
     assert state.cursor == with_state.block
     assert [risk.account.address for risk in with_state.risks] == known_accounts(deployment)
     assert with_state.liquidations == []
+
+
+SCHEMA_1 = (
+    "CREATE TABLE meta (clearinghouse TEXT NOT NULL, cursor INTEGER NOT NULL)",
+    "CREATE TABLE accounts (position INTEGER PRIMARY KEY AUTOINCREMENT, "
+    "address TEXT UNIQUE NOT NULL, first_block INTEGER NOT NULL)",
+    "CREATE TABLE submissions (tx_hash TEXT PRIMARY KEY, sender TEXT NOT NULL, "
+    "nonce INTEGER NOT NULL, account TEXT NOT NULL, kind TEXT NOT NULL, "
+    "recipient TEXT NOT NULL, data TEXT NOT NULL, gas INTEGER NOT NULL, "
+    "max_fee TEXT NOT NULL, priority_fee TEXT NOT NULL, raw_transaction TEXT NOT NULL, "
+    "screened_block INTEGER NOT NULL, signed_block INTEGER NOT NULL, status TEXT NOT NULL, "
+    "mined_block INTEGER)",
+)
+"""The tables of a state file as vmargin wrote them before block hashes (schema 1)."""
+
+
+def test_a_schema_1_state_file_is_migrated_and_its_last_blocks_read_again(
+    demo: DemoResult, tmp_path: Path
+) -> None:
+    """A schema 1 file synced to the latest block, that missed the last account and holds
+    one the chain no longer has (a reorg it could not see), and a mined liquidation. Opened,
+    it keeps the liquidation and goes back ``REORG_DEPTH`` blocks; the next sync finds the
+    missed account, drops the other, and binds the file to the chain."""
+    deployment = demo.deployment
+    address = deployment.clearinghouse.address
+    latest = deployment.chain.w3.eth.block_number
+    first_blocks: dict[str, int] = {}
+    for block, account in accounts_named(deployment, 0, latest):
+        first_blocks.setdefault(account, block)
+    *seen, missed = known_accounts(deployment)
+    vanished = "0x" + "ab" * 20
+    submission = ("0x" + "01" * 32, seen[0], 0, seen[1], "liquidation", address, "0x")
+    submission += (500_000, "2", "1", "0x02", latest - 2, latest - 2, "mined", latest - 1)
+    path = tmp_path / "schema1.sqlite"
+    connection = sqlite3.connect(path)
+    with connection:
+        for statement in SCHEMA_1:
+            connection.execute(statement)
+        connection.execute("INSERT INTO meta VALUES (?, ?)", (address, latest))
+        connection.executemany(
+            "INSERT INTO accounts (address, first_block) VALUES (?, ?)",
+            [(account, first_blocks[account]) for account in seen] + [(vanished, latest)],
+        )
+        connection.execute(f"INSERT INTO submissions VALUES ({', '.join('?' * 15)})", submission)
+    connection.close()
+
+    state = open_state(path, address)
+    assert state.connection.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    assert state.cursor == max(latest - REORG_DEPTH, -1)
+    assert list(state.connection.execute("SELECT * FROM submissions")) == [submission]
+    sync = sync_accounts(deployment, state, latest)
+    assert sync.rewind is None
+    assert state.accounts() == [*seen, missed]
+    assert state.cursor == latest
+    chain_id, genesis = state.connection.execute("SELECT chain_id, genesis FROM meta").fetchone()
+    assert chain_id == deployment.chain.chain_id
+    assert genesis == deployment.chain.w3.eth.get_block(0)["hash"].to_0x_hex()
+
+
+def test_a_state_file_of_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "keeper.sqlite"
+    open_state(path, "0x" + "11" * 20).connection.close()
+    connection = sqlite3.connect(path)
+    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    connection.close()
+    with pytest.raises(
+        KeeperStateError,
+        match=f"has schema {SCHEMA_VERSION + 1}; this vmargin reads schema {SCHEMA_VERSION} and",
+    ):
+        open_state(path, "0x" + "11" * 20)

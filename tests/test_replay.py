@@ -1,5 +1,5 @@
-"""Auditor replay: every demo liquidation recomputed from the chain alone, to the wei, and
-a tampered input named."""
+"""Auditor replay: every demo liquidation recomputed from the chain alone, to the wei, a
+tampered input named, and a faulty node retried or named (``tests/faulty_rpc.py``)."""
 
 import json
 from dataclasses import replace
@@ -7,8 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from faulty_rpc import BAD_GATEWAY, DROP, GARBLED, TIMEOUT, FaultyRpc
 
 from offchain.anvil import AnvilNode
+from offchain.chain import Chain
 from offchain.cli import main
 from offchain.demo import DemoResult
 from offchain.deployment import attach
@@ -109,3 +111,32 @@ def test_margin_command_reports_a_live_account_as_the_keeper_saw_it(
     assert len(report["worst_scenarios"]) == 5
     assert main(["margin", risk.account.address, *arguments]) == 0
     assert "certified maintenance margin" in capsys.readouterr().out
+
+
+def test_a_replay_through_a_faulty_node_retries_or_names_the_failure(
+    demo: DemoResult, anvil: AnvilNode, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Through a proxy that drops connections, answers HTTP 502 and holds answers past the
+    client's 1 s timeout, each failed read is sent again and the replay is, field for
+    field, the one a healthy node gives. A garbled answer fails it: ``vmargin replay`` exits
+    1 with one line naming the failure and writes no report, never a verdict."""
+    tx_hash = demo.keeper_pass.liquidations[0].tx_hash
+    address = demo.deployment.clearinghouse.address
+    healthy = replay_liquidation(attach(demo.deployment.chain, address), tx_hash)
+    with FaultyRpc(anvil.rpc_url, delay=2.0) as proxy:
+        deployment = attach(Chain.connect(proxy.url, timeout=1.0), address)
+        proxy.fail(DROP, "eth_getTransactionReceipt")
+        proxy.fail(BAD_GATEWAY, "eth_getLogs", times=2)
+        proxy.fail(TIMEOUT, "eth_call")
+        proxy.fail(DROP, "eth_getBlockByNumber")
+        assert replay_liquidation(deployment, tx_hash) == healthy
+        assert proxy.pending() == 0
+
+        proxy.fail(GARBLED, "eth_getLogs")
+        capsys.readouterr()
+        command = ["replay", tx_hash, "--rpc-url", proxy.url, "--clearinghouse", address]
+        assert main([*command, "--out", str(tmp_path / "reports")]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("vmargin: the node failed: JSONDecodeError: Could not decode '<html>")
+    assert error.count("\n") == 1
+    assert not (tmp_path / "reports").exists()
