@@ -6,6 +6,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 
+import {BlackScholes} from "./libraries/BlackScholes.sol";
 import {ExpectedShortfall} from "./libraries/ExpectedShortfall.sol";
 import {FixedPointMath} from "./libraries/FixedPointMath.sol";
 import {OptionValuation} from "./libraries/OptionValuation.sol";
@@ -89,6 +90,9 @@ contract MarginEngine {
     }
 
     int256 internal constant WAD = 1e18;
+    /// @notice The largest spot return a certificate's scenario may carry: +10,000%, the
+    /// price times 101 (WAD). The smallest is above -100%: a price stays positive.
+    int256 public constant MAX_SPOT_RETURN = 100e18;
 
     OracleAdapter public immutable oracle;
     ScenarioRegistry public immutable registry;
@@ -100,6 +104,10 @@ contract MarginEngine {
     error ScenarioIndicesNotIncreasing(uint256 index, uint256 previous);
     error ScenarioIndexOutOfRange(uint256 index, uint256 n);
     error WrongAssetCount(uint256 index, uint256 length, uint256 expected);
+    /// @notice Scenario `index` moves `asset` by a spot return outside (-1e18,
+    /// MAX_SPOT_RETURN] or its vol by a shift outside [-MAX_VOLATILITY, MAX_VOLATILITY]
+    /// (BlackScholes, 100e18): no certificate may carry it.
+    error ScenarioOutOfDomain(uint256 index, uint256 asset, int256 spotReturn, int256 volShift);
     error InvalidScenarioProof(uint256 index);
     /// @notice A margin certificate must hold all N scenarios.
     error WrongScenarioCount(uint256 expected, uint256 given);
@@ -175,6 +183,7 @@ contract MarginEngine {
         if (certificate.epoch != epoch) revert StaleEpoch(certificate.epoch, epoch);
         Marks memory marks = _marks(portfolio);
         int256[] memory losses = _allScenarioLosses(portfolio, marks, certificate, set);
+        // slither-disable-next-line unused-return
         (uint256 kNum,,) = ExpectedShortfall.tailWeight(set.n, alphaBps);
         int256 bound =
             ExpectedShortfall.rockafellarUryasevBound(losses, certificate.threshold, kNum);
@@ -294,6 +303,7 @@ contract MarginEngine {
         marks.vol = new int256[](assets);
         marks.time = block.timestamp;
         for (uint256 asset; asset < assets; ++asset) {
+            // slither-disable-next-line calls-loop
             if (portfolio.spotExposure[asset] != 0) marks.spot[asset] = oracle.price(asset);
         }
         uint256 count = portfolio.options.length;
@@ -301,7 +311,9 @@ contract MarginEngine {
         for (uint256 i; i < count; ++i) {
             OptionHolding calldata holding = portfolio.options[i];
             uint256 asset = holding.series.asset;
+            // slither-disable-next-line calls-loop,incorrect-equality
             if (marks.spot[asset] == 0) marks.spot[asset] = oracle.price(asset);
+            // slither-disable-next-line calls-loop,incorrect-equality
             if (marks.vol[asset] == 0) marks.vol[asset] = oracle.volatility(asset);
             marks.optionValues[i] = _unitValue(holding, marks);
         }
@@ -312,6 +324,7 @@ contract MarginEngine {
         pure
         returns (int256)
     {
+        // slither-disable-next-line uninitialized-local
         int256 value;
         for (uint256 asset; asset < marks.spot.length; ++asset) {
             value += portfolio.spotExposure[asset] * marks.spot[asset];
@@ -329,6 +342,7 @@ contract MarginEngine {
         pure
         returns (int256)
     {
+        // slither-disable-next-line uninitialized-local
         uint256 units;
         for (uint256 asset; asset < spot.length; ++asset) {
             units += SignedMath.abs(portfolio.spotExposure[asset]) * uint256(spot[asset]);
@@ -457,6 +471,7 @@ contract MarginEngine {
         int256[] calldata spotReturns = certificate.spotReturns[i];
         int256[] calldata volShifts = certificate.volShifts[i];
         _requireAssetCount(index, spotReturns, volShifts, assetCount);
+        _requireInDomain(index, spotReturns, volShifts);
         leaf = ScenarioLeaf.hash(index, spotReturns, volShifts);
         loss = _scenarioLoss(portfolio, marks, spotReturns, volShifts);
     }
@@ -478,8 +493,27 @@ contract MarginEngine {
         }
     }
 
-    /// @dev Verify witness `i` of `certificate` (order, range, asset count, Merkle proof) and
-    /// return its spot returns and vol shifts.
+    /// @dev Revert unless every spot return of scenario `index` is in (-1e18, MAX_SPOT_RETURN]
+    /// and every vol shift in [-MAX_VOLATILITY, MAX_VOLATILITY]. Inside, a scenario value
+    /// cannot by itself overflow a loss: the shocked spot is at most 101 times the mark and
+    /// the shocked vol is clamped to [0, MAX_VOLATILITY]. The arrays have one length.
+    function _requireInDomain(
+        uint256 index,
+        int256[] calldata spotReturns,
+        int256[] calldata volShifts
+    ) internal pure {
+        for (uint256 asset; asset < spotReturns.length; ++asset) {
+            int256 r = spotReturns[asset];
+            int256 shift = volShifts[asset];
+            if (
+                r <= -WAD || r > MAX_SPOT_RETURN || shift < -BlackScholes.MAX_VOLATILITY
+                    || shift > BlackScholes.MAX_VOLATILITY
+            ) revert ScenarioOutOfDomain(index, asset, r, shift);
+        }
+    }
+
+    /// @dev Verify witness `i` of `certificate` (order, range, asset count, domain, Merkle
+    /// proof) and return its spot returns and vol shifts.
     function _witness(
         LiquidationCertificate calldata certificate,
         uint256 i,
@@ -495,6 +529,7 @@ contract MarginEngine {
         spotReturns = certificate.spotReturns[i];
         volShifts = certificate.volShifts[i];
         _requireAssetCount(index, spotReturns, volShifts, set.assetCount);
+        _requireInDomain(index, spotReturns, volShifts);
         bytes32 leaf = ScenarioLeaf.hash(index, spotReturns, volShifts);
         if (!MerkleProof.verifyCalldata(certificate.proofs[i], set.root, leaf)) {
             revert InvalidScenarioProof(index);
