@@ -6,6 +6,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 
+import {BlackScholes} from "./libraries/BlackScholes.sol";
 import {ExpectedShortfall} from "./libraries/ExpectedShortfall.sol";
 import {FixedPointMath} from "./libraries/FixedPointMath.sol";
 import {OptionValuation} from "./libraries/OptionValuation.sol";
@@ -89,6 +90,9 @@ contract MarginEngine {
     }
 
     int256 internal constant WAD = 1e18;
+    /// @notice The largest spot return a certificate's scenario may carry: +10,000%, the
+    /// price times 101 (WAD). The smallest is above -100%: a price stays positive.
+    int256 public constant MAX_SPOT_RETURN = 100e18;
 
     OracleAdapter public immutable oracle;
     ScenarioRegistry public immutable registry;
@@ -100,6 +104,10 @@ contract MarginEngine {
     error ScenarioIndicesNotIncreasing(uint256 index, uint256 previous);
     error ScenarioIndexOutOfRange(uint256 index, uint256 n);
     error WrongAssetCount(uint256 index, uint256 length, uint256 expected);
+    /// @notice Scenario `index` moves `asset` by a spot return outside (-1e18,
+    /// MAX_SPOT_RETURN] or its vol by a shift outside [-MAX_VOLATILITY, MAX_VOLATILITY]
+    /// (BlackScholes, 100e18): no certificate may carry it.
+    error ScenarioOutOfDomain(uint256 index, uint256 asset, int256 spotReturn, int256 volShift);
     error InvalidScenarioProof(uint256 index);
     /// @notice A margin certificate must hold all N scenarios.
     error WrongScenarioCount(uint256 expected, uint256 given);
@@ -463,6 +471,7 @@ contract MarginEngine {
         int256[] calldata spotReturns = certificate.spotReturns[i];
         int256[] calldata volShifts = certificate.volShifts[i];
         _requireAssetCount(index, spotReturns, volShifts, assetCount);
+        _requireInDomain(index, spotReturns, volShifts);
         leaf = ScenarioLeaf.hash(index, spotReturns, volShifts);
         loss = _scenarioLoss(portfolio, marks, spotReturns, volShifts);
     }
@@ -484,8 +493,27 @@ contract MarginEngine {
         }
     }
 
-    /// @dev Verify witness `i` of `certificate` (order, range, asset count, Merkle proof) and
-    /// return its spot returns and vol shifts.
+    /// @dev Revert unless every spot return of scenario `index` is in (-1e18, MAX_SPOT_RETURN]
+    /// and every vol shift in [-MAX_VOLATILITY, MAX_VOLATILITY]. Inside, a scenario value
+    /// cannot by itself overflow a loss: the shocked spot is at most 101 times the mark and
+    /// the shocked vol is clamped to [0, MAX_VOLATILITY]. The arrays have one length.
+    function _requireInDomain(
+        uint256 index,
+        int256[] calldata spotReturns,
+        int256[] calldata volShifts
+    ) internal pure {
+        for (uint256 asset; asset < spotReturns.length; ++asset) {
+            int256 r = spotReturns[asset];
+            int256 shift = volShifts[asset];
+            if (
+                r <= -WAD || r > MAX_SPOT_RETURN || shift < -BlackScholes.MAX_VOLATILITY
+                    || shift > BlackScholes.MAX_VOLATILITY
+            ) revert ScenarioOutOfDomain(index, asset, r, shift);
+        }
+    }
+
+    /// @dev Verify witness `i` of `certificate` (order, range, asset count, domain, Merkle
+    /// proof) and return its spot returns and vol shifts.
     function _witness(
         LiquidationCertificate calldata certificate,
         uint256 i,
@@ -501,6 +529,7 @@ contract MarginEngine {
         spotReturns = certificate.spotReturns[i];
         volShifts = certificate.volShifts[i];
         _requireAssetCount(index, spotReturns, volShifts, set.assetCount);
+        _requireInDomain(index, spotReturns, volShifts);
         bytes32 leaf = ScenarioLeaf.hash(index, spotReturns, volShifts);
         if (!MerkleProof.verifyCalldata(certificate.proofs[i], set.root, leaf)) {
             revert InvalidScenarioProof(index);

@@ -59,7 +59,9 @@ def quantize_scenarios(
 ) -> ScenarioSet:
     """The WAD scenario set of float scenarios (N x A arrays, ``stress`` of length N).
 
-    A spot return must stay above -100% after quantization: a price cannot go to zero.
+    After quantization every scenario must be in the domain certificates carry
+    (``proofs.scenario_commitment.check_scenario_domain``): a spot return above -100% (a
+    price cannot go to zero) and at most +10,000%, a vol shift within +-100 vol.
     """
     n, count = spot_returns.shape
     if count != len(assets) or vol_shifts.shape != (n, count) or stress.shape != (n,):
@@ -67,15 +69,10 @@ def quantize_scenarios(
             f"shapes {spot_returns.shape}, {vol_shifts.shape}, {stress.shape} do not fit "
             f"{len(assets)} assets"
         )
-    returns = tuple(tuple(quantize(float(x)) for x in row) for row in spot_returns)
-    for index, row in enumerate(returns):
-        for asset, r in zip(assets, row, strict=True):
-            if r <= -WAD:
-                raise ValueError(f"scenario {index}: {asset} return {Decimal(r) / WAD} <= -100%")
     return ScenarioSet(
         assets=tuple(assets),
         alpha_bps=alpha_bps,
-        spot_returns=returns,
+        spot_returns=tuple(tuple(quantize(float(x)) for x in row) for row in spot_returns),
         vol_shifts=tuple(tuple(quantize(float(x)) for x in row) for row in vol_shifts),
         description=f"{method.replace('_', ' ')}, {source}",
         method=method,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from offchain.expected_shortfall import tail_weight
+from proofs.scenario_commitment import check_scenario_domain
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class ScenarioSet:
                     f"scenario {index} has {len(returns)} returns and {len(shifts)} vol shifts "
                     f"for {len(self.assets)} assets"
                 )
+            check_scenario_domain(index, returns, shifts)
 
     @property
     def n(self) -> int:

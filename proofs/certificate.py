@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from offchain.expected_shortfall import TailWeight, tail_weight, worst_scenarios
 from proofs.merkle import StandardMerkleTree
+from proofs.scenario_commitment import check_scenario_domain
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,10 @@ def liquidation_certificate(
 def witness_certificate(
     epoch: int, tree: StandardMerkleTree, indices: Sequence[int]
 ) -> LiquidationCertificate:
-    """The certificate naming the scenarios ``indices`` (increasing) of ``tree``."""
+    """The certificate naming the scenarios ``indices`` (increasing) of ``tree``; raises
+    ScenarioOutOfDomain for the first of them a certificate may not carry."""
+    for i in indices:
+        check_scenario_domain(i, tree.values[i][1], tree.values[i][2])
     return LiquidationCertificate(
         epoch=epoch,
         indices=tuple(indices),
@@ -105,12 +109,16 @@ def margin_certificate(
     epoch: int, tree: StandardMerkleTree, losses: Sequence[int], alpha_bps: int
 ) -> MarginCertificate:
     """The certificate of ``losses`` (one per scenario of ``tree``) at ES level ``alpha_bps``,
-    with the optimal threshold: the ceil(k)-th largest loss, for which the bound is ES."""
+    with the optimal threshold: the ceil(k)-th largest loss, for which the bound is ES.
+    Raises ScenarioOutOfDomain for the first scenario, in certificate order, that a
+    certificate may not carry."""
     if len(losses) != len(tree.values):
         raise ValueError(f"{len(losses)} losses for a set of {len(tree.values)} scenarios")
     tail = tail_weight(len(losses), alpha_bps)
     threshold = sorted(losses, reverse=True)[tail.witness_count - 1]
     order = tree.multiproof_order()
+    for i in order:
+        check_scenario_domain(i, tree.values[i][1], tree.values[i][2])
     return MarginCertificate(
         epoch=epoch,
         threshold=threshold,

@@ -17,7 +17,7 @@ from oracle.scenario_file import (
     scenario_file_json,
     write_scenario_file,
 )
-from proofs.scenario_commitment import scenario_tree
+from proofs.scenario_commitment import ScenarioOutOfDomain, scenario_tree
 
 
 def test_quantize_is_the_exact_float_rounded_to_the_nearest_wei() -> None:
@@ -47,7 +47,7 @@ def _set(spot: list[list[float]], shifts: list[list[float]] | None = None):
 
 
 def test_quantize_scenarios_refuses_a_return_at_minus_one_hundred_percent() -> None:
-    with pytest.raises(ValueError, match=r"scenario 1: BTC return -1 <= -100%"):
+    with pytest.raises(ScenarioOutOfDomain, match=r"scenario 1, asset 1: spot return -10{18},"):
         _set([[0.1, 0.2], [0.0, -1.0], [0.0, 0.0], [0.1, 0.1]])
 
 
@@ -94,6 +94,10 @@ def _tampered(tmp_path: Path, change) -> Path:
             "must be integers written as strings",
         ),
         (lambda d: d["scenarios"][3].__setitem__("stress", "yes"), "stress must be true"),
+        (
+            lambda d: d["scenarios"][2]["vol_shifts"].__setitem__(1, str(101 * 10**18)),
+            r"scenario 2, asset 1: spot return \d+, vol shift 101000000000000000000;",
+        ),
         (lambda d: d.__setitem__("alpha_bps", "9750"), "field 'alpha_bps' must be a int"),
         (lambda d: d.__setitem__("epoch", 0), "epoch must be null or a positive"),
     ],

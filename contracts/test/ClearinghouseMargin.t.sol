@@ -1067,7 +1067,8 @@ contract ClearinghouseMarginFuzzTest is ClearinghouseMarginFixture {
 
     /// @notice Change one field of a valid certificate (epoch, one index, one spot return,
     /// one vol shift, or the length of one leaf row): never accepted, and rejected with the
-    /// error of that field. Alice has ample equity, so the valid certificate passes.
+    /// error of that field (a value outside the scenario domain before the proof). Alice has
+    /// ample equity, so the valid certificate passes.
     function testFuzz_Certificate_SingleFieldTamperingNeverAccepted(
         uint256 field,
         uint256 position,
@@ -1104,14 +1105,24 @@ contract ClearinghouseMarginFuzzTest is ClearinghouseMarginFixture {
             if (tampered == original) tampered = original + 1;
             c.spotReturns[position] = new int256[](1);
             c.spotReturns[position][0] = tampered;
-            expected =
-                abi.encodeWithSelector(MarginEngine.InvalidMarginCertificate.selector, lastPosted);
+            expected = tampered <= -WAD
+                ? abi.encodeWithSelector(
+                    MarginEngine.ScenarioOutOfDomain.selector, position, ETH, tampered, 0
+                )
+                : abi.encodeWithSelector(MarginEngine.InvalidMarginCertificate.selector, lastPosted);
         } else if (field == 3) {
             int256 tampered = value == 0 ? int256(1) : value;
             c.volShifts[position] = new int256[](1);
             c.volShifts[position][0] = tampered;
-            expected =
-                abi.encodeWithSelector(MarginEngine.InvalidMarginCertificate.selector, lastPosted);
+            expected = tampered > 100e18 || tampered < -100e18
+                ? abi.encodeWithSelector(
+                    MarginEngine.ScenarioOutOfDomain.selector,
+                    position,
+                    ETH,
+                    c.spotReturns[position][0],
+                    tampered
+                )
+                : abi.encodeWithSelector(MarginEngine.InvalidMarginCertificate.selector, lastPosted);
         } else if (field == 4) {
             uint256 length = uint256(value) % 2 == 0 ? 0 : 2;
             c.spotReturns[position] = new int256[](length);

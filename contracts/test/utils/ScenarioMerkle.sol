@@ -26,10 +26,20 @@ library ScenarioMerkle {
     }
 
     /// @notice The leaves of `scenarios` with zero vol shifts, scenario i having index i.
-    function leaves(int256[][] memory scenarios) internal pure returns (bytes32[] memory out) {
-        out = new bytes32[](scenarios.length);
-        for (uint256 i; i < scenarios.length; ++i) {
-            out[i] = leaf(i, scenarios[i], new int256[](scenarios[i].length));
+    function leaves(int256[][] memory scenarios) internal pure returns (bytes32[] memory) {
+        return leaves(scenarios, zeros(scenarios));
+    }
+
+    /// @notice The leaves of scenarios with `spotReturns[i]` and `volShifts[i]`, scenario i
+    /// having index i.
+    function leaves(int256[][] memory spotReturns, int256[][] memory volShifts)
+        internal
+        pure
+        returns (bytes32[] memory out)
+    {
+        out = new bytes32[](spotReturns.length);
+        for (uint256 i; i < spotReturns.length; ++i) {
+            out[i] = leaf(i, spotReturns[i], volShifts[i]);
         }
     }
 
@@ -59,18 +69,30 @@ library ScenarioMerkle {
     function certificate(uint64 epoch, int256[][] memory scenarios, uint256[] memory indices)
         internal
         pure
-        returns (MarginEngine.LiquidationCertificate memory c)
+        returns (MarginEngine.LiquidationCertificate memory)
     {
-        bytes32[] memory nodes = tree(leaves(scenarios));
+        return certificate(epoch, scenarios, zeros(scenarios), indices);
+    }
+
+    /// @notice The liquidation certificate naming `indices` of the scenarios with
+    /// `spotReturns` and `volShifts`, posted as `epoch`, with their leaf data and Merkle
+    /// proofs.
+    function certificate(
+        uint64 epoch,
+        int256[][] memory spotReturns,
+        int256[][] memory volShifts,
+        uint256[] memory indices
+    ) internal pure returns (MarginEngine.LiquidationCertificate memory c) {
+        bytes32[] memory nodes = tree(leaves(spotReturns, volShifts));
         c.epoch = epoch;
         c.indices = indices;
         c.spotReturns = new int256[][](indices.length);
         c.volShifts = new int256[][](indices.length);
         c.proofs = new bytes32[][](indices.length);
         for (uint256 i; i < indices.length; ++i) {
-            c.spotReturns[i] = scenarios[indices[i]];
-            c.volShifts[i] = new int256[](scenarios[indices[i]].length);
-            c.proofs[i] = _path(nodes, scenarios.length, indices[i]);
+            c.spotReturns[i] = spotReturns[indices[i]];
+            c.volShifts[i] = volShifts[indices[i]];
+            c.proofs[i] = _path(nodes, spotReturns.length, indices[i]);
         }
     }
 
@@ -79,16 +101,27 @@ library ScenarioMerkle {
     function marginCertificate(uint64 epoch, int256[][] memory scenarios, int256 threshold)
         internal
         pure
-        returns (MarginEngine.MarginCertificate memory c)
+        returns (MarginEngine.MarginCertificate memory)
     {
+        return marginCertificate(epoch, scenarios, zeros(scenarios), threshold);
+    }
+
+    /// @notice The margin certificate of all the scenarios with `spotReturns` and
+    /// `volShifts`, posted as `epoch`, in index order, with `threshold`.
+    function marginCertificate(
+        uint64 epoch,
+        int256[][] memory spotReturns,
+        int256[][] memory volShifts,
+        int256 threshold
+    ) internal pure returns (MarginEngine.MarginCertificate memory c) {
         c.epoch = epoch;
         c.threshold = threshold;
-        c.indices = new uint256[](scenarios.length);
-        for (uint256 i; i < scenarios.length; ++i) {
+        c.indices = new uint256[](spotReturns.length);
+        for (uint256 i; i < spotReturns.length; ++i) {
             c.indices[i] = i;
         }
-        c.spotReturns = scenarios;
-        c.volShifts = zeros(scenarios);
+        c.spotReturns = spotReturns;
+        c.volShifts = volShifts;
     }
 
     /// @notice The root of the tree over `nodes` (the leaves, at least one).
