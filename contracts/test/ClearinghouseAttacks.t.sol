@@ -484,10 +484,8 @@ contract ClearinghouseOracleFrontRunTest is ClearinghouseAttacksFixture {
 /// only a keeper that ignores profit (the keeper service's `min_profit=None`) closes it.
 /// Nobody can add positions or deposits to another account.
 contract ClearinghouseDustTest is ClearinghouseAttacksFixture {
-    /// @notice Carol opens 0.01 ETH (worth 20) with exactly its IM, 3.5. At 1990 her equity
-    /// is 3.4 < MM 3.4825, health 0.976: above the full-liquidation health, yet at 19.9 of
-    /// positions she is dust and closes in full, for a keeper reward of 0.0995.
-    function test_Dust_ClosesInOneLiquidationForACentsReward() public {
+    /// @notice Carol deposits 3.5 and buys 0.01 ETH at 2000 from Bob, exactly at her IM.
+    function _openDust() internal {
         _deposit(carol, 3.5e6);
         _trade(
             carol,
@@ -497,6 +495,13 @@ contract ClearinghouseDustTest is ClearinghouseAttacksFixture {
             _margin(_secondLargest(_losses(0.01e18, MARK))),
             _margin(_secondLargest(_losses(-0.01e18, MARK)))
         );
+    }
+
+    /// @notice Carol opens 0.01 ETH (worth 20) with exactly its IM, 3.5. At 1990 her equity
+    /// is 3.4 < MM 3.4825, health 0.976: above the full-liquidation health, yet at 19.9 of
+    /// positions she is dust and closes in full, for a keeper reward of 0.0995.
+    function test_Dust_ClosesInOneLiquidationForACentsReward() public {
+        _openDust();
         _setEthPrice(1990e8);
         vm.prank(keeper);
         MarginEngine.MarginCheck memory check =
@@ -511,15 +516,7 @@ contract ClearinghouseDustTest is ClearinghouseAttacksFixture {
     /// liquidation pays no reward and its 1 of bad debt is socialized over the 0.02 ETH of
     /// open interest left (50 per ETH). What dust can cost is its own shortfall.
     function test_Dust_InsolventPaysNoRewardAndSocializesItsShortfall() public {
-        _deposit(carol, 3.5e6);
-        _trade(
-            carol,
-            bob,
-            0.01e18,
-            2000e18,
-            _margin(_secondLargest(_losses(0.01e18, MARK))),
-            _margin(_secondLargest(_losses(-0.01e18, MARK)))
-        );
+        _openDust();
         _setEthPrice(1550e8);
         assertEq(clearinghouse.equity(carol), -1e18, "insolvent");
         vm.expectEmit(true, true, true, true, address(clearinghouse));
