@@ -50,7 +50,8 @@ from offchain.batch_expected_shortfall import (
     screened_tail_risk,
 )
 from offchain.expected_shortfall import expected_shortfall, tail_weight, worst_scenarios
-from offchain.fixedpoint import WAD
+from offchain.fixedpoint import WAD, Rounding
+from offchain.margin import margin_from_expected_shortfall
 from offchain.options import OptionSeries
 from offchain.plotting import pyplot, save_figure
 from offchain.portfolio import Marks
@@ -224,7 +225,7 @@ def screen_row(accounts: int, count: int, seed: int) -> dict[str, Any]:
     liquidatable = {
         a
         for a, (bound, equity) in enumerate(zip(exact_all.lower_bound, equities, strict=True))
-        if bound > equity
+        if margin_from_expected_shortfall(WAD, bound, Rounding.FLOOR) > equity
     }
     if not liquidatable <= set(flagged.tolist()):
         raise SystemExit("the screen missed a liquidatable account")

@@ -93,15 +93,15 @@ contract Clearinghouse is Ownable {
     /// @notice The account that takes over liquidated positions at mark.
     address public immutable backstop;
 
-    /// @notice MM = maintenanceMarginFactor * ES (WAD; 1e18 means MM = ES).
+    /// @notice MM = maintenanceMarginFactor * max(ES, 0) (WAD; 1e18 means MM = ES).
     int256 public maintenanceMarginFactor;
     /// @notice Penalty charged on liquidation, as a WAD fraction of the closed notional.
     int256 public liquidationPenalty;
     /// @notice WAD fraction of the penalty paid to the keeper; the rest goes to the
     /// insurance fund.
     int256 public keeperShare;
-    /// @notice IM = initialMarginFactor * ES at initialMarginAlphaBps + the liquidity add-on
-    /// (WAD; 1e18 means IM = ES).
+    /// @notice IM = initialMarginFactor * max(ES, 0) at initialMarginAlphaBps + the liquidity
+    /// add-on (WAD; 1e18 means IM = ES).
     int256 public initialMarginFactor = 1e18;
     /// @notice The ES level of initial margin, in basis points (99% by default, above MM's).
     uint16 public initialMarginAlphaBps = 9900;
@@ -128,6 +128,9 @@ contract Clearinghouse is Ownable {
     mapping(uint256 asset => CollateralAsset) public collateralAssets;
     /// @notice Spot collateral balances (WAD units of the asset).
     mapping(address account => mapping(uint256 asset => int256)) public collateralBalance;
+    /// @notice Spot collateral of an asset held for accounts (WAD units): the sum of
+    /// `collateralBalance` over accounts. Tokens sent here without a deposit are not in it.
+    mapping(uint256 asset => int256) public totalCollateral;
 
     mapping(address account => int256) public cash;
     mapping(address account => uint256) public openPositionCount;
@@ -392,8 +395,9 @@ contract Clearinghouse is Ownable {
     }
 
     /// @notice Accept `token` as spot collateral for oracle asset `asset`, valued at the spot
-    /// mark less `haircut` (WAD, in [0, 1)). The token may change only while nobody holds
-    /// the old one; the haircut any time.
+    /// mark less `haircut` (WAD, in [0, 1)). The token may change only while no account
+    /// holds the old one (`totalCollateral` is 0; tokens sent here without a deposit do not
+    /// count); the haircut any time.
     function setCollateralAsset(uint256 asset, IERC20Metadata token, int256 haircut)
         external
         onlyOwner
@@ -405,7 +409,7 @@ contract Clearinghouse is Ownable {
             address(current.token) != address(0) && address(current.token) != address(token);
         if (
             haircut < 0 || haircut >= WAD || decimals > 18 || address(token) == address(collateral)
-                || (replaces && current.token.balanceOf(address(this)) != 0)
+                || (replaces && totalCollateral[asset] != 0)
         ) revert InvalidCollateralAsset(asset, address(token), haircut);
         collateralAssets[asset] = CollateralAsset(token, int256(10 ** (18 - decimals)), haircut);
         emit CollateralAssetSet(asset, address(token), haircut);
@@ -723,7 +727,7 @@ contract Clearinghouse is Ownable {
 
     /// @dev Waterfall step 1, for a fully liquidated account with negative cash: its spot
     /// collateral goes to the backstop, which pays the haircut mark (rounded down) for it
-    /// in cash.
+    /// in cash. Balances move between accounts: `totalCollateral` is unchanged.
     function _seizeCollateral(address account) internal {
         uint256 assets = oracle.assetCount();
         for (uint256 asset; asset < assets; ++asset) {
@@ -820,8 +824,10 @@ contract Clearinghouse is Ownable {
     function _creditCollateral(uint256 asset, uint256 amount) internal returns (IERC20) {
         CollateralAsset memory c = _collateralAsset(asset);
         if (amount == 0) revert ZeroAmount();
-        int256 balance = collateralBalance[msg.sender][asset] + SafeCast.toInt256(amount) * c.scale;
+        int256 credited = SafeCast.toInt256(amount) * c.scale;
+        int256 balance = collateralBalance[msg.sender][asset] + credited;
         collateralBalance[msg.sender][asset] = balance;
+        totalCollateral[asset] += credited;
         emit CollateralDeposited(msg.sender, asset, amount, balance);
         return c.token;
     }
@@ -835,6 +841,7 @@ contract Clearinghouse is Ownable {
         int256 balance = collateralBalance[msg.sender][asset];
         if (debited > balance) revert InsufficientCollateral(msg.sender, asset, balance, debited);
         collateralBalance[msg.sender][asset] = balance - debited;
+        totalCollateral[asset] -= debited;
         emit CollateralWithdrawn(msg.sender, asset, amount, balance - debited);
         return c.token;
     }

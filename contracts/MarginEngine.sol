@@ -70,7 +70,8 @@ contract MarginEngine {
         int256[][] volShifts;
     }
 
-    /// @notice What a liquidation certificate shows about an account at current marks (WAD).
+    /// @notice What a liquidation certificate shows about an account at current marks (WAD):
+    /// the maintenance margin is mmFactor * max(bound, 0), so it is never negative.
     struct MarginCheck {
         int256 equity;
         int256 expectedShortfallLowerBound;
@@ -93,6 +94,12 @@ contract MarginEngine {
     /// @notice The largest spot return a certificate's scenario may carry: +10,000%, the
     /// price times 101 (WAD). The smallest is above -100%: a price stays positive.
     int256 public constant MAX_SPOT_RETURN = 100e18;
+    /// @notice The largest |threshold| a margin certificate may carry: the largest |loss| a
+    /// scenario can produce, ceil(type(int256).max / WAD), since a loss is an int256 sum
+    /// divided by WAD. The optimal threshold is a loss, and one outside the losses' range
+    /// only raises the bound, so no honest certificate needs more; inside it no intermediate
+    /// of the bound can overflow for any N < 2^32 (|L - t| <= 2 * MAX_THRESHOLD < 2^197).
+    int256 public constant MAX_THRESHOLD = type(int256).max / WAD + 1;
 
     OracleAdapter public immutable oracle;
     ScenarioRegistry public immutable registry;
@@ -113,6 +120,8 @@ contract MarginEngine {
     error WrongScenarioCount(uint256 expected, uint256 given);
     /// @notice The certificate's scenarios are not the committed set.
     error InvalidMarginCertificate(uint64 epoch);
+    /// @notice A margin certificate's threshold is outside [-MAX_THRESHOLD, MAX_THRESHOLD].
+    error ThresholdOutOfDomain(int256 threshold);
     /// @notice The portfolio holds `asset`, which the scenarios (over `assetCount` assets)
     /// omit.
     error AssetNotInScenarioSet(uint256 asset, uint256 assetCount);
@@ -150,8 +159,9 @@ contract MarginEngine {
     }
 
     /// @notice Check a liquidation certificate on `portfolio`: the weighted average of its
-    /// witness losses is a lower bound of ES (rounded down), MM = mmFactor * bound (rounded
-    /// down), liquidatable when MM > equity. Also returns the marks, for closing positions.
+    /// witness losses is a lower bound of ES (rounded down), MM = mmFactor * max(bound, 0)
+    /// (rounded down), liquidatable when MM > equity. Also returns the marks, for closing
+    /// positions.
     function checkLiquidation(
         Portfolio calldata portfolio,
         LiquidationCertificate calldata certificate,
@@ -163,15 +173,16 @@ contract MarginEngine {
         check.expectedShortfallLowerBound =
             _lowerBound(portfolio, marks, certificate, set, set.alphaBps);
         check.maintenanceMargin =
-            mmFactor.mulWad(check.expectedShortfallLowerBound, Math.Rounding.Floor);
+            _margin(mmFactor, check.expectedShortfallLowerBound, Math.Rounding.Floor);
         check.equity = _equity(portfolio, marks);
         check.liquidatable = check.maintenanceMargin > check.equity;
     }
 
     /// @notice Initial margin of `portfolio` as `certificate` bounds it, and its equity:
-    /// IM = imFactor * (t + ceil(10000 * sum max(L - t, 0) / kNum)) + addOnRate * gross
+    /// IM = imFactor * max(t + ceil(10000 * sum max(L - t, 0) / kNum), 0) + addOnRate * gross
     /// notional, every rounding up, with kNum at `alphaBps` and L every scenario's loss.
-    /// Reverts unless the certificate holds exactly the N scenarios of the current epoch.
+    /// Reverts unless the certificate holds exactly the N scenarios of the current epoch and
+    /// its threshold is within MAX_THRESHOLD.
     function initialMargin(
         Portfolio calldata portfolio,
         MarginCertificate calldata certificate,
@@ -181,12 +192,13 @@ contract MarginEngine {
     ) external view returns (int256 equity, int256 margin) {
         (uint64 epoch, ScenarioRegistry.ScenarioSet memory set) = registry.current();
         if (certificate.epoch != epoch) revert StaleEpoch(certificate.epoch, epoch);
+        int256 t = certificate.threshold;
+        if (t > MAX_THRESHOLD || t < -MAX_THRESHOLD) revert ThresholdOutOfDomain(t);
         Marks memory marks = _marks(portfolio);
         int256[] memory losses = _allScenarioLosses(portfolio, marks, certificate, set);
         // slither-disable-next-line unused-return
         (uint256 kNum,,) = ExpectedShortfall.tailWeight(set.n, alphaBps);
-        int256 bound =
-            ExpectedShortfall.rockafellarUryasevBound(losses, certificate.threshold, kNum);
+        int256 bound = ExpectedShortfall.rockafellarUryasevBound(losses, t, kNum);
         margin = _initialMargin(portfolio, marks.spot, bound, imFactor, addOnRate);
         equity = _equity(portfolio, marks);
     }
@@ -205,8 +217,8 @@ contract MarginEngine {
 
     /// @notice What an attestation of `expectedShortfall` (WAD, at the IM level) means for
     /// the state `portfolio` at the `spot` and `vol` marks: the state's hash and its IM =
-    /// imFactor * expectedShortfall + addOnRate * gross notional, both rounding up, as
-    /// `initialMargin` computes it from a certificate's bound.
+    /// imFactor * max(expectedShortfall, 0) + addOnRate * gross notional, both rounding up,
+    /// as `initialMargin` computes it from a certificate's bound.
     function attestedInitialMargin(
         Portfolio calldata portfolio,
         int256[] calldata spot,
@@ -252,7 +264,8 @@ contract MarginEngine {
         return keccak256(abi.encode(portfolio, spot, vol));
     }
 
-    /// @dev imFactor * bound + addOnRate * gross notional at `spot`, both rounding up.
+    /// @dev imFactor * max(bound, 0) + addOnRate * gross notional at `spot`, both rounding
+    /// up.
     function _initialMargin(
         Portfolio calldata portfolio,
         int256[] memory spot,
@@ -260,8 +273,19 @@ contract MarginEngine {
         int256 imFactor,
         int256 addOnRate
     ) internal pure returns (int256) {
-        return imFactor.mulWad(bound, Math.Rounding.Ceil)
+        return _margin(imFactor, bound, Math.Rounding.Ceil)
             + addOnRate.mulWad(_grossNotional(portfolio, spot), Math.Rounding.Ceil);
+    }
+
+    /// @dev The margin `factor` makes of an ES or a bound of it: factor * max(es, 0) / WAD,
+    /// rounded as given. ES is negative when every tail scenario is a gain; a negative margin
+    /// would pass IM at negative equity and keep an insolvent account out of liquidation.
+    function _margin(int256 factor, int256 es, Math.Rounding rounding)
+        internal
+        pure
+        returns (int256)
+    {
+        return factor.mulWad(SignedMath.max(es, 0), rounding);
     }
 
     /// @dev Marks from given spot and vol marks and time, with each option's unit value.

@@ -40,7 +40,8 @@ from offchain.exact_products import (
     signed_limbs,
 )
 from offchain.expected_shortfall import BPS, tail_weight
-from offchain.fixedpoint import WAD
+from offchain.fixedpoint import WAD, Rounding
+from offchain.margin import margin_from_expected_shortfall
 
 WAD_FLOAT = float(WAD)
 PRODUCT_ERROR = 2.0**-50
@@ -261,11 +262,12 @@ def may_be_liquidatable(
     screened: ScreenedRisk, equities: Sequence[int], mm_factor: int
 ) -> np.ndarray:
     """Which accounts a screen must check exactly: those whose MM at the ES bound,
-    ``mm_factor * bound / WAD`` rounded up, exceeds equity (WAD). The certified MM is at
-    most ``mm_factor * ES / WAD``, so every liquidatable account is among them."""
+    ``mm_factor * max(bound, 0) / WAD`` rounded up, exceeds equity (WAD). The certified MM,
+    ``mm_factor * max(LB, 0) / WAD`` rounded down with LB <= ES <= bound, is at most that,
+    so every liquidatable account is among them."""
     return np.array(
         [
-            -(-mm_factor * bound // WAD) > equity
+            margin_from_expected_shortfall(mm_factor, bound, Rounding.CEIL) > equity
             for bound, equity in zip(screened.expected_shortfall_bound, equities, strict=True)
         ],
         dtype=bool,

@@ -24,8 +24,9 @@ class NoDeploymentError(ValueError):
 
 @dataclass(frozen=True)
 class RiskParameters:
-    """Clearinghouse parameters, WAD: MM = maintenance_margin_factor * ES; the liquidation
-    penalty is a fraction of closed notional, of which keeper_share goes to the keeper."""
+    """Clearinghouse parameters, WAD: MM = maintenance_margin_factor * max(ES, 0); the
+    liquidation penalty is a fraction of closed notional, of which keeper_share goes to the
+    keeper."""
 
     maintenance_margin_factor: int = WAD
     liquidation_penalty: int = WAD // 100

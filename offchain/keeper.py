@@ -25,7 +25,7 @@ from offchain.chain import Call, TransactionReverted, emitted
 from offchain.deployment import Deployment
 from offchain.fixedpoint import WAD, Rounding, mul_wad
 from offchain.keeper_state import accounts_named
-from offchain.margin import InitialMarginParameters
+from offchain.margin import InitialMarginParameters, margin_from_expected_shortfall
 from offchain.options import OptionSeries
 from offchain.portfolio import (
     Account,
@@ -47,10 +47,12 @@ from proofs.certificate import LiquidationCertificate
 class AccountRisk:
     """An account's margin at one block, all WAD.
 
-    ``expected_shortfall`` and ``maintenance_margin`` are the margin (rounded up);
-    ``certified_maintenance_margin`` is what the best certificate proves on-chain: MM
+    ``expected_shortfall`` is the exact ES (rounded up, negative when every tail scenario
+    is a gain) and ``maintenance_margin`` the MM it makes (MM factor x max(ES, 0), rounded
+    up); ``certified_maintenance_margin`` is what the best certificate proves on-chain: MM
     from the lower bound of its ``witnesses``, the ceil(k) worst scenarios (increasing
-    indices, ties to the lower one), rounded down as the contract does.
+    indices, ties to the lower one), floored at 0 and rounded down as the contract does
+    (``offchain.margin.margin_from_expected_shortfall``).
     """
 
     account: Account
@@ -296,8 +298,10 @@ def assess_all(
             account=account,
             equity=equity(account, marks),
             expected_shortfall=es,
-            maintenance_margin=mul_wad(mm_factor, es, Rounding.CEIL),
-            certified_maintenance_margin=mul_wad(mm_factor, bound, Rounding.FLOOR),
+            maintenance_margin=margin_from_expected_shortfall(mm_factor, es, Rounding.CEIL),
+            certified_maintenance_margin=margin_from_expected_shortfall(
+                mm_factor, bound, Rounding.FLOOR
+            ),
             witnesses=tuple(witnesses.tolist()),
             position_value=position_value(account, marks),
         )

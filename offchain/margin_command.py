@@ -1,10 +1,11 @@
 """``vmargin margin ACCOUNT``: a live account's margin, from the chain and exact ES.
 
 Reads the account, the oracle marks and the current scenario epoch at the latest block,
-computes every scenario loss in Python, and reports equity, exact ES, MM (MM factor x ES,
-rounded up), the MM a certificate of the k worst scenarios proves (rounded down, what a
-keeper can show on-chain), IM at the IM level with its liquidity add-on, health (equity /
-certified MM) and the worst scenarios, as a table or as JSON (WAD integers as strings).
+computes every scenario loss in Python, and reports equity, exact ES, MM (MM factor x
+max(ES, 0), rounded up), the MM a certificate of the k worst scenarios proves (rounded
+down, what a keeper can show on-chain), IM at the IM level with its liquidity add-on, health
+(equity / certified MM) and the worst scenarios, as a table or as JSON (WAD integers as
+strings).
 """
 
 import argparse

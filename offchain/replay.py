@@ -5,9 +5,9 @@ the chain: the certificate from the transaction's input, the scenario set from t
 registry's events (checked against the committed root), the account and the oracle marks
 at the block before, the maintenance-margin factor then, and the block's timestamp (which
 prices options). It recomputes in Python every number the contract used (each witness
-loss, their weighted lower bound, MM and equity) and checks each against the contract's
-event to the wei; then the exact ES over all N scenarios and the VaR, to show how far the
-certificate's bound was from the true ES.
+loss, their weighted lower bound, MM = factor x max(bound, 0) and equity) and checks each
+against the contract's event to the wei; then the exact ES over all N scenarios and the VaR,
+to show how far the certificate's bound was from the true ES.
 
 The state before a transaction is the previous block's only when the transaction is the
 block's first; a liquidation behind other transactions in its block is refused
@@ -27,8 +27,9 @@ from web3.types import TxReceipt
 from offchain.chain import emitted
 from offchain.deployment import Deployment
 from offchain.expected_shortfall import expected_shortfall, weighted_lower_bound
-from offchain.fixedpoint import Rounding, mul_wad
+from offchain.fixedpoint import Rounding
 from offchain.keeper import read_account, read_marks
+from offchain.margin import margin_from_expected_shortfall
 from offchain.portfolio import Account, Marks, equity, scenario_losses
 from offchain.scenario_registry import PublishedScenarioSet, read_scenario_set
 from proofs.certificate import LiquidationCertificate
@@ -175,7 +176,7 @@ def replay(onchain: dict, inputs: ReplayInputs) -> LiquidationReplay:
         Check(
             "maintenance margin",
             event["maintenanceMargin"],
-            mul_wad(inputs.maintenance_margin_factor, bound, Rounding.FLOOR),
+            margin_from_expected_shortfall(inputs.maintenance_margin_factor, bound, Rounding.FLOOR),
         ),
     ]
     return LiquidationReplay(

@@ -17,6 +17,7 @@ from offchain import exact_products
 from offchain.batch_expected_shortfall import (
     OutsideEngineDomain,
     exact_tail_risk,
+    may_be_liquidatable,
     screened_tail_risk,
 )
 from offchain.exact_products import exact_losses
@@ -38,6 +39,7 @@ from offchain.portfolio import (
     equity,
     scenario_losses,
 )
+from offchain.scenario_pnl import book, float_unit_pnl
 from offchain.scenario_registry import PublishedScenarioSet
 from proofs.scenario_commitment import scenario_tree
 
@@ -269,6 +271,44 @@ def test_assess_all_equals_one_account_at_a_time() -> None:
         assert risk.expected_shortfall == expected_shortfall(losses, 9750)
         assert risk.witnesses == tuple(witnesses)
         assert risk.certified_maintenance_margin == mul_div(
-            WAD * 12 // 10, bound, WAD, Rounding.FLOOR
+            WAD * 12 // 10, max(bound, 0), WAD, Rounding.FLOOR
         )
         assert risk.equity == equity(account, marks)
+
+
+def test_an_account_whose_every_scenario_is_a_gain_owes_no_margin() -> None:
+    """Long 1 ETH bought at 2000 under scenarios that all raise the price (+1% to +8%):
+    every loss is negative, and so are ES and the certificate's bound. MM, certified MM and
+    the screen's MM are 0, not negative, so the account is liquidatable, and flagged by the
+    screen, exactly when its equity (here its cash) is negative."""
+    returns = tuple((WAD * percent // 100,) for percent in range(1, 9))
+    shifts = tuple((0,) for _ in returns)
+    scenarios = PublishedScenarioSet(
+        epoch=1,
+        alpha_bps=7500,
+        spot_returns=returns,
+        vol_shifts=shifts,
+        tree=scenario_tree(returns, shifts),
+    )
+    marks = Marks(spot=[2_000 * WAD], vol=[0], now=1_800_000_000)
+    accounts = [
+        Account(
+            address=f"0x{number:040x}",
+            cash=cash,
+            positions={0: Position(size=WAD, cost_basis=2_000 * WAD)},
+        )
+        for number, cash in enumerate((-WAD, WAD))
+    ]
+    mm_factor = WAD * 12 // 10
+    risks = assess_all(accounts, marks, scenarios, mm_factor)
+    assert [risk.equity for risk in risks] == [-WAD, WAD]
+    for risk in risks:
+        assert risk.expected_shortfall == -30 * WAD  # the two smallest gains, 20 and 40
+        assert (risk.maintenance_margin, risk.certified_maintenance_margin) == (0, 0)
+    assert [risk.liquidatable for risk in risks] == [True, False]
+
+    held = book(accounts, 1)
+    unit_pnl, error = float_unit_pnl(held.instruments, marks, returns, shifts)
+    screened = screened_tail_risk(held.sizes.astype(np.float64), unit_pnl, error, 7500)
+    assert all(bound < 0 for bound in screened.expected_shortfall_bound)
+    assert may_be_liquidatable(screened, [-WAD, WAD], mm_factor).tolist() == [True, False]

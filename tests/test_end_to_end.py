@@ -54,8 +54,8 @@ def exact_es(losses: list[int], alpha_bps: int) -> Fraction:
 
 
 def certified_mm(mm_factor: int, es: Fraction) -> int:
-    """What the best certificate proves: floor(mm_factor * floor(ES) / WAD)."""
-    return math.floor(Fraction(mm_factor * math.floor(es), WAD))
+    """What the best certificate proves: floor(mm_factor * max(floor(ES), 0) / WAD)."""
+    return math.floor(Fraction(mm_factor * max(math.floor(es), 0), WAD))
 
 
 def test_demo_liquidates_some_accounts_and_leaves_others(demo: DemoResult) -> None:
@@ -178,7 +178,7 @@ def test_a_healthy_account_is_refused_with_its_numbers(demo: DemoResult) -> None
         assert refusal.value.error == "Clearinghouse.AccountHealthy"
         assert refusal.value.arguments["equity"] == equity(account, marks)
         assert refusal.value.arguments["maintenanceMargin"] == mul_wad(
-            mm_factor, bound, Rounding.FLOOR
+            mm_factor, max(bound, 0), Rounding.FLOOR
         )
         refused += 1
     assert refused >= 3

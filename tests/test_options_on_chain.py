@@ -5,9 +5,10 @@ returns and vol shifts on both, and three accounts: a long ETH perp hedged with 
 and holding wrapped-ETH collateral at a haircut, a short BTC straddle, and the market
 maker on the other side; a liquidity add-on in IM and one round of funding on both
 perp markets. Equity, every scenario loss, ES, IM, MM and the certificate's numbers are
-read from the contract and recomputed in Python; the keeper's batched reads are checked
-against one ``eth_call`` per view; then a crash with a vol spike sends the straddle seller
-to liquidation.
+read from the contract and recomputed in Python, negative ES and bounds (margin floored
+at 0) and thresholds at and beyond the ends of their domain included; the keeper's
+batched reads are checked against one ``eth_call`` per view; then a crash with a vol
+spike sends the straddle seller to liquidation.
 """
 
 import random
@@ -32,7 +33,7 @@ from offchain.expected_shortfall import (
     weighted_lower_bound,
     worst_scenarios,
 )
-from offchain.fixedpoint import WAD, Rounding, mul_wad
+from offchain.fixedpoint import INT256_MAX, INT256_MIN, WAD, Rounding, mul_wad
 from offchain.keeper import (
     known_accounts,
     read_account,
@@ -43,7 +44,12 @@ from offchain.keeper import (
     screen,
 )
 from offchain.keeper_service import run_once
-from offchain.margin import initial_margin
+from offchain.margin import (
+    MAX_THRESHOLD,
+    ThresholdOutOfDomain,
+    initial_margin,
+    margin_from_expected_shortfall,
+)
 from offchain.options import OptionSeries
 from offchain.portfolio import (
     Account,
@@ -55,6 +61,7 @@ from offchain.portfolio import (
     balance,
     charges,
     equity,
+    gross_notional,
     scenario_losses,
 )
 from offchain.scenario_registry import PublishedScenarioSet, post_scenario_set, read_scenario_set
@@ -65,6 +72,7 @@ from proofs.certificate import (
     MarginCertificate,
     liquidation_certificate,
     margin_certificate,
+    witness_certificate,
 )
 
 N = 64
@@ -204,6 +212,8 @@ def test_equity_and_every_scenario_loss_match_the_chain(book: Book) -> None:
 
 
 def test_certificate_numbers_match_python(book: Book) -> None:
+    """The certificate of each account's worst scenarios, and of its best (two gains: a
+    negative bound, so MM = 0), checked on chain and in Python."""
     chain, clearinghouse = book.chain, book.deployment.clearinghouse
     block = chain.w3.eth.block_number
     scenarios = book.scenarios
@@ -212,20 +222,26 @@ def test_certificate_numbers_match_python(book: Book) -> None:
         account = read_account(book.deployment, who.address, block)
         marks = read_marks(book.deployment, account, block)
         losses = scenario_losses(account, marks, scenarios.spot_returns, scenarios.vol_shifts)
-        certificate = liquidation_certificate(
-            scenarios.epoch, scenarios.tree, losses, scenarios.tail
+        strongest = liquidation_certificate(scenarios.epoch, scenarios.tree, losses, scenarios.tail)
+        assert strongest.indices == tuple(worst_scenarios(losses, scenarios.tail.witness_count))
+        weakest = witness_certificate(
+            scenarios.epoch,
+            scenarios.tree,
+            worst_scenarios([-loss for loss in losses], scenarios.tail.witness_count),
         )
-        assert certificate.indices == tuple(worst_scenarios(losses, scenarios.tail.witness_count))
-        bound = weighted_lower_bound([losses[i] for i in certificate.indices], scenarios.tail)
-        check = chain.call(
-            clearinghouse.functions.isLiquidatable(who.address, certificate.as_abi()), block
-        )
-        assert check == (
-            equity(account, marks),
-            bound,
-            mul_wad(mm_factor, bound, Rounding.FLOOR),
-            mul_wad(mm_factor, bound, Rounding.FLOOR) > equity(account, marks),
-        )
+        for certificate in (strongest, weakest):
+            bound = weighted_lower_bound([losses[i] for i in certificate.indices], scenarios.tail)
+            margin = margin_from_expected_shortfall(mm_factor, bound, Rounding.FLOOR)
+            check = chain.call(
+                clearinghouse.functions.isLiquidatable(who.address, certificate.as_abi()), block
+            )
+            assert check == (
+                equity(account, marks),
+                bound,
+                margin,
+                margin > equity(account, marks),
+            )
+        assert bound < 0 and margin == 0  # the best scenarios are gains
 
 
 def account_view_by_view(deployment: Deployment, address: str, block: int) -> Account:
@@ -380,7 +396,9 @@ def test_a_crash_with_a_vol_spike_liquidates_the_straddle_seller(book: Book) -> 
 
 def test_trades_and_withdrawals_need_a_valid_margin_certificate(book: Book) -> None:
     """A withdrawal from an account with options: a valid certificate passes; a missing,
-    short, stale or reordered one, or too little margin, fails on-chain with its own error."""
+    short, stale or reordered one, one whose threshold is beyond MAX_THRESHOLD (where
+    Python raises too), or too little margin, fails on-chain with its own error; at either
+    end of the threshold's domain both compute the same IM."""
     chain, deployment = book.chain, book.deployment
     clearinghouse = deployment.clearinghouse
     block = chain.w3.eth.block_number
@@ -412,6 +430,19 @@ def test_trades_and_withdrawals_need_a_valid_margin_certificate(book: Book) -> N
     ):
         with pytest.raises(TransactionReverted, match=error):
             withdraw(1, certificate)
+    for threshold in (INT256_MIN, -MAX_THRESHOLD - 1, MAX_THRESHOLD + 1, INT256_MAX):
+        with pytest.raises(ThresholdOutOfDomain):
+            initial_margin(account, marks, losses, threshold, parameters)
+        with pytest.raises(TransactionReverted) as beyond:
+            withdraw(1, replace(valid, threshold=threshold))
+        assert beyond.value.error == "MarginEngine.ThresholdOutOfDomain"
+        assert beyond.value.arguments == {"threshold": threshold}
+    for threshold in (-MAX_THRESHOLD, MAX_THRESHOLD):
+        with pytest.raises(TransactionReverted, match="InsufficientInitialMargin") as at_end:
+            withdraw(1, replace(valid, threshold=threshold))
+        assert at_end.value.arguments["initialMargin"] == initial_margin(
+            account, marks, losses, threshold, parameters
+        )
     # One wei of USDC more than the headroom is refused with the exact numbers.
     too_much = headroom // 10**12 + 1
     with pytest.raises(TransactionReverted, match="InsufficientInitialMargin") as refused:
@@ -420,30 +451,60 @@ def test_trades_and_withdrawals_need_a_valid_margin_certificate(book: Book) -> N
     withdraw(headroom // 10**12 // 2, valid)
 
 
-def test_the_initial_margin_check_matches_python(book: Book) -> None:
-    """A withdrawal's InitialMarginChecked event carries the equity and IM (with the
-    liquidity add-on on the perp, the puts and the haircut collateral) that Python computes
-    for the account as the block left it, and the account pays its pending funding."""
+def check_a_withdrawal(book: Book, scenarios: PublishedScenarioSet) -> tuple[Account, Marks, int]:
+    """Withdraw 1 unit of USDC from the hedged account with its optimal margin certificate
+    of ``scenarios`` (the current epoch), and check that its InitialMarginChecked event
+    carries the equity and IM (with the liquidity add-on on the perp, the puts and the
+    haircut collateral) that Python computes for the account as the block left it. Returns
+    that account, its marks and the IM."""
     chain, deployment = book.chain, book.deployment
     clearinghouse = deployment.clearinghouse
     before = read_account(deployment, book.hedged.address, chain.w3.eth.block_number)
-    eth = before.market(0)
-    assert eth.funding > 0 and charges(before.positions[0], eth.funding, eth.loss) > 0
-    assert before.collateral[0].haircut_units == WAD // 2 * 85 // 100
     parameters = read_initial_margin_parameters(deployment)
-    assert parameters.liquidity_add_on > 0
     marks = read_marks(deployment, before, "latest")
-    losses = scenario_losses(before, marks, book.scenarios.spot_returns, book.scenarios.vol_shifts)
-    certificate = margin_certificate(
-        book.scenarios.epoch, book.scenarios.tree, losses, parameters.alpha_bps
-    )
+    losses = scenario_losses(before, marks, scenarios.spot_returns, scenarios.vol_shifts)
+    certificate = margin_certificate(scenarios.epoch, scenarios.tree, losses, parameters.alpha_bps)
     receipt = chain.transact(book.hedged, clearinghouse.functions.withdraw(1, certificate.as_abi()))
     (event,) = emitted(clearinghouse, "InitialMarginChecked", receipt)
     block = receipt["blockNumber"]
     account = read_account(deployment, book.hedged.address, block)
     marks = read_marks(deployment, account, block)
-    losses = scenario_losses(account, marks, book.scenarios.spot_returns, book.scenarios.vol_shifts)
+    losses = scenario_losses(account, marks, scenarios.spot_returns, scenarios.vol_shifts)
+    margin = initial_margin(account, marks, losses, certificate.threshold, parameters)
     assert event["equity"] == equity(account, marks)
-    assert event["initialMargin"] == initial_margin(
-        account, marks, losses, certificate.threshold, parameters
-    )
+    assert event["initialMargin"] == margin
+    return account, marks, margin
+
+
+def test_the_initial_margin_check_matches_python(book: Book) -> None:
+    """A withdrawal's IM check matches Python (``check_a_withdrawal``), and the account pays
+    its pending funding."""
+    before = read_account(book.deployment, book.hedged.address, book.chain.w3.eth.block_number)
+    eth = before.market(0)
+    assert eth.funding > 0 and charges(before.positions[0], eth.funding, eth.loss) > 0
+    assert before.collateral[0].haircut_units == WAD // 2 * 85 // 100
+    assert read_initial_margin_parameters(book.deployment).liquidity_add_on > 0
+    check_a_withdrawal(book, book.scenarios)
+
+
+def test_an_all_gain_book_owes_only_the_liquidity_add_on(book: Book) -> None:
+    """Under a scenario set in which ETH and BTC only rise (+1% to +8%, no vol shifts), the
+    hedged account (long 10 ETH and 0.425 of haircut ETH, long 10 puts) gains in every
+    scenario: its ES at the IM level is negative, and chain and Python agree that its IM is
+    the liquidity add-on alone, the ES term floored at 0. The set is posted in a snapshot
+    and taken back."""
+    chain, deployment = book.chain, book.deployment
+    snapshot = chain.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    try:
+        returns = tuple((WAD * percent // 100,) * 2 for percent in range(1, 9))
+        shifts = tuple((0, 0) for _ in returns)
+        epoch = post_scenario_set(
+            chain, book.owner, deployment.registry, returns, shifts, ALPHA_BPS
+        )
+        scenarios = read_scenario_set(chain, deployment.registry, epoch)
+        account, marks, margin = check_a_withdrawal(book, scenarios)
+        assert max(scenario_losses(account, marks, returns, shifts)) < 0
+        add_on = read_initial_margin_parameters(deployment).liquidity_add_on
+        assert margin == mul_wad(add_on, gross_notional(account, marks), Rounding.CEIL) > 0
+    finally:
+        chain.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]

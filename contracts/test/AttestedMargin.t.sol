@@ -404,7 +404,7 @@ contract AttestedMarginTest is TestBase {
         stubbed.accept(_attestation(), _quorum(), state);
     }
 
-    /// @notice IM = 1.5 ES + 1% of the 4000 notional, rounded up, and nothing else.
+    /// @notice IM = 1.5 max(ES, 0) + 1% of the 4000 notional, rounded up, and nothing else.
     function test_Accept_RevertsOnInitialMarginMismatch() public {
         AttestedMargin.Attestation memory a = _attestation();
         a.initialMargin = BlsVectors.INITIAL_MARGIN - 1;
@@ -431,6 +431,20 @@ contract AttestedMarginTest is TestBase {
         stubbed.accept(a, _quorum(), _state());
         a.initialMargin += 1;
         _accept(stubbed, a);
+
+        // A negative ES (every tail scenario a gain) makes the add-on alone: 1.5 * max(ES, 0)
+        // + 40 = 40, not 1.5 * -100 + 40 = -110.
+        a = _attestation();
+        a.expectedShortfall = -100e18;
+        a.initialMargin = -110e18;
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                AttestedMargin.InitialMarginMismatch.selector, int256(-110e18), int256(40e18)
+            )
+        );
+        stubbed.accept(a, _quorum(), _state());
+        a.initialMargin = 40e18;
+        _assertMargin(stubbed, _accept(stubbed, a), 40e18, BlsVectors.EXPIRY);
     }
 
     function test_Accept_RevertsIfAlreadyAccepted() public {

@@ -323,8 +323,8 @@ contract CertificateAttackTest is ClearinghouseFixture {
     }
 
     /// @notice The ends of the domain are accepted, with exact losses: -100% + 1 wei takes
-    /// the mark to 2000 wei (Alice loses 2000 - 2e-15), +10,000% multiplies it by 101, and a
-    /// vol shift of +-100 does not move a perp.
+    /// the mark to 2000 wei (Alice loses 2000 - 2e-15), +10,000% multiplies it by 101 (a
+    /// bound of two gains, so MM = 0), and a vol shift of +-100 does not move a perp.
     function test_Liquidate_AcceptsTheEndsOfTheDomain() public {
         int256[2][4] memory cases = [
             [-WAD + 1, int256(0)],
@@ -343,11 +343,52 @@ contract CertificateAttackTest is ClearinghouseFixture {
                 ),
                 100e18,
                 bound,
-                bound,
+                bound > 0 ? bound : int256(0),
                 bound > 100e18
             );
         }
         assertEq(_loss(1e18, 2000e18, -WAD + 1), 2000e18 - 2000, "loss at -100% + 1 wei");
+    }
+
+    // ------------------------------------------------------------ margin certificate threshold
+
+    /// @notice A margin certificate's threshold outside [-MAX_THRESHOLD, MAX_THRESHOLD] is
+    /// refused by name, before its scenarios: type(int256).min used to overflow the bound
+    /// (Panic 0x11). At the ends the bound is exact: t = MAX_THRESHOLD is above every loss,
+    /// so IM = t; t = -MAX_THRESHOLD is below every loss, so (IM at 99%, kNum = 800)
+    /// IM = -t + ceil(10_000 * sum (L - t) / 800) = 99 * MAX_THRESHOLD + ceil(12.5 * sum L).
+    function test_Certificate_RevertsOnThresholdOutOfDomain() public {
+        MarginEngine engine = clearinghouse.engine();
+        int256 max = engine.MAX_THRESHOLD();
+        assertEq(max, type(int256).max / WAD + 1, "the largest |loss|: ceil(int256 max / WAD)");
+        int256[4] memory outside = [type(int256).min, -max - 1, max + 1, type(int256).max];
+        for (uint256 i; i < outside.length; ++i) {
+            MarginEngine.MarginCertificate memory margin =
+                ScenarioMerkle.marginCertificate(epoch, _scenarios(), outside[i]);
+            vm.expectRevert(
+                abi.encodeWithSelector(MarginEngine.ThresholdOutOfDomain.selector, outside[i])
+            );
+            vm.prank(alice);
+            clearinghouse.withdraw(1e6, margin);
+        }
+
+        MarginEngine.Portfolio memory portfolio = clearinghouse.portfolioOf(alice);
+        int256 sum;
+        for (uint256 i; i < N; ++i) {
+            sum += _loss(1e18, 2000e18, _spot(i));
+        }
+        int256[2] memory ends = [max, -max];
+        int256[2] memory expected = [max, 99 * max + _ceilDiv(10_000 * sum, 800)];
+        for (uint256 i; i < ends.length; ++i) {
+            (, int256 margin) = engine.initialMargin(
+                portfolio,
+                ScenarioMerkle.marginCertificate(epoch, _scenarios(), ends[i]),
+                WAD,
+                9900,
+                0
+            );
+            assertEq(margin, expected[i], "IM at the end of the threshold domain");
+        }
     }
 }
 

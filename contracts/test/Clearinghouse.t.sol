@@ -538,14 +538,22 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)), WAD);
     }
 
-    /// @notice Weak witnesses (two gains) prove nothing, though the k worst scenarios would.
+    /// @notice Weak witnesses (two gains) prove nothing, though the k worst scenarios would:
+    /// their bound is negative and MM = max(bound, 0) = 0 <= equity 50.
     function test_Liquidate_RevertsWhenWitnessesAreGains() public {
         _setEthPrice(1950e8);
         int256 bound =
             _lowerBound(_loss(1e18, 1950e18, _spot(2)), _loss(1e18, 1950e18, _spot(4)), 20_000, 0);
         assertEq(bound, -68.25e18, "bound"); // -(39 + 97.5) / 2
+        _assertCheck(
+            clearinghouse.isLiquidatable(alice, _certificate(epoch, _indices(2, 4))),
+            50e18,
+            bound,
+            0,
+            false
+        );
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, alice, 50e18, bound)
+            abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, alice, 50e18, 0)
         );
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(2, 4)), WAD);
     }

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {Clearinghouse} from "../Clearinghouse.sol";
 import {MarginEngine} from "../MarginEngine.sol";
@@ -282,6 +283,7 @@ contract ClearinghouseReentrancyTest is ClearinghouseAttacksFixture {
         assertEq(attacker.callbacks(), 0, "no hook");
         assertEq(clearinghouse.collateralBalance(address(attacker), ETH), 0, "seized");
         assertEq(clearinghouse.collateralBalance(backstop, ETH), 0.5e18, "backstop's in books");
+        assertEq(clearinghouse.totalCollateral(ETH), 0.5e18, "a seizure moves, the total stays");
     }
 }
 
@@ -549,20 +551,37 @@ contract ClearinghouseDustTest is ClearinghouseAttacksFixture {
         assertEq(clearinghouse.openPositionCount(alice), 1, "alice positions");
     }
 
-    /// @notice Residual risk, pinned: the spot collateral token of an asset can be replaced
-    /// only while the clearinghouse holds none of it, by balanceOf. One wei sent to the
-    /// clearinghouse directly (not deposited, so nobody can withdraw it) blocks the
-    /// replacement for good.
-    function test_Residual_DonatedWeiBlocksCollateralTokenReplacement() public {
+    /// @notice Derive #243's pattern, defended: the token of an asset can be replaced only
+    /// while no account holds it, by `totalCollateral`, not by the clearinghouse's token
+    /// balance. One wei sent to the clearinghouse directly (not deposited, so nobody can
+    /// withdraw it) does not block the replacement.
+    function test_SetCollateralAsset_DonatedWeiDoesNotBlockTokenReplacement() public {
         ReentrantToken replacement = new ReentrantToken(owner, "Other Wrapped Ether", "oWETH", 18);
         weth.mint(carol, 1);
         vm.prank(carol);
         weth.transfer(address(clearinghouse), 1);
+        assertEq(clearinghouse.totalCollateral(ETH), 0, "a donation is no deposit");
+        vm.expectEmit(true, true, true, true, address(clearinghouse));
+        emit Clearinghouse.CollateralAssetSet(ETH, address(replacement), HAIRCUT);
+        clearinghouse.setCollateralAsset(ETH, replacement, HAIRCUT);
+    }
+
+    /// @notice One wei deposited does block it, until it is withdrawn.
+    function test_SetCollateralAsset_DepositedWeiBlocksTokenReplacementUntilWithdrawn() public {
+        ReentrantToken replacement = new ReentrantToken(owner, "Other Wrapped Ether", "oWETH", 18);
+        _depositWeth(carol, 1);
+        assertEq(clearinghouse.totalCollateral(ETH), 1, "deposited");
         vm.expectRevert(
             abi.encodeWithSelector(
                 Clearinghouse.InvalidCollateralAsset.selector, ETH, address(replacement), HAIRCUT
             )
         );
         clearinghouse.setCollateralAsset(ETH, replacement, HAIRCUT);
+        vm.prank(carol);
+        clearinghouse.withdrawCollateral(ETH, 1, _noMargin());
+        assertEq(clearinghouse.totalCollateral(ETH), 0, "withdrawn");
+        clearinghouse.setCollateralAsset(ETH, replacement, HAIRCUT);
+        (IERC20 token,,) = clearinghouse.collateralAssets(ETH);
+        assertEq(address(token), address(replacement), "replaced");
     }
 }

@@ -109,7 +109,12 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
     /// @notice Scenario i moves ETH by spot return r[i] and its implied vol by shift v[i].
     /// For a short straddle at 2000 / 80% the two worst are index 3 (-30%, +50 vol points)
     /// and index 6 (+25%, +30 vol points), also after a crash to 1700 / 120%.
-    function _scenarioData() internal pure returns (int256[8] memory r, int256[8] memory v) {
+    function _scenarioData()
+        internal
+        pure
+        virtual
+        returns (int256[8] memory r, int256[8] memory v)
+    {
         r = [
             int256(-0.087654321987654321e18),
             -0.05e18,
@@ -1346,5 +1351,94 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         _assertHeld(carol, new uint256[](0));
         _assertHeld(backstop, _list(CALL_2200));
         assertEq(clearinghouse.positionOf(backstop, ETH).size, 1e18, "backstop perp");
+    }
+}
+
+/// @notice The margin floor, on the attack review's reproduction: the options fixture with
+/// every vol shift 0, and Alice (3000 of cash) long 10 calls 2000 bought 0.4 above their
+/// value from Bob and delta-hedged with a short perp of 5.52 ETH. A hedged long call gains
+/// under every spot move, so every scenario loss is negative and so is ES: without the
+/// floor, IM (about -4.2) and MM (about 1.2 * -4.3) were negative too.
+contract ClearinghouseOptionsMarginFloorTest is ClearinghouseOptionsFixture {
+    int256 internal constant CALLS = 10e18;
+    int256 internal constant HEDGE = 5.52e18;
+
+    function _scenarioData()
+        internal
+        pure
+        override
+        returns (int256[8] memory r, int256[8] memory v)
+    {
+        (r,) = super._scenarioData();
+    }
+
+    function setUp() public override {
+        super.setUp();
+        _deposit(alice, 3000e6);
+        _buy(alice, bob, CALL_2000, CALLS, _bs(CALL_2000, SPOT, VOL) + 0.4e18);
+        _perp(bob, alice, HEDGE, 2000e18);
+    }
+
+    /// @notice Alice's loss in every scenario, asserting that each is a gain, and the largest
+    /// (the ES at the IM level, 99% of 8 scenarios: k = 0.08, one witness).
+    function _allGains() internal view returns (int256[N] memory losses, int256 largest) {
+        largest = type(int256).min;
+        for (uint256 i; i < N; ++i) {
+            losses[i] = _scenarioLoss(alice, i);
+            assertTrue(losses[i] < 0, "every scenario is a gain");
+            if (losses[i] > largest) largest = losses[i];
+        }
+    }
+
+    /// @notice The review's attack: withdraw all 3000 with the optimal certificate (threshold
+    /// the largest loss, a gain). Unfloored, IM = that loss is below the equity left (-4: the
+    /// overpaid premium), so the withdrawal passed and left the account insolvent. Floored,
+    /// IM = 0 > -4.
+    function test_Withdraw_HedgedLongCallsCannotWithdrawIntoNegativeEquity() public {
+        (, int256 largest) = _allGains();
+        int256 equityAfter = clearinghouse.equity(alice) - 3000e18;
+        assertTrue(equityAfter < 0, "insolvent after");
+        assertTrue(largest < equityAfter, "unfloored IM would pass");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                Clearinghouse.InsufficientInitialMargin.selector, alice, equityAfter, int256(0)
+            )
+        );
+        vm.prank(alice);
+        clearinghouse.withdraw(3000e6, _margin(largest));
+    }
+
+    /// @notice IM is 0, so Alice may withdraw down to equity 1; one funding interval (shorts
+    /// pay 0.05% of 2000, 5.52) then leaves her at -4.52 with the same scenario losses, all
+    /// gains. The certificate of her two worst scenarios (2 and 5) bounds ES at about -4.3:
+    /// unfloored, MM = 1.2 * that < equity and she was not liquidatable. Floored, MM = 0 >
+    /// equity: she is liquidated in full and left flat.
+    function test_Liquidate_EveryScenarioAGainButNegativeEquity() public {
+        (int256[N] memory losses, int256 largest) = _allGains();
+        vm.prank(alice);
+        clearinghouse.withdraw(2995e6, _margin(largest));
+        vm.prank(settler);
+        clearinghouse.applyFunding(ETH, -0.0005e18);
+        for (uint256 i; i < N; ++i) {
+            if (i == 2 || i == 5) continue;
+            assertTrue(losses[i] < losses[2] && losses[i] < losses[5], "2 and 5 are the worst");
+        }
+        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(2, 5));
+        MarginEngine.MarginCheck memory check = clearinghouse.isLiquidatable(alice, cert);
+        assertEq(
+            check.expectedShortfallLowerBound,
+            _lowerBound(losses[2], losses[5], K_NUM, 0),
+            "bound of the two worst"
+        );
+        assertTrue(check.equity < 0, "insolvent");
+        assertTrue(
+            _floorDiv(MM_FACTOR * check.expectedShortfallLowerBound, WAD) < check.equity,
+            "unfloored MM would not liquidate"
+        );
+        assertEq(check.maintenanceMargin, 0, "MM floored at 0");
+        assertTrue(check.liquidatable, "liquidatable");
+        vm.prank(keeper);
+        clearinghouse.liquidate(alice, cert, WAD);
+        assertEq(clearinghouse.openPositionCount(alice), 0, "alice flat");
     }
 }
