@@ -8,8 +8,10 @@ the audit of its own liquidations; ``vmargin margin`` reports a live account,
 ``vmargin keeper run`` runs the keeper service (``offchain/keeper_command.py``), and
 ``vmargin operator run`` and ``vmargin watch`` run attested margin's operator and watcher
 (``offchain/attestation_commands.py``). A user mistake or a missing install step is
-reported in one line on stderr with exit code 1, never as a traceback; Ctrl-C exits with
-130. The node is stopped in every case.
+reported in one line on stderr with exit code 1, never as a traceback, and so is a file
+that cannot be read or written, a node that cannot be reached or refuses a request (an
+OSError, RpcError or web3's Web3RPCError); Ctrl-C exits with 130. The node is stopped in
+every case.
 """
 
 import argparse
@@ -21,14 +23,15 @@ from types import FrameType
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from web3.exceptions import Web3RPCError
 
 from offchain.anvil import AnvilError, AnvilNode
 from offchain.attestation_commands import add_attestation_commands
 from offchain.audit_commands import add_audit_commands, audit_table
 from offchain.batch_expected_shortfall import OutsideEngineDomain
-from offchain.chain import TransactionReverted
+from offchain.chain import RpcError, TransactionReverted
 from offchain.demo import DemoResult, run_demo
-from offchain.deployment import attach
+from offchain.deployment import AddressError, attach
 from offchain.fixedpoint import WAD
 from offchain.keeper_command import add_keeper_command
 from offchain.keeper_service import KeeperError
@@ -143,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         print("vmargin: interrupted", file=sys.stderr)
         return 130
     except (
+        OSError,
+        RpcError,
+        Web3RPCError,
+        AddressError,
         ToolchainError,
         AnvilError,
         PriceHistoryError,

@@ -16,16 +16,17 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-from eth_account import Account as EthAccount
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from offchain.chain import Chain
+from offchain.deployment import contract_at
 from offchain.expected_shortfall import expected_shortfall, tail_weight
 from offchain.fixedpoint import WAD
 from offchain.plotting import pyplot, save_figure
 from offchain.scenario_registry import post_scenario_set, read_scenario_set
+from offchain.service_options import add_key_options, read_key, whole_number
 from oracle.prices import PriceDataError, load_shipped, read_price_csv
 from oracle.scenario_file import (
     ScenarioFileError,
@@ -87,11 +88,11 @@ def add_scenario_commands(commands: argparse._SubParsersAction) -> None:
     post = verbs.add_parser("post", help="commit and publish a scenario file on-chain")
     post.add_argument("file", type=Path)
     _chain_arguments(post)
-    post.add_argument("--key", required=True, help="the registry owner's private key (hex)")
+    add_key_options(post, "registry owner")
     post.set_defaults(run=post_command)
 
     fetch = verbs.add_parser("fetch", help="rebuild a posted epoch from the chain")
-    fetch.add_argument("--epoch", type=int, required=True)
+    fetch.add_argument("--epoch", type=whole_number, required=True)
     _chain_arguments(fetch)
     fetch.add_argument("--output", "-o", type=Path, required=True)
     fetch.set_defaults(run=fetch_command)
@@ -242,8 +243,8 @@ def post_command(arguments: argparse.Namespace) -> int:
     scenario_file = read_scenario_file(arguments.file)
     scenario_set = scenario_file.scenario_set
     chain = Chain.connect(arguments.rpc_url)
-    owner = EthAccount.from_key(arguments.key)
-    registry = chain.contract("ScenarioRegistry", arguments.registry)
+    owner = read_key(arguments)
+    registry = contract_at(chain, "ScenarioRegistry", arguments.registry)
     epoch = post_scenario_set(
         chain,
         owner,
@@ -262,7 +263,7 @@ def fetch_command(arguments: argparse.Namespace) -> int:
     parameters and the stress flags live only in the builder's file, so the fetched file
     names assets by number and marks no scenario as stress. Its root is the committed one."""
     chain = Chain.connect(arguments.rpc_url)
-    registry = chain.contract("ScenarioRegistry", arguments.registry)
+    registry = contract_at(chain, "ScenarioRegistry", arguments.registry)
     published = read_scenario_set(chain, registry, arguments.epoch)
     assets = tuple(f"asset {i}" for i in range(len(published.spot_returns[0])))
     scenario_set = ScenarioSet(
