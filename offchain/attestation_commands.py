@@ -24,6 +24,7 @@ from offchain.service_options import (
     log_to_stderr,
     read_key,
     read_text,
+    whole_number,
 )
 from offchain.watcher import Watcher, run_watcher
 from proofs.bls import BlsKey, key_from_secret
@@ -59,7 +60,7 @@ def add_attestation_commands(commands: argparse._SubParsersAction) -> None:
     watch.add_argument("--rpc-url", required=True)
     watch.add_argument("--clearinghouse", required=True, help="the Clearinghouse's address")
     add_key_options(watch, "watcher")
-    watch.add_argument("--start-block", type=int, default=0, help="first block to read")
+    watch.add_argument("--start-block", type=whole_number, default=0, help="first block to read")
     watch.add_argument("--once", action="store_true", help="one pass to the latest block, exit")
     watch.add_argument("--poll-interval", type=float, default=1.0, help="seconds between polls")
     watch.set_defaults(run=watch_command)

@@ -35,6 +35,11 @@ VOIDED = (1).to_bytes(32)
 PORTFOLIO_TYPE = "(int256,int256[],((uint256,int256,uint64,bool),int256,int256)[])"
 
 
+class MalformedState(ValueError):
+    """A state whose marks do not cover its assets: one spot mark, one vol mark and one
+    spot exposure per oracle asset, and options only on those assets."""
+
+
 def portfolio_abi(account: Account, asset_count: int) -> tuple:
     """``Clearinghouse._portfolio(account)`` as web3 encodes ``MarginEngine.Portfolio``."""
     exposure = account.spot_exposure
@@ -67,8 +72,17 @@ def attested_state(address: str, state: tuple, valuation_time: int) -> tuple[Acc
     ``state_abi`` gives it, or ``abi_tuple`` of a decoded event's) does at
     ``valuation_time``: the balance as cash, each spot exposure as a perp with no cost
     basis, the options as held (numbered by their place: the state carries no series ids).
-    ``state_abi`` of the result is ``state`` again."""
+    ``state_abi`` of the result is ``state`` again; MalformedState if the marks do not
+    cover the assets."""
     (cash, exposure, holdings), spot, vol = state
+    assets = len(spot)
+    if len(exposure) != assets or len(vol) != assets:
+        raise MalformedState(
+            f"{len(exposure)} spot exposures, {assets} spot marks and {len(vol)} vol marks"
+        )
+    for (asset, _, _, _), _, _ in holdings:
+        if asset >= assets:
+            raise MalformedState(f"an option on asset {asset}; the marks cover {assets}")
     options = tuple(
         OptionPosition(
             series_id=index,

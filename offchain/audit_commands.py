@@ -19,20 +19,21 @@ from offchain.deployment import Deployment, attach
 from offchain.fixedpoint import WAD
 from offchain.replay import LiquidationReplay, replay_liquidation
 from offchain.replay_report import write_report
+from offchain.service_options import block_option, transaction_hash, whole_number
 
 
 def add_audit_commands(commands: argparse._SubParsersAction) -> None:
     """Register ``vmargin replay`` and ``vmargin audit`` on the CLI's subcommands."""
     replay = commands.add_parser("replay", help="replay one liquidation from chain data")
-    replay.add_argument("tx_hash")
+    replay.add_argument("tx_hash", type=transaction_hash)
     _chain_arguments(replay)
     replay.add_argument("--out", type=Path, default=Path("reports"), help="report directory")
     replay.set_defaults(run=replay_command)
 
     audit = commands.add_parser("audit", help="replay every liquidation in a block range")
     _chain_arguments(audit)
-    audit.add_argument("--from-block", type=int, default=0)
-    audit.add_argument("--to-block", default="latest")
+    audit.add_argument("--from-block", type=whole_number, default=0)
+    audit.add_argument("--to-block", type=block_option, default="latest")
     audit.add_argument("--out", type=Path, help="also write each liquidation's report here")
     audit.set_defaults(run=audit_command)
 
@@ -81,10 +82,9 @@ def replay_command(arguments: argparse.Namespace) -> int:
 
 def audit_command(arguments: argparse.Namespace) -> int:
     deployment = attach(Chain.connect(arguments.rpc_url), arguments.clearinghouse)
-    last = arguments.to_block if arguments.to_block == "latest" else int(arguments.to_block)
     reports = [
         replay_liquidation(deployment, tx_hash)
-        for tx_hash in liquidations_between(deployment, arguments.from_block, last)
+        for tx_hash in liquidations_between(deployment, arguments.from_block, arguments.to_block)
     ]
     if arguments.out is not None:
         for report in reports:

@@ -7,32 +7,43 @@ from the project's ABIs, e.g. ``Clearinghouse.AccountHealthy(account=..., ...)``
 """
 
 import json
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import pairwise
 from typing import Any, cast
 
 import requests
 from eth_abi import decode, encode
+from eth_abi.exceptions import DecodingError
 from eth_account import Account
 from eth_account.datastructures import SignedTransaction
 from eth_account.signers.local import LocalAccount
-from eth_utils import function_signature_to_4byte_selector
+from eth_typing import ABIEvent
+from eth_utils import function_signature_to_4byte_selector, keccak
 from hexbytes import HexBytes
 from web3 import HTTPProvider, Web3
 from web3._utils.error_formatters_utils import raise_contract_logic_error_on_revert
+from web3._utils.events import get_event_data
+from web3._utils.method_formatters import PYTHONIC_RESULT_FORMATTERS
+from web3._utils.validation import validate_rpc_response_and_raise_if_error
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import (
+    BadFunctionCallOutput,
+    BadResponseFormat,
     ContractCustomError,
     ContractLogicError,
     ContractPanicError,
+    Web3Exception,
     Web3RPCError,
 )
 from web3.logs import DISCARD
+from web3.middleware import Web3Middleware
 from web3.providers.rpc.utils import ExceptionRetryConfiguration, check_if_retry_on_failure
-from web3.types import RPCResponse, TxReceipt
+from web3.types import MakeRequestFn, RPCEndpoint, RPCResponse, TxReceipt
 
 from offchain.toolchain import artifact_path
 
@@ -112,7 +123,42 @@ class Simulation:
 
 
 class RpcError(RuntimeError):
-    """The node refused a request (not a revert); the message is the node's."""
+    """The node refused a request (not a revert), or its answer is malformed; the message is
+    the node's, or names what is malformed."""
+
+
+HEX_DATA = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
+"""Bytes as a node sends them: 0x-hex, two digits a byte."""
+
+REQUIRED_FIELDS = {
+    "eth_getBlockByNumber": ("number", "timestamp", "gasLimit", "baseFeePerGas"),
+    "eth_getTransactionByHash": ("input",),
+    "eth_getTransactionReceipt": (
+        "transactionHash",
+        "transactionIndex",
+        "blockNumber",
+        "to",
+        "contractAddress",
+        "status",
+        "gasUsed",
+        "logs",
+    ),
+}
+"""The fields of a node's answers that this project reads (web3 formats those present)."""
+LOG_FIELDS = (
+    "address",
+    "topics",
+    "data",
+    "blockNumber",
+    "blockHash",
+    "transactionHash",
+    "transactionIndex",
+    "logIndex",
+)
+
+MALFORMED_ANSWER = (KeyError, IndexError, TypeError, AttributeError, ValueError, DecodingError)
+"""What parsing a node's malformed answer meets: a missing key, a wrong type, bad hex, ABI
+data that does not decode."""
 
 
 NODE_FAILURES = (
@@ -248,12 +294,151 @@ def _reverted(error: ContractLogicError) -> TransactionReverted:
 
 def _call_failure(response: RPCResponse) -> TransactionReverted:
     """The TransactionReverted of an ``eth_call`` error response that is a revert, by web3's
-    rule for a single ``eth_call``; raises RpcError for any other error."""
+    rule for a single ``eth_call``; raises RpcError for any other error, and for an error
+    that is not a JSON-RPC error object (its data, if any, 0x-hex) or whose revert data
+    does not decode."""
+    error = response["error"]
+    if not (
+        isinstance(error, dict)
+        and isinstance(error.get("code"), int)
+        and isinstance(error.get("message"), str)
+        and (error.get("data") is None or _is_hex_data(error["data"]))
+    ):
+        raise RpcError(f"eth_call failed with a malformed error: {error!r}")
     try:
-        raise_contract_logic_error_on_revert(response)
-    except ContractLogicError as error:
-        return _reverted(error)
-    raise RpcError(f"eth_call failed: {response['error']}")
+        try:
+            raise_contract_logic_error_on_revert(response)
+        except ContractLogicError as revert:
+            return _reverted(revert)
+    except (ValueError, KeyError, DecodingError):
+        raise RpcError(f"eth_call reverted with malformed data: {error!r}") from None
+    raise RpcError(f"eth_call failed: {error}")
+
+
+def _is_hex_data(value: Any) -> bool:
+    return isinstance(value, str) and HEX_DATA.fullmatch(value) is not None
+
+
+def _call_result(function: _Function, response: RPCResponse) -> Any:
+    """One ``eth_call`` response of a batch: the decoded result, or the TransactionReverted
+    of a revert (``_call_failure``); RpcError for a result that is not ABI data of the
+    function's outputs."""
+    if "error" in response:
+        return _call_failure(response)
+    result = response.get("result")
+    if not _is_hex_data(result):
+        raise RpcError(f"eth_call returned {result!r}, not 0x-hex data")
+    try:
+        return function.decode(result)
+    except DecodingError:
+        raise RpcError(f"eth_call returned {result!r}, not {function.output_types}") from None
+
+
+def _simulation(response: RPCResponse) -> Simulation:
+    """The Simulation of an ``eth_simulateV1`` response of one call; RpcError for a node error.
+    A malformed response raises what parsing it meets (``Chain.simulate`` names it)."""
+    if "error" in response:
+        raise RpcError(f"eth_simulateV1 failed: {response['error']}")
+    (result,) = response["result"][0]["calls"]
+    gas_used = int(result["gasUsed"], 16)
+    if int(result["status"], 16) != 1:
+        error = result.get("error", {})
+        data = error.get("data")
+        reverted = (
+            decode_revert(data)
+            if data
+            else TransactionReverted("Revert", {"message": error.get("message")}, "")
+        )
+        return Simulation(gas_used=gas_used, logs=(), reverted=reverted)
+    logs = tuple(
+        {
+            "address": Web3.to_checksum_address(log["address"]),
+            "topics": [HexBytes(topic) for topic in log["topics"]],
+            "data": HexBytes(log["data"]),
+            "blockHash": HexBytes(log["blockHash"]),
+            "blockNumber": int(log["blockNumber"], 16),
+            "transactionHash": HexBytes(log["transactionHash"]),
+            "transactionIndex": int(log["transactionIndex"], 16),
+            "logIndex": int(log["logIndex"], 16),
+        }
+        for log in result["logs"]
+    )
+    return Simulation(gas_used=gas_used, logs=logs, reverted=None)
+
+
+@cache
+def _event_table() -> dict[bytes, ABIEvent]:
+    """Topic 0 -> event ABI over the project's contracts."""
+    table: dict[bytes, ABIEvent] = {}
+    for name in PROJECT_CONTRACTS:
+        for entry in load_artifact(name)["abi"]:
+            if entry["type"] == "event" and not entry.get("anonymous"):
+                types = ",".join(_abi_type(item) for item in entry["inputs"])
+                table.setdefault(keccak(text=f"{entry['name']}({types})"), entry)
+    return table
+
+
+def _check_answer(w3: Web3, method: str, params: Any, response: Any) -> None:
+    """RpcError unless ``response`` is a JSON-RPC response whose result web3 can format, has
+    the fields this project reads (``REQUIRED_FIELDS``), and whose logs (of ``eth_getLogs``
+    or a receipt) are whole, of the filter's addresses and events, and decode with their
+    ABI if they are project events; an ``eth_call`` error must be a revert that decodes
+    (``_call_failure``). The node is outside our control: what it answers malformed must
+    not surface as an error deep in web3 or a KeyError in the caller."""
+    try:
+        validate_rpc_response_and_raise_if_error(response, None, params=params)
+    except BadResponseFormat as error:
+        raise RpcError(f"{method}: {error}") from None
+    except Web3RPCError:
+        if method == "eth_call":
+            _call_failure(response)
+        return
+    try:
+        result = PYTHONIC_RESULT_FORMATTERS.get(method, lambda value: value)(response["result"])
+        if result is None:
+            return
+        missing = [field for field in REQUIRED_FIELDS.get(method, ()) if field not in result]
+        if missing:
+            raise RpcError(f"{method} returned a result without {', '.join(missing)}")
+        if method == "eth_getLogs":
+            for log in result:
+                _check_log(w3, log, params[0])
+        elif method == "eth_getTransactionReceipt":
+            for log in result["logs"]:
+                _check_log(w3, log, {})
+    except (*MALFORMED_ANSWER, Web3Exception) as error:
+        raise RpcError(f"{method} returned a malformed result: {error!r}") from None
+
+
+def _check_log(w3: Web3, log: Any, log_filter: dict[str, Any]) -> None:
+    """RpcError unless the formatted ``log`` has every field, is one that ``log_filter``
+    selects (by its address and first topic) and, if it is a project event's, decodes with
+    its ABI."""
+    missing = [field for field in LOG_FIELDS if field not in log]
+    if missing:
+        raise RpcError(f"a log without {', '.join(missing)}: {log}")
+    address = log_filter.get("address")
+    addresses = {a.lower() for a in ([address] if isinstance(address, str) else address or [])}
+    first = (log_filter.get("topics") or [None])[0]
+    events = {HexBytes(topic) for topic in ([first] if isinstance(first, str) else first or [])}
+    topic = log["topics"][0] if log["topics"] else None
+    if (addresses and log["address"].lower() not in addresses) or (events and topic not in events):
+        raise RpcError(f"a log the filter {log_filter} excludes: {log}")
+    event = _event_table().get(bytes(topic or b""))
+    if event is not None:
+        get_event_data(w3.codec, event, log)
+
+
+class _AnswerCheck(Web3Middleware):
+    """Checks every answer of the node (``_check_answer``) before web3 handles it."""
+
+    def wrap_make_request(self, make_request: MakeRequestFn) -> MakeRequestFn:
+        def checked(method: RPCEndpoint, params: Any) -> RPCResponse:
+            response = make_request(method, params)
+            _check_answer(cast(Web3, self._w3), method, params, response)
+            return response
+
+        return checked
 
 
 @dataclass(frozen=True)
@@ -267,7 +452,8 @@ class Chain:
     def connect(cls, rpc_url: str, timeout: float = RPC_TIMEOUT) -> "Chain":
         """Connect over HTTP JSON-RPC, ``timeout`` seconds per request. A request web3 may
         repeat is sent again after a refused or dropped connection, an HTTP error or a
-        timeout: 5 attempts, 0.125 s apart, doubling."""
+        timeout: 5 attempts, 0.125 s apart, doubling. Every answer is checked before web3
+        decodes it (``_AnswerCheck``): a malformed one raises RpcError."""
         provider = HTTPProvider(
             rpc_url,
             request_kwargs={"timeout": timeout},
@@ -276,6 +462,7 @@ class Chain:
             ),
         )
         w3 = Web3(provider)
+        w3.middleware_onion.inject(_AnswerCheck, name="answer check", layer=0)
         return cls(w3=w3, chain_id=w3.eth.chain_id)
 
     def contract(self, name: str, address: str) -> Contract:
@@ -283,11 +470,14 @@ class Chain:
         return self.w3.eth.contract(address=address, abi=load_artifact(name)["abi"])
 
     def call(self, function: ContractFunction, block: int | str = "latest") -> Any:
-        """``eth_call`` of ``function``; a revert raises TransactionReverted."""
+        """``eth_call`` of ``function``; a revert raises TransactionReverted, a result that
+        does not decode RpcError."""
         try:
             return function.call(block_identifier=block)
         except ContractLogicError as error:
             raise _reverted(error) from None
+        except BadFunctionCallOutput as error:
+            raise RpcError(str(error)) from None
 
     def call_batch(
         self,
@@ -330,9 +520,7 @@ class Chain:
             for call, function in zip(calls, functions, strict=True)
         ]
         return [
-            function.decode(response["result"])
-            if "error" not in response
-            else _call_failure(response)
+            _call_result(function, response)
             for function, response in zip(functions, self.batch(requests), strict=True)
         ]
 
@@ -375,6 +563,10 @@ class Chain:
                 time.sleep(retry.backoff_factor * 2**attempt)
         if not isinstance(responses, list) or len(responses) != len(requests):
             raise RpcError(f"the node refused a batch of {len(requests)} requests: {responses}")
+        # web3 numbers a batch's requests in order and sorts the answers by id.
+        ids = [response.get("id") if isinstance(response, dict) else None for response in responses]
+        if not all(type(id_) is int for id_ in ids) or any(a >= b for a, b in pairwise(ids)):
+            raise RpcError(f"the node answered a batch with ids {ids}, not one per request")
         return responses
 
     def fees(self, priority_fee: int = DEFAULT_PRIORITY_FEE) -> Fees:
@@ -386,39 +578,17 @@ class Chain:
     def simulate(self, sender: str, to: str, data: str) -> Simulation:
         """Run a transaction of calldata ``data`` (0x-hex) from ``sender`` to ``to`` on top of
         the latest block with ``eth_simulateV1``, without signing or sending it: its gas used
-        and logs, or its revert decoded as TransactionReverted."""
+        and logs, or its revert decoded as TransactionReverted. A node error or a malformed
+        response raises RpcError."""
         call = {"from": sender, "to": to, "data": data}
         response = self.w3.provider.make_request(
             "eth_simulateV1",  # type: ignore[arg-type]
             [{"blockStateCalls": [{"calls": [call]}]}, "latest"],
         )
-        if "error" in response:
-            raise RpcError(f"eth_simulateV1 failed: {response['error']}")
-        (result,) = response["result"][0]["calls"]
-        gas_used = int(result["gasUsed"], 16)
-        if int(result["status"], 16) != 1:
-            error = result.get("error", {})
-            data = error.get("data")
-            reverted = (
-                decode_revert(data)
-                if data
-                else TransactionReverted("Revert", {"message": error.get("message")}, "")
-            )
-            return Simulation(gas_used=gas_used, logs=(), reverted=reverted)
-        logs = tuple(
-            {
-                "address": Web3.to_checksum_address(log["address"]),
-                "topics": [HexBytes(topic) for topic in log["topics"]],
-                "data": HexBytes(log["data"]),
-                "blockHash": HexBytes(log["blockHash"]),
-                "blockNumber": int(log["blockNumber"], 16),
-                "transactionHash": HexBytes(log["transactionHash"]),
-                "transactionIndex": int(log["transactionIndex"], 16),
-                "logIndex": int(log["logIndex"], 16),
-            }
-            for log in result["logs"]
-        )
-        return Simulation(gas_used=gas_used, logs=logs, reverted=None)
+        try:
+            return _simulation(response)
+        except MALFORMED_ANSWER as error:
+            raise RpcError(f"eth_simulateV1 returned a malformed response: {error!r}") from None
 
     def sign(
         self,

@@ -8,10 +8,11 @@ the audit of its own liquidations; ``vmargin margin`` reports a live account,
 ``vmargin keeper run`` runs the keeper service (``offchain/keeper_command.py``), and
 ``vmargin operator run`` and ``vmargin watch`` run attested margin's operator and watcher
 (``offchain/attestation_commands.py``). A user mistake or a missing install step is
-reported in one line on stderr with exit code 1, never as a traceback, and so is a node
-that fails a request (``offchain.chain.NODE_FAILURES``: a dropped or timed-out
-connection, an HTTP error, an answer that is not JSON) after its retries; Ctrl-C exits
-with 130. The node is stopped in every case.
+reported in one line on stderr with exit code 1, never as a traceback, and so is a file
+that cannot be read or written (an OSError) and a node that fails a request
+(``offchain.chain.NODE_FAILURES``: a dropped or timed-out connection, an HTTP error, an
+answer that is not JSON or is malformed, an error the node answers with) after its
+retries; Ctrl-C exits with 130. The node is stopped in every case.
 """
 
 import argparse
@@ -30,7 +31,7 @@ from offchain.audit_commands import add_audit_commands, audit_table
 from offchain.batch_expected_shortfall import OutsideEngineDomain
 from offchain.chain import NODE_FAILURES, TransactionReverted
 from offchain.demo import DemoResult, run_demo
-from offchain.deployment import NoDeploymentError, attach
+from offchain.deployment import AddressError, attach
 from offchain.fixedpoint import WAD
 from offchain.keeper_command import add_keeper_command
 from offchain.keeper_service import KeeperError
@@ -150,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         print("vmargin: interrupted", file=sys.stderr)
         return 130
     except (
+        AddressError,
         ToolchainError,
         AnvilError,
         PriceHistoryError,
@@ -164,12 +166,14 @@ def main(argv: list[str] | None = None) -> int:
         KeeperStateError,
         ExecutorUnavailable,
         OutsideEngineDomain,
-        NoDeploymentError,
     ) as error:
         print(f"vmargin: {error}", file=sys.stderr)
         return 1
     except NODE_FAILURES as error:
         print(f"vmargin: the node failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"vmargin: {error}", file=sys.stderr)
         return 1
 
 

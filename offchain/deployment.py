@@ -9,6 +9,7 @@ everything and is the feeds' writer.
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 from web3.contract import Contract
 
 from offchain.chain import Chain
@@ -18,8 +19,29 @@ FEED_DECIMALS = 8
 STABLECOIN_DECIMALS = 6
 
 
-class NoDeploymentError(ValueError):
-    """No contract is deployed at the address given as the clearinghouse."""
+class AddressError(ValueError):
+    """An address a user gave is not one, or holds no contract where one is needed."""
+
+
+def checksum_address(text: str, what: str) -> str:
+    """``text`` (40 hex digits, in one case or with a valid EIP-55 checksum) as a checksum
+    address; AddressError naming ``what`` otherwise."""
+    digits = str(text).removeprefix("0x")
+    mixed_case = digits not in (digits.lower(), digits.upper())
+    if not is_hex_address(text) or (mixed_case and not is_checksum_address(text)):
+        raise AddressError(
+            f"{what} {text!r} is not an address (40 hex digits, in one case or checksummed)"
+        )
+    return to_checksum_address(text)
+
+
+def contract_at(chain: Chain, name: str, address: str) -> Contract:
+    """The project contract ``name`` at the ``address`` a user gave; AddressError unless it
+    is an address that holds code."""
+    checked = checksum_address(address, name)
+    if not chain.w3.eth.get_code(checked):
+        raise AddressError(f"{name} {checked}: no contract there on chain {chain.chain_id}")
+    return chain.contract(name, checked)
 
 
 @dataclass(frozen=True)
@@ -110,13 +132,8 @@ def attach(chain: Chain, clearinghouse_address: str) -> Deployment:
     """The deployment around the clearinghouse at ``clearinghouse_address``, found from the
     chain alone: its oracle, engine, registry, stablecoin and feeds. Asset names are the
     spot feeds' descriptions up to " / " ("ETH / USD" -> "ETH"); events are read from block
-    0. NoDeploymentError if no contract is at the address (a wrong address, or a node that
-    lost its chain)."""
-    if not chain.w3.eth.get_code(clearinghouse_address):
-        raise NoDeploymentError(
-            f"no contract at {clearinghouse_address} on the node's chain {chain.chain_id}"
-        )
-    clearinghouse = chain.contract("Clearinghouse", clearinghouse_address)
+    0. AddressError if ``clearinghouse_address`` is not an address holding code."""
+    clearinghouse = contract_at(chain, "Clearinghouse", clearinghouse_address)
     oracle = chain.contract("OracleAdapter", chain.call(clearinghouse.functions.oracle()))
     engine = chain.contract("MarginEngine", chain.call(clearinghouse.functions.engine()))
     registry = chain.contract("ScenarioRegistry", chain.call(engine.functions.registry()))

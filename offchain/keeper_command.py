@@ -27,6 +27,7 @@ from offchain.service_options import (
     decimal_option,
     log_to_stderr,
     read_key,
+    whole_number,
 )
 from offchain.sharding import executor_for
 
@@ -53,7 +54,7 @@ def add_keeper_command(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--state", type=Path, required=True, help="the keeper's SQLite state file")
     run.add_argument("--once", action="store_true", help="one pass, wait for it, exit")
     run.add_argument(
-        "--start-block", type=int, default=0, help="first block a new state file reads"
+        "--start-block", type=whole_number, default=0, help="first block a new state file reads"
     )
     profit = run.add_mutually_exclusive_group()
     profit.add_argument(
@@ -93,13 +94,13 @@ def keeper_run_command(arguments: argparse.Namespace) -> int:
     """Run the keeper as ``arguments`` say."""
     key = read_key(arguments)
     policy = KeeperPolicy(
-        min_profit=None if arguments.any_profit else _wad("--min-profit", arguments.min_profit),
+        min_profit=None
+        if arguments.any_profit
+        else _scaled("--min-profit", arguments.min_profit, 18),
         native_price=None
         if arguments.native_price is None
-        else _wad("--native-price", arguments.native_price),
-        priority_fee=int(
-            decimal_option("--priority-fee-gwei", arguments.priority_fee_gwei).scaleb(9)
-        ),
+        else _scaled("--native-price", arguments.native_price, 18),
+        priority_fee=_scaled("--priority-fee-gwei", arguments.priority_fee_gwei, 9),
         replace_after=arguments.replace_after,
     )
     deployment = attach(Chain.connect(arguments.rpc_url), arguments.clearinghouse)
@@ -142,5 +143,10 @@ def _usd(wad: str) -> str:
     return f"{Decimal(wad) / WAD:,.2f} USD"
 
 
-def _wad(option: str, text: str) -> int:
-    return int(decimal_option(option, text).scaleb(18))
+def _scaled(option: str, text: str, decimals: int) -> int:
+    """The number ``option`` gave in units of ``10**-decimals``, truncated; below 10**76 in
+    magnitude (an int256)."""
+    value = decimal_option(option, text)
+    if value and value.adjusted() + decimals >= 76:
+        raise ServiceInputError(f"{option}: {text!r} is too large")
+    return int(value.scaleb(decimals))

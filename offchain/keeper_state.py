@@ -125,7 +125,10 @@ def open_state(path: Path | str, clearinghouse: str, start_block: int = 0) -> Ke
     """Open (or create, or migrate) the state file of the keeper of ``clearinghouse``; a new
     file starts reading at ``start_block``. ``":memory:"`` is a state that lives as long as
     the process."""
-    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT)
+    try:
+        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT)
+    except sqlite3.OperationalError as error:
+        raise KeeperStateError(f"{path}: cannot open: {error}") from None
     try:
         connection.execute("PRAGMA journal_mode=WAL")
         owner = _initialize(connection, clearinghouse, start_block)

@@ -16,12 +16,13 @@ from rich.console import Console
 from rich.table import Table
 
 from offchain.chain import Chain
-from offchain.deployment import attach
+from offchain.deployment import attach, checksum_address
 from offchain.fixedpoint import WAD
 from offchain.keeper import assess, read_account, read_initial_margin_parameters, read_marks
 from offchain.margin import initial_margin
 from offchain.portfolio import scenario_losses
 from offchain.scenario_registry import read_scenario_set
+from offchain.service_options import whole_number
 from proofs.certificate import margin_certificate
 
 
@@ -31,20 +32,21 @@ def add_margin_command(commands: argparse._SubParsersAction) -> None:
     margin.add_argument("account")
     margin.add_argument("--rpc-url", required=True)
     margin.add_argument("--clearinghouse", required=True, help="the Clearinghouse's address")
-    margin.add_argument("--worst", type=int, default=5, help="how many worst scenarios")
+    margin.add_argument("--worst", type=whole_number, default=5, help="how many worst scenarios")
     margin.add_argument("--json", action="store_true", help="print JSON instead of a table")
     margin.set_defaults(run=margin_command)
 
 
 def account_margin(rpc_url: str, clearinghouse: str, address: str, worst: int) -> dict:
     """The report of ``address`` at the latest block (WAD integers)."""
+    account_address = checksum_address(address, "account")
     deployment = attach(Chain.connect(rpc_url), clearinghouse)
     chain = deployment.chain
     block = chain.w3.eth.block_number
     scenarios = read_scenario_set(
         chain, deployment.registry, chain.call(deployment.registry.functions.currentEpoch(), block)
     )
-    account = read_account(deployment, chain.w3.to_checksum_address(address), block)
+    account = read_account(deployment, account_address, block)
     marks = read_marks(deployment, account, block)
     mm_factor = chain.call(deployment.clearinghouse.functions.maintenanceMarginFactor(), block)
     risk = assess(account, marks, scenarios, mm_factor)

@@ -26,24 +26,25 @@ quorum that cannot be reached, 503.
 
 import json
 import logging
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, fields
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from eth_utils import to_checksum_address
+from eth_abi import is_encodable
 from web3.contract import Contract
 
-from offchain.attested_margin import attestation_of, attested_state
+from offchain.attested_margin import PORTFOLIO_TYPE, attestation_of, attested_state
 from offchain.chain import Chain, TransactionReverted
-from offchain.deployment import Deployment
+from offchain.deployment import AddressError, Deployment, checksum_address
 from offchain.keeper import read_initial_margin_parameters
 from offchain.scenario_registry import ScenarioSets
 from offchain.service_options import ServiceInputError
-from proofs.attestation import Attestation, attestation_digest
+from proofs.attestation import ATTESTATION_TYPE, Attestation, attestation_digest
 from proofs.bls import BlsKey, G1Point, G2Point, g1_words, sign
 from proofs.quorum import QuorumSignature, aggregate_quorum
 
@@ -51,9 +52,21 @@ log = logging.getLogger("vmargin.operator")
 
 PEER_TIMEOUT = 30.0
 
+STATE_TYPE = f"({PORTFOLIO_TYPE},int256[],int256[])"
+"""``AttestedMargin.State``: the portfolio and the spot and vol marks."""
+ATTESTATION_FIELDS = len(fields(Attestation))
+DECIMAL = re.compile(r"-?[0-9]{1,78}")
+"""A wire integer: an optional minus and decimal digits (78 hold any 256-bit word)."""
+BYTES32 = re.compile(r"0x[0-9a-fA-F]{64}")
+
 
 class OperatorRequestError(ValueError):
     """The operator refuses the request; the message says why (HTTP 400)."""
+
+
+class WireFormatError(ValueError):
+    """A message of the operator protocol (a request, a signature, an answer) is malformed;
+    the message names the field (HTTP 400 for a request)."""
 
 
 class QuorumUnavailable(RuntimeError):
@@ -124,17 +137,22 @@ def compute_attestation(operator: Operator, request: AttestationRequest) -> Atte
         )
     registry = operator.deployment.registry
     epoch = chain.call(registry.functions.currentEpoch(), request.block)
-    account, marks = attested_state(request.account, request.state, valued_at)
-    return attestation_of(
-        chain.chain_id,
-        operator.attested_margin.address,
-        account,
-        marks,
-        request.block,
-        operator.scenario_sets.of_epoch(epoch),
-        read_initial_margin_parameters(operator.deployment, request.block),
-        request.expiry,
-    )
+    scenarios = operator.scenario_sets.of_epoch(epoch)
+    parameters = read_initial_margin_parameters(operator.deployment, request.block)
+    try:
+        account, marks = attested_state(request.account, request.state, valued_at)
+        return attestation_of(
+            chain.chain_id,
+            operator.attested_margin.address,
+            account,
+            marks,
+            request.block,
+            scenarios,
+            parameters,
+            request.expiry,
+        )
+    except (ValueError, ArithmeticError) as error:
+        raise OperatorRequestError(f"the state cannot be valued: {error}") from None
 
 
 def sign_request(operator: Operator, request: AttestationRequest) -> OperatorSignature:
@@ -211,8 +229,8 @@ def _handler(operator: Operator, report: Callable[[dict], None]) -> type[BaseHTT
                 length = int(self.headers.get("Content-Length", "0"))
                 request = request_from_json(json.loads(self.rfile.read(length)))
                 answer = route(request)
-            except (OperatorRequestError, ValueError, KeyError, TypeError) as error:
-                self._answer(HTTPStatus.BAD_REQUEST, {"error": _message(error)})
+            except ValueError as error:
+                self._answer(HTTPStatus.BAD_REQUEST, {"error": str(error)})
                 return
             except QuorumUnavailable as error:
                 self._answer(HTTPStatus.SERVICE_UNAVAILABLE, {"error": str(error)})
@@ -234,12 +252,6 @@ def _handler(operator: Operator, report: Callable[[dict], None]) -> type[BaseHTT
             log.debug(format, *args)
 
     return Handler
-
-
-def _message(error: Exception) -> str:
-    if isinstance(error, KeyError):
-        return f"missing field {error}"
-    return str(error)
 
 
 def _post(url: str, path: str, body: dict) -> dict:
@@ -273,15 +285,16 @@ def to_wire(value: Any) -> Any:
     return value
 
 
-def integers_from_wire(value: Any) -> Any:
-    """A JSON tree of decimal strings, booleans and lists as integers, booleans and tuples."""
+def integers_from_wire(value: Any, field: str) -> Any:
+    """A JSON tree of decimal strings, booleans and lists as integers, booleans and tuples;
+    WireFormatError names ``field`` if anything else is in it."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str):
-        return int(value, 10)
+        return _integer(value, field)
     if isinstance(value, list):
-        return tuple(integers_from_wire(item) for item in value)
-    raise ValueError(f"{value!r} is not a decimal string, boolean or list")
+        return tuple(integers_from_wire(item, field) for item in value)
+    raise WireFormatError(f"{field}: {value!r} is not a decimal string, boolean or list")
 
 
 def request_json(request: AttestationRequest) -> dict:
@@ -293,16 +306,16 @@ def request_json(request: AttestationRequest) -> dict:
     }
 
 
-def request_from_json(body: dict) -> AttestationRequest:
-    try:
-        account = to_checksum_address(body["account"])
-    except ValueError:
-        raise OperatorRequestError(f"account {body['account']!r} is not an address") from None
+def request_from_json(body: Any) -> AttestationRequest:
+    """The request of a ``/attest`` or ``/sign`` body; WireFormatError if it is not one."""
+    state = integers_from_wire(_field(body, "state"), "state")
+    if not is_encodable(STATE_TYPE, state):
+        raise WireFormatError(f"state is not an AttestedMargin.State {STATE_TYPE}")
     return AttestationRequest(
-        account=account,
-        state=integers_from_wire(body["state"]),
-        block=int(body["block"], 10),
-        expiry=int(body["expiry"], 10),
+        account=_address(_field(body, "account"), "account"),
+        state=state,
+        block=_integer(_field(body, "block"), "block"),
+        expiry=_integer(_field(body, "expiry"), "expiry"),
     )
 
 
@@ -310,16 +323,23 @@ def attestation_json(attestation: Attestation) -> list:
     return to_wire(astuple(attestation))
 
 
-def attestation_from_json(fields: list) -> Attestation:
-    (chain_id, account, state_hash, epoch, root, *rest) = fields
-    return Attestation(
-        int(chain_id),
-        account,
-        bytes.fromhex(state_hash.removeprefix("0x")),
-        int(epoch),
-        bytes.fromhex(root.removeprefix("0x")),
-        *(int(value) for value in rest),
+def attestation_from_json(wire: Any) -> Attestation:
+    """The attestation of its wire form (its fields in order); WireFormatError unless it is
+    one ``AttestedMargin`` can take (every field of its ABI type, the hashes 32 bytes)."""
+    if not isinstance(wire, list) or len(wire) != ATTESTATION_FIELDS:
+        raise WireFormatError(f"attestation: {ATTESTATION_FIELDS} fields expected")
+    chain_id, account, state_hash, epoch, root, *rest = wire
+    attestation = Attestation(
+        _integer(chain_id, "attestation chain id"),
+        _address(account, "attestation account"),
+        _bytes32(state_hash, "attestation state hash"),
+        _integer(epoch, "attestation epoch"),
+        _bytes32(root, "attestation scenario root"),
+        *(_integer(value, "attestation") for value in rest),
     )
+    if not is_encodable(ATTESTATION_TYPE, attestation.as_abi()):
+        raise WireFormatError(f"attestation: a field is out of its range {ATTESTATION_TYPE}")
+    return attestation
 
 
 def signature_json(signed: OperatorSignature) -> dict:
@@ -331,12 +351,16 @@ def signature_json(signed: OperatorSignature) -> dict:
     }
 
 
-def signature_from_json(body: dict) -> OperatorSignature:
+def signature_from_json(body: Any) -> OperatorSignature:
+    """A peer's ``/sign`` answer; WireFormatError if it is not one."""
+    operator = _field(body, "operator")
+    if not isinstance(operator, int) or isinstance(operator, bool) or not 0 <= operator < 256:
+        raise WireFormatError(f"operator: {operator!r} is not an operator index in [0, 256)")
     return OperatorSignature(
-        operator=int(body["operator"]),
-        attestation=attestation_from_json(body["attestation"]),
-        signature=integers_from_wire(body["signature"]),
-        public_g2=integers_from_wire(body["publicKeyG2"]),
+        operator=operator,
+        attestation=attestation_from_json(_field(body, "attestation")),
+        signature=_g1(_field(body, "signature"), "signature"),
+        public_g2=_g2(_field(body, "publicKeyG2"), "publicKeyG2"),
     )
 
 
@@ -351,9 +375,52 @@ def _quorum_json(attestation: Attestation, quorum: QuorumSignature) -> dict:
     }
 
 
-def quorum_from_json(body: dict) -> QuorumSignature:
+def quorum_from_json(body: Any) -> QuorumSignature:
+    """The quorum signature of an ``/attest`` answer; WireFormatError if it is not one."""
+    signers = _integer(_field(body, "signers"), "signers")
+    if not 0 < signers < 2**256:
+        raise WireFormatError(f"signers: {signers} is not a bitmap of operators")
     return QuorumSignature(
-        signers=int(body["signers"]),
-        signature=integers_from_wire(body["signature"]),
-        apk_g2=integers_from_wire(body["publicKeyG2"]),
+        signers=signers,
+        signature=_g1(_field(body, "signature"), "signature"),
+        apk_g2=_g2(_field(body, "publicKeyG2"), "publicKeyG2"),
     )
+
+
+def _field(body: Any, name: str) -> Any:
+    if not isinstance(body, dict) or name not in body:
+        raise WireFormatError(f"missing field {name!r}")
+    return body[name]
+
+
+def _integer(value: Any, field: str) -> int:
+    if not isinstance(value, str) or not DECIMAL.fullmatch(value):
+        raise WireFormatError(f"{field}: {value!r} is not a decimal integer string")
+    return int(value)
+
+
+def _address(value: Any, field: str) -> str:
+    try:
+        return checksum_address(value, field)
+    except AddressError as error:
+        raise WireFormatError(str(error)) from None
+
+
+def _bytes32(value: Any, field: str) -> bytes:
+    if not isinstance(value, str) or not BYTES32.fullmatch(value):
+        raise WireFormatError(f"{field}: {value!r} is not 32 bytes of 0x-hex")
+    return bytes.fromhex(value[2:])
+
+
+def _g1(value: Any, field: str) -> G1Point:
+    point = integers_from_wire(value, field)
+    if not is_encodable("uint256[2]", point):
+        raise WireFormatError(f"{field}: not a G1 point [x, y]")
+    return point
+
+
+def _g2(value: Any, field: str) -> G2Point:
+    point = integers_from_wire(value, field)
+    if not is_encodable("uint256[2][2]", point):
+        raise WireFormatError(f"{field}: not a G2 point [[x_real, x_imag], [y_real, y_imag]]")
+    return point

@@ -19,6 +19,7 @@ no verdict without every number.
 """
 
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from hexbytes import HexBytes
 from web3.exceptions import BlockNotFound, TransactionNotFound
@@ -160,6 +161,7 @@ def replay(onchain: dict, inputs: ReplayInputs) -> LiquidationReplay:
     epoch, indices = certificate.epoch, certificate.indices
     spot_returns, vol_shifts = certificate.spot_returns, certificate.vol_shifts
     scenarios = inputs.scenarios
+    _check_witnesses(certificate, scenarios)
     checks = []
     for position, index in enumerate(indices):
         leaf = (tuple(spot_returns[position]), tuple(vol_shifts[position]))
@@ -193,6 +195,28 @@ def replay(onchain: dict, inputs: ReplayInputs) -> LiquidationReplay:
         value_at_risk=sorted(losses, reverse=True)[scenarios.tail.witness_count - 1],
         checks=tuple(checks),
     )
+
+
+def _check_witnesses(certificate: LiquidationCertificate, scenarios: PublishedScenarioSet) -> None:
+    """ReplayError unless ``certificate`` names, as the contract requires, ceil(k) distinct
+    scenarios of the event's epoch ``scenarios`` in increasing order, each with its leaf data:
+    a mined liquidation always does, so its calldata as the node returned it is wrong."""
+    if certificate.epoch != scenarios.epoch:
+        raise ReplayError(
+            f"the certificate is of epoch {certificate.epoch}, the event of {scenarios.epoch}"
+        )
+    indices, n = certificate.indices, len(scenarios.spot_returns)
+    count = scenarios.tail.witness_count
+    shape = (len(indices), len(certificate.spot_returns), len(certificate.vol_shifts))
+    if shape != (count, count, count):
+        raise ReplayError(
+            f"the certificate has {shape[0]} indices, {shape[1]} spot rows and {shape[2]} vol "
+            f"rows; epoch {scenarios.epoch} needs {count} witnesses"
+        )
+    if any(a >= b for a, b in pairwise(indices)) or indices[-1] >= n:
+        raise ReplayError(
+            f"the certificate's indices {list(indices)} are not increasing scenarios of {n}"
+        )
 
 
 def replay_liquidation(deployment: Deployment, tx_hash: str) -> LiquidationReplay:

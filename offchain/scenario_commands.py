@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from offchain.chain import Chain
+from offchain.deployment import contract_at
 from offchain.expected_shortfall import expected_shortfall, tail_weight
 from offchain.fixedpoint import WAD
 from offchain.governance import execute, schedule
@@ -31,8 +32,8 @@ from offchain.scenario_registry import post_scenario_set, read_scenario_set, sce
 from offchain.service_options import (
     ServiceInputError,
     add_key_options,
-    address_option,
     read_key,
+    whole_number,
 )
 from oracle.prices import PriceDataError, load_shipped, read_price_csv
 from oracle.scenario_file import (
@@ -108,7 +109,7 @@ def add_scenario_commands(commands: argparse._SubParsersAction) -> None:
     post.set_defaults(run=post_command)
 
     fetch = verbs.add_parser("fetch", help="rebuild a posted epoch from the chain")
-    fetch.add_argument("--epoch", type=int, required=True)
+    fetch.add_argument("--epoch", type=whole_number, required=True)
     _chain_arguments(fetch)
     fetch.add_argument("--output", "-o", type=Path, required=True)
     fetch.set_defaults(run=fetch_command)
@@ -266,7 +267,7 @@ def post_command(arguments: argparse.Namespace) -> int:
     scenario_set = scenario_file.scenario_set
     chain = Chain.connect(arguments.rpc_url)
     sender = read_key(arguments)
-    registry = chain.contract("ScenarioRegistry", arguments.registry)
+    registry = contract_at(chain, "ScenarioRegistry", arguments.registry)
     if not arguments.timelock:
         epoch = post_scenario_set(
             chain,
@@ -279,7 +280,7 @@ def post_command(arguments: argparse.Namespace) -> int:
         write_scenario_file(arguments.file, scenario_set, epoch)
         print(f"{arguments.file}: posted as epoch {epoch}, root 0x{scenario_file.root.hex()}")
         return 0
-    timelock = chain.contract("ParameterTimelock", address_option("--timelock", arguments.timelock))
+    timelock = contract_at(chain, "ParameterTimelock", arguments.timelock)
     epoch = chain.call(registry.functions.lastEpoch()) + 1
     calls = scenario_set_calls(
         registry, epoch, scenario_set.spot_returns, scenario_set.vol_shifts, scenario_set.alpha_bps
@@ -303,7 +304,7 @@ def fetch_command(arguments: argparse.Namespace) -> int:
     parameters and the stress flags live only in the builder's file, so the fetched file
     names assets by number and marks no scenario as stress. Its root is the committed one."""
     chain = Chain.connect(arguments.rpc_url)
-    registry = chain.contract("ScenarioRegistry", arguments.registry)
+    registry = contract_at(chain, "ScenarioRegistry", arguments.registry)
     published = read_scenario_set(chain, registry, arguments.epoch)
     assets = tuple(f"asset {i}" for i in range(len(published.spot_returns[0])))
     scenario_set = ScenarioSet(

@@ -1,16 +1,16 @@
 """What the long-running commands (``vmargin keeper run``, ``vmargin watch``, ``vmargin
 operator run``) share: the transaction key options, reading a key, numeric options and
 logging to stderr. A bad option raises ServiceInputError, which the CLI prints in one
-line."""
+line; block numbers and epochs, of every command, are checked by argparse (exit 2)."""
 
 import argparse
 import logging
+import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
 from rich.console import Console
 from rich.logging import RichHandler
 
@@ -57,14 +57,24 @@ def decimal_option(option: str, text: str) -> Decimal:
     return value
 
 
-def address_option(option: str, text: str) -> str:
-    """The checksummed address ``option`` gave (20 bytes, 0x-hex, any case)."""
-    try:
-        return to_checksum_address(text)
-    except ValueError:
-        raise ServiceInputError(
-            f"{option}: {text!r} is not an address (20 bytes, 0x-hex)"
-        ) from None
+def whole_number(text: str) -> int:
+    """An argparse type: a whole number of 64 bits (a block number, an epoch, a count)."""
+    value = int(text)
+    if not 0 <= value < 2**64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not in [0, 2**64)")
+    return value
+
+
+def block_option(text: str) -> int | str:
+    """An argparse type: "latest" or a block number."""
+    return text if text == "latest" else whole_number(text)
+
+
+def transaction_hash(text: str) -> str:
+    """An argparse type: a transaction hash, 0x and 64 hex digits."""
+    if not re.fullmatch(r"0x[0-9a-fA-F]{64}", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a transaction hash (0x, 64 hex digits)")
+    return text
 
 
 def log_to_stderr() -> None:

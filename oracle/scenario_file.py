@@ -125,11 +125,17 @@ def scenario_file_json(scenario_set: ScenarioSet, epoch: int | None = None) -> s
 
 
 def write_scenario_file(path: Path, scenario_set: ScenarioSet, epoch: int | None = None) -> bytes:
-    """Write ``scenario_set`` to ``path`` (replacing it atomically); returns its root."""
+    """Write ``scenario_set`` to ``path`` (replacing it atomically); returns its root. A path
+    that cannot be written (a directory, a missing folder) raises OSError and leaves no
+    partial file."""
     text = scenario_file_json(scenario_set, epoch)
-    partial = path.with_name(path.name + ".partial")
+    partial = path.parent / f"{path.name}.partial"
     partial.write_text(text)
-    partial.replace(path)
+    try:
+        partial.replace(path)
+    except OSError:
+        partial.unlink()
+        raise
     return scenario_tree(scenario_set.spot_returns, scenario_set.vol_shifts).root
 
 

@@ -87,7 +87,8 @@ def test_scenarios_post_through_the_timelock_schedules_then_executes(
     assert capsys.readouterr().err == "vmargin: --execute needs --timelock\n"
     assert main([*post, "--timelock", "0x1234"]) == 1
     assert capsys.readouterr().err == (
-        "vmargin: --timelock: '0x1234' is not an address (20 bytes, 0x-hex)\n"
+        "vmargin: ParameterTimelock '0x1234' is not an address (40 hex digits, in one case or "
+        "checksummed)\n"
     )
     assert main(post) == 1
     assert "OwnableUnauthorizedAccount" in capsys.readouterr().err

@@ -327,7 +327,7 @@ def test_a_node_restarted_without_its_chain_stops_the_keeper_before_it_touches_a
         command += ["--key", key.key.to_0x_hex(), "--state", str(path), "--once"]
         assert main(command) == 1
         assert capsys.readouterr().err.strip() == (
-            f"vmargin: no contract at {address} on the node's chain 31337"
+            f"vmargin: Clearinghouse {address}: no contract there on chain 31337"
         )
         assert in_file(state) == before
     finally:
