@@ -1,6 +1,9 @@
 """Timelocked ownership on Anvil (``offchain.governance``): after the hand-over the former
-owner's key changes nothing, and a scheduled change binds only once the delay has passed."""
+owner's key changes nothing, and a scheduled change binds only once the delay has passed.
+The tests move the node's clock, so they run on a node of their own: on the session's node
+the demo's price feeds would go stale for every later module."""
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,13 @@ from oracle.scenario_file import read_scenario_file
 DELAY = 3600
 SPOT_RETURNS = tuple((r * WAD // 100,) for r in (-20, -5, 0, 3, 10))
 VOL_SHIFTS = tuple((0,) for _ in SPOT_RETURNS)
+
+
+@pytest.fixture(scope="module")
+def anvil() -> Iterator[AnvilNode]:
+    """A node of this module's own, stopped at its end."""
+    with AnvilNode(accounts=10) as node:
+        yield node
 
 
 def rpc(chain: Chain, method: str, *params: Any) -> None:
