@@ -970,9 +970,10 @@ contract ClearinghouseInvariantHandler is TestBase {
         int256 weighted = sum * BPS;
         if (frac != 0) weighted -= (BPS - frac) * smallest;
         own.expectedShortfallLowerBound = _floorDiv(weighted, kNum);
-        own.maintenanceMargin = _floorDiv(
-            clearinghouse.maintenanceMarginFactor() * own.expectedShortfallLowerBound, WAD
-        );
+        // MM floors the ES lower bound at zero (docs/protocol.md, "Margin is never negative").
+        int256 floored =
+            own.expectedShortfallLowerBound > 0 ? own.expectedShortfallLowerBound : int256(0);
+        own.maintenanceMargin = _floorDiv(clearinghouse.maintenanceMarginFactor() * floored, WAD);
         own.equity = v.equity;
         own.liquidatable = own.maintenanceMargin > own.equity;
     }
