@@ -1018,7 +1018,9 @@ contract ClearinghouseInvariantHandler is TestBase {
         for (uint256 i; i < N; ++i) {
             if (losses[i] > t) excess += losses[i] - t;
         }
-        return t + _ceilDiv(BPS * excess, IM_K_NUM);
+        // IM floors ES at zero (docs/protocol.md, "Margin is never negative"); IM factor 1.
+        int256 es = t + _ceilDiv(BPS * excess, IM_K_NUM);
+        return es > 0 ? es : int256(0);
     }
 
     function _losses(Epoch storage e, int256 size, int256 mark)
