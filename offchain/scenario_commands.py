@@ -268,7 +268,26 @@ def post_command(arguments: argparse.Namespace) -> int:
     chain = Chain.connect(arguments.rpc_url)
     sender = read_key(arguments)
     registry = contract_at(chain, "ScenarioRegistry", arguments.registry)
-    if not arguments.timelock:
+    if arguments.timelock:
+        timelock = contract_at(chain, "ParameterTimelock", arguments.timelock)
+        epoch = chain.call(registry.functions.lastEpoch()) + 1
+        calls = scenario_set_calls(
+            registry,
+            epoch,
+            scenario_set.spot_returns,
+            scenario_set.vol_shifts,
+            scenario_set.alpha_bps,
+        )
+        if not arguments.execute:
+            operation = schedule(chain, sender, timelock, calls, scenario_file.root)
+            delay = chain.call(timelock.functions.getMinDelay())
+            print(
+                f"{arguments.file}: scheduled as epoch {epoch} in {len(calls)} calls, operation "
+                f"0x{operation.hex()}; run again with --execute in {delay} s"
+            )
+            return 0
+        execute(chain, sender, timelock, calls, scenario_file.root)
+    else:
         epoch = post_scenario_set(
             chain,
             sender,
@@ -277,25 +296,8 @@ def post_command(arguments: argparse.Namespace) -> int:
             scenario_set.vol_shifts,
             scenario_set.alpha_bps,
         )
-        write_scenario_file(arguments.file, scenario_set, epoch)
-        print(f"{arguments.file}: posted as epoch {epoch}, root 0x{scenario_file.root.hex()}")
-        return 0
-    timelock = contract_at(chain, "ParameterTimelock", arguments.timelock)
-    epoch = chain.call(registry.functions.lastEpoch()) + 1
-    calls = scenario_set_calls(
-        registry, epoch, scenario_set.spot_returns, scenario_set.vol_shifts, scenario_set.alpha_bps
-    )
-    if arguments.execute:
-        execute(chain, sender, timelock, calls, scenario_file.root)
-        write_scenario_file(arguments.file, scenario_set, epoch)
-        print(f"{arguments.file}: posted as epoch {epoch}, root 0x{scenario_file.root.hex()}")
-        return 0
-    operation = schedule(chain, sender, timelock, calls, scenario_file.root)
-    delay = chain.call(timelock.functions.getMinDelay())
-    print(
-        f"{arguments.file}: scheduled as epoch {epoch} in {len(calls)} calls, operation "
-        f"0x{operation.hex()}; run again with --execute in {delay} s"
-    )
+    write_scenario_file(arguments.file, scenario_set, epoch)
+    print(f"{arguments.file}: posted as epoch {epoch}, root 0x{scenario_file.root.hex()}")
     return 0
 
 
