@@ -33,12 +33,16 @@ def crowd_node() -> Iterator[tuple[AnvilNode, Crowd]]:
 
 @pytest.fixture
 def crowd(crowd_node: tuple[AnvilNode, Crowd]) -> Iterator[Crowd]:
-    """The crowd before the crash; the chain goes back to this state after the test."""
+    """The crowd before the crash; the chain, its mempool included, goes back to this state
+    after the test."""
     _, crowd = crowd_node
     w3 = crowd.deployment.chain.w3
     snapshot = rpc(crowd, "evm_snapshot")
     yield crowd
+    # A revert keeps the mempool: a transaction a test left pending would be mined, with a
+    # timestamp from before the revert, into the next test's chain.
+    rpc(crowd, "anvil_dropAllTransactions")
     rpc(crowd, "evm_setAutomine", True)
-    rpc(crowd, "evm_revert", snapshot)
+    assert rpc(crowd, "evm_revert", snapshot) is True
     # Anvil keeps the base fee a test's blocks left for the next block across a revert.
     rpc(crowd, "anvil_setNextBlockBaseFeePerGas", hex(w3.eth.get_block("latest")["baseFeePerGas"]))
