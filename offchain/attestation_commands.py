@@ -22,8 +22,10 @@ from offchain.service_options import (
     ServiceInputError,
     add_key_options,
     log_to_stderr,
+    port_number,
     read_key,
     read_text,
+    seconds,
     whole_number,
 )
 from offchain.watcher import Watcher, run_watcher
@@ -44,13 +46,13 @@ def add_attestation_commands(commands: argparse._SubParsersAction) -> None:
         "--bls-key-file", type=Path, required=True, help="the operator's BLS secret (an integer)"
     )
     run.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    run.add_argument("--port", type=int, required=True, help="port to listen on (0: any)")
+    run.add_argument("--port", type=port_number, required=True, help="port to listen on (0: any)")
     run.add_argument(
         "--peer", action="append", default=[], help="another operator's URL (repeatable)"
     )
     run.add_argument(
         "--max-lifetime",
-        type=int,
+        type=whole_number,
         default=600,
         help="latest expiry signed, in seconds after the valuation (default 600)",
     )
@@ -62,7 +64,7 @@ def add_attestation_commands(commands: argparse._SubParsersAction) -> None:
     add_key_options(watch, "watcher")
     watch.add_argument("--start-block", type=whole_number, default=0, help="first block to read")
     watch.add_argument("--once", action="store_true", help="one pass to the latest block, exit")
-    watch.add_argument("--poll-interval", type=float, default=1.0, help="seconds between polls")
+    watch.add_argument("--poll-interval", type=seconds, default=1.0, help="seconds between polls")
     watch.set_defaults(run=watch_command)
 
 

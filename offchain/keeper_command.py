@@ -27,6 +27,7 @@ from offchain.service_options import (
     decimal_option,
     log_to_stderr,
     read_key,
+    seconds,
     whole_number,
 )
 from offchain.sharding import executor_for
@@ -71,11 +72,11 @@ def add_keeper_command(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--priority-fee-gwei", default="1", help="tip per gas (default 1 gwei)")
     run.add_argument(
         "--replace-after",
-        type=int,
+        type=whole_number,
         default=3,
         help="blocks a transaction may wait before it is replaced with higher fees",
     )
-    run.add_argument("--poll-interval", type=float, default=1.0, help="seconds between polls")
+    run.add_argument("--poll-interval", type=seconds, default=1.0, help="seconds between polls")
     run.add_argument(
         "--workers",
         type=int,

@@ -1,7 +1,8 @@
 """What the long-running commands (``vmargin keeper run``, ``vmargin watch``, ``vmargin
 operator run``) share: the transaction key options, reading a key, numeric options and
 logging to stderr. A bad option raises ServiceInputError, which the CLI prints in one
-line; block numbers and epochs, of every command, are checked by argparse (exit 2)."""
+line; block numbers, epochs, ports and poll intervals, of every command, are checked by
+argparse (exit 2)."""
 
 import argparse
 import logging
@@ -62,6 +63,22 @@ def whole_number(text: str) -> int:
     value = int(text)
     if not 0 <= value < 2**64:
         raise argparse.ArgumentTypeError(f"{text!r} is not in [0, 2**64)")
+    return value
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 to 65535 (0: any free port)."""
+    value = int(text)
+    if not 0 <= value <= 65_535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
+    return value
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a finite, positive number of seconds."""
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
     return value
 
 

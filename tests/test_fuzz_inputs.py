@@ -77,7 +77,9 @@ from offchain.service_options import (
     ServiceInputError,
     block_option,
     decimal_option,
+    port_number,
     read_key,
+    seconds,
     whole_number,
 )
 from oracle.feeds import push_price
@@ -718,6 +720,14 @@ def cli_arguments(market: SmallMarket, rpc_url: str, files: Path) -> dict[str, A
         "--output": Argument(str(files / "built.json"), outputs),
         "--state": Argument(":memory:", st.sampled_from([missing, str(files), str(garbage)])),
         "--min-profit": Argument("0", amount | st.sampled_from(["nan", "-inf", "1e999999999"])),
+        "--replace-after": Argument("3", count),
+        "--max-lifetime": Argument("600", count),
+        "--poll-interval": Argument(
+            "0.01", text.filter(refused_by(seconds)) | st.sampled_from(["0", "-1", "nan", "inf"])
+        ),
+        "--port": Argument(
+            "0", text.filter(refused_by(port_number)) | st.sampled_from(["65536", "70000", "-1"])
+        ),
     }
 
 
@@ -747,15 +757,24 @@ COMMANDS = {
     ),
     "keeper": (
         ["keeper", "run", "--once"],
-        ["--rpc-url", "--clearinghouse", "--key-file", "--state", "--start-block", "--min-profit"],
+        [
+            "--rpc-url",
+            "--clearinghouse",
+            "--key-file",
+            "--state",
+            "--start-block",
+            "--min-profit",
+            "--replace-after",
+            "--poll-interval",
+        ],
     ),
     "watch": (
         ["watch", "--once"],
-        ["--rpc-url", "--clearinghouse", "--key", "--start-block"],
+        ["--rpc-url", "--clearinghouse", "--key", "--start-block", "--poll-interval"],
     ),
     "operator": (
-        ["operator", "run", "--port", "0"],
-        ["--rpc-url", "--clearinghouse", "--bls-key-file"],
+        ["operator", "run"],
+        ["--rpc-url", "--clearinghouse", "--bls-key-file", "--port", "--max-lifetime"],
     ),
 }
 
