@@ -12,12 +12,14 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from faulty_rpc import BAD_GATEWAY, DROP, GARBLED, TIMEOUT, TRUNCATED, FaultyRpc
+from hexbytes import HexBytes
 from keeper_checks import (
     PROTOCOL_KEEPER,
     SCENARIOS,
@@ -33,7 +35,7 @@ import offchain.keeper_service as keeper_service
 import offchain.keeper_state as keeper_state
 import offchain.replay as replay
 from offchain.anvil import AnvilNode
-from offchain.chain import Chain
+from offchain.chain import Chain, Simulation
 from offchain.cli import main
 from offchain.crowd import Crowd, open_crowd
 from offchain.deployment import Deployment, attach, mint_and_deposit
@@ -223,6 +225,41 @@ def test_keeper_run_through_a_faulty_node_finishes_or_names_the_failure(
     assert len(retries) == 5  # the sixth failure in a row ends the run
     assert captured.err.strip().startswith("vmargin: the node failed: JSONDecodeError: ")
     assert "Traceback" not in captured.err
+
+
+def test_a_node_that_lies_about_a_liquidations_simulation_is_retried_not_believed(
+    crowd: Crowd, tmp_path: Path, quick_backoff: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The node answers the keeper's simulation of a liquidation with success, but without
+    its Liquidated event, or with one whose data does not decode: the keeper cannot know
+    its reward, so it signs nothing, names the lie and retries the pass; once the node
+    answers honestly, each condemned account is liquidated once."""
+    condemned, first = liquidatable_after_crash(crowd)
+    deployment, key = crowd.deployment, crowd.keepers[0]
+    honest = Chain.simulate
+    lies = iter(
+        [
+            lambda logs: (),
+            lambda logs: tuple({**log, "data": HexBytes(log["data"][:-1])} for log in logs),
+        ]
+    )
+
+    def lying(chain: Chain, sender: str, to: str, data: str) -> Simulation:
+        simulation = honest(chain, sender, to, data)
+        lie = next(lies, None)
+        if lie is None:
+            return simulation
+        return replace(simulation, logs=lie(simulation.logs))
+
+    monkeypatch.setattr(Chain, "simulate", lying)
+    actions: list[dict[str, Any]] = []
+    state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
+    keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+    run_keeper(keeper, once=True, poll_interval=0.01)
+    assert [action["error"].split(":")[0] for action in of(actions, "retry")] == ["RpcError"] * 2
+    assert liquidated_once(crowd, first, condemned)
+    assert all_succeeded_with_gapless_nonces(crowd, key.address, first, len(condemned))
+    assert submission_statuses(state) == {account: [MINED] for account in condemned}
 
 
 def keep_in_thread(
