@@ -17,6 +17,7 @@ from web3.contract import Contract
 from offchain.chain import Chain
 from offchain.deployment import Deployment, attach
 from offchain.operator_service import Operator, operator_index, serve
+from offchain.operators import operator_registry
 from offchain.scenario_registry import ScenarioSets
 from offchain.service_options import (
     ServiceInputError,
@@ -73,7 +74,7 @@ def operator_run_command(arguments: argparse.Namespace) -> int:
     key = read_bls_key(arguments.bls_key_file)
     deployment, attested = _attested_margin(arguments)
     chain = deployment.chain
-    registry = chain.contract("OperatorRegistry", chain.call(attested.functions.operators()))
+    registry = operator_registry(chain, attested)
     operator = Operator(
         deployment=deployment,
         attested_margin=attested,

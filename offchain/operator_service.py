@@ -18,7 +18,8 @@ the active bond):
 
 The client submits both with the state to ``AttestedMargin.accept``
 (``offchain.attested_margin.accept_attestation``). An operator never signs what it did not
-compute: a peer that computes another attestation is left out. Every integer travels as a
+compute: a peer that computes another attestation is left out, and so is one whose
+signature does not verify under the key its claimed index registered (``gather_quorum``). Every integer travels as a
 decimal string, bytes as 0x-hex, structs as JSON arrays in field order (the tuple web3
 encodes). A request the operator refuses gets status 400 and ``{"error": "..."}``; a
 quorum that cannot be reached, 503.
@@ -42,10 +43,11 @@ from offchain.attested_margin import PORTFOLIO_TYPE, attestation_of, attested_st
 from offchain.chain import Chain, TransactionReverted
 from offchain.deployment import AddressError, Deployment, checksum_address
 from offchain.keeper import read_initial_margin_parameters
+from offchain.operators import operator_registry
 from offchain.scenario_registry import ScenarioSets
 from offchain.service_options import ServiceInputError
 from proofs.attestation import ATTESTATION_TYPE, Attestation, attestation_digest
-from proofs.bls import BlsKey, G1Point, G2Point, g1_words, sign
+from proofs.bls import BlsKey, G1Point, G2Point, g1_words, sign, verify
 from proofs.quorum import QuorumSignature, aggregate_quorum
 
 log = logging.getLogger("vmargin.operator")
@@ -168,9 +170,15 @@ def gather_quorum(
     operator: Operator, request: AttestationRequest
 ) -> tuple[Attestation, QuorumSignature]:
     """Sign ``request``, gather the peers' signatures on the same attestation and return
-    their aggregate, checked by ``AttestedMargin.verify``; QuorumUnavailable if it fails."""
+    their aggregate, checked by ``AttestedMargin.verify``; QuorumUnavailable if it fails.
+
+    A peer may answer with a bad signature, or claim another operator's index (this
+    operator's own included): if the verifier refuses the aggregate, each peer's signature
+    is checked alone against the key its claimed index registered (``proofs.bls.verify``,
+    about 1.4 s each), the first valid one per index is kept, and the rest are left out by
+    name. An honest quorum pays none of that."""
     own = sign_request(operator, request)
-    signatures = {own.operator: (own.signature, own.public_g2)}
+    offered: list[tuple[str, OperatorSignature]] = []
     for peer in operator.peers:
         try:
             signed = signature_from_json(_post(peer, "/sign", request_json(request)))
@@ -180,18 +188,57 @@ def gather_quorum(
         if signed.attestation != own.attestation:
             log.warning("peer %s computed another attestation: %s", peer, signed.attestation)
             continue
-        signatures[signed.operator] = (signed.signature, signed.public_g2)
-    quorum = aggregate_quorum(signatures)
-    chain = operator.deployment.chain
+        offered.append((peer, signed))
+    quorum = _aggregate([own, *(signed for _, signed in offered)])
+    refused = _refusal(operator, own.attestation, quorum)
+    if refused is not None:
+        valid = [signed for peer, signed in offered if _signed_alone(operator, peer, signed)]
+        quorum = _aggregate([own, *valid])
+        refused = _refusal(operator, own.attestation, quorum)
+    if refused is not None:
+        raise QuorumUnavailable(
+            f"{quorum.signers.bit_count()} operators signed, the verifier refuses: {refused}"
+        )
+    return own.attestation, quorum
+
+
+def _aggregate(signatures: list[OperatorSignature]) -> QuorumSignature:
+    """The quorum signature of ``signatures``, the first one of each operator index."""
+    by_index: dict[int, tuple[G1Point, G2Point]] = {}
+    for signed in signatures:
+        by_index.setdefault(signed.operator, (signed.signature, signed.public_g2))
+    return aggregate_quorum(by_index)
+
+
+def _refusal(
+    operator: Operator, attestation: Attestation, quorum: QuorumSignature
+) -> TransactionReverted | None:
+    """Why ``AttestedMargin.verify`` refuses ``quorum`` on ``attestation``; None if it
+    accepts it."""
     try:
-        chain.call(
-            operator.attested_margin.functions.verify(own.attestation.as_abi(), quorum.as_abi())
+        operator.deployment.chain.call(
+            operator.attested_margin.functions.verify(attestation.as_abi(), quorum.as_abi())
         )
     except TransactionReverted as refused:
-        raise QuorumUnavailable(
-            f"{len(signatures)} operators signed, the verifier refuses: {refused}"
-        ) from None
-    return own.attestation, quorum
+        return refused
+    return None
+
+
+def _signed_alone(operator: Operator, peer: str, signed: OperatorSignature) -> bool:
+    """Whether ``peer``'s ``signed`` is a valid signature of its attestation by the key
+    that operator ``signed.operator`` registered, with its G2 key; logs why not."""
+    chain = operator.deployment.chain
+    registry = operator_registry(chain, operator.attested_margin)
+    try:
+        registered = chain.call(registry.functions.operatorAt(signed.operator))
+    except TransactionReverted as refused:
+        log.warning("peer %s signed as operator %d: %s", peer, signed.operator, refused)
+        return False
+    digest = attestation_digest(operator.attested_margin.address, signed.attestation)
+    if not verify(digest, signed.signature, tuple(registered[1]), signed.public_g2):
+        log.warning("peer %s: not a valid signature of operator %d", peer, signed.operator)
+        return False
+    return True
 
 
 def request_attestation(

@@ -94,3 +94,8 @@ def deploy_attested_margin(
     chain.transact(owner, registry.functions.setSlasher(attested.address))
     chain.transact(owner, clearinghouse.functions.setAttestedMargin(attested.address))
     return attested
+
+
+def operator_registry(chain: Chain, attested_margin: Contract) -> Contract:
+    """The OperatorRegistry whose quorums ``attested_margin`` accepts."""
+    return chain.contract("OperatorRegistry", chain.call(attested_margin.functions.operators()))

@@ -5,13 +5,17 @@ challenges the one that understates ES, takes the signers' bonds, re-checks the 
 and after a restart reports it voided instead of challenging twice."""
 
 import json
+import logging
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -25,10 +29,17 @@ from offchain.deployment import Deployment, RiskParameters, deploy_vmargin, mint
 from offchain.fixedpoint import WAD
 from offchain.keeper import read_account, read_initial_margin_parameters, read_marks
 from offchain.margin import initial_margin_of
-from offchain.operator_service import AttestationRequest, request_attestation
+from offchain.operator_service import (
+    AttestationRequest,
+    Operator,
+    gather_quorum,
+    request_attestation,
+    sign_request,
+    signature_json,
+)
 from offchain.operators import deploy_attested_margin
 from offchain.portfolio import Account, Marks
-from offchain.scenario_registry import post_scenario_set, read_scenario_set
+from offchain.scenario_registry import ScenarioSets, post_scenario_set, read_scenario_set
 from offchain.settlement import settle_perp_trade
 from oracle.feeds import push_price
 from proofs.attestation import attestation_digest
@@ -186,6 +197,74 @@ def test_an_operator_refuses_a_bad_request_by_name(services: Services) -> None:
     ):
         with pytest.raises(ValueError, match=message):
             request_attestation(services.urls[0], request)
+
+
+@contextmanager
+def lying_peer(answer: Callable[[], dict]) -> Iterator[str]:
+    """A peer at the URL yielded that answers every ``POST`` with ``answer()``."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            body = json.dumps(answer()).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *arguments: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_peer_that_signs_falsely_or_as_another_operator_is_left_out_of_the_quorum(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Operator 0 gathers from its three honest peers and two liars, asked first: one
+    sends operator 3's valid signature as operator 0's own, one signs as operator 1 with a
+    key operator 1 never registered. The aggregate of the first signature of each index
+    fails the verifier, so each peer's is checked alone: both liars are named and left
+    out, and the honest four make the quorum."""
+    account, marks, block = after_withdrawal(services, 50)
+    request = AttestationRequest(account.address, state_abi(account, marks), block, marks.now + 300)
+
+    def operator(index: int, key: BlsKey, peers: tuple[str, ...] = ()) -> Operator:
+        chain, registry = services.chain, services.deployment.registry
+        return Operator(
+            services.deployment,
+            services.attested,
+            key,
+            index,
+            600,
+            ScenarioSets(chain, registry),
+            peers,
+        )
+
+    as_own = replace(sign_request(operator(3, services.keys[3]), request), operator=0)
+    foreign = sign_request(operator(1, key_from_secret(424_242)), request)
+    with (
+        lying_peer(lambda: signature_json(as_own)) as liar_as_own,
+        lying_peer(lambda: signature_json(foreign)) as liar_as_one,
+    ):
+        peers = (liar_as_own, liar_as_one, *services.urls[1:])
+        caplog.set_level(logging.WARNING, "vmargin.operator")
+        attestation, quorum = gather_quorum(operator(0, services.keys[0], peers), request)
+
+    assert quorum.signers == 0b1111
+    assert attestation == as_own.attestation
+    warnings = [record.getMessage() for record in caplog.records]
+    assert warnings == [
+        f"peer {liar_as_own}: not a valid signature of operator 0",
+        f"peer {liar_as_one}: not a valid signature of operator 1",
+    ]
 
 
 def watch(services: Services) -> list[dict[str, Any]]:
