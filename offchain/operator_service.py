@@ -21,8 +21,8 @@ The client submits both with the state to ``AttestedMargin.accept``
 compute: a peer that computes another attestation is left out, and so is one whose
 signature does not verify under the key its claimed index registered (``gather_quorum``).
 Every integer travels as a decimal string, bytes as 0x-hex, structs as JSON arrays in
-field order (the tuple web3 encodes). A request the operator refuses gets status 400 and ``{"error": "..."}``; a
-quorum that cannot be reached, 503.
+field order (the tuple web3 encodes). A request the operator refuses gets status 400 and
+``{"error": "..."}``; a quorum that cannot be reached, 503.
 """
 
 import json
