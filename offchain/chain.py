@@ -21,12 +21,16 @@ from eth_abi.exceptions import DecodingError
 from eth_account import Account
 from eth_account.datastructures import SignedTransaction
 from eth_account.signers.local import LocalAccount
-from eth_typing import ABIEvent
 from eth_utils import function_signature_to_4byte_selector, keccak
 from hexbytes import HexBytes
 from web3 import HTTPProvider, Web3
 from web3._utils.error_formatters_utils import raise_contract_logic_error_on_revert
-from web3._utils.events import get_event_data
+from web3._utils.events import (
+    exclude_indexed_event_inputs,
+    get_event_abi_types_for_decoding,
+    get_indexed_event_inputs,
+    normalize_event_input_types,
+)
 from web3._utils.method_formatters import PYTHONIC_RESULT_FORMATTERS
 from web3._utils.validation import validate_rpc_response_and_raise_if_error
 from web3.contract import Contract
@@ -367,14 +371,23 @@ def _simulation(response: RPCResponse) -> Simulation:
 
 
 @cache
-def _event_table() -> dict[bytes, ABIEvent]:
-    """Topic 0 -> event ABI over the project's contracts."""
-    table: dict[bytes, ABIEvent] = {}
+def _event_table() -> dict[bytes, tuple[list[str], list[str]]]:
+    """Topic 0 -> the ABI types of its indexed inputs (topics) and of its data, as
+    ``get_event_data`` decodes them, over the project's non-anonymous events."""
+    table: dict[bytes, tuple[list[str], list[str]]] = {}
     for name in PROJECT_CONTRACTS:
         for entry in load_artifact(name)["abi"]:
             if entry["type"] == "event" and not entry.get("anonymous"):
                 types = ",".join(_abi_type(item) for item in entry["inputs"])
-                table.setdefault(keccak(text=f"{entry['name']}({types})"), entry)
+                topics = normalize_event_input_types(get_indexed_event_inputs(entry))
+                data = normalize_event_input_types(exclude_indexed_event_inputs(entry))
+                table.setdefault(
+                    keccak(text=f"{entry['name']}({types})"),
+                    (
+                        list(get_event_abi_types_for_decoding(topics)),
+                        list(get_event_abi_types_for_decoding(data)),
+                    ),
+                )
     return table
 
 
@@ -424,9 +437,14 @@ def _check_log(w3: Web3, log: Any, log_filter: dict[str, Any]) -> None:
     topic = log["topics"][0] if log["topics"] else None
     if (addresses and log["address"].lower() not in addresses) or (events and topic not in events):
         raise RpcError(f"a log the filter {log_filter} excludes: {log}")
-    event = _event_table().get(bytes(topic or b""))
-    if event is not None:
-        get_event_data(w3.codec, event, log)
+    types = _event_table().get(bytes(topic or b""))
+    if types is not None:
+        topic_types, data_types = types
+        if len(log["topics"]) != len(topic_types) + 1:
+            raise RpcError(f"a log with {len(log['topics'])} topics, not {len(topic_types) + 1}")
+        for topic_type, value in zip(topic_types, log["topics"][1:], strict=True):
+            w3.codec.decode([topic_type], value)
+        w3.codec.decode(data_types, log["data"])
 
 
 class _AnswerCheck(Web3Middleware):
