@@ -597,16 +597,20 @@ class Chain:
         """Run a transaction of calldata ``data`` (0x-hex) from ``sender`` to ``to`` on top of
         the latest block with ``eth_simulateV1``, without signing or sending it: its gas used
         and logs, or its revert decoded as TransactionReverted. A node error or a malformed
-        response raises RpcError."""
+        response raises RpcError, and so does a log of a project event that does not decode
+        with its ABI (``_check_log``, as for ``eth_getLogs`` and receipts)."""
         call = {"from": sender, "to": to, "data": data}
         response = self.w3.provider.make_request(
             "eth_simulateV1",  # type: ignore[arg-type]
             [{"blockStateCalls": [{"calls": [call]}]}, "latest"],
         )
         try:
-            return _simulation(response)
+            simulation = _simulation(response)
+            for log in simulation.logs:
+                _check_log(self.w3, log, {})
         except MALFORMED_ANSWER as error:
             raise RpcError(f"eth_simulateV1 returned a malformed response: {error!r}") from None
+        return simulation
 
     def sign(
         self,

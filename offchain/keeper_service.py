@@ -38,13 +38,12 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
-from web3.exceptions import TransactionNotFound, Web3Exception, Web3RPCError
+from web3.exceptions import TransactionNotFound, Web3RPCError
 from web3.types import TxReceipt
 
 from offchain.chain import (
     DEFAULT_PRIORITY_FEE,
     GAS_BUFFER_DIVISOR,
-    MALFORMED_ANSWER,
     NODE_FAILURES,
     Fees,
     RpcError,
@@ -303,8 +302,8 @@ def submit(
 
 def _simulated_reward(keeper: Keeper, simulation: Simulation) -> int:
     """The keeper reward of the Liquidated event a successful simulation emitted. A
-    simulation without exactly one, or with one that does not decode, is a malformed answer
-    of the node: RpcError (retried like any node failure)."""
+    simulation without exactly one is a malformed answer of the node: RpcError (retried like
+    any node failure); ``Chain.simulate`` has checked that every project log decodes."""
     liquidated = keeper.deployment.clearinghouse.events.Liquidated()
     entries = [
         entry
@@ -317,11 +316,7 @@ def _simulated_reward(keeper: Keeper, simulation: Simulation) -> int:
             f"eth_simulateV1 ran the liquidation without a revert but with {len(entries)} "
             "Liquidated events, not 1"
         )
-    try:
-        return liquidated.process_log(entries[0])["args"]["keeperReward"]
-    except (*MALFORMED_ANSWER, Web3Exception) as error:
-        message = f"eth_simulateV1 returned a Liquidated event that does not decode: {error!r}"
-        raise RpcError(message) from None
+    return liquidated.process_log(entries[0])["args"]["keeperReward"]
 
 
 def _report_failed_simulation(

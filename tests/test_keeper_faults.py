@@ -12,14 +12,12 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from faulty_rpc import BAD_GATEWAY, DROP, GARBLED, TIMEOUT, TRUNCATED, FaultyRpc
-from hexbytes import HexBytes
 from keeper_checks import (
     PROTOCOL_KEEPER,
     SCENARIOS,
@@ -35,7 +33,7 @@ import offchain.keeper_service as keeper_service
 import offchain.keeper_state as keeper_state
 import offchain.replay as replay
 from offchain.anvil import AnvilNode
-from offchain.chain import Chain, Simulation
+from offchain.chain import Chain
 from offchain.cli import main
 from offchain.crowd import Crowd, open_crowd
 from offchain.deployment import Deployment, attach, mint_and_deposit
@@ -236,22 +234,24 @@ def test_a_node_that_lies_about_a_liquidations_simulation_is_retried_not_believe
     answers honestly, each condemned account is liquidated once."""
     condemned, first = liquidatable_after_crash(crowd)
     deployment, key = crowd.deployment, crowd.keepers[0]
-    honest = Chain.simulate
+    provider = deployment.chain.w3.provider
+    honest = provider.make_request
     lies = iter(
         [
-            lambda logs: (),
-            lambda logs: tuple({**log, "data": HexBytes(log["data"][:-1])} for log in logs),
+            lambda logs: [],
+            lambda logs: [{**log, "data": log["data"][:-2]} for log in logs],
         ]
     )
 
-    def lying(chain: Chain, sender: str, to: str, data: str) -> Simulation:
-        simulation = honest(chain, sender, to, data)
-        lie = next(lies, None)
-        if lie is None:
-            return simulation
-        return replace(simulation, logs=lie(simulation.logs))
+    def lying(method: str, params: Any) -> Any:
+        response = honest(method, params)
+        lie = next(lies, None) if method == "eth_simulateV1" else None
+        if lie is not None:
+            (call,) = response["result"][0]["calls"]
+            call["logs"] = lie(call["logs"])
+        return response
 
-    monkeypatch.setattr(Chain, "simulate", lying)
+    monkeypatch.setattr(provider, "make_request", lying)
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
     keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
