@@ -9,7 +9,7 @@ from the project's ABIs, e.g. ``Clearinghouse.AccountHealthy(account=..., ...)``
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import pairwise
@@ -562,6 +562,26 @@ class Chain:
             responses += self._send_batch(requests[start:end])
             start = end
         return responses
+
+    def results(self, requests: Sequence[tuple[str, list[Any]]]) -> list[Any]:
+        """The results of JSON-RPC ``requests``, sent as ``batch`` sends them; a request the
+        node fails raises RpcError."""
+        results = []
+        for (method, params), response in zip(requests, self.batch(requests), strict=True):
+            if "error" in response:
+                raise RpcError(f"{method} {params} failed: {response['error']}")
+            results.append(response["result"])
+        return results
+
+    def block_hashes(self, numbers: Iterable[int]) -> dict[int, str | None]:
+        """The hash (0x-hex) of each block in ``numbers``, in batches; None for a block the
+        chain does not have."""
+        numbers = list(numbers)
+        headers = self.results([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
+        return {
+            number: None if header is None else header["hash"]
+            for number, header in zip(numbers, headers, strict=True)
+        }
 
     def _send_batch(self, requests: Sequence[tuple[str, list[Any]]]) -> list[RPCResponse]:
         """One batch request, retried as ``batch`` says; the responses in request order."""

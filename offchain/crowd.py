@@ -183,8 +183,7 @@ def fund(chain: Chain, traders: tuple[LocalAccount, ...]) -> list[int]:
     their next nonces."""
     requests = [("anvil_setBalance", [key.address, hex(TRADER_GAS_MONEY)]) for key in traders]
     requests += [("eth_getTransactionCount", [key.address, "pending"]) for key in traders]
-    responses = chain.batch(requests)
-    return [int(response["result"], 16) for response in responses[len(traders) :]]
+    return [int(nonce, 16) for nonce in chain.results(requests)[len(traders) :]]
 
 
 def encode_certificate(certificate: MarginCertificate) -> bytes:
@@ -228,18 +227,11 @@ def check_receipts(chain: Chain, tx_hashes: list[str]) -> None:
     deadline = time.monotonic() + RECEIPT_TIMEOUT
     pending = tx_hashes
     while pending:
-        responses = chain.batch([("eth_getTransactionReceipt", [tx]) for tx in pending])
-        for tx, response in zip(pending, responses, strict=True):
-            if "error" in response:
-                raise RuntimeError(f"receipt of {tx}: {response['error']}")
-            receipt = response["result"]
+        receipts = chain.results([("eth_getTransactionReceipt", [tx]) for tx in pending])
+        for tx, receipt in zip(pending, receipts, strict=True):
             if receipt is not None and int(receipt["status"], 16) != 1:
                 raise TransactionReverted("Reverted", {"tx": tx}, "")
-        pending = [
-            tx
-            for tx, response in zip(pending, responses, strict=True)
-            if response.get("result") is None
-        ]
+        pending = [tx for tx, receipt in zip(pending, receipts, strict=True) if receipt is None]
         if pending and time.monotonic() > deadline:
             raise TimeoutError(f"{len(pending)} transactions unmined, first {pending[0]}")
         if pending:

@@ -31,7 +31,7 @@ and the accounts first seen after that are read again, now with their blocks' ha
 """
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,32 +199,11 @@ def _migrate_from_schema_1(connection: sqlite3.Connection) -> None:
     connection.execute("DELETE FROM accounts WHERE first_block > ?", (fork,))
 
 
-def _results(chain: Chain, requests: list[tuple[str, list]]) -> list:
-    """The results of JSON-RPC ``requests``, in one batch; a failed one raises RpcError."""
-    results = []
-    for (method, _), response in zip(requests, chain.batch(requests), strict=True):
-        if "error" in response:
-            raise RpcError(f"{method} failed: {response['error']}")
-        results.append(response["result"])
-    return results
-
-
-def block_hashes(chain: Chain, numbers: Iterable[int]) -> dict[int, str | None]:
-    """The hash (0x-hex) of each block in ``numbers``, None for a block the chain does not
-    have."""
-    numbers = list(numbers)
-    headers = _results(chain, [("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
-    return {
-        number: None if header is None else header["hash"]
-        for number, header in zip(numbers, headers, strict=True)
-    }
-
-
 def check_chain(chain: Chain, state: KeeperState) -> None:
     """Bind ``state`` to the chain the node serves (its chain id and genesis hash) at its
     first use, and raise ForeignChainError if the node serves another one since."""
-    chain_id, genesis = _results(
-        chain, [("eth_chainId", []), ("eth_getBlockByNumber", ["0x0", False])]
+    chain_id, genesis = chain.results(
+        [("eth_chainId", []), ("eth_getBlockByNumber", ["0x0", False])]
     )
     serves = (int(chain_id, 16), genesis["hash"])
     bound = state.connection.execute("SELECT chain_id, genesis FROM meta").fetchone()
@@ -249,10 +228,10 @@ def rewind_past_reorg(chain: Chain, state: KeeperState) -> Rewind | None:
     cursor, kept = state.connection.execute(
         "SELECT cursor, hash FROM meta LEFT JOIN blocks ON number = cursor"
     ).fetchone()
-    if kept is None or block_hashes(chain, [cursor])[cursor] == kept:
+    if kept is None or chain.block_hashes([cursor])[cursor] == kept:
         return None
     stored = dict(state.connection.execute("SELECT number, hash FROM blocks"))
-    canonical = block_hashes(chain, sorted(stored))
+    canonical = chain.block_hashes(sorted(stored))
     standing = [number for number, kept in stored.items() if canonical[number] == kept]
     if not standing:
         raise ReorgTooDeepError(
@@ -300,7 +279,7 @@ def sync_accounts(deployment: Deployment, state: KeeperState, to_block: int) -> 
     first = state.cursor + 1
     while first <= to_block:
         last = min(first + SYNC_CHUNK - 1, to_block)
-        hashes = block_hashes(chain, range(max(first, last - REORG_DEPTH + 1), last + 1))
+        hashes = chain.block_hashes(range(max(first, last - REORG_DEPTH + 1), last + 1))
         missing = [number for number, block_hash in hashes.items() if block_hash is None]
         if missing:
             raise RpcError(f"the node has no block {missing[0]} (its head moved back)")

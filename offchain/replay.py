@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from hexbytes import HexBytes
-from web3.exceptions import BlockNotFound, TransactionNotFound
+from web3.exceptions import TransactionNotFound
 from web3.types import TxReceipt
 
 from offchain.chain import emitted
@@ -121,7 +121,8 @@ def read_replay_inputs(deployment: Deployment, tx_hash: str) -> tuple[dict, Repl
             clearinghouse.functions.maintenanceMarginFactor(), before
         ),
     )
-    if _block_hash(deployment, receipt["blockNumber"]) != receipt["blockHash"]:
+    number = receipt["blockNumber"]
+    if chain.block_hashes([number])[number] != receipt["blockHash"].to_0x_hex():
         raise ReplayError(
             f"a reorg replaced block {receipt['blockNumber']} of {tx_hash} during the replay: "
             "its reads may mix two branches; replay it again"
@@ -144,14 +145,6 @@ def _mined_receipt(deployment: Deployment, tx_hash: str) -> TxReceipt:
             "away by a reorg"
         ) from None
     raise ReplayError(f"{tx_hash} is pending: it is not mined yet")
-
-
-def _block_hash(deployment: Deployment, number: int) -> HexBytes | None:
-    """The hash of the chain's block ``number``, None if the chain has no such block."""
-    try:
-        return deployment.chain.w3.eth.get_block(number)["hash"]
-    except BlockNotFound:
-        return None
 
 
 def replay(onchain: dict, inputs: ReplayInputs) -> LiquidationReplay:
