@@ -192,7 +192,10 @@ def gather_quorum(
     quorum = _aggregate([own, *(signed for _, signed in offered)])
     refused = _refusal(operator, own.attestation, quorum)
     if refused is not None:
-        valid = [signed for peer, signed in offered if _signed_alone(operator, peer, signed)]
+        registry = operator_registry(operator.deployment.chain, operator.attested_margin)
+        valid = [
+            signed for peer, signed in offered if _signed_alone(operator, registry, peer, signed)
+        ]
         quorum = _aggregate([own, *valid])
         refused = _refusal(operator, own.attestation, quorum)
     if refused is not None:
@@ -224,13 +227,14 @@ def _refusal(
     return None
 
 
-def _signed_alone(operator: Operator, peer: str, signed: OperatorSignature) -> bool:
+def _signed_alone(
+    operator: Operator, registry: Contract, peer: str, signed: OperatorSignature
+) -> bool:
     """Whether ``peer``'s ``signed`` is a valid signature of its attestation by the key
-    that operator ``signed.operator`` registered, with its G2 key; logs why not."""
-    chain = operator.deployment.chain
-    registry = operator_registry(chain, operator.attested_margin)
+    that operator ``signed.operator`` registered in ``registry``, with its G2 key; logs why
+    not."""
     try:
-        registered = chain.call(registry.functions.operatorAt(signed.operator))
+        registered = operator.deployment.chain.call(registry.functions.operatorAt(signed.operator))
     except TransactionReverted as refused:
         log.warning("peer %s signed as operator %d: %s", peer, signed.operator, refused)
         return False
