@@ -10,15 +10,24 @@ FORGE := node_modules/@foundry-rs/forge-$(FOUNDRY_PLATFORM)/bin/forge
 # pins web3 8.
 SLITHER_VENV := .venv-slither
 
-.PHONY: install build demo test slither bench lint clean
+# The Python sources that lint and type checks read.
+PY_SOURCES := offchain oracle proofs tests benchmarks tools contracts/test/utils
+# The package's modules. The editable install (setuptools' strict mode) links each one
+# into build/ as the package `vmargin`, which type checkers and import-linter read like an
+# installed wheel; so it is redone when a module is added or removed (the list below
+# changes), not when one is edited.
+MODULES := $(sort $(wildcard offchain/*.py offchain/*/*.py oracle/*.py proofs/*.py))
+$(shell mkdir -p $(VENV) && (echo '$(MODULES)' | cmp -s - $(VENV)/.modules || echo '$(MODULES)' > $(VENV)/.modules))
+
+.PHONY: install build sizes demo test test-fast slither bench lint clean
 
 install: $(VENV)/.installed node_modules/.installed
 
 # Python 3.11+ virtual environment with the project (editable) and its dev tools.
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(VENV)/.modules
 	@$(PYTHON) -c 'import sys; sys.exit("vmargin needs Python 3.11 or newer, $(PYTHON) is " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' --config-settings editable_mode=strict
 	touch $@
 
 # Foundry (anvil, forge, cast), solc-js and the Solidity libraries, as locked. Not `npm ci`:
@@ -29,15 +38,24 @@ node_modules/.installed: package.json package-lock.json
 	npm install --no-save --ignore-scripts --no-audit --no-fund
 	touch $@
 
+# Compile, then export the ABI and bytecode of the production contracts into the package
+# (offchain/artifacts/, shipped in the wheel as vmargin/artifacts).
 build: install
 	$(FORGE) build
+	$(BIN)/python tools/export_artifacts.py
 
 demo: build
 	$(BIN)/vmargin demo
 
-test: build slither
+# Lint first, then static analysis, the forge suites and every pytest test.
+test: lint build slither
 	$(FORGE) test
 	$(BIN)/python -m pytest
+
+# The edit loop: the node-free pytest tests and the forge suites but the invariant campaign.
+test-fast: build
+	$(BIN)/python -m pytest tests/unit
+	$(FORGE) test --no-match-contract Invariant
 
 $(SLITHER_VENV)/.installed: tools/slither-requirements.txt
 	$(PYTHON) -m venv $(SLITHER_VENV)
@@ -50,13 +68,17 @@ $(SLITHER_VENV)/.installed: tools/slither-requirements.txt
 slither: $(SLITHER_VENV)/.installed node_modules/.installed
 	PATH="$(CURDIR)/$(dir $(FORGE)):$$PATH" FOUNDRY_PROFILE=slither $(SLITHER_VENV)/bin/slither .
 
+# Style, formatting, types (mypy), the layers (import-linter, .importlinter) and Solidity
+# formatting.
 lint: install
-	$(BIN)/ruff check offchain oracle proofs tests benchmarks contracts/test/utils
-	$(BIN)/ruff format --check offchain oracle proofs tests benchmarks contracts/test/utils
+	$(BIN)/ruff check $(PY_SOURCES)
+	$(BIN)/ruff format --check $(PY_SOURCES)
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(FORGE) fmt --check
 
 clean:
-	rm -rf $(VENV) $(SLITHER_VENV) node_modules out cache snapshots
+	rm -rf $(VENV) $(SLITHER_VENV) node_modules out cache snapshots build offchain/artifacts
 
 # Gas of liquidations against N, of margin checks against N and positions, of a BLS
 # aggregate verification, the forge gas table (certificate paths, numeric functions and
@@ -64,6 +86,8 @@ clean:
 # mpmath, the batch ES engines against float64 and Python ints (benchmarks/results/
 # batch_es.md and .png), then the keeper's latency and the replay time per liquidation
 # (about 30 minutes).
+# The benchmarks import the test support (the crowd, the harness deployer) from tests/.
+bench: export PYTHONPATH = tests
 bench: build
 	$(BIN)/python benchmarks/liquidation_gas.py
 	$(BIN)/python benchmarks/margin_gas.py

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from mpmath import mp, mpf
 
-from offchain.exponential import (
+from vmargin.numerics.exponential import (
     EXP_MAX_INPUT,
     EXP_ZERO_BOUND,
     ExpOverflow,
@@ -24,7 +24,7 @@ from offchain.exponential import (
     ln_wad,
     pow_wad,
 )
-from offchain.fixedpoint import INT256_MAX, WAD, FixedPointOverflow
+from vmargin.numerics.fixedpoint import INT256_MAX, WAD, FixedPointOverflow
 
 mp.dps = 50
 SEED = 20240601

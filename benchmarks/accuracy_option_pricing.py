@@ -11,7 +11,7 @@ the normal distribution and 4,000 per group for the pricers).
 Price errors are shown relative to the spot (forward) S and to max(S, K): the pricers'
 error is a few 1e-17 of the larger of the two (the normal CDF's absolute error times
 each leg's notional), plus a few wei of rounding. Last, the float64 pricer that screening
-uses (``offchain/scenario_pnl.py``) against the fixed-point one, and the error it declares.
+uses (``offchain/risk/scenario_pnl.py``) against the fixed-point one, and the error it declares.
 """
 
 import math
@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from mpmath import exp, log, mp, mpf, ncdf, npdf, sqrt
 
-from offchain import black_scholes as bs
-from offchain.fixedpoint import WAD
-from offchain.normal_distribution import cdf, pdf
-from offchain.options import OptionSeries, option_value, years_to_expiry
-from offchain.scenario_pnl import FLOAT_PRICER_ERROR, float_option_values
+from vmargin.numerics import black_scholes as bs
+from vmargin.numerics.fixedpoint import WAD
+from vmargin.numerics.normal_distribution import cdf, pdf
+from vmargin.numerics.option_valuation import OptionSeries, option_value, years_to_expiry
+from vmargin.risk.scenario_pnl import FLOAT_PRICER_ERROR, float_option_values
 
 mp.dps = 50
 SEED = 20240611

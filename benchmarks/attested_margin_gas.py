@@ -13,20 +13,20 @@ Prints a Markdown table; run with ``make bench``.
 import random
 from decimal import Decimal
 
-from offchain.anvil import AnvilNode
-from offchain.attested_margin import accept_attestation, attestation_of, state_abi
-from offchain.chain import Chain, anvil_accounts
-from offchain.deployment import RiskParameters, deploy_vmargin, mint_and_deposit
-from offchain.fixedpoint import WAD, Rounding, mul_wad
-from offchain.keeper import read_account, read_initial_margin_parameters, read_marks
-from offchain.operators import deploy_attested_margin
-from offchain.scenario_registry import post_scenario_set, read_scenario_set
-from offchain.settlement import after_perp_trade, settle_perp_trade
-from oracle.feeds import push_price
-from proofs.attestation import attestation_digest
-from proofs.bls import key_from_secret
-from proofs.certificate import NO_MARGIN_CERTIFICATE
-from proofs.quorum import quorum_signature
+from vmargin.attestation.attested_margin import accept_attestation, attestation_of, state_abi
+from vmargin.attestation.operator_registry import deploy_attested_margin
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain, anvil_accounts
+from vmargin.chain.deployment import RiskParameters, deploy_vmargin, mint_and_deposit
+from vmargin.chain.reads import read_account, read_initial_margin_parameters, read_marks
+from vmargin.chain.scenario_registry import post_scenario_set, read_scenario_set
+from vmargin.numerics.fixedpoint import WAD, Rounding, mul_wad
+from vmargin.oracle.feeds import push_price
+from vmargin.proofs.attestation import attestation_digest
+from vmargin.proofs.bls import key_from_secret
+from vmargin.proofs.certificate import NO_MARGIN_CERTIFICATE
+from vmargin.proofs.quorum import quorum_signature
+from vmargin.settlement import after_perp_trade, settle_perp_trade
 
 SCENARIO_COUNTS = (256, 1000)
 BOND = 10_000 * 10**6

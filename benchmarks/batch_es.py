@@ -1,7 +1,7 @@
 """Batch ES off-chain: the exact engine against float64 numpy and a plain Python-int loop.
 
 A synthetic book of 10 instruments (perps on three assets and seven options on them, the
-unit P&L priced exactly by ``offchain/scenario_pnl.py`` under Student-t spot returns and
+unit P&L priced exactly by ``offchain/risk/scenario_pnl.py`` under Student-t spot returns and
 normal vol shifts), accounts holding one to five of them, ES at 97.5%. For every
 accounts x scenarios case it times:
 
@@ -44,18 +44,18 @@ from typing import Any
 
 import numpy as np
 
-from offchain.batch_expected_shortfall import (
+from vmargin.numerics.expected_shortfall import expected_shortfall, tail_weight, worst_scenarios
+from vmargin.numerics.fixedpoint import WAD, Rounding
+from vmargin.numerics.margin import margin_from_expected_shortfall
+from vmargin.numerics.option_valuation import OptionSeries
+from vmargin.numerics.portfolio import Marks
+from vmargin.plotting import pyplot, save_figure
+from vmargin.risk.batch_expected_shortfall import (
     exact_tail_risk,
     may_be_liquidatable,
     screened_tail_risk,
 )
-from offchain.expected_shortfall import expected_shortfall, tail_weight, worst_scenarios
-from offchain.fixedpoint import WAD, Rounding
-from offchain.margin import margin_from_expected_shortfall
-from offchain.options import OptionSeries
-from offchain.plotting import pyplot, save_figure
-from offchain.portfolio import Marks
-from offchain.scenario_pnl import Instrument, exact_unit_pnl, float_unit_pnl
+from vmargin.risk.scenario_pnl import Instrument, exact_unit_pnl, float_unit_pnl
 
 RESULTS = Path(__file__).parent / "results"
 ALPHA_BPS = 9750

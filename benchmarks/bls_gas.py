@@ -12,9 +12,10 @@ Prints Markdown tables; run with ``make bench``.
 from eth_utils import keccak
 from web3.contract import Contract
 
-from offchain.anvil import AnvilNode
-from offchain.chain import Chain, anvil_accounts
-from proofs.bls import (
+from support.project import deploy_harness
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain, anvil_accounts
+from vmargin.proofs.bls import (
     BlsKey,
     P,
     aggregate_g1,
@@ -55,7 +56,7 @@ def main() -> None:
     with AnvilNode() as node:
         chain = Chain.connect(node.rpc_url)
         (deployer,) = anvil_accounts(1)
-        harness = chain.deploy(deployer, "BN254Harness")
+        harness = deploy_harness(chain, deployer, "BN254Harness")
         keys = [key_from_secret(1_000_003 * (i + 1)) for i in range(max(QUORUMS))]
         print(f"digest 0x{DIGEST.hex()[:8]}..., {hash_tries(DIGEST)} hash tries")
         print()

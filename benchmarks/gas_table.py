@@ -25,7 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from offchain.toolchain import ToolchainError, foundry_binary
+from vmargin.chain.toolchain import ToolchainError, foundry_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOTS = ROOT / "snapshots"

@@ -1,6 +1,6 @@
 """Keeper latency and auditor replay time for a crowd of accounts, on a real Anvil node.
 
-Opens a crowd (``offchain/crowd.py``: one-ETH longs with collateral
+Opens a crowd (``tests/support/crowd.py``: one-ETH longs with collateral
 spread from 860 to 2,600 USD, N = 1,000 historical ETH scenarios, ES at 97.5%), pushes a
 25% ETH crash, and runs one keeper pass that liquidates every liquidatable account
 (``min_profit=None``: insolvent ones pay no reward but are liquidated too). The clock
@@ -31,12 +31,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from offchain.anvil import AnvilNode
-from offchain.chain import Chain
-from offchain.crowd import crash, open_crowd
-from offchain.deployment import attach
-from offchain.keeper_service import KeeperPolicy, run_once
-from offchain.replay import ReplayError, replay_liquidation
+from support.crowd import crash, open_crowd
+from vmargin.audit.replay import ReplayError, replay_liquidation
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain
+from vmargin.chain.deployment import attach
+from vmargin.keeper.service import KeeperPolicy, run_once
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -9,8 +9,8 @@ run with ``make bench``. (N stops at 1,000: at 2,000 the demo's trades, each wit
 full margin certificates, no longer fit a 30 M gas block.)
 """
 
-from offchain.anvil import AnvilNode
-from offchain.demo import run_demo
+from vmargin.chain.anvil import AnvilNode
+from vmargin.cli.demo import run_demo
 
 SCENARIO_COUNTS = (250, 500, 1000)
 

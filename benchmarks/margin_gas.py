@@ -18,15 +18,16 @@ from decimal import Decimal
 from eth_account.signers.local import LocalAccount
 from web3.exceptions import Web3RPCError
 
-from offchain.anvil import AnvilNode
-from offchain.chain import Chain, TransactionReverted, anvil_accounts
-from offchain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
-from offchain.fixedpoint import WAD
-from offchain.keeper import read_account, screen
-from offchain.scenario_registry import post_scenario_set, read_scenario_set
-from offchain.settlement import settle_option_trade, settle_perp_trade, side_certificate
-from oracle.feeds import push_price, push_volatility
-from proofs.certificate import witness_certificate
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts
+from vmargin.chain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
+from vmargin.chain.reads import read_account
+from vmargin.chain.scenario_registry import post_scenario_set, read_scenario_set
+from vmargin.keeper.screen import screen
+from vmargin.numerics.fixedpoint import WAD
+from vmargin.oracle.feeds import push_price, push_volatility
+from vmargin.proofs.certificate import witness_certificate
+from vmargin.settlement import settle_option_trade, settle_perp_trade, side_certificate
 
 ASSETS = tuple(f"A{i}" for i in range(8))
 POSITIONS = (1, 4, 8)

@@ -12,13 +12,20 @@ from dataclasses import replace
 from eth_account.signers.local import LocalAccount
 from web3.types import TxReceipt
 
-from offchain.deployment import Deployment
-from offchain.fixedpoint import Rounding, mul_wad
-from offchain.keeper import read_account, read_marks
-from offchain.options import OptionSeries
-from offchain.portfolio import Account, OptionPosition, Position, charges, fill, scenario_losses
-from offchain.scenario_registry import PublishedScenarioSet
-from proofs.certificate import NO_MARGIN_CERTIFICATE, MarginCertificate, margin_certificate
+from vmargin.chain.deployment import Deployment
+from vmargin.chain.reads import read_account, read_marks
+from vmargin.chain.scenario_registry import PublishedScenarioSet
+from vmargin.numerics.fixedpoint import Rounding, mul_wad
+from vmargin.numerics.option_valuation import OptionSeries
+from vmargin.numerics.portfolio import (
+    Account,
+    OptionPosition,
+    Position,
+    charges,
+    fill,
+    scenario_losses,
+)
+from vmargin.proofs.certificate import NO_MARGIN_CERTIFICATE, MarginCertificate, margin_certificate
 
 
 def after_perp_trade(account: Account, asset: int, size: int, cost: int) -> Account:

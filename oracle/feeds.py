@@ -16,7 +16,8 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 from web3.types import TxReceipt
 
-from offchain.chain import Chain
+from vmargin.chain.client import Chain
+from vmargin.errors import InputError
 
 # Basis points in one; a breaker bound is 1..BPS.
 BPS = 10_000
@@ -27,9 +28,9 @@ def feed_answer(price: Decimal, decimals: int, what: str = "price") -> int:
     ``what`` names the value in the error message."""
     scaled = price.scaleb(decimals)
     if scaled != scaled.to_integral_value():
-        raise ValueError(f"{what} {price} has more than {decimals} decimals")
+        raise InputError(f"{what} {price} has more than {decimals} decimals")
     if scaled <= 0:
-        raise ValueError(f"{what} {price} is not positive")
+        raise InputError(f"{what} {price} is not positive")
     return int(scaled)
 
 
@@ -89,7 +90,7 @@ def deviation_exceeds(price: int, reference: int, max_bps: int) -> bool:
     ``OracleAdapter._deviationExceeds``; raises ``ValueError`` where the contract never
     evaluates the rule (a non-positive price or reference, a bound outside 1..10000)."""
     if price <= 0 or reference <= 0:
-        raise ValueError(f"price {price} and reference {reference} must be positive")
+        raise InputError(f"price {price} and reference {reference} must be positive")
     if not 0 < max_bps <= BPS:
-        raise ValueError(f"max_bps {max_bps} is not in 1..{BPS}")
+        raise InputError(f"max_bps {max_bps} is not in 1..{BPS}")
     return abs(price - reference) * BPS > max_bps * reference

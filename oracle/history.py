@@ -14,10 +14,12 @@ from decimal import Decimal, InvalidOperation
 from importlib.resources import files
 from pathlib import Path
 
+from vmargin.errors import InputError
+
 ETH_USD_DAILY = files("oracle") / "data" / "eth_usd_daily.csv"
 
 
-class PriceHistoryError(ValueError):
+class PriceHistoryError(InputError):
     """A price file is malformed; the message names the file and row."""
 
 

@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy
 
-from oracle.history import PriceHistoryError, load_yahoo_daily_closes
+from vmargin.errors import InputError
+from vmargin.oracle.history import PriceHistoryError, load_yahoo_daily_closes
 
 BTC_USD_DAILY = files("oracle") / "data" / "btc_usd_daily.csv"
 
@@ -45,7 +46,7 @@ Series = tuple[tuple[date, Decimal], ...]
 """One asset's closes, ``(day, close)`` in strictly increasing date order."""
 
 
-class PriceDataError(ValueError):
+class PriceDataError(InputError):
     """Malformed or unusable price data; the message names the file and line (or the asset and
     date)."""
 

@@ -27,15 +27,16 @@ from typing import Any
 
 import numpy as np
 
-from offchain.expected_shortfall import tail_weight
-from offchain.fixedpoint import WAD
-from oracle.scenarios import ScenarioSet
-from proofs.scenario_commitment import SCENARIO_LEAF_ENCODING, scenario_tree
+from vmargin.errors import InputError
+from vmargin.numerics.expected_shortfall import tail_weight
+from vmargin.numerics.fixedpoint import WAD
+from vmargin.oracle.scenarios import ScenarioSet
+from vmargin.proofs.scenario_commitment import SCENARIO_LEAF_ENCODING, scenario_tree
 
 SCHEMA = "vmargin.scenario-set/1"
 
 
-class ScenarioFileError(ValueError):
+class ScenarioFileError(InputError):
     """A scenario file is malformed or inconsistent; the message names the field."""
 
 
@@ -43,7 +44,7 @@ def quantize(value: float) -> int:
     """``value`` as a WAD integer: the exact rational of the float, rounded to the nearest
     integer multiple of 1e-18 (never a tie). Refuses NaN and infinities."""
     if not isfinite(value):
-        raise ValueError(f"cannot quantize {value!r}")
+        raise InputError(f"cannot quantize {value!r}")
     return round(Fraction(value) * WAD)
 
 
@@ -60,12 +61,12 @@ def quantize_scenarios(
     """The WAD scenario set of float scenarios (N x A arrays, ``stress`` of length N).
 
     After quantization every scenario must be in the domain certificates carry
-    (``proofs.scenario_commitment.check_scenario_domain``): a spot return above -100% (a
+    (``vmargin.proofs.scenario_commitment.check_scenario_domain``): a spot return above -100% (a
     price cannot go to zero) and at most +10,000%, a vol shift within +-100 vol.
     """
     n, count = spot_returns.shape
     if count != len(assets) or vol_shifts.shape != (n, count) or stress.shape != (n,):
-        raise ValueError(
+        raise InputError(
             f"shapes {spot_returns.shape}, {vol_shifts.shape}, {stress.shape} do not fit "
             f"{len(assets)} assets"
         )

@@ -120,6 +120,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from vmargin.errors import InputError
+
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
@@ -172,24 +174,24 @@ class RawScenarios:
         shifts = np.array(self.vol_shifts, dtype=np.float64)
         stress = np.array(self.stress)
         if spot.ndim != 2 or spot.shape[1] < 1:
-            raise ValueError(f"spot_returns must have shape (N, A) with A >= 1, got {spot.shape}")
+            raise InputError(f"spot_returns must have shape (N, A) with A >= 1, got {spot.shape}")
         if shifts.shape != spot.shape:
-            raise ValueError(
+            raise InputError(
                 f"vol_shifts has shape {shifts.shape} but spot_returns has shape {spot.shape}"
             )
         if stress.shape != (spot.shape[0],) or stress.dtype != np.bool_:
-            raise ValueError(
+            raise InputError(
                 f"stress must be a bool array of shape ({spot.shape[0]},), "
                 f"got {stress.dtype} {stress.shape}"
             )
         if not np.isfinite(spot).all() or not np.isfinite(shifts).all():
-            raise ValueError("spot_returns and vol_shifts must be finite")
+            raise InputError("spot_returns and vol_shifts must be finite")
         if not (spot > -1.0).all():
-            raise ValueError("every spot return must be > -1 (a price cannot reach zero)")
+            raise InputError("every spot return must be > -1 (a price cannot reach zero)")
         try:
             json.dumps(self.parameters, allow_nan=False)
         except (TypeError, ValueError) as error:
-            raise ValueError(f"parameters must be JSON-serializable: {error}") from error
+            raise InputError(f"parameters must be JSON-serializable: {error}") from error
         for name, array in (("spot_returns", spot), ("vol_shifts", shifts), ("stress", stress)):
             array.setflags(write=False)
             object.__setattr__(self, name, array)
@@ -210,9 +212,9 @@ class RawScenarios:
 
 def _check_int(name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise InputError(f"{name} must be an integer, got {value!r}")
     if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise InputError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
 
 
@@ -220,16 +222,16 @@ def _check_closes(closes: np.ndarray) -> FloatArray:
     """``closes`` as a float64 (T, A) array with T >= 2, A >= 1, every value finite and > 0."""
     array = np.asarray(closes, dtype=np.float64)
     if array.ndim != 2:
-        raise ValueError(
+        raise InputError(
             f"closes must be a 2-D array (dates, assets), got {array.ndim} dimension(s)"
         )
     if array.shape[0] < 2 or array.shape[1] < 1:
-        raise ValueError(f"closes needs at least 2 dates and 1 asset, got shape {array.shape}")
+        raise InputError(f"closes needs at least 2 dates and 1 asset, got shape {array.shape}")
     if not np.isfinite(array).all():
-        raise ValueError("closes must be finite")
+        raise InputError("closes must be finite")
     if not (array > 0.0).all():
         row, column = np.argwhere(~(array > 0.0))[0]
-        raise ValueError(
+        raise InputError(
             f"closes must be > 0, got {array[row, column]} at row {row}, asset {column}"
         )
     return array
@@ -239,12 +241,12 @@ def _check_window(window: object, horizon: object, returns_available: int) -> tu
     window = _check_int("window", window, 1)
     horizon = _check_int("horizon", horizon, 1)
     if window > returns_available:
-        raise ValueError(
+        raise InputError(
             f"window of {window} daily returns is longer than the data: "
             f"{returns_available + 1} closes give {returns_available} returns"
         )
     if horizon > window:
-        raise ValueError(f"horizon of {horizon} days does not fit in a window of {window} returns")
+        raise InputError(f"horizon of {horizon} days does not fit in a window of {window} returns")
     return window, horizon
 
 
@@ -294,7 +296,7 @@ def _cholesky(matrix: list[list[float]]) -> list[list[float]]:
         pivot = matrix[j][j] - math.fsum(lower[j][k] * lower[j][k] for k in range(j))
         scale = abs(matrix[j][j])
         if pivot < -1e-8 * max(scale, 1.0):
-            raise ValueError(f"the matrix is not positive semidefinite (pivot {pivot} at {j})")
+            raise InputError(f"the matrix is not positive semidefinite (pivot {pivot} at {j})")
         if pivot <= _PIVOT_TOLERANCE * scale:
             continue
         lower[j][j] = math.sqrt(pivot)
@@ -421,12 +423,12 @@ def fit_garch(returns: FloatArray) -> tuple[float, float, float]:
     from arch import arch_model  # imported here: arch pulls in pandas and is slow to load
 
     if returns.shape[0] < GARCH_MIN_RETURNS:
-        raise ValueError(
+        raise InputError(
             f"a GARCH(1,1) fit needs at least {GARCH_MIN_RETURNS} returns, got {returns.shape[0]}"
         )
     result = arch_model(100.0 * returns, mean="Zero", vol="GARCH", p=1, q=1).fit(disp="off")
     if result.convergence_flag != 0:
-        raise ValueError(
+        raise InputError(
             f"the GARCH(1,1) fit did not converge (flag {result.convergence_flag}); "
             "pass garch_params or use model='ewma'"
         )
@@ -536,16 +538,16 @@ def filtered_historical(
     days_per_year = _check_days_per_year(days_per_year)
     starts = holding_period_starts(returns.shape[0], window, horizon, overlapping)
     if not 0.0 <= floor_quantile <= 1.0:
-        raise ValueError(f"floor_quantile must be in [0, 1], got {floor_quantile}")
+        raise InputError(f"floor_quantile must be in [0, 1], got {floor_quantile}")
     parameters: dict[str, object] = {
         **_period_parameters("filtered_historical", window, horizon, overlapping, returns, starts),
         "model": model,
     }
     if model == "ewma":
         if not 0.0 < ewma_lambda < 1.0:
-            raise ValueError(f"ewma_lambda must be in (0, 1), got {ewma_lambda}")
+            raise InputError(f"ewma_lambda must be in (0, 1), got {ewma_lambda}")
         if garch_params is not None:
-            raise ValueError("garch_params is only used with model='garch'")
+            raise InputError("garch_params is only used with model='garch'")
         variance = ewma_variance(returns, float(ewma_lambda))
         parameters["ewma_lambda"] = float(ewma_lambda)
     elif model == "garch":
@@ -562,7 +564,7 @@ def filtered_historical(
         parameters["garch_beta"] = beta.tolist()
         parameters["garch_omega_units"] = "percent squared per day"
     else:
-        raise ValueError(f"model must be 'ewma' or 'garch', got {model!r}")
+        raise InputError(f"model must be 'ewma' or 'garch', got {model!r}")
 
     conditional = np.sqrt(variance)  # (R + 1, A) daily vols, row R the latest forecast
     latest = conditional[-1]
@@ -570,7 +572,7 @@ def filtered_historical(
     current = np.maximum(latest, floor)
     window_rows = np.arange(returns.shape[0] - window, returns.shape[0])
     if not (conditional[window_rows] > 0.0).all():
-        raise ValueError(
+        raise InputError(
             "the conditional vol is zero on a day of the window (flat prices); "
             "start the history where the asset trades"
         )
@@ -603,16 +605,16 @@ def _check_garch_params(
     garch_params: Sequence[tuple[float, float, float]], assets: int
 ) -> list[tuple[float, float, float]]:
     if len(garch_params) != assets:
-        raise ValueError(f"garch_params needs one (omega, alpha, beta) per asset ({assets})")
+        raise InputError(f"garch_params needs one (omega, alpha, beta) per asset ({assets})")
     checked = []
     for a, triple in enumerate(garch_params):
         if len(triple) != 3:
-            raise ValueError(f"garch_params[{a}] must be (omega, alpha, beta), got {triple!r}")
+            raise InputError(f"garch_params[{a}] must be (omega, alpha, beta), got {triple!r}")
         omega, alpha, beta = (float(x) for x in triple)
         if not (math.isfinite(omega) and math.isfinite(alpha) and math.isfinite(beta)):
-            raise ValueError(f"garch_params[{a}] must be finite, got {triple!r}")
+            raise InputError(f"garch_params[{a}] must be finite, got {triple!r}")
         if omega <= 0.0 or alpha < 0.0 or beta < 0.0:
-            raise ValueError(f"garch_params[{a}] needs omega > 0, alpha >= 0, beta >= 0")
+            raise InputError(f"garch_params[{a}] needs omega > 0, alpha >= 0, beta >= 0")
         checked.append((omega, alpha, beta))
     return checked
 
@@ -623,7 +625,7 @@ def _check_garch_params(
 def _check_dof(dof: float) -> float:
     dof = float(dof)
     if not dof > 2.0:  # also refuses NaN
-        raise ValueError(f"dof must be > 2 (finite variance) or math.inf, got {dof}")
+        raise InputError(f"dof must be > 2 (finite variance) or math.inf, got {dof}")
     return dof
 
 
@@ -633,16 +635,16 @@ def _check_vols_and_correlation(
     vol_array = np.asarray(vols, dtype=np.float64)
     matrix = np.asarray(correlation, dtype=np.float64)
     if vol_array.ndim != 1 or vol_array.shape[0] < 1:
-        raise ValueError(f"vols must be a 1-D array of at least one vol, got {vol_array.shape}")
+        raise InputError(f"vols must be a 1-D array of at least one vol, got {vol_array.shape}")
     size = vol_array.shape[0]
     if matrix.shape != (size, size):
-        raise ValueError(f"correlation must have shape ({size}, {size}), got {matrix.shape}")
+        raise InputError(f"correlation must have shape ({size}, {size}), got {matrix.shape}")
     if not np.isfinite(vol_array).all() or not (vol_array >= 0.0).all():
-        raise ValueError("vols must be finite and >= 0")
+        raise InputError("vols must be finite and >= 0")
     if not np.isfinite(matrix).all() or not (np.abs(matrix) <= 1.0).all():
-        raise ValueError("correlations must be finite and in [-1, 1]")
+        raise InputError("correlations must be finite and in [-1, 1]")
     if not (matrix == matrix.T).all() or not (np.diag(matrix) == 1.0).all():
-        raise ValueError("the correlation matrix must be symmetric with ones on the diagonal")
+        raise InputError("the correlation matrix must be symmetric with ones on the diagonal")
     return vol_array, matrix.tolist()
 
 
@@ -727,7 +729,7 @@ def monte_carlo(
     returns = log_returns(closes)
     window, horizon = _check_window(window, horizon, returns.shape[0])
     if window < 2:
-        raise ValueError(f"monte_carlo needs a window of at least 2 returns, got {window}")
+        raise InputError(f"monte_carlo needs a window of at least 2 returns, got {window}")
     n = _check_int("n", n, 1)
     seed = _check_int("seed", seed, 0)
     days_per_year = _check_days_per_year(days_per_year)
@@ -804,16 +806,16 @@ def stress_scenarios(assets: int, shocks: Sequence[tuple[float, float]]) -> RawS
     points on every asset."""
     assets = _check_int("assets", assets, 1)
     if len(shocks) == 0:
-        raise ValueError("shocks is empty: give at least one (spot return, vol shift)")
+        raise InputError("shocks is empty: give at least one (spot return, vol shift)")
     pairs = []
     for index, shock in enumerate(shocks):
         if len(shock) != 2:
-            raise ValueError(f"shock {index} must be (spot return, vol shift), got {shock!r}")
+            raise InputError(f"shock {index} must be (spot return, vol shift), got {shock!r}")
         spot, shift = float(shock[0]), float(shock[1])
         if not (math.isfinite(spot) and math.isfinite(shift)):
-            raise ValueError(f"shock {index} must be finite, got {shock!r}")
+            raise InputError(f"shock {index} must be finite, got {shock!r}")
         if not spot > -1.0:
-            raise ValueError(f"shock {index}: a spot return must be > -1, got {spot}")
+            raise InputError(f"shock {index}: a spot return must be > -1, got {spot}")
         pairs.append((spot, shift))
     spot_column = np.array([spot for spot, _ in pairs])[:, None]
     shift_column = np.array([shift for _, shift in pairs])[:, None]
@@ -829,10 +831,10 @@ def combine(*sets: RawScenarios) -> RawScenarios:
     """The scenarios of ``sets`` one after the other, in the order given, with their stress
     flags; ``parameters["parts"]`` lists each set's first index, count and parameters."""
     if not sets:
-        raise ValueError("combine needs at least one scenario set")
+        raise InputError("combine needs at least one scenario set")
     assets = {s.assets for s in sets}
     if len(assets) != 1:
-        raise ValueError(f"cannot combine sets over different numbers of assets: {sorted(assets)}")
+        raise InputError(f"cannot combine sets over different numbers of assets: {sorted(assets)}")
     parts: list[dict[str, Any]] = []
     first = 0
     for s in sets:

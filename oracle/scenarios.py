@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from offchain.expected_shortfall import tail_weight
-from proofs.scenario_commitment import check_scenario_domain
+from vmargin.errors import InputError
+from vmargin.numerics.expected_shortfall import tail_weight
+from vmargin.proofs.scenario_commitment import check_scenario_domain
 
 
 @dataclass(frozen=True)
@@ -32,19 +33,19 @@ class ScenarioSet:
         if not self.stress:
             object.__setattr__(self, "stress", (False,) * len(self.spot_returns))
         if len(self.stress) != len(self.spot_returns):
-            raise ValueError(
+            raise InputError(
                 f"{len(self.spot_returns)} scenarios but {len(self.stress)} stress flags"
             )
         tail_weight(len(self.spot_returns), self.alpha_bps)
         if len(self.vol_shifts) != len(self.spot_returns):
-            raise ValueError(
+            raise InputError(
                 f"{len(self.spot_returns)} scenarios but {len(self.vol_shifts)} rows of vol shifts"
             )
         for index, (returns, shifts) in enumerate(
             zip(self.spot_returns, self.vol_shifts, strict=True)
         ):
             if len(returns) != len(self.assets) or len(shifts) != len(self.assets):
-                raise ValueError(
+                raise InputError(
                     f"scenario {index} has {len(returns)} returns and {len(shifts)} vol shifts "
                     f"for {len(self.assets)} assets"
                 )

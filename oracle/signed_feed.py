@@ -19,10 +19,10 @@ from eth_utils import keccak
 from web3.contract import Contract
 from web3.types import TxReceipt
 
-from offchain.chain import Chain
-from oracle.feeds import feed_answer
-from proofs.bls import BlsKey
-from proofs.quorum import QuorumSignature, quorum_signature
+from vmargin.chain.client import Chain
+from vmargin.oracle.feeds import feed_answer
+from vmargin.proofs.bls import BlsKey
+from vmargin.proofs.quorum import QuorumSignature, quorum_signature
 
 REPORT_TAG = keccak(text="vmargin.SignedPriceFeed.PriceReport")
 REPORT_TYPE = "(uint256,int256,uint64,uint80)"

@@ -33,6 +33,8 @@ from eth_abi import encode
 from eth_utils import keccak
 from py_ecc import optimized_bn128 as bn128
 
+from vmargin.errors import InputError
+
 P = bn128.field_modulus
 R = bn128.curve_order
 
@@ -40,7 +42,7 @@ G1Point = tuple[int, int]
 G2Point = tuple[tuple[int, int], tuple[int, int]]
 
 
-class BlsError(ValueError):
+class BlsError(InputError):
     """A key, point or signature is malformed; the message says which."""
 
 

@@ -16,9 +16,10 @@ largest loss, for which the upper bound is the exact ES (rounded up).
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from offchain.expected_shortfall import TailWeight, tail_weight, worst_scenarios
-from proofs.merkle import StandardMerkleTree
-from proofs.scenario_commitment import check_scenario_domain
+from vmargin.errors import InputError
+from vmargin.numerics.expected_shortfall import TailWeight, tail_weight, worst_scenarios
+from vmargin.proofs.merkle import StandardMerkleTree
+from vmargin.proofs.scenario_commitment import check_scenario_domain
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def liquidation_certificate(
     """The certificate of the ``tail.witness_count`` worst ``losses`` (one per scenario of
     ``tree``), whose lower bound is the exact ES of ``losses``."""
     if len(losses) != len(tree.values):
-        raise ValueError(f"{len(losses)} losses for a set of {len(tree.values)} scenarios")
+        raise InputError(f"{len(losses)} losses for a set of {len(tree.values)} scenarios")
     return witness_certificate(epoch, tree, worst_scenarios(losses, tail.witness_count))
 
 
@@ -113,7 +114,7 @@ def margin_certificate(
     Raises ScenarioOutOfDomain for the first scenario, in certificate order, that a
     certificate may not carry."""
     if len(losses) != len(tree.values):
-        raise ValueError(f"{len(losses)} losses for a set of {len(tree.values)} scenarios")
+        raise InputError(f"{len(losses)} losses for a set of {len(tree.values)} scenarios")
     tail = tail_weight(len(losses), alpha_bps)
     threshold = sorted(losses, reverse=True)[tail.witness_count - 1]
     order = tree.multiproof_order()

@@ -17,6 +17,8 @@ from typing import Any
 from eth_abi import encode
 from eth_hash.auto import keccak
 
+from vmargin.errors import InputError
+
 
 def leaf_hash(leaf_encoding: Sequence[str], value: Sequence[Any]) -> bytes:
     """The double-hashed leaf of ``value`` under ``leaf_encoding`` (ABI type names)."""
@@ -51,7 +53,7 @@ class StandardMerkleTree:
     ) -> "StandardMerkleTree":
         """Build the tree of ``values`` as ``StandardMerkleTree.of(values, leafEncoding)``."""
         if not values:
-            raise ValueError("a Merkle tree needs at least one value")
+            raise InputError("a Merkle tree needs at least one value")
         encoding = tuple(leaf_encoding)
         hashed = sorted((leaf_hash(encoding, value), index) for index, value in enumerate(values))
         size = 2 * len(hashed) - 1

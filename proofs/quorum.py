@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from eth_abi import encode
 from eth_utils import keccak
 
-from proofs.bls import (
+from vmargin.proofs.bls import (
     BlsKey,
     G1Point,
     G2Point,

@@ -11,9 +11,10 @@ values; certificates carry only scenarios in the domain ``check_scenario_domain`
 
 from collections.abc import Sequence
 
-from offchain.black_scholes import MAX_VOLATILITY
-from offchain.fixedpoint import WAD
-from proofs.merkle import StandardMerkleTree
+from vmargin.errors import InputError
+from vmargin.numerics.black_scholes import MAX_VOLATILITY
+from vmargin.numerics.fixedpoint import WAD
+from vmargin.proofs.merkle import StandardMerkleTree
 
 SCENARIO_LEAF_ENCODING = ("uint256", "int256[]", "int256[]")
 
@@ -22,7 +23,7 @@ MAX_SPOT_RETURN = 100 * WAD
 101 (``MarginEngine.MAX_SPOT_RETURN``). The smallest is above -100%: a price stays positive."""
 
 
-class ScenarioOutOfDomain(ValueError):
+class ScenarioOutOfDomain(InputError):
     """A scenario's spot return or vol shift is outside what a certificate may carry; the
     contract reverts ``MarginEngine.ScenarioOutOfDomain`` on the same scenario."""
 

@@ -4,11 +4,11 @@ that asks, a node with a crowd of leveraged longs for the keeper tests."""
 from collections.abc import Iterator
 
 import pytest
-from keeper_checks import SCENARIOS, TRADERS, rpc
 
-from offchain.anvil import AnvilNode
-from offchain.crowd import Crowd, open_crowd
-from offchain.demo import DemoResult, run_demo
+from support.crowd import Crowd, open_crowd
+from support.keeper_checks import SCENARIOS, TRADERS, rpc
+from vmargin.chain.anvil import AnvilNode
+from vmargin.cli.demo import DemoResult, run_demo
 
 
 @pytest.fixture(scope="session")

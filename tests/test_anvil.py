@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from offchain.anvil import AnvilError, AnvilNode, port_answers
-from offchain.toolchain import PROJECT_ROOT
+from support.project import PROJECT_ROOT
+from vmargin.chain.anvil import AnvilError, AnvilNode, port_answers
 
 
 def process_gone(pid: int, within: float = 5.0) -> bool:
@@ -78,7 +78,7 @@ def test_node_dies_with_a_killed_parent() -> None:
             textwrap.dedent(
                 """
                 import time
-                from offchain.anvil import AnvilNode
+                from vmargin.chain.anvil import AnvilNode
                 node = AnvilNode().start()
                 print(node.process.pid, flush=True)
                 time.sleep(60)

@@ -16,8 +16,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
-from offchain.anvil import AnvilNode
-from offchain.attested_margin import (
+from vmargin.attestation.attested_margin import (
     VOIDED,
     abi_tuple,
     accept_attestation,
@@ -27,21 +26,26 @@ from offchain.attested_margin import (
     disproof,
     state_abi,
 )
-from offchain.chain import Chain, TransactionReverted, anvil_accounts, emitted
-from offchain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
-from offchain.expected_shortfall import tail_weight, weighted_lower_bound, worst_scenarios
-from offchain.fixedpoint import WAD, Rounding, mul_wad
-from offchain.keeper import read_account, read_initial_margin_parameters, read_marks
-from offchain.margin import initial_margin_of
-from offchain.operators import deploy_attested_margin
-from offchain.portfolio import Account, Marks, scenario_losses
-from offchain.scenario_registry import PublishedScenarioSet, post_scenario_set, read_scenario_set
-from offchain.settlement import after_perp_trade, settle_perp_trade
-from oracle.feeds import push_price
-from proofs.attestation import Attestation, attestation_digest
-from proofs.bls import BlsKey, P, key_from_secret
-from proofs.certificate import NO_MARGIN_CERTIFICATE
-from proofs.quorum import QuorumSignature, quorum_signature
+from vmargin.attestation.operator_registry import deploy_attested_margin
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts, emitted
+from vmargin.chain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
+from vmargin.chain.reads import read_account, read_initial_margin_parameters, read_marks
+from vmargin.chain.scenario_registry import (
+    PublishedScenarioSet,
+    post_scenario_set,
+    read_scenario_set,
+)
+from vmargin.numerics.expected_shortfall import tail_weight, weighted_lower_bound, worst_scenarios
+from vmargin.numerics.fixedpoint import WAD, Rounding, mul_wad
+from vmargin.numerics.margin import initial_margin_of
+from vmargin.numerics.portfolio import Account, Marks, scenario_losses
+from vmargin.oracle.feeds import push_price
+from vmargin.proofs.attestation import Attestation, attestation_digest
+from vmargin.proofs.bls import BlsKey, P, key_from_secret
+from vmargin.proofs.certificate import NO_MARGIN_CERTIFICATE
+from vmargin.proofs.quorum import QuorumSignature, quorum_signature
+from vmargin.settlement import after_perp_trade, settle_perp_trade
 
 USDC = 10**6
 BOND = 10_000 * USDC

@@ -22,14 +22,8 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
-from offchain.anvil import AnvilNode
-from offchain.attested_margin import accept_attestation, attestation_of, state_abi
-from offchain.chain import Chain, TransactionReverted, anvil_accounts, emitted
-from offchain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
-from offchain.fixedpoint import WAD
-from offchain.keeper import read_account, read_initial_margin_parameters, read_marks
-from offchain.margin import initial_margin_of
-from offchain.operator_service import (
+from vmargin.attestation.attested_margin import accept_attestation, attestation_of, state_abi
+from vmargin.attestation.operator import (
     AttestationRequest,
     Operator,
     gather_quorum,
@@ -37,15 +31,21 @@ from offchain.operator_service import (
     sign_request,
     signature_json,
 )
-from offchain.operators import deploy_attested_margin
-from offchain.portfolio import Account, Marks
-from offchain.scenario_registry import ScenarioSets, post_scenario_set, read_scenario_set
-from offchain.settlement import settle_perp_trade
-from oracle.feeds import push_price
-from proofs.attestation import attestation_digest
-from proofs.bls import BlsKey, key_from_secret
-from proofs.certificate import NO_MARGIN_CERTIFICATE
-from proofs.quorum import quorum_signature
+from vmargin.attestation.operator_registry import deploy_attested_margin
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts, emitted
+from vmargin.chain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
+from vmargin.chain.reads import read_account, read_initial_margin_parameters, read_marks
+from vmargin.chain.scenario_registry import ScenarioSets, post_scenario_set, read_scenario_set
+from vmargin.numerics.fixedpoint import WAD
+from vmargin.numerics.margin import initial_margin_of
+from vmargin.numerics.portfolio import Account, Marks
+from vmargin.oracle.feeds import push_price
+from vmargin.proofs.attestation import attestation_digest
+from vmargin.proofs.bls import BlsKey, key_from_secret
+from vmargin.proofs.certificate import NO_MARGIN_CERTIFICATE
+from vmargin.proofs.quorum import quorum_signature
+from vmargin.settlement import settle_perp_trade
 
 USDC = 10**6
 BOND = 10_000 * USDC
@@ -86,7 +86,7 @@ def wait_until_listening(port: int, process: subprocess.Popen) -> None:
 
 
 def vmargin(*arguments: str) -> list[str]:
-    return [sys.executable, "-m", "offchain.cli", *arguments]
+    return [sys.executable, "-m", "vmargin.cli.main", *arguments]
 
 
 @pytest.fixture(scope="module")

@@ -13,24 +13,17 @@ import random
 import numpy as np
 import pytest
 
-from offchain import exact_products
-from offchain.batch_expected_shortfall import (
-    OutsideEngineDomain,
-    exact_tail_risk,
-    may_be_liquidatable,
-    screened_tail_risk,
-)
-from offchain.exact_products import exact_losses
-from offchain.expected_shortfall import (
+from vmargin.chain.scenario_registry import PublishedScenarioSet
+from vmargin.keeper.screen import assess_all
+from vmargin.numerics.expected_shortfall import (
     expected_shortfall,
     tail_weight,
     weighted_lower_bound,
     worst_scenarios,
 )
-from offchain.fixedpoint import WAD, Rounding, mul_div
-from offchain.keeper import assess_all
-from offchain.options import OptionSeries
-from offchain.portfolio import (
+from vmargin.numerics.fixedpoint import WAD, Rounding, mul_div
+from vmargin.numerics.option_valuation import OptionSeries
+from vmargin.numerics.portfolio import (
     Account,
     Marks,
     OptionPosition,
@@ -39,9 +32,16 @@ from offchain.portfolio import (
     equity,
     scenario_losses,
 )
-from offchain.scenario_pnl import book, float_unit_pnl
-from offchain.scenario_registry import PublishedScenarioSet
-from proofs.scenario_commitment import scenario_tree
+from vmargin.proofs.scenario_commitment import scenario_tree
+from vmargin.risk import exact_products
+from vmargin.risk.batch_expected_shortfall import (
+    OutsideEngineDomain,
+    exact_tail_risk,
+    may_be_liquidatable,
+    screened_tail_risk,
+)
+from vmargin.risk.exact_products import exact_losses
+from vmargin.risk.scenario_pnl import book, float_unit_pnl
 
 
 def reference_losses(sizes: list[list[int]], unit_pnl: list[list[int]]) -> list[list[int]]:

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 import pytest
 from web3.contract import Contract
 
-from offchain.anvil import AnvilNode
-from offchain.chain import Chain, TransactionReverted, anvil_accounts
-from proofs.bls import (
+from support.project import deploy_harness
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts
+from vmargin.proofs.bls import (
     BlsError,
     G1Point,
     G2Point,
@@ -31,7 +32,7 @@ DIGEST = bytes.fromhex("5f" * 32)
 def harness(anvil: AnvilNode) -> Iterator[tuple[Chain, Contract]]:
     chain = Chain.connect(anvil.rpc_url)
     (deployer,) = anvil_accounts(1)
-    yield chain, chain.deploy(deployer, "BN254Harness")
+    yield chain, deploy_harness(chain, deployer, "BN254Harness")
 
 
 def quorum() -> tuple[G1Point, G1Point, G2Point]:

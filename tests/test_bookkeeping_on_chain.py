@@ -14,15 +14,15 @@ from decimal import Decimal
 
 import pytest
 
-from offchain.anvil import AnvilNode
-from offchain.chain import Chain, anvil_accounts
-from offchain.deployment import RiskParameters, deploy_vmargin, mint_and_deposit
-from offchain.fixedpoint import WAD, Rounding, mul_wad
-from offchain.keeper import read_account
-from offchain.portfolio import Account, MarketIndex, balance
-from offchain.scenario_registry import post_scenario_set, read_scenario_set
-from offchain.settlement import after_perp_trade, settle_perp_trade
-from oracle.feeds import push_price
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain, anvil_accounts
+from vmargin.chain.deployment import RiskParameters, deploy_vmargin, mint_and_deposit
+from vmargin.chain.reads import read_account
+from vmargin.chain.scenario_registry import post_scenario_set, read_scenario_set
+from vmargin.numerics.fixedpoint import WAD, Rounding, mul_wad
+from vmargin.numerics.portfolio import Account, MarketIndex, balance
+from vmargin.oracle.feeds import push_price
+from vmargin.settlement import after_perp_trade, settle_perp_trade
 
 STEPS = 120
 CASH = 1_000_000

@@ -9,20 +9,34 @@ from pathlib import Path
 
 import pytest
 
-import offchain.toolchain
-from offchain.cli import main
-from offchain.toolchain import PROJECT_ROOT
+import vmargin.chain.toolchain
+from support.project import PROJECT_ROOT
+from vmargin.cli.main import main
 
 
 def test_missing_install_is_one_line_not_a_traceback(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(offchain.toolchain, "PROJECT_ROOT", tmp_path)
+    (tmp_path / "node_modules").mkdir()
+    monkeypatch.setattr(vmargin.chain.toolchain, "CHECKOUT", tmp_path)
     assert main(["demo"]) == 1
     error = capsys.readouterr().err
     assert error.startswith("vmargin: ")
     assert "run `make install`" in error
     assert "Traceback" not in error
+
+
+def test_outside_a_checkout_anvil_comes_from_path_or_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(vmargin.chain.toolchain, "CHECKOUT", tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert main(["demo"]) == 1
+    assert capsys.readouterr().err.startswith("vmargin: anvil is not on PATH")
+    anvil = tmp_path / "anvil"
+    anvil.write_text("#!/bin/sh\n")
+    anvil.chmod(0o755)
+    assert vmargin.chain.toolchain.foundry_binary("anvil") == anvil
 
 
 def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -50,7 +64,7 @@ def anvil_children(pid: int) -> list[int]:
 @pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_stops_the_demo_and_its_node(sent: signal.Signals) -> None:
     demo = subprocess.Popen(
-        [sys.executable, "-m", "offchain.cli", "demo"],
+        [sys.executable, "-m", "vmargin.cli.main", "demo"],
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -13,14 +13,15 @@ import random
 import pytest
 from web3.contract import Contract
 
-from offchain.anvil import AnvilNode
-from offchain.chain import Chain, TransactionReverted, anvil_accounts
-from offchain.expected_shortfall import (
+from support.project import deploy_harness
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts
+from vmargin.numerics.expected_shortfall import (
     rockafellar_uryasev_bound,
     tail_weight,
     weighted_lower_bound,
 )
-from offchain.fixedpoint import (
+from vmargin.numerics.fixedpoint import (
     INT256_MAX,
     INT256_MIN,
     WAD,
@@ -29,8 +30,8 @@ from offchain.fixedpoint import (
     mul_div,
     sqrt_wad,
 )
-from proofs.merkle import leaf_hash
-from proofs.scenario_commitment import SCENARIO_LEAF_ENCODING
+from vmargin.proofs.merkle import leaf_hash
+from vmargin.proofs.scenario_commitment import SCENARIO_LEAF_ENCODING
 
 EDGES = [0, 1, -1, 2, -2, WAD - 1, WAD, WAD + 1, -WAD, 10**36, -(10**36), 7, -7]
 
@@ -39,7 +40,7 @@ EDGES = [0, 1, -1, 2, -2, WAD - 1, WAD, WAD + 1, -WAD, 10**36, -(10**36), 7, -7]
 def harness(anvil: AnvilNode) -> tuple[Chain, Contract]:
     chain = Chain.connect(anvil.rpc_url)
     (deployer,) = anvil_accounts(1)
-    return chain, chain.deploy(deployer, "NumericsHarness")
+    return chain, deploy_harness(chain, deployer, "NumericsHarness")
 
 
 def random_int(rng: random.Random, bits: int) -> int:

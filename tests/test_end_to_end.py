@@ -12,16 +12,19 @@ from fractions import Fraction
 
 import pytest
 
-from offchain.chain import TransactionReverted
-from offchain.demo import DemoResult
-from offchain.expected_shortfall import (
+from support.project import PROJECT_ROOT
+from vmargin.chain.client import TransactionReverted
+from vmargin.chain.reads import read_account, read_marks
+from vmargin.cli.demo import DemoResult
+from vmargin.keeper.screen import known_accounts
+from vmargin.numerics.expected_shortfall import (
     BPS,
     expected_shortfall,
     tail_weight,
     weighted_lower_bound,
     worst_scenarios,
 )
-from offchain.fixedpoint import (
+from vmargin.numerics.fixedpoint import (
     INT256_MAX,
     INT256_MIN,
     WAD,
@@ -29,10 +32,8 @@ from offchain.fixedpoint import (
     Rounding,
     mul_wad,
 )
-from offchain.keeper import known_accounts, read_account, read_marks
-from offchain.portfolio import Account, Marks, equity, scenario_loss, scenario_losses
-from offchain.toolchain import PROJECT_ROOT
-from proofs.certificate import liquidation_certificate
+from vmargin.numerics.portfolio import Account, Marks, equity, scenario_loss, scenario_losses
+from vmargin.proofs.certificate import liquidation_certificate
 
 
 def accounts_at(demo: DemoResult, block: int) -> list[tuple[Account, Marks]]:
@@ -186,7 +187,7 @@ def test_a_healthy_account_is_refused_with_its_numbers(demo: DemoResult) -> None
 
 def test_vmargin_demo_command_exits_zero_with_its_table() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "offchain.cli", "demo"],
+        [sys.executable, "-m", "vmargin.cli.main", "demo"],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from offchain.expected_shortfall import (
+from vmargin.numerics.expected_shortfall import (
     TailWeight,
     expected_shortfall,
     rockafellar_uryasev_bound,
@@ -15,7 +15,7 @@ from offchain.expected_shortfall import (
     weighted_lower_bound,
     worst_scenarios,
 )
-from offchain.fixedpoint import WAD
+from vmargin.numerics.fixedpoint import WAD
 
 
 def reference_es(losses: list[int], alpha_bps: int) -> Fraction:

@@ -16,9 +16,10 @@ import pytest
 from mpmath import mp, mpf
 from web3.contract import Contract
 
-from offchain.anvil import AnvilNode
-from offchain.chain import Chain, TransactionReverted, anvil_accounts
-from offchain.exponential import (
+from support.project import deploy_harness
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts
+from vmargin.numerics.exponential import (
     EXP_MAX_INPUT,
     EXP_ZERO_BOUND,
     ExpOverflow,
@@ -27,7 +28,7 @@ from offchain.exponential import (
     ln_wad,
     pow_wad,
 )
-from offchain.fixedpoint import INT256_MAX, INT256_MIN, WAD, FixedPointOverflow
+from vmargin.numerics.fixedpoint import INT256_MAX, INT256_MIN, WAD, FixedPointOverflow
 
 RANDOM_INPUTS = 10_000
 ACCURACY_SUBSET = 5_000
@@ -39,7 +40,7 @@ Harness = tuple[Chain, Contract, int]
 def harness(anvil: AnvilNode) -> Harness:
     chain = Chain.connect(anvil.rpc_url)
     (deployer,) = anvil_accounts(1)
-    contract = chain.deploy(deployer, "ExponentialHarness")
+    contract = deploy_harness(chain, deployer, "ExponentialHarness")
     return chain, contract, chain.w3.eth.block_number
 
 

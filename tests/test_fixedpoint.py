@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from offchain.fixedpoint import (
+from vmargin.numerics.fixedpoint import (
     INT256_MAX,
     INT256_MIN,
     WAD,

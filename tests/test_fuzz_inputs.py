@@ -7,7 +7,7 @@ Targets: price CSVs (``read_price_csv``: ``PriceDataError``), scenario files
 (``decimal_option``, ``read_key``: ``ServiceInputError``) and the batch engines' matrices
 (``exact_tail_risk``: ``ValueError`` naming the argument). No command reads a certificate
 from a file: certificates and attestations enter from outside through the operators' HTTP
-messages (``offchain/operator_service.py``: ``WireFormatError``), the state an operator is
+messages (``offchain/attestation/operator.py``: ``WireFormatError``), the state an operator is
 asked to attest (``attested_state`` and ``attestation_of``: named valuation errors) and a
 liquidation's calldata as the node returns it to the auditor (``replay``: ``ReplayError``).
 A node's answers: read batches (``Chain.try_call_many``), ``eth_simulateV1``
@@ -42,18 +42,8 @@ from web3.exceptions import Web3RPCError
 from web3.middleware import Web3Middleware
 from web3.types import RPCEndpoint, RPCResponse
 
-from offchain.anvil import AnvilNode
-from offchain.attested_margin import MalformedState, attestation_of, attested_state
-from offchain.batch_expected_shortfall import exact_tail_risk
-from offchain.black_scholes import OptionDomainError
-from offchain.chain import HEX_DATA, Call, Chain, RpcError, TransactionReverted, anvil_accounts
-from offchain.cli import main
-from offchain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
-from offchain.expected_shortfall import weighted_lower_bound
-from offchain.fixedpoint import WAD, FixedPointOverflow
-from offchain.keeper_state import accounts_named
-from offchain.margin import InitialMarginParameters
-from offchain.operator_service import (
+from vmargin.attestation.attested_margin import MalformedState, attestation_of, attested_state
+from vmargin.attestation.operator import (
     STATE_TYPE,
     WireFormatError,
     attestation_from_json,
@@ -63,17 +53,19 @@ from offchain.operator_service import (
     signature_from_json,
     to_wire,
 )
-from offchain.portfolio import (
-    Account,
-    AssetNotInScenarioSet,
-    Marks,
-    Position,
-    equity,
-    scenario_losses,
+from vmargin.audit.replay import ReplayError, ReplayInputs, read_replay_inputs, replay
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import (
+    HEX_DATA,
+    Call,
+    Chain,
+    RpcError,
+    TransactionReverted,
+    anvil_accounts,
 )
-from offchain.replay import ReplayError, ReplayInputs, read_replay_inputs, replay
-from offchain.scenario_registry import PublishedScenarioSet, post_scenario_set
-from offchain.service_options import (
+from vmargin.chain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
+from vmargin.chain.scenario_registry import PublishedScenarioSet, post_scenario_set
+from vmargin.cli.arguments import (
     ServiceInputError,
     block_option,
     decimal_option,
@@ -82,19 +74,34 @@ from offchain.service_options import (
     seconds,
     whole_number,
 )
-from oracle.feeds import push_price
-from oracle.prices import PriceDataError, read_price_csv
-from oracle.scenario_file import (
+from vmargin.cli.main import main
+from vmargin.keeper.state import accounts_named
+from vmargin.numerics.black_scholes import OptionDomainError
+from vmargin.numerics.expected_shortfall import weighted_lower_bound
+from vmargin.numerics.fixedpoint import WAD, FixedPointOverflow
+from vmargin.numerics.margin import InitialMarginParameters
+from vmargin.numerics.portfolio import (
+    Account,
+    AssetNotInScenarioSet,
+    Marks,
+    Position,
+    equity,
+    scenario_losses,
+)
+from vmargin.oracle.feeds import push_price
+from vmargin.oracle.prices import PriceDataError, read_price_csv
+from vmargin.oracle.scenario_file import (
     ScenarioFileError,
     quantize_scenarios,
     read_scenario_file,
     scenario_file_json,
 )
-from proofs.attestation import ATTESTATION_TYPE, Attestation
-from proofs.bls import G1_GENERATOR, G2_GENERATOR
-from proofs.certificate import NO_MARGIN_CERTIFICATE, liquidation_certificate
-from proofs.quorum import QuorumSignature
-from proofs.scenario_commitment import scenario_tree
+from vmargin.proofs.attestation import ATTESTATION_TYPE, Attestation
+from vmargin.proofs.bls import G1_GENERATOR, G2_GENERATOR
+from vmargin.proofs.certificate import NO_MARGIN_CERTIFICATE, liquidation_certificate
+from vmargin.proofs.quorum import QuorumSignature
+from vmargin.proofs.scenario_commitment import scenario_tree
+from vmargin.risk.batch_expected_shortfall import exact_tail_risk
 
 EXAMPLES = 400
 FUZZ = settings(

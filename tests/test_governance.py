@@ -1,4 +1,4 @@
-"""Timelocked ownership on Anvil (``offchain.governance``): after the hand-over the former
+"""Timelocked ownership on Anvil (``vmargin.chain.governance``): after the hand-over the former
 owner's key changes nothing, and a scheduled change binds only once the delay has passed.
 The tests move the node's clock, so they run on a node of their own: on the session's node
 the demo's price feeds would go stale for every later module."""
@@ -9,18 +9,18 @@ from typing import Any
 
 import pytest
 
-from offchain.anvil import AnvilNode
-from offchain.chain import Chain, TransactionReverted, anvil_accounts
-from offchain.cli import main
-from offchain.deployment import RiskParameters, deploy_vmargin
-from offchain.fixedpoint import WAD
-from offchain.governance import execute, hand_over_to_timelock, owner_call, schedule
-from offchain.scenario_registry import (
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts
+from vmargin.chain.deployment import RiskParameters, deploy_vmargin
+from vmargin.chain.governance import execute, hand_over_to_timelock, owner_call, schedule
+from vmargin.chain.scenario_registry import (
     post_scenario_set,
     read_scenario_set,
     scenario_set_calls,
 )
-from oracle.scenario_file import read_scenario_file
+from vmargin.cli.main import main
+from vmargin.numerics.fixedpoint import WAD
+from vmargin.oracle.scenario_file import read_scenario_file
 
 DELAY = 3600
 SPOT_RETURNS = tuple((r * WAD // 100,) for r in (-20, -5, 0, 3, 10))

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from oracle.history import DailyCloses, PriceHistoryError, load_yahoo_daily_closes
-from oracle.scenarios import ScenarioSet
+from vmargin.oracle.history import DailyCloses, PriceHistoryError, load_yahoo_daily_closes
+from vmargin.oracle.scenarios import ScenarioSet
 
 NULL_DATES = (date(2020, 4, 17), date(2020, 10, 9), date(2020, 10, 12), date(2020, 10, 13))
 

@@ -17,8 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faulty_rpc import BAD_GATEWAY, DROP, GARBLED, TIMEOUT, TRUNCATED, FaultyRpc
-from keeper_checks import (
+
+import vmargin.audit.replay as replay
+import vmargin.keeper.service as keeper_service
+import vmargin.keeper.state as keeper_state
+from support.crowd import Crowd, open_crowd
+from support.faulty_rpc import BAD_GATEWAY, DROP, GARBLED, TIMEOUT, TRUNCATED, FaultyRpc
+from support.keeper_checks import (
     PROTOCOL_KEEPER,
     SCENARIOS,
     TRADERS,
@@ -28,18 +33,14 @@ from keeper_checks import (
     of,
     rpc,
 )
-
-import offchain.keeper_service as keeper_service
-import offchain.keeper_state as keeper_state
-import offchain.replay as replay
-from offchain.anvil import AnvilNode
-from offchain.chain import Chain
-from offchain.cli import main
-from offchain.crowd import Crowd, open_crowd
-from offchain.deployment import Deployment, attach, mint_and_deposit
-from offchain.keeper import known_accounts
-from offchain.keeper_service import Keeper, KeeperPass, keeper_pass, run_keeper, run_once, track
-from offchain.keeper_state import (
+from vmargin.audit.replay import ReplayError, replay_liquidation
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain
+from vmargin.chain.deployment import Deployment, attach, mint_and_deposit
+from vmargin.cli.main import main
+from vmargin.keeper.screen import known_accounts
+from vmargin.keeper.service import Keeper, KeeperPass, keeper_pass, run_keeper, run_once, track
+from vmargin.keeper.state import (
     REORG_DEPTH,
     ForeignChainError,
     KeeperState,
@@ -48,9 +49,8 @@ from offchain.keeper_state import (
     rewind_past_reorg,
     sync_accounts,
 )
-from offchain.keeper_submissions import MINED, pending_submissions
-from offchain.replay import ReplayError, replay_liquidation
-from oracle.feeds import push_price
+from vmargin.keeper.submissions import MINED, pending_submissions
+from vmargin.oracle.feeds import push_price
 
 
 @pytest.fixture

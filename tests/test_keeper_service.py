@@ -16,7 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from keeper_checks import (
+from requests.exceptions import ConnectionError as RequestsConnectionError
+
+import vmargin.keeper.service as keeper_service
+from support.crowd import Crowd
+from support.keeper_checks import (
     PROTOCOL_KEEPER,
     all_succeeded_with_gapless_nonces,
     liquidatable_after_crash,
@@ -26,14 +30,9 @@ from keeper_checks import (
     rpc,
     transactions_from,
 )
-from requests.exceptions import ConnectionError as RequestsConnectionError
-
-import offchain.keeper_service as keeper_service
-from offchain.anvil import AnvilNode
-from offchain.cli import main
-from offchain.crowd import Crowd
-from offchain.fixedpoint import WAD
-from offchain.keeper_service import (
+from vmargin.chain.anvil import AnvilNode
+from vmargin.cli.main import main
+from vmargin.keeper.service import (
     Keeper,
     KeeperPass,
     KeeperPolicy,
@@ -42,15 +41,16 @@ from offchain.keeper_service import (
     run_once,
     track,
 )
-from offchain.keeper_state import open_state
-from offchain.keeper_submissions import MINED, REPLACED, pending_submissions
+from vmargin.keeper.state import open_state
+from vmargin.keeper.submissions import MINED, REPLACED, pending_submissions
+from vmargin.numerics.fixedpoint import WAD
 
 
 def keeper_command(node: AnvilNode, crowd: Crowd, key: Any, state: Path, *extra: str) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "offchain.cli",
+        "vmargin.cli.main",
         "keeper",
         "run",
         "--rpc-url",

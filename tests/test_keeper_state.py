@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-import offchain.keeper_state as keeper_state
-from offchain.chain import anvil_accounts
-from offchain.demo import DemoResult
-from offchain.keeper import known_accounts
-from offchain.keeper_service import run_once
-from offchain.keeper_state import (
+import vmargin.keeper.state as keeper_state
+from vmargin.chain.client import anvil_accounts
+from vmargin.cli.demo import DemoResult
+from vmargin.keeper.screen import known_accounts
+from vmargin.keeper.service import run_once
+from vmargin.keeper.state import (
     REORG_DEPTH,
     SCHEMA_VERSION,
     KeeperStateError,

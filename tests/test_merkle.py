@@ -1,4 +1,4 @@
-"""proofs.merkle against OpenZeppelin's @openzeppelin/merkle-tree, run in Node."""
+"""vmargin.proofs.merkle against OpenZeppelin's @openzeppelin/merkle-tree, run in Node."""
 
 import json
 import random
@@ -6,9 +6,9 @@ import subprocess
 
 import pytest
 
-from offchain.toolchain import PROJECT_ROOT
-from proofs.merkle import StandardMerkleTree, leaf_hash, process_proof
-from proofs.scenario_commitment import SCENARIO_LEAF_ENCODING, scenario_tree
+from support.project import PROJECT_ROOT
+from vmargin.proofs.merkle import StandardMerkleTree, leaf_hash, process_proof
+from vmargin.proofs.scenario_commitment import SCENARIO_LEAF_ENCODING, scenario_tree
 
 INT256_MAX = 2**255 - 1
 

@@ -8,11 +8,11 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
-from offchain.anvil import AnvilNode
-from offchain.chain import Chain, TransactionReverted, anvil_accounts
-from offchain.operators import register_operator
-from proofs.bls import BlsKey, P, key_from_secret
-from proofs.quorum import proof_of_possession, quorum_signature
+from vmargin.attestation.operator_registry import register_operator
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts
+from vmargin.proofs.bls import BlsKey, P, key_from_secret
+from vmargin.proofs.quorum import proof_of_possession, quorum_signature
 
 USDC = 10**6
 BOND = 10_000 * USDC

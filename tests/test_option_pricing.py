@@ -20,12 +20,13 @@ import pytest
 from mpmath import exp, log, mp, mpf, ncdf, npdf, sqrt
 from web3.contract import Contract
 
-from offchain import black_scholes as bs
-from offchain.anvil import AnvilNode
-from offchain.chain import Chain, TransactionReverted, anvil_accounts
-from offchain.exponential import EXP_ZERO_BOUND, exp_wad
-from offchain.fixedpoint import INT256_MAX, INT256_MIN, WAD, Rounding, mul_wad
-from offchain.normal_distribution import CONTINUED_FRACTION_FROM, CUTOFF, cdf, pdf
+from support.project import deploy_harness
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts
+from vmargin.numerics import black_scholes as bs
+from vmargin.numerics.exponential import EXP_ZERO_BOUND, exp_wad
+from vmargin.numerics.fixedpoint import INT256_MAX, INT256_MIN, WAD, Rounding, mul_wad
+from vmargin.numerics.normal_distribution import CONTINUED_FRACTION_FROM, CUTOFF, cdf, pdf
 
 mp.dps = 50
 RANDOM_COUNT = 10_000
@@ -37,7 +38,7 @@ Inputs = tuple[int, int, int, int, int]
 def harness(anvil: AnvilNode) -> tuple[Chain, Contract]:
     chain = Chain.connect(anvil.rpc_url)
     (deployer,) = anvil_accounts(1)
-    return chain, chain.deploy(deployer, "OptionPricingHarness")
+    return chain, deploy_harness(chain, deployer, "OptionPricingHarness")
 
 
 def exact(value: int) -> mpf:

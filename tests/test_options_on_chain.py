@@ -19,9 +19,9 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from requests.exceptions import Timeout
 
-from offchain.anvil import AnvilNode
-from offchain.chain import Chain, RpcError, TransactionReverted, anvil_accounts, emitted
-from offchain.deployment import (
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain, RpcError, TransactionReverted, anvil_accounts, emitted
+from vmargin.chain.deployment import (
     Deployment,
     RiskParameters,
     add_spot_collateral,
@@ -29,29 +29,33 @@ from offchain.deployment import (
     mint_and_deposit,
     mint_and_deposit_collateral,
 )
-from offchain.expected_shortfall import (
-    weighted_lower_bound,
-    worst_scenarios,
-)
-from offchain.fixedpoint import INT256_MAX, INT256_MIN, WAD, Rounding, mul_wad
-from offchain.keeper import (
-    known_accounts,
+from vmargin.chain.reads import (
     read_account,
     read_accounts,
     read_initial_margin_parameters,
     read_marks,
     read_oracle,
-    screen,
 )
-from offchain.keeper_service import run_once
-from offchain.margin import (
+from vmargin.chain.scenario_registry import (
+    PublishedScenarioSet,
+    post_scenario_set,
+    read_scenario_set,
+)
+from vmargin.keeper.screen import known_accounts, screen
+from vmargin.keeper.service import run_once
+from vmargin.numerics.expected_shortfall import (
+    weighted_lower_bound,
+    worst_scenarios,
+)
+from vmargin.numerics.fixedpoint import INT256_MAX, INT256_MIN, WAD, Rounding, mul_wad
+from vmargin.numerics.margin import (
     MAX_THRESHOLD,
     ThresholdOutOfDomain,
     initial_margin,
     margin_from_expected_shortfall,
 )
-from offchain.options import OptionSeries
-from offchain.portfolio import (
+from vmargin.numerics.option_valuation import OptionSeries
+from vmargin.numerics.portfolio import (
     Account,
     MarketIndex,
     Marks,
@@ -64,16 +68,15 @@ from offchain.portfolio import (
     gross_notional,
     scenario_losses,
 )
-from offchain.scenario_registry import PublishedScenarioSet, post_scenario_set, read_scenario_set
-from offchain.settlement import settle_option_trade, settle_perp_trade
-from oracle.feeds import push_answer, push_price, push_volatility
-from proofs.certificate import (
+from vmargin.oracle.feeds import push_answer, push_price, push_volatility
+from vmargin.proofs.certificate import (
     NO_MARGIN_CERTIFICATE,
     MarginCertificate,
     liquidation_certificate,
     margin_certificate,
     witness_certificate,
 )
+from vmargin.settlement import settle_option_trade, settle_perp_trade
 
 N = 64
 ALPHA_BPS = 9750  # k = 1.6: two witnesses, the smaller at weight 0.6

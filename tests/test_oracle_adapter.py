@@ -1,4 +1,4 @@
-"""OracleAdapter's volatility feed and circuit breaker on Anvil, driven by oracle.feeds.
+"""OracleAdapter's volatility feed and circuit breaker on Anvil, driven by vmargin.oracle.feeds.
 
 The deviation rule is compared with its Python twin ``deviation_exceeds`` twice: on
 thousands of random and near-the-bound pairs through ``OracleHarness.deviationExceeds``
@@ -15,10 +15,11 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
-from offchain.anvil import AnvilNode
-from offchain.chain import Chain, TransactionReverted, anvil_accounts, emitted
-from offchain.fixedpoint import WAD
-from oracle.feeds import (
+from support.project import deploy_harness
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts, emitted
+from vmargin.numerics.fixedpoint import WAD
+from vmargin.oracle.feeds import (
     BPS,
     deviation_exceeds,
     push_answer,
@@ -180,7 +181,7 @@ def near_bound_pair(rng: random.Random, reference: int, max_bps: int) -> int:
 def test_deviation_rule_matches_the_harness(anvil: AnvilNode) -> None:
     chain = Chain.connect(anvil.rpc_url)
     (deployer,) = anvil_accounts(1)
-    harness = chain.deploy(deployer, "OracleHarness")
+    harness = deploy_harness(chain, deployer, "OracleHarness")
     rng = random.Random(4)
     cases = [
         (p, r, b)

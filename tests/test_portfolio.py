@@ -4,9 +4,9 @@ from dataclasses import replace
 
 import pytest
 
-from offchain.fixedpoint import INT256_MAX, WAD, FixedPointOverflow
-from offchain.options import OptionSeries
-from offchain.portfolio import (
+from vmargin.numerics.fixedpoint import INT256_MAX, WAD, FixedPointOverflow
+from vmargin.numerics.option_valuation import OptionSeries
+from vmargin.numerics.portfolio import (
     Account,
     Marks,
     OptionPosition,

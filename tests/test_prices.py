@@ -7,7 +7,7 @@ from decimal import Decimal
 import numpy
 import pytest
 
-from oracle.prices import (
+from vmargin.oracle.prices import (
     SHIPPED_ASSETS,
     PriceDataError,
     PriceTable,

@@ -7,14 +7,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from faulty_rpc import BAD_GATEWAY, DROP, GARBLED, TIMEOUT, FaultyRpc
 
-from offchain.anvil import AnvilNode
-from offchain.chain import Chain
-from offchain.cli import main
-from offchain.demo import DemoResult
-from offchain.deployment import attach
-from offchain.replay import ReplayError, read_replay_inputs, replay, replay_liquidation
+from support.faulty_rpc import BAD_GATEWAY, DROP, GARBLED, TIMEOUT, FaultyRpc
+from vmargin.audit.replay import ReplayError, read_replay_inputs, replay, replay_liquidation
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain
+from vmargin.chain.deployment import attach
+from vmargin.cli.demo import DemoResult
+from vmargin.cli.main import main
 
 
 def test_every_demo_liquidation_replays_to_the_wei(demo: DemoResult) -> None:

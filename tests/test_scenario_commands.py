@@ -7,15 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from offchain.anvil import AnvilNode
-from offchain.chain import Chain, anvil_accounts
-from offchain.cli import main
-from offchain.expected_shortfall import expected_shortfall
-from offchain.fixedpoint import WAD
-from offchain.scenario_commands import build_scenarios
-from oracle.prices import load_shipped
-from oracle.scenario_file import read_scenario_file
-from oracle.scenario_methods import filtered_historical, historical, monte_carlo
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain, anvil_accounts
+from vmargin.cli.main import main
+from vmargin.cli.scenarios import build_scenarios
+from vmargin.numerics.expected_shortfall import expected_shortfall
+from vmargin.numerics.fixedpoint import WAD
+from vmargin.oracle.prices import load_shipped
+from vmargin.oracle.scenario_file import read_scenario_file
+from vmargin.oracle.scenario_methods import filtered_historical, historical, monte_carlo
 
 WINDOW = 1000
 

@@ -1,7 +1,7 @@
 """The domain of scenarios a certificate may carry, off chain and on Anvil.
 
 A spot return in (-100%, +10,000%] and a vol shift within +-100 vol
-(``proofs.scenario_commitment.check_scenario_domain``, twin of the ``ScenarioOutOfDomain``
+(``vmargin.proofs.scenario_commitment.check_scenario_domain``, twin of the ``ScenarioOutOfDomain``
 check of ``MarginEngine``): the tree commits to any int256, but no certificate may carry a
 scenario outside, and both sides refuse the same scenarios with the same numbers.
 """
@@ -11,21 +11,21 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from offchain.anvil import AnvilNode
-from offchain.black_scholes import MAX_VOLATILITY
-from offchain.chain import Chain, TransactionReverted, anvil_accounts
-from offchain.deployment import RiskParameters, deploy_vmargin
-from offchain.fixedpoint import INT256_MAX, INT256_MIN, WAD
-from offchain.scenario_registry import post_scenario_set
-from oracle.feeds import push_price
-from oracle.scenario_file import quantize_scenarios
-from oracle.scenarios import ScenarioSet
-from proofs.certificate import (
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts
+from vmargin.chain.deployment import RiskParameters, deploy_vmargin
+from vmargin.chain.scenario_registry import post_scenario_set
+from vmargin.numerics.black_scholes import MAX_VOLATILITY
+from vmargin.numerics.fixedpoint import INT256_MAX, INT256_MIN, WAD
+from vmargin.oracle.feeds import push_price
+from vmargin.oracle.scenario_file import quantize_scenarios
+from vmargin.oracle.scenarios import ScenarioSet
+from vmargin.proofs.certificate import (
     LiquidationCertificate,
     margin_certificate,
     witness_certificate,
 )
-from proofs.scenario_commitment import (
+from vmargin.proofs.scenario_commitment import (
     MAX_SPOT_RETURN,
     ScenarioOutOfDomain,
     check_scenario_domain,

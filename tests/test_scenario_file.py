@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from offchain.fixedpoint import WAD
-from oracle.scenario_file import (
+from vmargin.numerics.fixedpoint import WAD
+from vmargin.oracle.scenario_file import (
     SCHEMA,
     ScenarioFileError,
     quantize,
@@ -17,7 +17,7 @@ from oracle.scenario_file import (
     scenario_file_json,
     write_scenario_file,
 )
-from proofs.scenario_commitment import ScenarioOutOfDomain, scenario_tree
+from vmargin.proofs.scenario_commitment import ScenarioOutOfDomain, scenario_tree
 
 
 def test_quantize_is_the_exact_float_rounded_to_the_nearest_wei() -> None:

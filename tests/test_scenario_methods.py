@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from oracle.history import load_yahoo_daily_closes
-from oracle.scenario_methods import (
+from vmargin.oracle.history import load_yahoo_daily_closes
+from vmargin.oracle.scenario_methods import (
     DEFAULT_FLOOR_QUANTILE,
     RawScenarios,
     combine,

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from distributed import LocalCluster
 
-from offchain.batch_expected_shortfall import exact_tail_risk, screened_tail_risk
-from offchain.sharding import (
+from vmargin.risk.batch_expected_shortfall import exact_tail_risk, screened_tail_risk
+from vmargin.risk.sharding import (
     ExecutorUnavailable,
     executor_for,
     sharded_exact_tail_risk,

@@ -13,20 +13,20 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 from web3.types import TxReceipt
 
-from offchain.anvil import AnvilNode
-from offchain.chain import Chain, TransactionReverted, anvil_accounts, emitted
-from offchain.deployment import Deployment, RiskParameters, deploy_vmargin
-from offchain.operators import deploy_operator_registry
-from oracle.feeds import push_price
-from oracle.signed_feed import (
+from vmargin.attestation.operator_registry import deploy_operator_registry
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts, emitted
+from vmargin.chain.deployment import Deployment, RiskParameters, deploy_vmargin
+from vmargin.oracle.feeds import push_price
+from vmargin.oracle.signed_feed import (
     REPORT_TAG,
     PriceReport,
     push_signed_price,
     report_digest,
     signed_report,
 )
-from proofs.bls import BlsKey, P, key_from_secret
-from proofs.quorum import QuorumSignature, quorum_signature
+from vmargin.proofs.bls import BlsKey, P, key_from_secret
+from vmargin.proofs.quorum import QuorumSignature, quorum_signature
 
 USDC = 10**6
 BOND = 10_000 * USDC

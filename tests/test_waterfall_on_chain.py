@@ -14,16 +14,16 @@ from decimal import Decimal
 
 import pytest
 
-from offchain.anvil import AnvilNode
-from offchain.chain import Chain, anvil_accounts, emitted
-from offchain.deployment import RiskParameters, deploy_vmargin, mint_and_deposit
-from offchain.fixedpoint import WAD, Rounding, mul_div
-from offchain.keeper import read_account, read_marks
-from offchain.keeper_service import KeeperPolicy, run_once
-from offchain.portfolio import balance, equity
-from offchain.scenario_registry import post_scenario_set, read_scenario_set
-from offchain.settlement import settle_perp_trade
-from oracle.feeds import push_price
+from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.client import Chain, anvil_accounts, emitted
+from vmargin.chain.deployment import RiskParameters, deploy_vmargin, mint_and_deposit
+from vmargin.chain.reads import read_account, read_marks
+from vmargin.chain.scenario_registry import post_scenario_set, read_scenario_set
+from vmargin.keeper.service import KeeperPolicy, run_once
+from vmargin.numerics.fixedpoint import WAD, Rounding, mul_div
+from vmargin.numerics.portfolio import balance, equity
+from vmargin.oracle.feeds import push_price
+from vmargin.settlement import settle_perp_trade
 
 N = 32
 USDC = 10**6

@@ -21,10 +21,10 @@ from decimal import Decimal
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
-from offchain.attested_margin import PORTFOLIO_TYPE
-from offchain.fixedpoint import WAD, Rounding, mul_wad
-from proofs.attestation import Attestation, attestation_digest
-from proofs.bls import (
+from vmargin.attestation.attested_margin import PORTFOLIO_TYPE
+from vmargin.numerics.fixedpoint import WAD, Rounding, mul_wad
+from vmargin.proofs.attestation import Attestation, attestation_digest
+from vmargin.proofs.bls import (
     BlsKey,
     P,
     aggregate_g1,
@@ -34,8 +34,8 @@ from proofs.bls import (
     key_from_secret,
     sign,
 )
-from proofs.merkle import hash_pair
-from proofs.quorum import proof_of_possession, quorum_signature
+from vmargin.proofs.merkle import hash_pair
+from vmargin.proofs.quorum import proof_of_possession, quorum_signature
 
 CHAIN_ID = 31337
 TEST_CONTRACT = "0x7FA9385bE102ac3EAc297483Dd6233D62b3e1496"
