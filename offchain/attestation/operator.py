@@ -45,7 +45,6 @@ from vmargin.chain.client import Chain, TransactionReverted
 from vmargin.chain.deployment import AddressError, Deployment, checksum_address
 from vmargin.chain.reads import read_initial_margin_parameters
 from vmargin.chain.scenario_registry import ScenarioSets
-from vmargin.cli.arguments import ServiceInputError
 from vmargin.errors import InputError, NodeError
 from vmargin.proofs.attestation import ATTESTATION_TYPE, Attestation, attestation_digest
 from vmargin.proofs.bls import BlsKey, G1Point, G2Point, g1_words, sign, verify
@@ -119,9 +118,9 @@ def operator_index(chain: Chain, registry: Contract, key: BlsKey) -> int:
         account, public_g1, _, active, _ = chain.call(registry.functions.operatorAt(index))
         if list(public_g1) == wanted:
             if not active:
-                raise ServiceInputError(f"operator {index} ({account}) is not active")
+                raise InputError(f"operator {index} ({account}) is not active")
             return index
-    raise ServiceInputError(f"the key is not registered in the registry {registry.address}")
+    raise InputError(f"the key is not registered in the registry {registry.address}")
 
 
 def compute_attestation(operator: Operator, request: AttestationRequest) -> Attestation:
