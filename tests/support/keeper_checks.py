@@ -14,13 +14,6 @@ SCENARIOS = 100
 PROTOCOL_KEEPER = KeeperPolicy(min_profit=None)
 
 
-def rpc(crowd: Crowd, method: str, *params: Any) -> Any:
-    """The result of JSON-RPC ``method`` on the crowd's node; it must not fail."""
-    response = crowd.deployment.chain.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
-    assert "error" not in response, response
-    return response["result"]
-
-
 def liquidatable_after_crash(crowd: Crowd) -> tuple[set[str], int]:
     """Crash the price: the accounts the screen condemns, and the first block after."""
     block = crash(crowd)

@@ -8,6 +8,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
+from support.node import reverted, rpc
 from vmargin.attestation.operator_registry import register_operator
 from vmargin.chain.anvil import AnvilNode
 from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts
@@ -29,12 +30,6 @@ class Registry:
     keys: tuple[BlsKey, ...]
     token: Contract
     registry: Contract
-
-
-def rpc(chain: Chain, method: str, *params: object) -> object:
-    response = chain.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
-    assert "error" not in response, response
-    return response["result"]
 
 
 def register(setup: Registry, operator: LocalAccount, key: BlsKey, pop: tuple[int, int]) -> None:
@@ -66,9 +61,8 @@ def setup(anvil: AnvilNode) -> Registry:
 @pytest.fixture
 def fresh(setup: Registry) -> Iterator[Registry]:
     """The registry with four operators; state changes are reverted after the test."""
-    snapshot = rpc(setup.chain, "evm_snapshot")
-    yield setup
-    rpc(setup.chain, "evm_revert", snapshot)
+    with reverted(setup.chain):
+        yield setup
 
 
 def check(setup: Registry, digest: bytes, quorum: object) -> int:

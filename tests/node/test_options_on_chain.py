@@ -19,6 +19,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from requests.exceptions import Timeout
 
+from support.node import reverted
 from vmargin.chain.anvil import AnvilNode
 from vmargin.chain.client import Chain, RpcError, TransactionReverted, anvil_accounts, emitted
 from vmargin.chain.deployment import (
@@ -319,8 +320,7 @@ def test_a_stale_price_fails_only_the_accounts_that_need_it(book: Book) -> None:
     """With BTC's price stale, the accounts without BTC are still screened; one holding BTC
     options fails with the revert one ``eth_call`` of the price raises."""
     chain, deployment = book.chain, book.deployment
-    snapshot = chain.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
-    try:
+    with reverted(chain):
         now = chain.w3.eth.get_block("latest")["timestamp"]
         answer = chain.call(deployment.aggregators[1].functions.latestRoundData())[1]
         push_answer(chain, book.owner, deployment.aggregators[1], answer, now - 2 * 3600)
@@ -336,8 +336,6 @@ def test_a_stale_price_fails_only_the_accounts_that_need_it(book: Book) -> None:
             direct.value.error,
             direct.value.arguments,
         )
-    finally:
-        chain.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
 
 
 def test_a_node_error_inside_a_batch_is_named(book: Book) -> None:
@@ -497,8 +495,7 @@ def test_an_all_gain_book_owes_only_the_liquidity_add_on(book: Book) -> None:
     the liquidity add-on alone, the ES term floored at 0. The set is posted in a snapshot
     and taken back."""
     chain, deployment = book.chain, book.deployment
-    snapshot = chain.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
-    try:
+    with reverted(chain):
         returns = tuple((WAD * percent // 100,) * 2 for percent in range(1, 9))
         shifts = tuple((0, 0) for _ in returns)
         epoch = post_scenario_set(
@@ -509,5 +506,3 @@ def test_an_all_gain_book_owes_only_the_liquidity_add_on(book: Book) -> None:
         assert max(scenario_losses(account, marks, returns, shifts)) < 0
         add_on = read_initial_margin_parameters(deployment).liquidity_add_on
         assert margin == mul_wad(add_on, gross_notional(account, marks), Rounding.CEIL) > 0
-    finally:
-        chain.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]

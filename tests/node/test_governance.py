@@ -5,10 +5,10 @@ the demo's price feeds would go stale for every later module."""
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from support.node import rpc
 from vmargin.chain.anvil import AnvilNode
 from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts
 from vmargin.chain.deployment import RiskParameters, deploy_vmargin
@@ -32,11 +32,6 @@ def anvil() -> Iterator[AnvilNode]:
     """A node of this module's own, stopped at its end."""
     with AnvilNode(accounts=10) as node:
         yield node
-
-
-def rpc(chain: Chain, method: str, *params: Any) -> None:
-    response = chain.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
-    assert "error" not in response, response
 
 
 def test_a_timelocked_deployment_changes_only_after_the_delay(anvil: AnvilNode) -> None:

@@ -31,8 +31,8 @@ from support.keeper_checks import (
     liquidatable_after_crash,
     liquidated_once,
     of,
-    rpc,
 )
+from support.node import rpc
 from vmargin.audit.replay import ReplayError, replay_liquidation
 from vmargin.chain.anvil import AnvilNode
 from vmargin.chain.client import Chain
@@ -95,14 +95,14 @@ def test_a_reorg_below_the_cursor_rewinds_it_and_the_new_branch_account_is_scree
     keeper = Keeper(deployment, crowd.keepers[0], state, PROTOCOL_KEEPER, actions.append)
     vanished, newcomer = crowd.keepers[4], crowd.keepers[5]
     fork = w3.eth.block_number
-    snapshot = rpc(crowd, "evm_snapshot")
+    snapshot = rpc(crowd.deployment.chain, "evm_snapshot")
     mint_and_deposit(deployment, crowd.owner, vanished, 1_000)
-    rpc(crowd, "anvil_mine", hex(5))
+    rpc(crowd.deployment.chain, "anvil_mine", hex(5))
     cursor = w3.eth.block_number
     keeper_pass(keeper, cursor)
     assert vanished.address in state.accounts()
 
-    rpc(crowd, "evm_revert", snapshot)
+    rpc(crowd.deployment.chain, "evm_revert", snapshot)
     mint_and_deposit(deployment, crowd.owner, newcomer, 1_000)
     head = w3.eth.block_number
     assert head < cursor
@@ -125,14 +125,14 @@ def test_a_reorg_deeper_than_the_kept_hashes_is_refused_and_the_file_left_alone(
     deployment = crowd.deployment
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
     keeper = Keeper(deployment, crowd.keepers[0], state, PROTOCOL_KEEPER)
-    snapshot = rpc(crowd, "evm_snapshot")
-    rpc(crowd, "anvil_mine", hex(REORG_DEPTH + 6))
+    snapshot = rpc(crowd.deployment.chain, "evm_snapshot")
+    rpc(crowd.deployment.chain, "anvil_mine", hex(REORG_DEPTH + 6))
     keeper_pass(keeper, deployment.chain.w3.eth.block_number)
     before = in_file(state)
 
-    rpc(crowd, "evm_revert", snapshot)
+    rpc(crowd.deployment.chain, "evm_revert", snapshot)
     mint_and_deposit(deployment, crowd.owner, crowd.keepers[5], 1_000)
-    rpc(crowd, "anvil_mine", hex(REORG_DEPTH + 6))
+    rpc(crowd.deployment.chain, "anvil_mine", hex(REORG_DEPTH + 6))
     with pytest.raises(ReorgTooDeepError, match=f"a reorg deeper than {REORG_DEPTH} blocks"):
         keeper_pass(keeper, deployment.chain.w3.eth.block_number)
     assert in_file(state) == before
@@ -301,7 +301,7 @@ def test_the_keeper_rides_out_a_node_restart_and_rebroadcasts_what_the_node_lost
         path = tmp_path / "keeper.sqlite"
         state = open_state(path, deployment.clearinghouse.address)
         actions: list[dict[str, Any]] = []
-        rpc(crowd, "evm_setAutomine", False)
+        rpc(crowd.deployment.chain, "evm_setAutomine", False)
         keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
         keeper_pass(keeper, deployment.chain.w3.eth.block_number)
         signed = {action["tx"] for action in of(actions, "submitted")}
@@ -384,10 +384,10 @@ def test_replay_names_a_liquidation_a_reorg_took_away_and_one_not_mined_yet(
     liquidatable_after_crash(crowd)
     deployment, key = crowd.deployment, crowd.keepers[0]
     address = deployment.clearinghouse.address
-    before = rpc(crowd, "evm_snapshot")
+    before = rpc(crowd.deployment.chain, "evm_snapshot")
     tx_hash = run_once(deployment, key, policy=PROTOCOL_KEEPER).liquidations[0].tx_hash
     assert replay_liquidation(deployment, tx_hash).matches
-    rpc(crowd, "evm_revert", before)
+    rpc(crowd.deployment.chain, "evm_revert", before)
     unknown = f"{tx_hash} is not a transaction this node has mined: unknown to it, or taken away"
     with pytest.raises(ReplayError, match=unknown):
         replay_liquidation(deployment, tx_hash)
@@ -397,7 +397,7 @@ def test_replay_names_a_liquidation_a_reorg_took_away_and_one_not_mined_yet(
     assert capsys.readouterr().err.strip() == f"vmargin: {unknown} by a reorg"
     assert not (tmp_path / "reports").exists()
 
-    rpc(crowd, "evm_setAutomine", False)
+    rpc(crowd.deployment.chain, "evm_setAutomine", False)
     state = open_state(":memory:", address)
     keeper_pass(
         Keeper(deployment, key, state, PROTOCOL_KEEPER), deployment.chain.w3.eth.block_number
@@ -415,17 +415,21 @@ def test_a_reorg_during_a_replay_is_named_not_judged(
     it would judge the contract's numbers against the other branch's price and report a
     mismatch the contract never made; it names the reorg instead."""
     deployment = crowd.deployment
-    before_crash = rpc(crowd, "evm_snapshot")
+    before_crash = rpc(crowd.deployment.chain, "evm_snapshot")
     liquidatable_after_crash(crowd)
     liquidation = run_once(deployment, crowd.keepers[0], policy=PROTOCOL_KEEPER).liquidations[0]
     read_account = replay.read_account
 
     def reorg_after_reading(*arguments: Any) -> Any:
         account = read_account(*arguments)
-        rpc(crowd, "evm_revert", before_crash)
+        rpc(crowd.deployment.chain, "evm_revert", before_crash)
         price = crowd.open_price * Decimal("0.5")
         push_price(deployment.chain, crowd.owner, deployment.aggregators[0], price)
-        rpc(crowd, "anvil_mine", hex(liquidation.block + 5 - deployment.chain.w3.eth.block_number))
+        rpc(
+            crowd.deployment.chain,
+            "anvil_mine",
+            hex(liquidation.block + 5 - deployment.chain.w3.eth.block_number),
+        )
         return account
 
     monkeypatch.setattr(replay, "read_account", reorg_after_reading)
@@ -445,19 +449,19 @@ def test_a_rewind_by_a_keeper_sharing_the_file_makes_the_other_read_its_chunk_ag
     path = tmp_path / "shared.sqlite"
     first, second = (open_state(path, deployment.clearinghouse.address) for _ in range(2))
     vanished, newcomer = crowd.keepers[4], crowd.keepers[5]
-    snapshot = rpc(crowd, "evm_snapshot")
+    snapshot = rpc(crowd.deployment.chain, "evm_snapshot")
     mint_and_deposit(deployment, crowd.owner, vanished, 1_000)
     sync_accounts(deployment, first, w3.eth.block_number)
-    rpc(crowd, "anvil_mine", hex(3))
+    rpc(crowd.deployment.chain, "anvil_mine", hex(3))
     head = w3.eth.block_number
     read = keeper_state.accounts_named
     reorgs = iter([True])
 
     def reorged_while_reading(*arguments: Any) -> list[tuple[int, str]]:
         if next(reorgs, False):
-            rpc(crowd, "evm_revert", snapshot)
+            rpc(crowd.deployment.chain, "evm_revert", snapshot)
             mint_and_deposit(deployment, crowd.owner, newcomer, 1_000)
-            rpc(crowd, "anvil_mine", hex(head - w3.eth.block_number))
+            rpc(crowd.deployment.chain, "anvil_mine", hex(head - w3.eth.block_number))
             assert rewind_past_reorg(deployment.chain, second) is not None
         return read(*arguments)
 

@@ -15,7 +15,6 @@ from vmargin.keeper.service import run_once
 from vmargin.keeper.state import (
     REORG_DEPTH,
     SCHEMA_VERSION,
-    KeeperStateError,
     accounts_named,
     open_state,
     sync_accounts,
@@ -66,19 +65,6 @@ def test_a_crash_mid_sync_loses_nothing_and_the_rerun_resumes(
     sync_accounts(deployment, resumed, latest)
     assert resumed.accounts() == known_accounts(deployment)
     assert resumed.cursor == latest
-
-
-def test_a_state_file_of_another_clearinghouse_is_refused(tmp_path: Path) -> None:
-    open_state(tmp_path / "keeper.sqlite", "0x" + "11" * 20).connection.close()
-    with pytest.raises(KeeperStateError, match="is the state of the keeper of 0x1111"):
-        open_state(tmp_path / "keeper.sqlite", "0x" + "22" * 20)
-
-
-def test_a_file_that_is_not_a_state_file_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "notes.txt"
-    path.write_text("these are not the droids\n" * 100)
-    with pytest.raises(KeeperStateError, match="is not a keeper state file"):
-        open_state(path, "0x" + "11" * 20)
 
 
 def test_a_keeper_pass_with_a_state_file_screens_the_same_accounts(
@@ -150,16 +136,3 @@ def test_a_schema_1_state_file_is_migrated_and_its_last_blocks_read_again(
     chain_id, genesis = state.connection.execute("SELECT chain_id, genesis FROM meta").fetchone()
     assert chain_id == deployment.chain.chain_id
     assert genesis == deployment.chain.w3.eth.get_block(0)["hash"].to_0x_hex()
-
-
-def test_a_state_file_of_a_newer_schema_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "keeper.sqlite"
-    open_state(path, "0x" + "11" * 20).connection.close()
-    connection = sqlite3.connect(path)
-    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    connection.close()
-    with pytest.raises(
-        KeeperStateError,
-        match=f"has schema {SCHEMA_VERSION + 1}; this vmargin reads schema {SCHEMA_VERSION} and",
-    ):
-        open_state(path, "0x" + "11" * 20)

@@ -13,6 +13,7 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 from web3.types import TxReceipt
 
+from support.node import reverted, rpc
 from vmargin.attestation.operator_registry import deploy_operator_registry
 from vmargin.chain.anvil import AnvilNode
 from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts, emitted
@@ -48,12 +49,6 @@ class Setup:
     other_feed: Contract
 
 
-def rpc(chain: Chain, method: str, *params: object) -> object:
-    response = chain.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
-    assert "error" not in response, response
-    return response["result"]
-
-
 @pytest.fixture(scope="module")
 def module_setup(anvil: AnvilNode) -> Setup:
     chain = Chain.connect(anvil.rpc_url)
@@ -74,9 +69,8 @@ def module_setup(anvil: AnvilNode) -> Setup:
 @pytest.fixture
 def setup(module_setup: Setup) -> Iterator[Setup]:
     """The module's chain; state changes are reverted after the test."""
-    snapshot = rpc(module_setup.chain, "evm_snapshot")
-    yield module_setup
-    rpc(module_setup.chain, "evm_revert", snapshot)
+    with reverted(module_setup.chain):
+        yield module_setup
 
 
 def now(setup: Setup) -> int:

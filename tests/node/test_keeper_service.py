@@ -27,9 +27,9 @@ from support.keeper_checks import (
     liquidated_once,
     liquidated_since,
     of,
-    rpc,
     transactions_from,
 )
+from support.node import rpc
 from vmargin.chain.anvil import AnvilNode
 from vmargin.cli.main import main
 from vmargin.keeper.service import (
@@ -185,8 +185,8 @@ def test_a_transaction_signed_but_never_broadcast_is_broadcast_on_restart(
 def mine_with_base_fee(crowd: Crowd, base_fee: int | None = None) -> int:
     """Mine one block (automine is off), optionally at ``base_fee`` wei; its number."""
     if base_fee is not None:
-        rpc(crowd, "anvil_setNextBlockBaseFeePerGas", hex(base_fee))
-    rpc(crowd, "evm_mine")
+        rpc(crowd.deployment.chain, "anvil_setNextBlockBaseFeePerGas", hex(base_fee))
+    rpc(crowd.deployment.chain, "evm_mine")
     return crowd.deployment.chain.w3.eth.block_number
 
 
@@ -201,7 +201,7 @@ def test_a_liquidation_priced_out_by_a_base_fee_spike_is_replaced_with_higher_fe
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
     keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
-    rpc(crowd, "evm_setAutomine", False)
+    rpc(crowd.deployment.chain, "evm_setAutomine", False)
     keeper_pass(keeper, deployment.chain.w3.eth.block_number)
     stuck = {s.tx_hash: s for s in pending_submissions(state, key.address)}
     assert len(stuck) == len(condemned)
@@ -241,17 +241,21 @@ def test_a_liquidation_left_unmined_for_replace_after_blocks_is_replaced(
     policy = KeeperPolicy(min_profit=None, replace_after=2)
     keeper = Keeper(deployment, key, state, policy, actions.append)
     gas_limit = deployment.chain.w3.eth.get_block("latest")["gasLimit"]
-    rpc(crowd, "evm_setAutomine", False)
+    rpc(crowd.deployment.chain, "evm_setAutomine", False)
     keeper_pass(keeper, deployment.chain.w3.eth.block_number)
     waiting = {s.tx_hash: s for s in pending_submissions(state, key.address)}
     assert len(waiting) == len(condemned)
     try:
-        rpc(crowd, "evm_setBlockGasLimit", hex(min(s.gas for s in waiting.values()) - 1))
+        rpc(
+            crowd.deployment.chain,
+            "evm_setBlockGasLimit",
+            hex(min(s.gas for s in waiting.values()) - 1),
+        )
         track(keeper, mine_with_base_fee(crowd))
         assert not of(actions, "replaced") and not of(actions, "rebroadcast")
         block = mine_with_base_fee(crowd)
     finally:
-        rpc(crowd, "evm_setBlockGasLimit", hex(gas_limit))
+        rpc(crowd.deployment.chain, "evm_setBlockGasLimit", hex(gas_limit))
     assert liquidated_since(crowd, first) == Counter()
     track(keeper, block)
     replaced = of(actions, "replaced")
@@ -274,10 +278,10 @@ def test_a_liquidation_the_node_forgot_is_broadcast_again(crowd: Crowd, tmp_path
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
     keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
-    rpc(crowd, "evm_setAutomine", False)
+    rpc(crowd.deployment.chain, "evm_setAutomine", False)
     keeper_pass(keeper, deployment.chain.w3.eth.block_number)
     signed = {s.tx_hash for s in pending_submissions(state, key.address)}
-    rpc(crowd, "anvil_dropAllTransactions")
+    rpc(crowd.deployment.chain, "anvil_dropAllTransactions")
     track(keeper, deployment.chain.w3.eth.block_number)
     assert {action["tx"] for action in of(actions, "rebroadcast")} == signed
     track(keeper, mine_with_base_fee(crowd))
@@ -307,7 +311,7 @@ def test_a_stuck_liquidation_that_lost_the_race_is_cancelled_not_mined_to_fail(
         open_state(tmp_path / "fast.sqlite", deployment.clearinghouse.address),
         PROTOCOL_KEEPER,
     )
-    rpc(crowd, "evm_setAutomine", False)
+    rpc(crowd.deployment.chain, "evm_setAutomine", False)
     keeper_pass(slow, deployment.chain.w3.eth.block_number)
     spike = 100 * max(s.fees.max_fee for s in pending_submissions(slow.state, slow_key.address))
     keeper_pass(fast, mine_with_base_fee(crowd, spike))
@@ -413,10 +417,10 @@ def test_a_reorg_that_drops_mined_liquidations_gets_them_mined_again(
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
     keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
-    before = rpc(crowd, "evm_snapshot")
+    before = rpc(crowd.deployment.chain, "evm_snapshot")
     done = run_keeper(keeper, once=True, poll_interval=0.01)
     assert {liquidation.account for liquidation in done.liquidations} == condemned
-    rpc(crowd, "evm_revert", before)
+    rpc(crowd.deployment.chain, "evm_revert", before)
     assert liquidated_since(crowd, first) == Counter()
     again = run_keeper(keeper, once=True, poll_interval=0.01)
     assert {liquidation.account for liquidation in again.liquidations} == condemned

@@ -16,6 +16,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
+from support.node import reverted
 from vmargin.attestation.attested_margin import (
     VOIDED,
     abi_tuple,
@@ -100,10 +101,8 @@ def module_setup(anvil: AnvilNode) -> Setup:
 @pytest.fixture
 def setup(module_setup: Setup) -> Iterator[Setup]:
     """The module's chain; state changes are reverted after the test."""
-    w3 = module_setup.chain.w3
-    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
-    yield module_setup
-    w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    with reverted(module_setup.chain):
+        yield module_setup
 
 
 def after_withdrawal(setup: Setup, usdc: int) -> tuple[Account, Marks, int]:

@@ -1,4 +1,5 @@
-"""``vmargin scenarios``: every method on real data, files, the chain round trip, errors."""
+"""``vmargin scenarios build`` without a node: every method on real data, the same bytes
+for the same inputs, and bad inputs named in one line."""
 
 import argparse
 from decimal import Decimal
@@ -7,14 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vmargin.chain.anvil import AnvilNode
-from vmargin.chain.client import Chain, anvil_accounts
 from vmargin.cli.main import main
 from vmargin.cli.scenarios import build_scenarios
 from vmargin.numerics.expected_shortfall import expected_shortfall
 from vmargin.numerics.fixedpoint import WAD
 from vmargin.oracle.prices import load_shipped
-from vmargin.oracle.scenario_file import read_scenario_file
 from vmargin.oracle.scenario_methods import filtered_historical, historical, monte_carlo
 
 WINDOW = 1000
@@ -82,49 +80,6 @@ def test_every_method_on_real_data_matches_an_independent_float_es(
         reference = float_expected_shortfall(-raw.spot_returns[:, asset], alpha_bps)
         assert abs(float(exact) - reference) < 1e-15
         assert 0.02 < reference < 0.5  # a daily ES of a crypto asset, in a sane range
-
-
-def test_build_show_and_the_chain_round_trip(tmp_path: Path, anvil: AnvilNode) -> None:
-    path = tmp_path / "fhs.json"
-    assert (
-        main(
-            [
-                "scenarios",
-                "build",
-                "--method",
-                "filtered-historical",
-                "--assets",
-                "ETH,BTC",
-                "--window",
-                "500",
-                "--stress=-0.4:0.5",
-                "--stress=0.3:0.2",
-                "-o",
-                str(path),
-            ]
-        )
-        == 0
-    )
-    built = read_scenario_file(path)
-    assert built.scenario_set.n == 502 and sum(built.scenario_set.stress) == 2
-    assert main(["scenarios", "show", str(path), "--png", str(tmp_path / "fhs.png")]) == 0
-    assert (tmp_path / "fhs.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-    chain = Chain.connect(anvil.rpc_url)
-    owner = anvil_accounts(1)[0]
-    registry = chain.deploy(owner, "ScenarioRegistry", owner.address)
-    chain_arguments = ["--rpc-url", anvil.rpc_url, "--registry", registry.address]
-    assert main(["scenarios", "post", str(path), *chain_arguments, "--key", owner.key.hex()]) == 0
-    posted = read_scenario_file(path)
-    assert posted.epoch == 1 and posted.root == built.root
-    fetched_path = tmp_path / "fetched.json"
-    assert (
-        main(["scenarios", "fetch", "--epoch", "1", *chain_arguments, "-o", str(fetched_path)]) == 0
-    )
-    fetched = read_scenario_file(fetched_path)
-    assert fetched.root == built.root
-    assert fetched.scenario_set.spot_returns == built.scenario_set.spot_returns
-    assert fetched.scenario_set.vol_shifts == built.scenario_set.vol_shifts
 
 
 def test_the_same_inputs_give_the_same_bytes(tmp_path: Path) -> None:
