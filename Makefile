@@ -50,11 +50,11 @@ demo: build
 # Lint first, then static analysis, the forge suites and every pytest test.
 test: lint build slither
 	$(FORGE) test
-	$(BIN)/python -m pytest
+	$(BIN)/pytest
 
 # The edit loop: the node-free pytest tests and the forge suites but the invariant campaign.
 test-fast: build
-	$(BIN)/python -m pytest tests/unit
+	$(BIN)/pytest tests/unit
 	$(FORGE) test --no-match-contract Invariant
 
 $(SLITHER_VENV)/.installed: tools/slither-requirements.txt

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from vmargin.errors import InputError
 
-ETH_USD_DAILY = files("oracle") / "data" / "eth_usd_daily.csv"
+ETH_USD_DAILY = files("vmargin.oracle") / "data" / "eth_usd_daily.csv"
 
 
 class PriceHistoryError(InputError):

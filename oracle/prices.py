@@ -33,7 +33,7 @@ import numpy
 from vmargin.errors import InputError
 from vmargin.oracle.history import PriceHistoryError, load_yahoo_daily_closes
 
-BTC_USD_DAILY = files("oracle") / "data" / "btc_usd_daily.csv"
+BTC_USD_DAILY = files("vmargin.oracle") / "data" / "btc_usd_daily.csv"
 
 SHIPPED_ASSETS: tuple[str, ...] = ("BTC", "ETH", "SP500", "NASDAQ", "WTI")
 
