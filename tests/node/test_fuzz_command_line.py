@@ -5,25 +5,15 @@ import argparse
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-from eth_account.signers.local import LocalAccount
 from hypothesis import given, seed
 from hypothesis import strategies as st
 
-from support.fuzzing import FUZZ
+from support.fuzzing import FUZZ, VALID_SET, SmallMarket
 from vmargin.chain.anvil import AnvilNode
-from vmargin.chain.client import (
-    Call,
-    Chain,
-    anvil_accounts,
-)
-from vmargin.chain.deployment import Deployment, RiskParameters, deploy_vmargin, mint_and_deposit
-from vmargin.chain.scenario_registry import PublishedScenarioSet, post_scenario_set
 from vmargin.cli.arguments import (
     block_option,
     decimal_option,
@@ -32,96 +22,8 @@ from vmargin.cli.arguments import (
     whole_number,
 )
 from vmargin.cli.main import main
-from vmargin.numerics.fixedpoint import WAD
-from vmargin.oracle.feeds import push_price
-from vmargin.oracle.scenario_file import (
-    quantize_scenarios,
-    scenario_file_json,
-)
-from vmargin.proofs.certificate import NO_MARGIN_CERTIFICATE
-from vmargin.proofs.scenario_commitment import scenario_tree
-
-VALID_SET = json.loads(
-    scenario_file_json(
-        quantize_scenarios(
-            ("ETH", "BTC"),
-            np.array([[0.1, -0.2], [-0.05, 0.03], [0.2, 0.1], [-0.4, -0.3]]),
-            np.zeros((4, 2)),
-            np.array([False, False, False, True]),
-            7500,
-            "historical",
-            {"window": 4, "horizon": 1},
-            "fuzz base",
-        )
-    )
-)
-
 
 ADDRESS = "0x" + "5a" * 20
-SMALL_RETURNS = tuple(((i - 4) * WAD // 50, (3 - i) * WAD // 40) for i in range(8))
-SMALL_SHIFTS = tuple((WAD // 100 * (i % 3), 0) for i in range(8))
-SMALL_SET = PublishedScenarioSet(
-    1, 7500, SMALL_RETURNS, SMALL_SHIFTS, scenario_tree(SMALL_RETURNS, SMALL_SHIFTS)
-)
-
-
-@dataclass(frozen=True)
-class SmallMarket:
-    """A deployment on the session's node with ``SMALL_SET`` posted, the ETH feed at 2,000
-    USD (BTC's never answered) and one trader holding cash; ``calls`` are reads of it (the
-    last one reverts), ``tx_hash`` its last transaction (a deposit) and ``simulations`` the
-    node's answers to ``eth_simulateV1`` of an approval (which emits a log) and of a
-    withdrawal (which reverts)."""
-
-    deployment: Deployment
-    trader: LocalAccount
-    calls: tuple[Call, ...]
-    tx_hash: str
-    simulations: tuple[dict, ...]
-
-
-@pytest.fixture(scope="module")
-def small_market(anvil: AnvilNode) -> SmallMarket:
-    chain = Chain.connect(anvil.rpc_url)
-    owner, backstop, trader = anvil_accounts(3)
-    deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH", "BTC"), RiskParameters())
-    push_price(chain, owner, deployment.aggregators[0], Decimal(2000))
-    post_scenario_set(chain, owner, deployment.registry, SMALL_RETURNS, SMALL_SHIFTS, 7500)
-    mint_and_deposit(deployment, owner, trader, 1000)
-    oracle, clearinghouse = deployment.oracle, deployment.clearinghouse
-    calls = (
-        Call(oracle, "price", (0,)),
-        Call(clearinghouse, "cash", (trader.address,)),
-        Call(clearinghouse, "positionOf", (trader.address, 0)),
-        Call(oracle, "price", (1,)),
-    )
-    block = chain.w3.eth.block_number
-    tx_hash = chain.w3.eth.get_block(block)["transactions"][0].to_0x_hex()
-    stablecoin = deployment.stablecoin
-    approval = stablecoin.encode_abi("approve", [clearinghouse.address, 5])
-    withdrawal = clearinghouse.encode_abi("withdraw", [10**12, NO_MARGIN_CERTIFICATE.as_abi()])
-    simulations = tuple(
-        chain.w3.provider.make_request(
-            "eth_simulateV1",  # type: ignore[arg-type]
-            [{"blockStateCalls": [{"calls": [{"from": trader.address, **call}]}]}, "latest"],
-        )
-        for call in (
-            {"to": stablecoin.address, "data": approval},
-            {"to": clearinghouse.address, "data": withdrawal},
-        )
-    )
-    return SmallMarket(deployment, trader, calls, tx_hash, simulations)
-
-
-def paths(document: Any) -> list[tuple[str | int, ...]]:
-    """The path of every field and item in the JSON ``document``."""
-    if isinstance(document, dict):
-        items = list(document.items())
-    elif isinstance(document, list):
-        items = list(enumerate(document))
-    else:
-        return []
-    return [(key, *tail) for key, value in items for tail in [(), *paths(value)]]
 
 
 @dataclass(frozen=True)

@@ -5,41 +5,21 @@ from decimal import Decimal
 
 import pytest
 
+from support.scenario_domain import INSIDE, OUTSIDE
 from vmargin.chain.anvil import AnvilNode
 from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts
 from vmargin.chain.deployment import RiskParameters, deploy_vmargin
 from vmargin.chain.scenario_registry import post_scenario_set
-from vmargin.numerics.black_scholes import MAX_VOLATILITY
-from vmargin.numerics.fixedpoint import INT256_MAX, INT256_MIN, WAD
+from vmargin.numerics.fixedpoint import WAD
 from vmargin.oracle.feeds import push_price
 from vmargin.proofs.certificate import (
     LiquidationCertificate,
 )
 from vmargin.proofs.scenario_commitment import (
-    MAX_SPOT_RETURN,
     ScenarioOutOfDomain,
     check_scenario_domain,
     scenario_tree,
 )
-
-INSIDE = [
-    (-WAD + 1, 0),
-    (MAX_SPOT_RETURN, 0),
-    (0, MAX_VOLATILITY),
-    (0, -MAX_VOLATILITY),
-]
-OUTSIDE = [
-    (-WAD, 0),
-    (-2 * WAD, 0),
-    (INT256_MIN, 0),
-    (MAX_SPOT_RETURN + 1, 0),
-    (10**57, 0),
-    (INT256_MAX, 0),
-    (0, MAX_VOLATILITY + 1),
-    (0, -MAX_VOLATILITY - 1),
-    (0, INT256_MAX),
-    (0, INT256_MIN),
-]
 
 
 def _returns_with(index: int, spot_return: int, vol_shift: int):

@@ -3,11 +3,24 @@ near-valid documents with one field replaced."""
 
 import json
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+
+from vmargin.chain.client import (
+    Call,
+)
+from vmargin.chain.deployment import Deployment
+from vmargin.numerics.fixedpoint import WAD
+from vmargin.oracle.scenario_file import (
+    quantize_scenarios,
+    scenario_file_json,
+)
 
 EXAMPLES = 400
 """Examples per target; each target's seed is fixed so that a failure reproduces."""
@@ -52,3 +65,66 @@ def replaced(document: Any, path: tuple[str | int, ...], value: Any) -> Any:
     else:
         target[last] = value
     return copy
+
+
+VALID_SET = json.loads(
+    scenario_file_json(
+        quantize_scenarios(
+            ("ETH", "BTC"),
+            np.array([[0.1, -0.2], [-0.05, 0.03], [0.2, 0.1], [-0.4, -0.3]]),
+            np.zeros((4, 2)),
+            np.array([False, False, False, True]),
+            7500,
+            "historical",
+            {"window": 4, "horizon": 1},
+            "fuzz base",
+        )
+    )
+)
+
+
+ADDRESS = "0x" + "5a" * 20
+WIRE_VALUE = JSON | st.sampled_from(
+    [
+        "",
+        "-1",
+        "1" * 80,
+        str(2**256),
+        " 5",
+        "5 ",
+        "1_000",
+        "١٢",
+        "0x10",
+        "0x" + "ab" * 32,
+        "0x" + "ab" * 31,
+        "0x" + "zz" * 32,
+        "ab" * 32,
+        ADDRESS,
+        ADDRESS.lower()[:-1],
+        [],
+        ["1", "2"],
+        [["1", "2"], ["3"]],
+        True,
+        2**300,
+        -1,
+    ]
+)
+
+
+SMALL_RETURNS = tuple(((i - 4) * WAD // 50, (3 - i) * WAD // 40) for i in range(8))
+SMALL_SHIFTS = tuple((WAD // 100 * (i % 3), 0) for i in range(8))
+
+
+@dataclass(frozen=True)
+class SmallMarket:
+    """A deployment on the session's node with ``SMALL_SET`` posted, the ETH feed at 2,000
+    USD (BTC's never answered) and one trader holding cash; ``calls`` are reads of it (the
+    last one reverts), ``tx_hash`` its last transaction (a deposit) and ``simulations`` the
+    node's answers to ``eth_simulateV1`` of an approval (which emits a log) and of a
+    withdrawal (which reverts)."""
+
+    deployment: Deployment
+    trader: LocalAccount
+    calls: tuple[Call, ...]
+    tx_hash: str
+    simulations: tuple[dict, ...]

@@ -9,8 +9,8 @@ no certificate may carry a scenario outside. The contract's side is in
 import numpy as np
 import pytest
 
-from vmargin.numerics.black_scholes import MAX_VOLATILITY
-from vmargin.numerics.fixedpoint import INT256_MAX, INT256_MIN, WAD
+from support.scenario_domain import INSIDE, OUTSIDE
+from vmargin.numerics.fixedpoint import WAD
 from vmargin.oracle.scenario_file import quantize_scenarios
 from vmargin.oracle.scenarios import ScenarioSet
 from vmargin.proofs.certificate import (
@@ -23,25 +23,6 @@ from vmargin.proofs.scenario_commitment import (
     check_scenario_domain,
     scenario_tree,
 )
-
-INSIDE = [
-    (-WAD + 1, 0),
-    (MAX_SPOT_RETURN, 0),
-    (0, MAX_VOLATILITY),
-    (0, -MAX_VOLATILITY),
-]
-OUTSIDE = [
-    (-WAD, 0),
-    (-2 * WAD, 0),
-    (INT256_MIN, 0),
-    (MAX_SPOT_RETURN + 1, 0),
-    (10**57, 0),
-    (INT256_MAX, 0),
-    (0, MAX_VOLATILITY + 1),
-    (0, -MAX_VOLATILITY - 1),
-    (0, INT256_MAX),
-    (0, INT256_MIN),
-]
 
 
 @pytest.mark.parametrize(("spot_return", "vol_shift"), INSIDE)
