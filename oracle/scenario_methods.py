@@ -382,7 +382,7 @@ def historical(
     """Historical simulation over the last ``window`` daily returns.
 
     One scenario per holding period of ``horizon`` days (overlapping: ``window - horizon + 1``
-    scenarios; non-overlapping: ``window // horizon``; see the module docstring): spot return
+    scenarios; non-overlapping: ``window // horizon``; see docs/scenario_methods.md): spot return
     ``exp(sum of log returns) - 1``, vol shift the change of the realized-vol proxy over the
     same period.
     """
@@ -422,7 +422,7 @@ def filtered_historical(
     devolatilized by a conditional vol (``model`` "ewma" or "garch") and rescaled to the
     current vol ``max(latest forecast, floor)``, then summed over holding periods as in
     ``historical``. The vol shifts are the proxy's changes scaled by the same factor as the
-    returns at the start of each period. See the module docstring for the filters and floor.
+    returns at the start of each period. See docs/scenario_methods.md for the filters and floor.
 
     ``ewma_lambda`` is used only by the EWMA model. ``garch_params`` (GARCH only), one
     ``(omega, alpha, beta)`` per asset with ``omega`` in percent squared per day, skips the
@@ -620,7 +620,7 @@ def monte_carlo(
     independent days; ``dof`` estimated by the method of moments unless given (``math.inf``:
     normal). Vol shifts from the regression of the proxy's daily changes on the return and its
     absolute value, plus noise. Same inputs and seed give the same arrays bit for bit; see the
-    module docstring for the draw order.
+    docs/scenario_methods.md for the draw order.
     """
     returns = log_returns(closes)
     window, horizon = _check_window(window, horizon, returns.shape[0])
