@@ -619,7 +619,7 @@ def monte_carlo(
     the vols and correlation of the last ``window`` daily returns, summed over ``horizon``
     independent days; ``dof`` estimated by the method of moments unless given (``math.inf``:
     normal). Vol shifts from the regression of the proxy's daily changes on the return and its
-    absolute value, plus noise. Same inputs and seed give the same arrays bit for bit; see the
+    absolute value, plus noise. Same inputs and seed give the same arrays bit for bit; see
     docs/scenario_methods.md for the draw order.
     """
     returns = log_returns(closes)
