@@ -49,7 +49,7 @@ from vmargin.keeper.state import (
     rewind_past_reorg,
     sync_accounts,
 )
-from vmargin.keeper.submissions import MINED, pending_submissions
+from vmargin.keeper.submissions import SubmissionStatus, pending_submissions
 from vmargin.oracle.feeds import push_price
 
 
@@ -173,7 +173,7 @@ def test_a_keeper_pass_through_a_faulty_node_retries_and_liquidates_each_account
     assert {"JSONDecodeError", "ConnectionError", "ReadTimeout"} <= errors
     assert liquidated_once(crowd, first, condemned)
     assert all_succeeded_with_gapless_nonces(crowd, key.address, first, len(condemned))
-    assert submission_statuses(state) == {account: [MINED] for account in condemned}
+    assert submission_statuses(state) == {account: [SubmissionStatus.MINED] for account in condemned}
     assert {liquidation.account for liquidation in done.liquidations} == condemned
     assert state.accounts() == known_accounts(crowd.deployment)
     assert state.cursor == done.block
@@ -259,7 +259,7 @@ def test_a_node_that_lies_about_a_liquidations_simulation_is_retried_not_believe
     assert [action["error"].split(":")[0] for action in of(actions, "retry")] == ["RpcError"] * 2
     assert liquidated_once(crowd, first, condemned)
     assert all_succeeded_with_gapless_nonces(crowd, key.address, first, len(condemned))
-    assert submission_statuses(state) == {account: [MINED] for account in condemned}
+    assert submission_statuses(state) == {account: [SubmissionStatus.MINED] for account in condemned}
 
 
 def keep_in_thread(
@@ -321,7 +321,7 @@ def test_the_keeper_rides_out_a_node_restart_and_rebroadcasts_what_the_node_lost
         assert {action["tx"] for action in of(actions, "liquidated")} == signed
         assert liquidated_once(crowd, first, condemned)
         assert all_succeeded_with_gapless_nonces(crowd, key.address, first, len(condemned))
-        assert submission_statuses(state) == {account: [MINED] for account in condemned}
+        assert submission_statuses(state) == {account: [SubmissionStatus.MINED] for account in condemned}
     finally:
         node.stop()
 

@@ -42,7 +42,7 @@ from vmargin.keeper.service import (
     track,
 )
 from vmargin.keeper.state import open_state
-from vmargin.keeper.submissions import MINED, REPLACED, pending_submissions
+from vmargin.keeper.submissions import SubmissionStatus, pending_submissions
 from vmargin.numerics.fixedpoint import WAD
 
 
@@ -224,8 +224,8 @@ def test_a_liquidation_priced_out_by_a_base_fee_spike_is_replaced_with_higher_fe
     landed = {action["tx"] for action in of(actions, "liquidated")}
     assert landed == {action["replacement"] for action in replaced}
     statuses = dict(state.connection.execute("SELECT tx_hash, status FROM submissions"))
-    assert {statuses[tx] for tx in stuck} == {REPLACED}
-    assert {statuses[tx] for tx in landed} == {MINED}
+    assert {statuses[tx] for tx in stuck} == {SubmissionStatus.REPLACED}
+    assert {statuses[tx] for tx in landed} == {SubmissionStatus.MINED}
 
 
 def test_a_liquidation_left_unmined_for_replace_after_blocks_is_replaced(

@@ -79,6 +79,7 @@ def eth_history_scenarios(scenario_count: int) -> tuple[ScenarioSet, Decimal]:
     closes = load_shipped(["ETH"])
     raw = historical(closes.closes_array(), scenario_count)
     ends = raw.parameters["period_end_rows"]  # the row of the last close of each scenario
+    assert isinstance(ends, list)
     scenario_set = quantize_scenarios(
         closes.assets,
         raw.spot_returns,
@@ -128,7 +129,10 @@ def run_demo(rpc_url: str, scenario_count: int = SCENARIO_COUNT) -> DemoResult:
     timelock = hand_over_to_timelock(deployment, owner, PARAMETER_DELAY)
     mint_and_deposit(deployment, owner, backstop, BACKSTOP_DEPOSIT)
     mint_and_deposit(deployment, owner, market_maker, MARKET_MAKER.collateral)
-    labels = {backstop.address: "backstop", market_maker.address: MARKET_MAKER.label}
+    labels: dict[str, str] = {
+        backstop.address: "backstop",
+        market_maker.address: MARKET_MAKER.label,
+    }
     price_wad = int(open_price.scaleb(18))
     published = read_scenario_set(chain, deployment.registry, epoch)
     for trader, key in zip(TRADERS, trader_keys, strict=False):

@@ -27,7 +27,7 @@ from vmargin.cli.arguments import (
     seconds,
     whole_number,
 )
-from vmargin.keeper.service import Keeper, KeeperPolicy, log, run_keeper
+from vmargin.keeper.service import Keeper, KeeperAction, KeeperPolicy, log, run_keeper
 from vmargin.keeper.state import open_state
 from vmargin.numerics.fixedpoint import WAD
 from vmargin.risk.sharding import executor_for
@@ -134,7 +134,7 @@ def report_action(action: dict[str, Any]) -> None:
     )
     level = (
         logging.WARNING
-        if action["action"] in ("reverted", "nonce_taken", "retry")
+        if action["action"] in (KeeperAction.REVERTED, KeeperAction.NONCE_TAKEN, KeeperAction.RETRY)
         else (logging.INFO)
     )
     log.log(level, "%s %s", action["action"], shown)

@@ -214,7 +214,9 @@ def concatenate_tail_risks(parts: Sequence[TailRisk], witness_count: int) -> Tai
 def concatenate_screened_risks(parts: Sequence[ScreenedRisk]) -> ScreenedRisk:
     """The screened risks of consecutive groups of accounts as one."""
     return ScreenedRisk(
-        expected_shortfall=np.concatenate([part.expected_shortfall for part in parts] or [[]]),
+        expected_shortfall=np.concatenate(
+            [part.expected_shortfall for part in parts] or [np.empty(0, dtype=np.float64)]
+        ),
         expected_shortfall_bound=tuple(
             bound for part in parts for bound in part.expected_shortfall_bound
         ),
