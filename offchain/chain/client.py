@@ -25,15 +25,6 @@ from eth_typing import ChecksumAddress, HexStr
 from eth_utils import function_signature_to_4byte_selector, keccak
 from hexbytes import HexBytes
 from web3 import HTTPProvider, Web3
-from web3._utils.error_formatters_utils import raise_contract_logic_error_on_revert
-from web3._utils.events import (
-    exclude_indexed_event_inputs,
-    get_event_abi_types_for_decoding,
-    get_indexed_event_inputs,
-    normalize_event_input_types,
-)
-from web3._utils.method_formatters import PYTHONIC_RESULT_FORMATTERS
-from web3._utils.validation import validate_rpc_response_and_raise_if_error
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import (
@@ -51,6 +42,15 @@ from web3.providers.rpc.utils import ExceptionRetryConfiguration, check_if_retry
 from web3.types import BlockIdentifier, MakeRequestFn, RPCEndpoint, RPCResponse, TxReceipt
 
 from vmargin.chain.toolchain import artifact_path
+from vmargin.chain.web3_internals import (
+    PYTHONIC_RESULT_FORMATTERS,
+    exclude_indexed_event_inputs,
+    get_event_abi_types_for_decoding,
+    get_indexed_event_inputs,
+    normalize_event_input_types,
+    raise_contract_logic_error_on_revert,
+    validate_rpc_response_and_raise_if_error,
+)
 from vmargin.errors import ChainStateError, NodeError
 
 # Anvil's default development mnemonic: its accounts hold test ether on a fresh node.
