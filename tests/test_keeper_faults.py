@@ -173,7 +173,9 @@ def test_a_keeper_pass_through_a_faulty_node_retries_and_liquidates_each_account
     assert {"JSONDecodeError", "ConnectionError", "ReadTimeout"} <= errors
     assert liquidated_once(crowd, first, condemned)
     assert all_succeeded_with_gapless_nonces(crowd, key.address, first, len(condemned))
-    assert submission_statuses(state) == {account: [SubmissionStatus.MINED] for account in condemned}
+    assert submission_statuses(state) == {
+        account: [SubmissionStatus.MINED] for account in condemned
+    }
     assert {liquidation.account for liquidation in done.liquidations} == condemned
     assert state.accounts() == known_accounts(crowd.deployment)
     assert state.cursor == done.block
@@ -259,7 +261,9 @@ def test_a_node_that_lies_about_a_liquidations_simulation_is_retried_not_believe
     assert [action["error"].split(":")[0] for action in of(actions, "retry")] == ["RpcError"] * 2
     assert liquidated_once(crowd, first, condemned)
     assert all_succeeded_with_gapless_nonces(crowd, key.address, first, len(condemned))
-    assert submission_statuses(state) == {account: [SubmissionStatus.MINED] for account in condemned}
+    assert submission_statuses(state) == {
+        account: [SubmissionStatus.MINED] for account in condemned
+    }
 
 
 def keep_in_thread(
@@ -321,7 +325,9 @@ def test_the_keeper_rides_out_a_node_restart_and_rebroadcasts_what_the_node_lost
         assert {action["tx"] for action in of(actions, "liquidated")} == signed
         assert liquidated_once(crowd, first, condemned)
         assert all_succeeded_with_gapless_nonces(crowd, key.address, first, len(condemned))
-        assert submission_statuses(state) == {account: [SubmissionStatus.MINED] for account in condemned}
+        assert submission_statuses(state) == {
+            account: [SubmissionStatus.MINED] for account in condemned
+        }
     finally:
         node.stop()
 

@@ -3,9 +3,13 @@ its schema versions. Reorgs and a foreign chain are in ``test_keeper_faults.py``
 
 import inspect
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from web3.contract.contract import ContractEvent
+from web3.types import EventData
 
 import vmargin.keeper.state as keeper_state
 from vmargin.chain.client import anvil_accounts
@@ -46,7 +50,9 @@ def test_a_crash_mid_sync_loses_nothing_and_the_rerun_resumes(
     real_get_logs = inspect.getattr_static(event, "get_logs")
     calls = {"n": 0}
 
-    def failing_get_logs(self, *arguments, **keywords):
+    def failing_get_logs(
+        self: ContractEvent, *arguments: Any, **keywords: Any
+    ) -> Iterable[EventData]:
         calls["n"] += 1
         if calls["n"] == 5:  # Deposited is read first in every chunk: the fifth chunk
             raise ConnectionError("the node went away")

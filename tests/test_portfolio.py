@@ -44,23 +44,23 @@ def flat(returns: list[int]) -> list[int]:
     return [0] * len(returns)
 
 
-def test_equity_without_positions_is_cash():
+def test_equity_without_positions_is_cash() -> None:
     assert equity(Account(address="0x1", cash=-7 * WAD), at(MARKS)) == -7 * WAD
 
 
-def test_equity_long_and_short_several_assets():
+def test_equity_long_and_short_several_assets() -> None:
     # value 2 * 1600 - 10 * 25 = 2950; cost basis 3000 - 200 = 2800; equity 1000 + 2950 - 2800.
     assert equity(long_eth_short_sol(), at(MARKS)) == 1150 * WAD
 
 
-def test_equity_single_long_gains_single_short_loses():
+def test_equity_single_long_gains_single_short_loses() -> None:
     long = Account("0x2", 0, {ETH: Position(size=WAD, cost_basis=1500 * WAD)})
     short = Account("0x3", 0, {ETH: Position(size=-WAD, cost_basis=-1500 * WAD)})
     assert equity(long, at(MARKS)) == 100 * WAD
     assert equity(short, at(MARKS)) == -100 * WAD
 
 
-def test_equity_rounds_down_never_overstating():
+def test_equity_rounds_down_never_overstating() -> None:
     # size * mark = -3 * WAD/2 = -1.5 WAD wei; / WAD rounds down to -2.
     account = Account("0x4", cash=10, positions={ETH: Position(size=-3, cost_basis=0)})
     assert equity(account, at([WAD // 2])) == 10 - 2
@@ -69,7 +69,7 @@ def test_equity_rounds_down_never_overstating():
     assert equity(account, at([WAD // 2])) == 10 + 1
 
 
-def test_equity_rounds_once_per_account_not_per_position():
+def test_equity_rounds_once_per_account_not_per_position() -> None:
     # Each position alone is worth 0.5 wei, which rounds down to 0; together they are 1 wei.
     account = Account(
         "0x5",
@@ -79,23 +79,23 @@ def test_equity_rounds_once_per_account_not_per_position():
     assert equity(account, at([WAD // 2, WAD // 2])) == 1
 
 
-def test_scenario_loss_long_and_short_several_assets():
+def test_scenario_loss_long_and_short_several_assets() -> None:
     # ETH -10%: long 2 loses 2 * 160 = 320. SOL +20%: short 10 loses 10 * 5 = 50. Loss 370.
     returns = [-WAD // 10, 2 * WAD // 10]
     assert scenario_loss(long_eth_short_sol(), at(MARKS), returns, flat(returns)) == 370 * WAD
 
 
-def test_scenario_loss_is_negative_when_the_account_gains():
+def test_scenario_loss_is_negative_when_the_account_gains() -> None:
     # ETH +10%: long gains 320. SOL -20%: short gains 50. Loss -370.
     returns = [WAD // 10, -2 * WAD // 10]
     assert scenario_loss(long_eth_short_sol(), at(MARKS), returns, flat(returns)) == -370 * WAD
 
 
-def test_scenario_loss_zero_returns_is_zero():
+def test_scenario_loss_zero_returns_is_zero() -> None:
     assert scenario_loss(long_eth_short_sol(), at(MARKS), [0, 0], flat([0, 0])) == 0
 
 
-def test_scenario_loss_rounds_the_per_unit_move_down():
+def test_scenario_loss_rounds_the_per_unit_move_down() -> None:
     # mark 3 wei, return -50%: unit move -1.5 wei -> -2 (down); 1 unit loses 2 wei.
     account = Account("0x6", 0, {ETH: Position(size=WAD, cost_basis=0)})
     assert scenario_loss(account, at([3]), [-WAD // 2], flat([-WAD // 2])) == 2
@@ -103,7 +103,7 @@ def test_scenario_loss_rounds_the_per_unit_move_down():
     assert scenario_loss(account, at([3]), [WAD // 2], flat([WAD // 2])) == -1
 
 
-def test_scenario_loss_rounds_the_loss_up():
+def test_scenario_loss_rounds_the_loss_up() -> None:
     # 3 wei of size, mark 1, +50%: pnl = 1.5 WAD wei; loss -1.5 wei -> -1 (up, never understated).
     account = Account("0x7", 0, {ETH: Position(size=3, cost_basis=0)})
     assert scenario_loss(account, at([WAD]), [WAD // 2], flat([WAD // 2])) == -1
@@ -111,26 +111,26 @@ def test_scenario_loss_rounds_the_loss_up():
     assert scenario_loss(account, at([WAD]), [-WAD // 2], flat([-WAD // 2])) == 2
 
 
-def test_scenario_losses_in_scenario_order():
+def test_scenario_losses_in_scenario_order() -> None:
     scenarios = [[0, 0], [-WAD // 10, 2 * WAD // 10], [WAD // 10, -2 * WAD // 10]]
     assert scenario_losses(
         long_eth_short_sol(), at(MARKS), scenarios, [flat(r) for r in scenarios]
     ) == [0, 370 * WAD, -370 * WAD]
 
 
-def test_equity_overflow_raises():
+def test_equity_overflow_raises() -> None:
     whale = Account("0x8", 0, {ETH: Position(size=2**200, cost_basis=0)})
     with pytest.raises(FixedPointOverflow):
         equity(whale, at([2**60]))
 
 
-def test_equity_cash_overflow_raises():
+def test_equity_cash_overflow_raises() -> None:
     account = Account("0x9", INT256_MAX, {ETH: Position(size=WAD, cost_basis=0)})
     with pytest.raises(FixedPointOverflow):
         equity(account, at([WAD]))
 
 
-def test_scenario_loss_overflow_raises():
+def test_scenario_loss_overflow_raises() -> None:
     whale = Account("0xa", 0, {ETH: Position(size=2**200, cost_basis=0)})
     with pytest.raises(FixedPointOverflow):
         scenario_loss(whale, at([2**120]), [WAD // 2], flat([WAD // 2]))

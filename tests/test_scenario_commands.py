@@ -1,6 +1,7 @@
 """``vmargin scenarios``: every method on real data, files, the chain round trip, errors."""
 
 import argparse
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +16,13 @@ from vmargin.numerics.expected_shortfall import expected_shortfall
 from vmargin.numerics.fixedpoint import WAD
 from vmargin.oracle.prices import load_shipped
 from vmargin.oracle.scenario_file import read_scenario_file
-from vmargin.oracle.scenario_methods import filtered_historical, historical, monte_carlo
+from vmargin.oracle.scenario_methods import (
+    FloatArray,
+    RawScenarios,
+    filtered_historical,
+    historical,
+    monte_carlo,
+)
 
 WINDOW = 1000
 
@@ -70,7 +77,10 @@ def float_expected_shortfall(losses: np.ndarray, alpha_bps: int) -> float:
 )
 @pytest.mark.parametrize("alpha_bps", [9750, 9900])
 def test_every_method_on_real_data_matches_an_independent_float_es(
-    method: str, overrides: dict[str, object], generate, alpha_bps: int
+    method: str,
+    overrides: dict[str, object],
+    generate: Callable[[FloatArray], RawScenarios],
+    alpha_bps: int,
 ) -> None:
     """The integer ES of a quantized set equals the float ES of the method's own floats to
     within the quantization (half a wei per scenario) and float rounding."""

@@ -10,10 +10,11 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from eth_account.signers.local import LocalAccount
 
 from vmargin.chain.anvil import AnvilNode
 from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts
-from vmargin.chain.deployment import RiskParameters, deploy_vmargin
+from vmargin.chain.deployment import Deployment, RiskParameters, deploy_vmargin
 from vmargin.chain.scenario_registry import post_scenario_set
 from vmargin.numerics.black_scholes import MAX_VOLATILITY
 from vmargin.numerics.fixedpoint import INT256_MAX, INT256_MIN, WAD
@@ -68,7 +69,9 @@ def test_one_step_outside_is_refused_naming_scenario_and_asset(
         check_scenario_domain(3, [0, spot_return], [0, vol_shift])
 
 
-def _returns_with(index: int, spot_return: int, vol_shift: int):
+def _returns_with(
+    index: int, spot_return: int, vol_shift: int
+) -> tuple[list[list[int]], list[list[int]]]:
     returns = [[-WAD // 20 * i] for i in range(8)]
     shifts = [[0] for _ in range(8)]
     returns[index], shifts[index] = [spot_return], [vol_shift]
@@ -109,7 +112,7 @@ def test_scenario_sets_are_built_only_inside_the_domain() -> None:
 
 
 @pytest.fixture(scope="module")
-def chain_and_clearinghouse(anvil: AnvilNode):
+def chain_and_clearinghouse(anvil: AnvilNode) -> tuple[Chain, LocalAccount, Deployment]:
     """One asset at 2000 and an 8-scenario epoch per case, on a fresh deployment."""
     chain = Chain.connect(anvil.rpc_url)
     owner, backstop = anvil_accounts(2)
@@ -119,7 +122,7 @@ def chain_and_clearinghouse(anvil: AnvilNode):
 
 
 def test_the_contract_refuses_exactly_the_scenarios_python_refuses(
-    chain_and_clearinghouse,
+    chain_and_clearinghouse: tuple[Chain, LocalAccount, Deployment],
 ) -> None:
     chain, owner, deployment = chain_and_clearinghouse
     account = owner.address

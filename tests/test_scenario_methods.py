@@ -3,6 +3,7 @@ data, Monte Carlo against closed-form ES, determinism, stress, combine and input
 
 import json
 import math
+from collections.abc import Callable
 from datetime import timedelta
 
 import numpy as np
@@ -425,6 +426,6 @@ def test_scenario_arrays_are_read_only() -> None:
         ),
     ],
 )
-def test_bad_inputs_raise_clear_errors(call, message: str) -> None:
+def test_bad_inputs_raise_clear_errors(call: Callable[[], object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()
