@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from eth_account.signers.local import LocalAccount
 from web3.exceptions import Web3RPCError
+from web3.types import RPCEndpoint
 
 from vmargin.chain.anvil import AnvilNode
 from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts
@@ -52,7 +53,7 @@ def out_of_gas(chain: Chain, sender: str, call) -> bool:
     revert with empty data, so the call tree is traced to tell that from a real revert."""
     transaction = call.build_transaction({"from": sender, "gas": 30_000_000})
     trace = chain.w3.provider.make_request(
-        "debug_traceCall",
+        RPCEndpoint("debug_traceCall"),
         [
             {k: transaction[k] for k in ("from", "to", "data", "gas")},
             "latest",

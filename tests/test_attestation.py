@@ -7,7 +7,7 @@ chain, another root, expired, a past epoch, a point off the curve, another ES le
 preimage of another state, an IM the ES does not make)."""
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import partial
@@ -15,6 +15,7 @@ from functools import partial
 import pytest
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
+from web3.types import RPCEndpoint
 
 from vmargin.attestation.attested_margin import (
     VOIDED,
@@ -101,9 +102,9 @@ def module_setup(anvil: AnvilNode) -> Setup:
 def setup(module_setup: Setup) -> Iterator[Setup]:
     """The module's chain; state changes are reverted after the test."""
     w3 = module_setup.chain.w3
-    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    snapshot = w3.provider.make_request(RPCEndpoint("evm_snapshot"), [])["result"]
     yield module_setup
-    w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    w3.provider.make_request(RPCEndpoint("evm_revert"), [snapshot])
 
 
 def after_withdrawal(setup: Setup, usdc: int) -> tuple[Account, Marks, int]:
@@ -177,9 +178,9 @@ def challenge(setup: Setup, accepted: dict, account: Account, marks: Marks) -> d
     return emitted(setup.attested, "AttestationVoided", receipt)[0]
 
 
-def refusal(call: object) -> str:
+def refusal(call: Callable[[], object]) -> str:
     with pytest.raises(TransactionReverted) as refused:
-        call()  # type: ignore[operator]
+        call()
     return refused.value.error
 
 
@@ -306,8 +307,8 @@ def test_a_challenge_of_a_correct_attestation_fails_by_name(setup: Setup) -> Non
         "AttestedMargin.ClaimMismatch"
     )
     w3 = setup.chain.w3
-    w3.provider.make_request("evm_increaseTime", [CHALLENGE_WINDOW + 1])  # type: ignore[arg-type]
-    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    w3.provider.make_request(RPCEndpoint("evm_increaseTime"), [CHALLENGE_WINDOW + 1])
+    w3.provider.make_request(RPCEndpoint("evm_mine"), [])
     assert refusal(lambda: challenge(setup, accepted, account, marks)) == (
         "AttestedMargin.ChallengeWindowClosed"
     )
@@ -317,7 +318,7 @@ def test_each_bad_attestation_is_refused_with_its_own_error(setup: Setup) -> Non
     account, marks, block = after_withdrawal(setup, 100)
     honest, quorum = honest_attestation(setup, account, marks, block)
 
-    def verify(attestation: Attestation, signature: QuorumSignature) -> object:
+    def verify(attestation: Attestation, signature: QuorumSignature) -> Callable[[], object]:
         return lambda: setup.chain.call(
             setup.attested.functions.verify(attestation.as_abi(), signature.as_abi())
         )
@@ -332,13 +333,12 @@ def test_each_bad_attestation_is_refused_with_its_own_error(setup: Setup) -> Non
     assert refusal(verify(honest, signed(setup, honest, (3,)))) == (
         "OperatorRegistry.QuorumNotReached"
     )
-    for changes, error in (
-        ({"chain_id": 1}, "AttestedMargin.WrongChain"),
-        ({"scenario_root": bytes(32)}, "AttestedMargin.WrongScenarioRoot"),
-        ({"expiry": marks.now - 1}, "AttestedMargin.AttestationExpired"),
-        ({"valuation_time": marks.now + 3600}, "AttestedMargin.FutureValuation"),
+    for bad, error in (
+        (replace(honest, chain_id=1), "AttestedMargin.WrongChain"),
+        (replace(honest, scenario_root=bytes(32)), "AttestedMargin.WrongScenarioRoot"),
+        (replace(honest, expiry=marks.now - 1), "AttestedMargin.AttestationExpired"),
+        (replace(honest, valuation_time=marks.now + 3600), "AttestedMargin.FutureValuation"),
     ):
-        bad = replace(honest, **changes)  # type: ignore[arg-type]
         assert refusal(verify(bad, signed(setup, bad))) == error
     x, y = quorum.signature
     off_curve = replace(quorum, signature=(x, (y + 1) % P))

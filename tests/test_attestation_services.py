@@ -72,11 +72,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_until_listening(port: int, process: subprocess.Popen) -> None:
+def wait_until_listening(port: int, process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"operator exited: {process.stderr.read()}")  # type: ignore[union-attr]
+            _, errors = process.communicate()
+            raise AssertionError(f"operator exited: {errors}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
@@ -273,7 +274,7 @@ def watch(services: Services) -> list[dict[str, Any]]:
         "watch",
         f"--rpc-url={services.node.rpc_url}",
         f"--clearinghouse={services.deployment.clearinghouse.address}",
-        f"--key={services.watcher.key.to_0x_hex()}",
+        f"--key=0x{services.watcher.key.hex()}",
         "--once",
     )
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)

@@ -13,6 +13,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from web3.types import RPCEndpoint
 
 from vmargin.chain.anvil import AnvilNode
 from vmargin.chain.client import Chain, anvil_accounts
@@ -59,8 +60,9 @@ def test_random_trades_and_funding_keep_python_and_chain_identical(node: AnvilNo
 
     for _ in range(STEPS):
         if rng.random() < 0.15:
-            chain.w3.provider.make_request("evm_increaseTime", [3600])
-            chain.w3.provider.make_request("evm_mine", [])  # the price is dated after it
+            chain.w3.provider.make_request(RPCEndpoint("evm_increaseTime"), [3600])
+            # the price is dated after it
+            chain.w3.provider.make_request(RPCEndpoint("evm_mine"), [])
             mark = (mark * Decimal(rng.randint(97, 103)) / 100).quantize(Decimal("0.01"))
             push_price(chain, owner, deployment.aggregators[0], mark)
             rate = rng.randint(-(10**16), 10**16)

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pytest
@@ -38,6 +38,7 @@ from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
+from web3 import HTTPProvider
 from web3.exceptions import Web3RPCError
 from web3.middleware import Web3Middleware
 from web3.types import RPCEndpoint, RPCResponse
@@ -350,17 +351,23 @@ def test_an_operator_answer_with_one_field_replaced_is_read_or_refused_by_name(
     operator from its peers (``/sign``): values the chain can take (hashes of 32 bytes, an
     operator index a signer bitmap holds), or WireFormatError."""
     answer = replaced(VALID_ANSWERS, path, value)
-    for parse, takes in (
-        (lambda: attestation_from_json(answer["attestation"]), chain_takes),
-        (lambda: quorum_from_json(answer["quorum"]), chain_takes),
-        (lambda: signature_from_json(answer), lambda signed: 0 <= signed.operator < 256),
-    ):
-        try:
-            parsed = parse()
-        except WireFormatError as error:
-            assert str(error)
-        else:
-            assert takes(parsed)
+    read_or_refused(lambda: attestation_from_json(answer["attestation"]), chain_takes)
+    read_or_refused(lambda: quorum_from_json(answer["quorum"]), chain_takes)
+    read_or_refused(lambda: signature_from_json(answer), lambda signed: 0 <= signed.operator < 256)
+
+
+Parsed = TypeVar("Parsed")
+
+
+def read_or_refused(parse: Callable[[], Parsed], takes: Callable[[Parsed], bool]) -> None:
+    """``parse`` reads a value that ``takes`` accepts, or raises WireFormatError with a
+    message."""
+    try:
+        parsed = parse()
+    except WireFormatError as error:
+        assert str(error)
+    else:
+        assert takes(parsed)
 
 
 def chain_takes(parsed: Attestation | QuorumSignature) -> bool:
@@ -494,7 +501,7 @@ class SmallMarket:
     trader: LocalAccount
     calls: tuple[Call, ...]
     tx_hash: str
-    simulations: tuple[dict, ...]
+    simulations: tuple[RPCResponse, ...]
 
 
 @pytest.fixture(scope="module")
@@ -513,13 +520,15 @@ def small_market(anvil: AnvilNode) -> SmallMarket:
         Call(oracle, "price", (1,)),
     )
     block = chain.w3.eth.block_number
-    tx_hash = chain.w3.eth.get_block(block)["transactions"][0].to_0x_hex()
+    transaction = chain.w3.eth.get_block(block)["transactions"][0]
+    assert isinstance(transaction, HexBytes)  # a block without full transactions: hashes
+    tx_hash = transaction.to_0x_hex()
     stablecoin = deployment.stablecoin
     approval = stablecoin.encode_abi("approve", [clearinghouse.address, 5])
     withdrawal = clearinghouse.encode_abi("withdraw", [10**12, NO_MARGIN_CERTIFICATE.as_abi()])
     simulations = tuple(
         chain.w3.provider.make_request(
-            "eth_simulateV1",  # type: ignore[arg-type]
+            RPCEndpoint("eth_simulateV1"),
             [{"blockStateCalls": [{"calls": [{"from": trader.address, **call}]}]}, "latest"],
         )
         for call in (
@@ -567,7 +576,7 @@ BATCH_FAULTS = st.one_of(
 )
 
 
-def faulty(responses: list[dict], fault: tuple) -> Any:
+def faulty(responses: list[RPCResponse] | RPCResponse, fault: tuple[Any, ...]) -> Any:
     """``responses`` (to ``SmallMarket.calls``) with ``fault``."""
     kind, *where = fault
     answered = json.loads(json.dumps(responses))
@@ -613,6 +622,7 @@ def test_any_answer_to_a_read_batch_is_the_honest_one_or_an_rpc_error(
     retries."""
     chain = small_market.deployment.chain
     provider = chain.w3.provider
+    assert isinstance(provider, HTTPProvider)
     block = chain.w3.eth.block_number
     with monkeypatch.context() as patch:
         honest = provider.make_batch_request
@@ -678,7 +688,7 @@ def cli_arguments(market: SmallMarket, rpc_url: str, files: Path) -> dict[str, A
     scenario_file = files / "set.json"
     scenario_file.write_text(json.dumps(VALID_SET))
     key_file = files / "key"
-    key_file.write_text(market.trader.key.to_0x_hex())
+    key_file.write_text("0x" + market.trader.key.hex())
     bls_key_file = files / "bls.key"
     bls_key_file.write_text("123456789")
     closes = files / "closes.csv"
@@ -715,7 +725,7 @@ def cli_arguments(market: SmallMarket, rpc_url: str, files: Path) -> dict[str, A
         "--epoch": Argument("1", count | st.sampled_from(["0", "99"])),
         "--worst": Argument("3", count),
         "--key": Argument(
-            market.trader.key.to_0x_hex(),
+            "0x" + market.trader.key.hex(),
             text | st.sampled_from(["0x1234", "0x" + "00" * 32, "0x" + "ff" * 32]),
         ),
         "--key-file": Argument(str(key_file), inputs),
@@ -815,6 +825,7 @@ def test_any_bad_value_on_the_command_line_is_a_one_line_error(
     }
     argv = [value.get(word, word) for word in words]
     argv += [f"{option}={value[option]}" for option in options]
+    code: str | int | None
     try:
         code = main(argv)
     except SystemExit as exit_:
@@ -870,7 +881,7 @@ def test_any_answer_to_a_single_request_is_read_or_an_rpc_error(
                 return response
             result = response["result"]
             fields = [("result", key) for key in result] if isinstance(result, dict) else []
-            if fields and data.draw(st.booleans(), label="a field of the result missing"):
+            if bool(fields) and data.draw(st.booleans(), label="a field of the result missing"):
                 return replaced(response, data.draw(st.sampled_from(fields)), DELETED)
             path = data.draw(st.sampled_from(paths(response)), label="path")
             value = data.draw(st.one_of(st.just(DELETED), WIRE_VALUE), label="value")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from web3.types import RPCEndpoint
 
 from vmargin.chain.anvil import AnvilNode
 from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts
@@ -35,7 +36,7 @@ def anvil() -> Iterator[AnvilNode]:
 
 
 def rpc(chain: Chain, method: str, *params: Any) -> None:
-    response = chain.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+    response = chain.w3.provider.make_request(RPCEndpoint(method), list(params))
     assert "error" not in response, response
 
 
@@ -90,7 +91,7 @@ def test_scenarios_post_through_the_timelock_schedules_then_executes(
     build = ["scenarios", "build", "--method", "historical", "--assets", "ETH", "--window", "50"]
     assert main([*build, "-o", str(path)]) == 0
     post = ["scenarios", "post", str(path), "--rpc-url", anvil.rpc_url]
-    post += ["--registry", registry.address, "--key", owner.key.to_0x_hex()]
+    post += ["--registry", registry.address, "--key", "0x" + owner.key.hex()]
     capsys.readouterr()
 
     assert main([*post, "--execute"]) == 1

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from web3.types import RPCEndpoint, RPCResponse
 
 import vmargin.audit.replay as replay
 import vmargin.keeper.service as keeper_service
@@ -201,7 +202,7 @@ def test_keeper_run_through_a_faulty_node_finishes_or_names_the_failure(
         "--clearinghouse",
         crowd.deployment.clearinghouse.address,
         "--key",
-        key.key.to_0x_hex(),
+        "0x" + key.key.hex(),
         "--state",
         str(tmp_path / "keeper.sqlite"),
         "--once",
@@ -245,7 +246,7 @@ def test_a_node_that_lies_about_a_liquidations_simulation_is_retried_not_believe
         ]
     )
 
-    def lying(method: str, params: Any) -> Any:
+    def lying(method: RPCEndpoint, params: Any) -> RPCResponse:
         response = honest(method, params)
         lie = next(lies, None) if method == "eth_simulateV1" else None
         if lie is not None:
@@ -312,6 +313,7 @@ def test_the_keeper_rides_out_a_node_restart_and_rebroadcasts_what_the_node_lost
         assert len(signed) == len(condemned)
 
         port = node.port
+        assert port is not None  # the node is running
         node.stop()
         thread, outcome = keep_in_thread(deployment, key, path, actions)
         deadline = time.monotonic() + 30
@@ -354,6 +356,7 @@ def test_a_node_restarted_without_its_chain_stops_the_keeper_before_it_touches_a
         before = in_file(state)
 
         port = node.port
+        assert port is not None  # the node is running
         node.stop()
         node = AnvilNode(port=port).start()
         with pytest.raises(ForeignChainError, match="but the node serves chain 31337 with genesis"):
@@ -367,7 +370,7 @@ def test_a_node_restarted_without_its_chain_stops_the_keeper_before_it_touches_a
         address = deployment.clearinghouse.address
         capsys.readouterr()
         command = ["keeper", "run", "--rpc-url", node.rpc_url, "--clearinghouse", address]
-        command += ["--key", key.key.to_0x_hex(), "--state", str(path), "--once"]
+        command += ["--key", "0x" + key.key.hex(), "--state", str(path), "--once"]
         assert main(command) == 1
         assert capsys.readouterr().err.strip() == (
             f"vmargin: Clearinghouse {address}: no contract there on chain 31337"

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 from requests.exceptions import ConnectionError as RequestsConnectionError
+from web3 import HTTPProvider
+from web3.types import RPCEndpoint, RPCError, RPCResponse
 
 import vmargin.keeper.service as keeper_service
 from support.crowd import Crowd
@@ -58,7 +60,7 @@ def keeper_command(node: AnvilNode, crowd: Crowd, key: Any, state: Path, *extra:
         "--clearinghouse",
         crowd.deployment.clearinghouse.address,
         "--key",
-        key.key.to_0x_hex(),
+        "0x" + key.key.hex(),
         "--state",
         str(state),
         *extra,
@@ -325,13 +327,14 @@ def test_a_stuck_liquidation_that_lost_the_race_is_cancelled_not_mined_to_fail(
 def test_an_unprofitable_liquidation_is_not_sent(crowd: Crowd) -> None:
     condemned, _ = liquidatable_after_crash(crowd)
     actions: list[dict[str, Any]] = []
-    demanding = KeeperPolicy(min_profit=10**6 * WAD)
+    min_profit = 10**6 * WAD
+    demanding = KeeperPolicy(min_profit=min_profit)
     done = run_once(crowd.deployment, crowd.keepers[0], policy=demanding, report=actions.append)
     assert done.liquidations == []
     unprofitable = of(actions, "unprofitable")
     assert {action["account"] for action in unprofitable} == condemned
     for action in unprofitable:
-        assert int(action["reward"]) - int(action["gas_cost"]) <= demanding.min_profit
+        assert int(action["reward"]) - int(action["gas_cost"]) <= min_profit
         assert int(action["gas_cost"]) > 0
 
 
@@ -361,11 +364,15 @@ def test_a_node_error_inside_a_read_batch_is_retried(
     the node's message, and the keeper retries it after its backoff."""
     condemned, _ = liquidatable_after_crash(crowd)
     provider = crowd.deployment.chain.w3.provider
+    assert isinstance(provider, HTTPProvider)
     send = provider.make_batch_request
-    failures = iter([{"code": -32603, "message": "internal error"}])
+    failures = iter([RPCError(code=-32603, message="internal error")])
 
-    def failing_once(requests: list) -> list:
+    def failing_once(
+        requests: list[tuple[RPCEndpoint, Any]],
+    ) -> list[RPCResponse] | RPCResponse:
         responses = send(requests)
+        assert isinstance(responses, list)
         failure = next(failures, None) if requests[-1][0] == "eth_call" else None
         if failure is not None:
             responses[-1] = {"jsonrpc": "2.0", "id": responses[-1]["id"], "error": failure}
@@ -391,7 +398,7 @@ def test_keeper_run_names_a_bad_key_and_a_foreign_state_file(
     )
     foreign = tmp_path / "foreign.sqlite"
     open_state(foreign, "0x" + "11" * 20).connection.close()
-    key = crowd.keepers[0].key.to_0x_hex()
+    key = "0x" + crowd.keepers[0].key.hex()
     assert main([*arguments, "--key", key, "--state", str(foreign)]) == 1
     assert capsys.readouterr().err.strip() == (
         f"vmargin: {foreign} is the state of the keeper of 0x{'11' * 20}"

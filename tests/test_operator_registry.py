@@ -1,18 +1,20 @@
 """The operator registry on Anvil: registration with a proof of possession, quorum
 signatures and each way one is refused, exits, unbonding and slashing."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 
 import pytest
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
+from web3.types import RPCEndpoint
 
 from vmargin.attestation.operator_registry import register_operator
 from vmargin.chain.anvil import AnvilNode
 from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts
 from vmargin.proofs.bls import BlsKey, P, key_from_secret
-from vmargin.proofs.quorum import proof_of_possession, quorum_signature
+from vmargin.proofs.quorum import QuorumSignature, proof_of_possession, quorum_signature
 
 USDC = 10**6
 BOND = 10_000 * USDC
@@ -32,7 +34,7 @@ class Registry:
 
 
 def rpc(chain: Chain, method: str, *params: object) -> object:
-    response = chain.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+    response = chain.w3.provider.make_request(RPCEndpoint(method), list(params))
     assert "error" not in response, response
     return response["result"]
 
@@ -71,13 +73,13 @@ def fresh(setup: Registry) -> Iterator[Registry]:
     rpc(setup.chain, "evm_revert", snapshot)
 
 
-def check(setup: Registry, digest: bytes, quorum: object) -> int:
-    return setup.chain.call(setup.registry.functions.checkQuorum(digest, quorum.as_abi()))  # type: ignore[attr-defined]
+def check(setup: Registry, digest: bytes, quorum: QuorumSignature) -> int:
+    return setup.chain.call(setup.registry.functions.checkQuorum(digest, quorum.as_abi()))
 
 
-def refused(call: object) -> TransactionReverted:
+def refused(call: Callable[[], object]) -> TransactionReverted:
     with pytest.raises(TransactionReverted) as error:
-        call()  # type: ignore[operator]
+        call()
     return error.value
 
 
@@ -112,7 +114,7 @@ def test_a_proof_of_possession_that_is_not_the_keys_own_is_refused(fresh: Regist
         ),
     }
     for case, pop in cases.items():
-        error = refused(lambda pop=pop: register(fresh, newcomer, key, pop))
+        error = refused(partial(register, fresh, newcomer, key, pop))
         assert error.error == "OperatorRegistry.InvalidProofOfPossession", case
     register(
         fresh,

@@ -14,10 +14,13 @@ spike sends the straddle seller to liquidation.
 import random
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
 from requests.exceptions import Timeout
+from web3 import HTTPProvider
+from web3.types import RPCEndpoint, RPCResponse
 
 from vmargin.chain.anvil import AnvilNode
 from vmargin.chain.client import Chain, RpcError, TransactionReverted, anvil_accounts, emitted
@@ -319,7 +322,7 @@ def test_a_stale_price_fails_only_the_accounts_that_need_it(book: Book) -> None:
     """With BTC's price stale, the accounts without BTC are still screened; one holding BTC
     options fails with the revert one ``eth_call`` of the price raises."""
     chain, deployment = book.chain, book.deployment
-    snapshot = chain.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    snapshot = chain.w3.provider.make_request(RPCEndpoint("evm_snapshot"), [])["result"]
     try:
         now = chain.w3.eth.get_block("latest")["timestamp"]
         answer = chain.call(deployment.aggregators[1].functions.latestRoundData())[1]
@@ -337,7 +340,7 @@ def test_a_stale_price_fails_only_the_accounts_that_need_it(book: Book) -> None:
             direct.value.arguments,
         )
     finally:
-        chain.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+        chain.w3.provider.make_request(RPCEndpoint("evm_revert"), [snapshot])
 
 
 def test_a_node_error_inside_a_batch_is_named(book: Book) -> None:
@@ -352,10 +355,13 @@ def test_a_node_error_inside_a_batch_is_named(book: Book) -> None:
 def test_a_batch_that_times_out_is_retried(book: Book, monkeypatch: pytest.MonkeyPatch) -> None:
     """A batch that times out is sent again, as web3 retries a single ``eth_call``."""
     provider = book.chain.w3.provider
+    assert isinstance(provider, HTTPProvider)
     send = provider.make_batch_request
     sent = []
 
-    def slow_twice(requests: list) -> list:
+    def slow_twice(
+        requests: list[tuple[RPCEndpoint, Any]],
+    ) -> list[RPCResponse] | RPCResponse:
         sent.append(len(requests))
         if len(sent) <= 2:
             raise Timeout("read timed out")
@@ -497,7 +503,7 @@ def test_an_all_gain_book_owes_only_the_liquidity_add_on(book: Book) -> None:
     the liquidity add-on alone, the ES term floored at 0. The set is posted in a snapshot
     and taken back."""
     chain, deployment = book.chain, book.deployment
-    snapshot = chain.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    snapshot = chain.w3.provider.make_request(RPCEndpoint("evm_snapshot"), [])["result"]
     try:
         returns = tuple((WAD * percent // 100,) * 2 for percent in range(1, 9))
         shifts = tuple((0, 0) for _ in returns)
@@ -510,4 +516,4 @@ def test_an_all_gain_book_owes_only_the_liquidity_add_on(book: Book) -> None:
         add_on = read_initial_margin_parameters(deployment).liquidity_add_on
         assert margin == mul_wad(add_on, gross_notional(account, marks), Rounding.CEIL) > 0
     finally:
-        chain.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+        chain.w3.provider.make_request(RPCEndpoint("evm_revert"), [snapshot])

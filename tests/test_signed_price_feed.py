@@ -7,11 +7,12 @@ non-positive price, a point off the curve)."""
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
-from web3.types import TxReceipt
+from web3.types import RPCEndpoint, TxReceipt
 
 from vmargin.attestation.operator_registry import deploy_operator_registry
 from vmargin.chain.anvil import AnvilNode
@@ -49,7 +50,7 @@ class Setup:
 
 
 def rpc(chain: Chain, method: str, *params: object) -> object:
-    response = chain.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+    response = chain.w3.provider.make_request(RPCEndpoint(method), list(params))
     assert "error" not in response, response
     return response["result"]
 
@@ -156,7 +157,7 @@ def test_a_signed_report_is_the_adapters_price_in_wad(setup: Setup) -> None:
     assert chain.call(feed.functions.getRoundData(1)) == [1, 234_567_891_234, first, first, 1]
     assert chain.call(feed.functions.getRoundData(2)) == [2, 2400 * 10**8, second, second, 2]
     for unknown in (0, 3):
-        error = refusal(lambda unknown=unknown: chain.call(feed.functions.getRoundData(unknown)))
+        error = refusal(partial(chain.call, feed.functions.getRoundData(unknown)))
         assert (error.error, error.arguments) == (
             "SignedPriceFeed.NoSuchRound",
             {"roundId": unknown},
@@ -243,7 +244,7 @@ def test_each_bad_report_is_refused_with_its_own_error(setup: Setup) -> None:
 
     for price in (0, -1):
         bad = replace(report, price=price)
-        error = refusal(lambda bad=bad: push(setup, bad, resigned(setup, bad)))
+        error = refusal(partial(push, setup, bad, resigned(setup, bad)))
         assert (error.error, error.arguments) == (
             "SignedPriceFeed.NonPositivePrice",
             {"price": price},

@@ -5,6 +5,8 @@ its price, call Anvil's test methods, and count liquidations and the keeper's tr
 from collections import Counter
 from typing import Any
 
+from web3.types import RPCEndpoint
+
 from support.crowd import Crowd, crash
 from vmargin.keeper.screen import screen
 from vmargin.keeper.service import KeeperPolicy
@@ -16,7 +18,7 @@ PROTOCOL_KEEPER = KeeperPolicy(min_profit=None)
 
 def rpc(crowd: Crowd, method: str, *params: Any) -> Any:
     """The result of JSON-RPC ``method`` on the crowd's node; it must not fail."""
-    response = crowd.deployment.chain.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+    response = crowd.deployment.chain.w3.provider.make_request(RPCEndpoint(method), list(params))
     assert "error" not in response, response
     return response["result"]
 
@@ -59,6 +61,7 @@ def transactions_from(crowd: Crowd, sender: str, first: int) -> list[dict[str, A
     found = []
     for number in range(first, w3.eth.block_number + 1):
         for transaction in w3.eth.get_block(number, full_transactions=True)["transactions"]:
+            assert not isinstance(transaction, bytes)  # a whole transaction, not its hash
             if transaction["from"] == sender:
                 receipt = w3.eth.get_transaction_receipt(transaction["hash"])
                 found.append({"nonce": transaction["nonce"], "status": receipt["status"]})
