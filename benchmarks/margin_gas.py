@@ -14,8 +14,10 @@ Prints a Markdown table; run with ``make bench``.
 
 import random
 from decimal import Decimal
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from web3.contract.contract import ContractFunction
 from web3.exceptions import Web3RPCError
 from web3.types import RPCEndpoint
 
@@ -47,7 +49,7 @@ def post(chain: Chain, owner: LocalAccount, deployment: Deployment, n: int) -> i
     return post_scenario_set(chain, owner, deployment.registry, returns, shifts, ALPHA_BPS)
 
 
-def out_of_gas(chain: Chain, sender: str, call) -> bool:
+def out_of_gas(chain: Chain, sender: str, call: ContractFunction) -> bool:
     """Whether ``call`` (a contract function call) runs out of gas somewhere within a
     whole block's gas: an inner call that does (the margin engine's) makes the outer one
     revert with empty data, so the call tree is traced to tell that from a real revert."""
@@ -60,7 +62,7 @@ def out_of_gas(chain: Chain, sender: str, call) -> bool:
             {"tracer": "callTracer"},
         ],
     )
-    frames = [trace.get("result", {})]
+    frames: list[dict[str, Any]] = [trace.get("result", {})]
     while frames:
         frame = frames.pop()
         if "gas" in str(frame.get("error", "")).lower():
@@ -69,7 +71,7 @@ def out_of_gas(chain: Chain, sender: str, call) -> bool:
     return False
 
 
-def gas_or_limit(chain: Chain, sender: LocalAccount, call) -> str:
+def gas_or_limit(chain: Chain, sender: LocalAccount, call: ContractFunction) -> str:
     """The gas ``call`` uses when ``sender`` sends it, or that it does not fit a block."""
     try:
         return f"{chain.transact(sender, call)['gasUsed']:,}"
@@ -103,7 +105,7 @@ def main() -> None:
                 clearinghouse.events.SeriesListed().process_receipt(receipt)[0]["args"]["seriesId"]
             )
 
-        books = {}
+        books: dict[tuple[str, int], LocalAccount] = {}
         for kind in ("perps", "options"):
             for count in POSITIONS:
                 trader, maker = traders.pop(), traders.pop()
@@ -134,7 +136,7 @@ def main() -> None:
                         )
                 books[(kind, count)] = trader
 
-        rows = {key: {} for key in books}
+        rows: dict[tuple[str, int], dict[str, str]] = {key: {} for key in books}
         for n in (64, 256):
             scenarios = read_scenario_set(
                 chain, deployment.registry, post(chain, owner, deployment, n)
@@ -164,11 +166,11 @@ def main() -> None:
             if not risk.liquidatable:
                 rows[key]["liquidation, k = 25"] = "not liquidatable"
                 continue
-            certificate = witness_certificate(scenarios.epoch, scenarios.tree, risk.witnesses)
+            witnesses = witness_certificate(scenarios.epoch, scenarios.tree, risk.witnesses)
             rows[key]["liquidation, k = 25"] = gas_or_limit(
                 chain,
                 keeper,
-                clearinghouse.functions.liquidate(trader.address, certificate.as_abi(), WAD),
+                clearinghouse.functions.liquidate(trader.address, witnesses.as_abi(), WAD),
             )
 
     columns = ["IM, N = 64", "IM, N = 256", "liquidation, k = 25"]

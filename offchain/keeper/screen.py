@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
+from eth_typing import HexStr
 from web3.types import BlockIdentifier, TxReceipt
 
 from vmargin.chain.client import emitted
@@ -85,7 +86,7 @@ class Liquidation:
     account: str
     certificate: LiquidationCertificate
     fraction: int
-    tx_hash: str
+    tx_hash: HexStr
     block: int
     gas_used: int
     equity: int
@@ -191,7 +192,7 @@ def liquidation_from_receipt(deployment: Deployment, receipt: TxReceipt) -> Liqu
         account=event["account"],
         certificate=LiquidationCertificate.from_abi(call["certificate"]),
         fraction=call["fraction"],
-        tx_hash=receipt["transactionHash"].to_0x_hex(),
+        tx_hash=HexStr(receipt["transactionHash"].to_0x_hex()),
         block=receipt["blockNumber"],
         gas_used=receipt["gasUsed"],
         equity=event["equity"],
