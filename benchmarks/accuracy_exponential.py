@@ -143,6 +143,7 @@ def measure(
     cases: Iterable[tuple[int, ...]],
     function: Callable[..., int],
     exact: Callable[..., mpf],
+    *,
     groups: list[Errors],
     group_of: Callable[..., int],
     with_y: bool = False,
@@ -172,16 +173,16 @@ def main() -> None:
         ((x,) for x in exp_inputs(rng, samples)),
         exp_wad,
         exact_exp,
-        exp_groups,
-        lambda x: int(x >= 0),
+        groups=exp_groups,
+        group_of=lambda x: int(x >= 0),
     )
     ln_groups = [Errors("x < 1"), Errors("x >= 1")]
     measure(
         ((x,) for x in ln_inputs(rng, samples)),
         ln_wad,
         exact_ln,
-        ln_groups,
-        lambda x: int(x >= WAD),
+        groups=ln_groups,
+        group_of=lambda x: int(x >= WAD),
     )
     pow_groups = [
         Errors("abs(y) <= 1"),
@@ -193,8 +194,8 @@ def main() -> None:
         pow_inputs(rng, samples),
         pow_wad,
         exact_pow,
-        pow_groups,
-        lambda x, y: sum(abs(y) > bound * WAD for bound in (1, 100, 10**6)),
+        groups=pow_groups,
+        group_of=lambda x, y: sum(abs(y) > bound * WAD for bound in (1, 100, 10**6)),
         with_y=True,
     )
 

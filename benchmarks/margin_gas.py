@@ -46,7 +46,14 @@ def scenario_rows(n: int, rng: random.Random) -> tuple[tuple, tuple]:
 
 def post(chain: Chain, owner: LocalAccount, deployment: Deployment, n: int) -> int:
     returns, shifts = scenario_rows(n, random.Random(n))
-    return post_scenario_set(chain, owner, deployment.registry, returns, shifts, ALPHA_BPS)
+    return post_scenario_set(
+        chain,
+        owner,
+        deployment.registry,
+        spot_returns=returns,
+        vol_shifts=shifts,
+        alpha_bps=ALPHA_BPS,
+    )
 
 
 def out_of_gas(chain: Chain, sender: str, call: ContractFunction) -> bool:
@@ -85,7 +92,9 @@ def main() -> None:
     with AnvilNode(accounts=20) as node:
         chain = Chain.connect(node.rpc_url)
         owner, backstop, settler, keeper, *traders = anvil_accounts(20)
-        deployment = deploy_vmargin(chain, owner, backstop.address, ASSETS, RiskParameters())
+        deployment = deploy_vmargin(
+            chain, owner, backstop=backstop.address, assets=ASSETS, risk=RiskParameters()
+        )
         clearinghouse = deployment.clearinghouse
         chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
         for aggregator in deployment.aggregators:
@@ -117,22 +126,22 @@ def main() -> None:
                             deployment,
                             settler,
                             scenarios,
-                            trader.address,
-                            maker.address,
-                            asset,
-                            WAD,
-                            1000 * WAD,
+                            buyer=trader.address,
+                            seller=maker.address,
+                            asset=asset,
+                            size=WAD,
+                            price=1000 * WAD,
                         )
                     else:
                         settle_option_trade(
                             deployment,
                             settler,
                             scenarios,
-                            maker.address,
-                            trader.address,
-                            puts[asset],
-                            WAD,
-                            50 * WAD,
+                            buyer=maker.address,
+                            seller=trader.address,
+                            series_id=puts[asset],
+                            size=WAD,
+                            premium=50 * WAD,
                         )
                 books[(kind, count)] = trader
 

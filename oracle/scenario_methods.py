@@ -457,6 +457,7 @@ def _vol_proxy_parameters(days_per_year: int) -> dict[str, object]:
 
 def _period_parameters(
     method: str,
+    *,
     window: int,
     horizon: int,
     overlapping: bool,
@@ -501,7 +502,14 @@ def historical(
         vol_shifts=proxy[first + horizon] - proxy[first],
         stress=np.zeros(len(starts), dtype=np.bool_),
         parameters={
-            **_period_parameters("historical", window, horizon, overlapping, returns, starts),
+            **_period_parameters(
+                "historical",
+                window=window,
+                horizon=horizon,
+                overlapping=overlapping,
+                returns=returns,
+                starts=starts,
+            ),
             **_vol_proxy_parameters(days_per_year),
         },
     )
@@ -513,12 +521,12 @@ def historical(
 def filtered_historical(
     closes: np.ndarray,
     window: int,
+    *,
     horizon: int = 1,
     overlapping: bool = True,
     model: str = "ewma",
     ewma_lambda: float = 0.94,
     floor_quantile: float = DEFAULT_FLOOR_QUANTILE,
-    *,
     garch_params: Sequence[tuple[float, float, float]] | None = None,
     days_per_year: int = DEFAULT_DAYS_PER_YEAR,
 ) -> RawScenarios:
@@ -540,7 +548,14 @@ def filtered_historical(
     if not 0.0 <= floor_quantile <= 1.0:
         raise InputError(f"floor_quantile must be in [0, 1], got {floor_quantile}")
     parameters: dict[str, object] = {
-        **_period_parameters("filtered_historical", window, horizon, overlapping, returns, starts),
+        **_period_parameters(
+            "filtered_historical",
+            window=window,
+            horizon=horizon,
+            overlapping=overlapping,
+            returns=returns,
+            starts=starts,
+        ),
         "model": model,
     }
     if model == "ewma":
@@ -712,11 +727,11 @@ def moment_dof(excess_kurtosis: float) -> float:
 def monte_carlo(
     closes: np.ndarray,
     window: int,
+    *,
     n: int,
     seed: int,
     horizon: int = 1,
     dof: float | None = None,
-    *,
     days_per_year: int = DEFAULT_DAYS_PER_YEAR,
 ) -> RawScenarios:
     """``n`` Monte Carlo scenarios: multivariate Student-t daily log returns with zero mean and

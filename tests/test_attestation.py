@@ -71,27 +71,44 @@ class Setup:
 def post_epoch(chain: Chain, owner: LocalAccount, registry: Contract, seed: int) -> int:
     rng = random.Random(seed)
     returns = tuple((rng.randint(-WAD // 10, WAD // 10),) for _ in range(N))
-    return post_scenario_set(chain, owner, registry, returns, ((0,),) * N, 9750)
+    return post_scenario_set(
+        chain, owner, registry, spot_returns=returns, vol_shifts=((0,),) * N, alpha_bps=9750
+    )
 
 
 @pytest.fixture(scope="module")
 def module_setup(anvil: AnvilNode) -> Setup:
     chain = Chain.connect(anvil.rpc_url)
     owner, backstop, settler, maker, trader, challenger, *operators = anvil_accounts(10)
-    deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
+    deployment = deploy_vmargin(
+        chain, owner, backstop=backstop.address, assets=("ETH",), risk=RiskParameters()
+    )
     clearinghouse = deployment.clearinghouse
     chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
     epoch = post_epoch(chain, owner, deployment.registry, 7)
     push_price(chain, owner, deployment.aggregators[0], Decimal(2000))
     keys = tuple(key_from_secret(104_729 * (i + 3)) for i in range(len(operators)))
     attested = deploy_attested_margin(
-        deployment, owner, operators, keys, BOND, 6_600, CHALLENGE_WINDOW
+        deployment,
+        owner,
+        operators=operators,
+        keys=keys,
+        bond=BOND,
+        quorum_bps=6_600,
+        challenge_window=CHALLENGE_WINDOW,
     )
     scenarios = read_scenario_set(chain, deployment.registry, epoch)
     mint_and_deposit(deployment, owner, maker, 1_000_000)
     mint_and_deposit(deployment, owner, trader, 5_000)
     settle_perp_trade(
-        deployment, settler, scenarios, trader.address, maker.address, 0, 5 * WAD, 2000 * WAD
+        deployment,
+        settler,
+        scenarios,
+        buyer=trader.address,
+        seller=maker.address,
+        asset=0,
+        size=5 * WAD,
+        price=2000 * WAD,
     )
     return Setup(
         chain, owner, deployment, attested, keys, trader, maker, settler, challenger, scenarios
@@ -123,12 +140,12 @@ def honest_attestation(
     attestation = attestation_of(
         setup.chain.chain_id,
         setup.attested.address,
-        account,
-        marks,
-        block,
-        setup.scenarios,
-        read_initial_margin_parameters(setup.deployment, block),
-        marks.now + 600,
+        account=account,
+        marks=marks,
+        block_number=block,
+        scenarios=setup.scenarios,
+        parameters=read_initial_margin_parameters(setup.deployment, block),
+        expiry=marks.now + 600,
     )
     return attestation, signed(setup, attestation, signers)
 
@@ -152,9 +169,9 @@ def accept(
         setup.chain,
         setup.challenger,
         setup.attested,
-        attestation,
-        quorum,
-        state_abi(account, marks),
+        attestation=attestation,
+        quorum=quorum,
+        state=state_abi(account, marks),
     )
     return emitted(setup.attested, "AttestationAccepted", receipt)[0]
 

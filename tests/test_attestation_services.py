@@ -96,19 +96,43 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     with AnvilNode(accounts=12) as node:
         chain = Chain.connect(node.rpc_url)
         owner, backstop, settler, maker, trader, watcher, *operators = anvil_accounts(11)
-        deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
+        deployment = deploy_vmargin(
+            chain, owner, backstop=backstop.address, assets=("ETH",), risk=RiskParameters()
+        )
         clearinghouse = deployment.clearinghouse
         chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
         returns = tuple(((i - N // 2) * WAD // 200,) for i in range(N))
-        epoch = post_scenario_set(chain, owner, deployment.registry, returns, ((0,),) * N, 9750)
+        epoch = post_scenario_set(
+            chain,
+            owner,
+            deployment.registry,
+            spot_returns=returns,
+            vol_shifts=((0,),) * N,
+            alpha_bps=9750,
+        )
         push_price(chain, owner, deployment.aggregators[0], Decimal(2000))
         keys = tuple(key_from_secret(7_777_777 * (i + 2)) for i in range(OPERATORS))
-        attested = deploy_attested_margin(deployment, owner, operators, keys, BOND, 6_600, 3600)
+        attested = deploy_attested_margin(
+            deployment,
+            owner,
+            operators=operators,
+            keys=keys,
+            bond=BOND,
+            quorum_bps=6_600,
+            challenge_window=3600,
+        )
         mint_and_deposit(deployment, owner, maker, 1_000_000)
         mint_and_deposit(deployment, owner, trader, 5_000)
         scenarios = read_scenario_set(chain, deployment.registry, epoch)
         settle_perp_trade(
-            deployment, settler, scenarios, trader.address, maker.address, 0, 5 * WAD, 2000 * WAD
+            deployment,
+            settler,
+            scenarios,
+            buyer=trader.address,
+            seller=maker.address,
+            asset=0,
+            size=5 * WAD,
+            price=2000 * WAD,
         )
         directory = tmp_path_factory.mktemp("operators")
         ports = [free_port() for _ in range(SERVED)]
@@ -169,17 +193,24 @@ def test_the_operators_attest_a_withdrawal_that_then_needs_no_certificate(
     expected = attestation_of(
         services.chain.chain_id,
         services.attested.address,
-        account,
-        marks,
-        block,
-        read_scenario_set(services.chain, services.deployment.registry, attestation.epoch),
-        parameters,
-        marks.now + 300,
+        account=account,
+        marks=marks,
+        block_number=block,
+        scenarios=read_scenario_set(
+            services.chain, services.deployment.registry, attestation.epoch
+        ),
+        parameters=parameters,
+        expiry=marks.now + 300,
     )
     assert attestation == expected
     assert quorum.signers == 0b1111  # the four serving operators
     accept_attestation(
-        services.chain, services.trader, services.attested, attestation, quorum, request.state
+        services.chain,
+        services.trader,
+        services.attested,
+        attestation=attestation,
+        quorum=quorum,
+        state=request.state,
     )
     checked = withdraw(services, 400)
     assert checked["initialMargin"] == attestation.initial_margin
@@ -292,12 +323,12 @@ def test_the_watcher_disproves_an_understated_es_and_takes_the_bonds(services: S
     honest = attestation_of(
         chain.chain_id,
         attested.address,
-        account,
-        marks,
-        block,
-        scenarios,
-        parameters,
-        marks.now + 600,
+        account=account,
+        marks=marks,
+        block_number=block,
+        scenarios=scenarios,
+        parameters=parameters,
+        expiry=marks.now + 600,
     )
     es = honest.expected_shortfall // 5
     lie = replace(
@@ -307,7 +338,12 @@ def test_the_watcher_disproves_an_understated_es_and_takes_the_bonds(services: S
     )
     quorum = quorum_signature(liars, attestation_digest(attested.address, lie))
     receipt = accept_attestation(
-        chain, services.trader, attested, lie, quorum, state_abi(account, marks)
+        chain,
+        services.trader,
+        attested,
+        attestation=lie,
+        quorum=quorum,
+        state=state_abi(account, marks),
     )
     lie_id = "0x" + bytes(emitted(attested, "AttestationAccepted", receipt)[0]["id"]).hex()
     withdraw(services, 3_000)  # the lie lets too much out

@@ -152,11 +152,11 @@ VALID_SET = json.loads(
             ("ETH", "BTC"),
             np.array([[0.1, -0.2], [-0.05, 0.03], [0.2, 0.1], [-0.4, -0.3]]),
             np.zeros((4, 2)),
-            np.array([False, False, False, True]),
-            7500,
-            "historical",
-            {"window": 4, "horizon": 1},
-            "fuzz base",
+            stress=np.array([False, False, False, True]),
+            alpha_bps=7500,
+            method="historical",
+            parameters={"window": 4, "horizon": 1},
+            source="fuzz base",
         )
     )
 )
@@ -418,7 +418,14 @@ def test_any_state_an_operator_is_asked_to_attest_is_valued_or_refused_by_name(
     try:
         account, marks = attested_state(ADDRESS, state, 1_750_000_000)
         attestation = attestation_of(
-            31337, ADDRESS, account, marks, 5, SMALL_SET, IM_PARAMETERS, 1_750_000_600
+            31337,
+            ADDRESS,
+            account=account,
+            marks=marks,
+            block_number=5,
+            scenarios=SMALL_SET,
+            parameters=IM_PARAMETERS,
+            expiry=1_750_000_600,
         )
     except NAMED_VALUATION_ERRORS as error:
         assert str(error)
@@ -508,9 +515,18 @@ class SmallMarket:
 def small_market(anvil: AnvilNode) -> SmallMarket:
     chain = Chain.connect(anvil.rpc_url)
     owner, backstop, trader = anvil_accounts(3)
-    deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH", "BTC"), RiskParameters())
+    deployment = deploy_vmargin(
+        chain, owner, backstop=backstop.address, assets=("ETH", "BTC"), risk=RiskParameters()
+    )
     push_price(chain, owner, deployment.aggregators[0], Decimal(2000))
-    post_scenario_set(chain, owner, deployment.registry, SMALL_RETURNS, SMALL_SHIFTS, 7500)
+    post_scenario_set(
+        chain,
+        owner,
+        deployment.registry,
+        spot_returns=SMALL_RETURNS,
+        vol_shifts=SMALL_SHIFTS,
+        alpha_bps=7500,
+    )
     mint_and_deposit(deployment, owner, trader, 1000)
     oracle, clearinghouse = deployment.oracle, deployment.clearinghouse
     calls = (

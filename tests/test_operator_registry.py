@@ -41,7 +41,15 @@ def rpc(chain: Chain, method: str, *params: object) -> object:
 
 def register(setup: Registry, operator: LocalAccount, key: BlsKey, pop: tuple[int, int]) -> None:
     setup.chain.transact(setup.owner, setup.token.functions.mint(operator.address, BOND))
-    register_operator(setup.chain, setup.registry, setup.token, operator, key, BOND, pop)
+    register_operator(
+        setup.chain,
+        setup.registry,
+        bond_token=setup.token,
+        operator=operator,
+        key=key,
+        bond=BOND,
+        proof=pop,
+    )
 
 
 @pytest.fixture(scope="module")

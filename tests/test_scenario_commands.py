@@ -72,7 +72,7 @@ def float_expected_shortfall(losses: np.ndarray, alpha_bps: int) -> float:
             {"model": "garch"},
             lambda c: filtered_historical(c, WINDOW, model="garch"),
         ),
-        ("monte-carlo", {}, lambda c: monte_carlo(c, WINDOW, 2000, 7)),
+        ("monte-carlo", {}, lambda c: monte_carlo(c, WINDOW, n=2000, seed=7)),
     ],
 )
 @pytest.mark.parametrize("alpha_bps", [9750, 9900])

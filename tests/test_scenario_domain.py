@@ -103,11 +103,11 @@ def test_scenario_sets_are_built_only_inside_the_domain() -> None:
             ("ETH",),
             np.array([[0.0], [0.1]]),
             np.array([[-101.0], [0.0]]),
-            np.array([False, False]),
-            7500,
-            "historical",
-            {},
-            "test",
+            stress=np.array([False, False]),
+            alpha_bps=7500,
+            method="historical",
+            parameters={},
+            source="test",
         )
 
 
@@ -116,7 +116,9 @@ def chain_and_clearinghouse(anvil: AnvilNode) -> tuple[Chain, LocalAccount, Depl
     """One asset at 2000 and an 8-scenario epoch per case, on a fresh deployment."""
     chain = Chain.connect(anvil.rpc_url)
     owner, backstop = anvil_accounts(2)
-    deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
+    deployment = deploy_vmargin(
+        chain, owner, backstop=backstop.address, assets=("ETH",), risk=RiskParameters()
+    )
     push_price(chain, owner, deployment.aggregators[0], Decimal("2000"))
     return chain, owner, deployment
 
@@ -132,9 +134,9 @@ def test_the_contract_refuses_exactly_the_scenarios_python_refuses(
             chain,
             owner,
             deployment.registry,
-            tuple(map(tuple, returns)),
-            tuple(map(tuple, shifts)),
-            7500,
+            spot_returns=tuple(map(tuple, returns)),
+            vol_shifts=tuple(map(tuple, shifts)),
+            alpha_bps=7500,
         )
         tree = scenario_tree(returns, shifts)
         certificate = LiquidationCertificate(

@@ -41,11 +41,11 @@ def _set(spot: list[list[float]], shifts: list[list[float]] | None = None) -> Sc
         ("ETH", "BTC")[: returns.shape[1]],
         returns,
         np.array(shifts) if shifts is not None else np.zeros_like(returns),
-        np.array([False] * (len(spot) - 1) + [True]),
-        7500,
-        "historical",
-        {"window": 4, "horizon": 1},
-        "test closes",
+        stress=np.array([False] * (len(spot) - 1) + [True]),
+        alpha_bps=7500,
+        method="historical",
+        parameters={"window": 4, "horizon": 1},
+        source="test closes",
     )
 
 

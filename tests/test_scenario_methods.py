@@ -138,7 +138,9 @@ def test_monte_carlo_horizon_sums_daily_draws() -> None:
 
 def test_monte_carlo_estimates_dof_by_moments_and_first_day_is_the_sampler() -> None:
     # alternating returns have excess kurtosis -2: the moment estimate clamps to 30
-    flat_tails = monte_carlo(closes_from_log_returns(alternating(0.02, 100)[:, None]), 100, 10, 1)
+    flat_tails = monte_carlo(
+        closes_from_log_returns(alternating(0.02, 100)[:, None]), 100, n=10, seed=1
+    )
     assert flat_tails.parameters["dof"] == 30.0
     assert flat_tails.parameters["dof_source"] == "method of moments"
 
@@ -402,11 +404,11 @@ def test_scenario_arrays_are_read_only() -> None:
             lambda: filtered_historical(np.ones((40, 1)), 3),
             "conditional vol is zero",
         ),
-        (lambda: monte_carlo(TINY, 3, 0, 1), "n must be >= 1"),
-        (lambda: monte_carlo(TINY, 3, 10, -1), "seed must be >= 0"),
-        (lambda: monte_carlo(TINY, 1, 10, 1), "window of at least 2"),
-        (lambda: monte_carlo(TINY, 3, 10, 1, dof=2.0), "dof must be > 2"),
-        (lambda: monte_carlo(TINY, 9, 10, 1), "longer than the data"),
+        (lambda: monte_carlo(TINY, 3, n=0, seed=1), "n must be >= 1"),
+        (lambda: monte_carlo(TINY, 3, n=10, seed=-1), "seed must be >= 0"),
+        (lambda: monte_carlo(TINY, 1, n=10, seed=1), "window of at least 2"),
+        (lambda: monte_carlo(TINY, 3, n=10, seed=1, dof=2.0), "dof must be > 2"),
+        (lambda: monte_carlo(TINY, 9, n=10, seed=1), "longer than the data"),
         (
             lambda: student_t_scenarios(np.ones(2), np.array([[1.0, 0.5], [0.4, 1.0]]), 5, 10, 1),
             "symmetric",

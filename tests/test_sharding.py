@@ -39,7 +39,9 @@ def assert_same_as_one_process(executor: Executor | None, shards: int) -> None:
     assert np.array_equal(sharded.witnesses, exact.witnesses)
     floats, float_pnl, error = sizes.astype(float), unit_pnl.astype(float), np.zeros(6)
     screened = screened_tail_risk(floats, float_pnl, error, 9750)
-    sharded_screen = sharded_screened_tail_risk(floats, float_pnl, error, 9750, executor, shards)
+    sharded_screen = sharded_screened_tail_risk(
+        floats, float_pnl, error, 9750, executor=executor, shards=shards
+    )
     assert sharded_screen.expected_shortfall_bound == screened.expected_shortfall_bound
     assert np.array_equal(sharded_screen.expected_shortfall, screened.expected_shortfall)
 

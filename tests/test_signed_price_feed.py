@@ -59,10 +59,18 @@ def rpc(chain: Chain, method: str, *params: object) -> object:
 def module_setup(anvil: AnvilNode) -> Setup:
     chain = Chain.connect(anvil.rpc_url)
     owner, backstop, relayer, *operators = anvil_accounts(7)
-    deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
+    deployment = deploy_vmargin(
+        chain, owner, backstop=backstop.address, assets=("ETH",), risk=RiskParameters()
+    )
     keys = tuple(key_from_secret(27_644_437 * (i + 5)) for i in range(len(operators)))
     registry = deploy_operator_registry(
-        deployment, owner, operators, keys, BOND, QUORUM_BPS, 7 * 24 * 3600
+        deployment,
+        owner,
+        operators=operators,
+        keys=keys,
+        bond=BOND,
+        quorum_bps=QUORUM_BPS,
+        unbonding_delay=7 * 24 * 3600,
     )
     feed, other_feed = (
         chain.deploy(owner, "SignedPriceFeed", registry.address, DECIMALS, "ETH / USD")
@@ -89,6 +97,7 @@ def sign(
     price: Decimal,
     timestamp: int,
     round: int,
+    *,
     signers: tuple[int, ...] = HONEST,
     feed: str | None = None,
     chain_id: int | None = None,
@@ -97,12 +106,12 @@ def sign(
     ``chain_id`` (default: this chain)."""
     return signed_report(
         {i: setup.keys[i] for i in signers},
-        setup.chain.chain_id if chain_id is None else chain_id,
-        setup.feed.address if feed is None else feed,
-        price,
-        DECIMALS,
-        timestamp,
-        round,
+        chain_id=setup.chain.chain_id if chain_id is None else chain_id,
+        feed_address=setup.feed.address if feed is None else feed,
+        price=price,
+        decimals=DECIMALS,
+        timestamp=timestamp,
+        round=round,
     )
 
 

@@ -146,12 +146,12 @@ def compute_attestation(operator: Operator, request: AttestationRequest) -> Atte
         return attestation_of(
             chain.chain_id,
             operator.attested_margin.address,
-            account,
-            marks,
-            request.block,
-            scenarios,
-            parameters,
-            request.expiry,
+            account=account,
+            marks=marks,
+            block_number=request.block,
+            scenarios=scenarios,
+            parameters=parameters,
+            expiry=request.expiry,
         )
     except (ValueError, ArithmeticError) as error:
         raise OperatorRequestError(f"the state cannot be valued: {error}") from None

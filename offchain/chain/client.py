@@ -636,6 +636,7 @@ class Chain:
     def sign(
         self,
         sender: LocalAccount,
+        *,
         nonce: int,
         to: ChecksumAddress,
         data: HexStr | bytes,

@@ -75,6 +75,7 @@ class Deployment:
 def deploy_vmargin(
     chain: Chain,
     owner: LocalAccount,
+    *,
     backstop: str,
     assets: tuple[str, ...],
     risk: RiskParameters,
@@ -195,6 +196,7 @@ def mint_and_deposit_collateral(
     deployment: Deployment,
     owner: LocalAccount,
     who: LocalAccount,
+    *,
     token: Contract,
     asset: int,
     units: int,

@@ -152,14 +152,14 @@ def build_scenarios(arguments: argparse.Namespace) -> ScenarioSet:
         raw = filtered_historical(
             closes,
             arguments.window,
-            arguments.horizon,
-            not arguments.non_overlapping,
+            horizon=arguments.horizon,
+            overlapping=not arguments.non_overlapping,
             model=arguments.model,
             ewma_lambda=arguments.ewma_lambda,
         )
     else:
         raw = monte_carlo(
-            closes, arguments.window, arguments.n, arguments.seed, horizon=arguments.horizon
+            closes, arguments.window, n=arguments.n, seed=arguments.seed, horizon=arguments.horizon
         )
     shocks = parse_stress(arguments.stress)
     if shocks:
@@ -168,11 +168,11 @@ def build_scenarios(arguments: argparse.Namespace) -> ScenarioSet:
         table.assets,
         raw.spot_returns,
         raw.vol_shifts,
-        raw.stress,
-        arguments.alpha_bps,
-        arguments.method.replace("-", "_"),
-        raw.parameters,
-        table.source,
+        stress=raw.stress,
+        alpha_bps=arguments.alpha_bps,
+        method=arguments.method.replace("-", "_"),
+        parameters=raw.parameters,
+        source=table.source,
     )
 
 
@@ -275,9 +275,9 @@ def post_command(arguments: argparse.Namespace) -> int:
         calls = scenario_set_calls(
             registry,
             epoch,
-            scenario_set.spot_returns,
-            scenario_set.vol_shifts,
-            scenario_set.alpha_bps,
+            spot_returns=scenario_set.spot_returns,
+            vol_shifts=scenario_set.vol_shifts,
+            alpha_bps=scenario_set.alpha_bps,
         )
         if not arguments.execute:
             operation = schedule(chain, sender, timelock, calls, scenario_file.root)
@@ -293,9 +293,9 @@ def post_command(arguments: argparse.Namespace) -> int:
             chain,
             sender,
             registry,
-            scenario_set.spot_returns,
-            scenario_set.vol_shifts,
-            scenario_set.alpha_bps,
+            spot_returns=scenario_set.spot_returns,
+            vol_shifts=scenario_set.vol_shifts,
+            alpha_bps=scenario_set.alpha_bps,
         )
     write_scenario_file(arguments.file, scenario_set, epoch)
     print(f"{arguments.file}: posted as epoch {epoch}, root 0x{scenario_file.root.hex()}")

@@ -112,6 +112,7 @@ def assess_all(
     accounts: Sequence[Account],
     marks: Marks,
     scenarios: PublishedScenarioSet,
+    *,
     mm_factor: int,
     executor: Executor | None = None,
     shards: int = 1,
@@ -144,7 +145,7 @@ def assess(
     account: Account, marks: Marks, scenarios: PublishedScenarioSet, mm_factor: int
 ) -> AccountRisk:
     """Equity, exact ES, MM and certified MM of ``account`` at ``marks``."""
-    return assess_all([account], marks, scenarios, mm_factor)[0]
+    return assess_all([account], marks, scenarios, mm_factor=mm_factor)[0]
 
 
 def screen(
@@ -164,7 +165,9 @@ def screen(
     addresses = known_accounts(deployment, block) if accounts is None else accounts
     held = read_accounts(deployment, addresses, block)
     marks = read_oracle(deployment, block).marks(*held)
-    return scenarios, assess_all(held, marks, scenarios, mm_factor, executor, shards)
+    return scenarios, assess_all(
+        held, marks, scenarios, mm_factor=mm_factor, executor=executor, shards=shards
+    )
 
 
 def read_liquidation_parameters(

@@ -231,7 +231,12 @@ def scenario_loss(
             continue
         spot, vol = marks.spot[asset], marks.vol[asset]
         move = shocked_value(
-            option.series, spot, vol, spot_returns[asset], vol_shifts[asset], marks.now
+            option.series,
+            spot=spot,
+            vol=vol,
+            spot_return=spot_returns[asset],
+            vol_shift=vol_shifts[asset],
+            now=marks.now,
         ) - option_value(option.series, spot, vol, marks.now)
         pnl = int256(pnl + int256(option.position.size * move))
     return mul_div(int256(-pnl), 1, WAD, Rounding.CEIL)

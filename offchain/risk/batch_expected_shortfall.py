@@ -166,12 +166,12 @@ def exact_tail_risk(sizes: object, unit_pnl: object, alpha_bps: int) -> TailRisk
             ),
             np.ascontiguousarray(left[:, block]),
             right,
-            layout.width,
-            tail.witness_count,
-            tail.frac,
-            numerators[block],
-            smallest[block],
-            witnesses[block],
+            width=layout.width,
+            count=tail.witness_count,
+            frac=tail.frac,
+            numerators=numerators[block],
+            smallest=smallest[block],
+            witnesses=witnesses[block],
         )
     totals = [int(total) for total in digits_to_ints(numerators.T, LOSS_DIGIT_BITS)]
     # k_num > 0: // floors, and -(-x // k_num) is the ceiling, as mul_div rounds them.

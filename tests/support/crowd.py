@@ -105,7 +105,13 @@ def open_crowd(rpc_url: str, size: int, scenario_count: int) -> Crowd:
     published = read_scenario_set(chain, deployment.registry, epoch)
     traders = tuple(trader_key(index) for index in range(size))
     open_longs(
-        deployment, owner, settler, market_maker, published, traders, int(open_price.scaleb(18))
+        deployment,
+        owner,
+        settler,
+        market_maker=market_maker,
+        scenarios=published,
+        traders=traders,
+        price=int(open_price.scaleb(18)),
     )
     return Crowd(
         deployment=deployment,
@@ -120,6 +126,7 @@ def open_longs(
     deployment: Deployment,
     owner: LocalAccount,
     settler: LocalAccount,
+    *,
     market_maker: LocalAccount,
     scenarios: PublishedScenarioSet,
     traders: tuple[LocalAccount, ...],
