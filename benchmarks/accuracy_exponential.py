@@ -30,7 +30,7 @@ mp.dps = 50
 SEED = 20240601
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Errors:
     """Error statistics of one group of inputs; ``error = computed - exact``."""
 
@@ -168,7 +168,7 @@ def main() -> None:
     def exact_pow(x: int, y: int) -> mpf:
         return mp.power(mpf(x) / WAD, mpf(y) / WAD) * WAD
 
-    exp_groups = [Errors("x < 0 (result < 1)"), Errors("x >= 0 (result >= 1)")]
+    exp_groups = [Errors(label="x < 0 (result < 1)"), Errors(label="x >= 0 (result >= 1)")]
     measure(
         ((x,) for x in exp_inputs(rng, samples)),
         exp_wad,
@@ -176,7 +176,7 @@ def main() -> None:
         groups=exp_groups,
         group_of=lambda x: int(x >= 0),
     )
-    ln_groups = [Errors("x < 1"), Errors("x >= 1")]
+    ln_groups = [Errors(label="x < 1"), Errors(label="x >= 1")]
     measure(
         ((x,) for x in ln_inputs(rng, samples)),
         ln_wad,
@@ -185,10 +185,10 @@ def main() -> None:
         group_of=lambda x: int(x >= WAD),
     )
     pow_groups = [
-        Errors("abs(y) <= 1"),
-        Errors("1 < abs(y) <= 100"),
-        Errors("100 < abs(y) <= 1e6"),
-        Errors("abs(y) > 1e6"),
+        Errors(label="abs(y) <= 1"),
+        Errors(label="1 < abs(y) <= 100"),
+        Errors(label="100 < abs(y) <= 1e6"),
+        Errors(label="abs(y) > 1e6"),
     ]
     measure(
         pow_inputs(rng, samples),

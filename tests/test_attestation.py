@@ -54,7 +54,7 @@ N = 40
 CHALLENGE_WINDOW = 3600
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Setup:
     chain: Chain
     owner: LocalAccount
@@ -111,7 +111,16 @@ def module_setup(anvil: AnvilNode) -> Setup:
         price=2000 * WAD,
     )
     return Setup(
-        chain, owner, deployment, attested, keys, trader, maker, settler, challenger, scenarios
+        chain=chain,
+        owner=owner,
+        deployment=deployment,
+        attested=attested,
+        keys=keys,
+        trader=trader,
+        maker=maker,
+        settler=settler,
+        challenger=challenger,
+        scenarios=scenarios,
     )
 
 

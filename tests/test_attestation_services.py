@@ -54,7 +54,7 @@ OPERATORS = 5
 SERVED = 4  # 6,600 bps of five equal bonds needs four signers
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Services:
     node: AnvilNode
     chain: Chain
@@ -159,7 +159,16 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
         try:
             for port, process in zip(ports, processes, strict=True):
                 wait_until_listening(port, process)
-            yield Services(node, chain, deployment, attested, keys, trader, watcher, urls)
+            yield Services(
+                node=node,
+                chain=chain,
+                deployment=deployment,
+                attested=attested,
+                keys=keys,
+                trader=trader,
+                watcher=watcher,
+                urls=urls,
+            )
         finally:
             for process in processes:
                 process.terminate()
@@ -271,13 +280,13 @@ def test_a_peer_that_signs_falsely_or_as_another_operator_is_left_out_of_the_quo
     def operator(index: int, key: BlsKey, peers: tuple[str, ...] = ()) -> Operator:
         chain, registry = services.chain, services.deployment.registry
         return Operator(
-            services.deployment,
-            services.attested,
-            key,
-            index,
-            600,
-            ScenarioSets(chain, registry),
-            peers,
+            deployment=services.deployment,
+            attested_margin=services.attested,
+            key=key,
+            index=index,
+            max_lifetime=600,
+            scenario_sets=ScenarioSets(chain, registry),
+            peers=peers,
         )
 
     as_own = replace(sign_request(operator(3, services.keys[3]), request), operator=0)

@@ -317,7 +317,19 @@ def test_any_attestation_request_is_read_or_refused_by_name(body: Any) -> None:
 
 
 VALID_ATTESTATION = attestation_json(
-    Attestation(31337, ADDRESS, b"\x01" * 32, 1, b"\x02" * 32, 9900, WAD, WAD, 5, 1, 600)
+    Attestation(
+        chain_id=31337,
+        account=ADDRESS,
+        state_hash=b"\x01" * 32,
+        epoch=1,
+        scenario_root=b"\x02" * 32,
+        alpha_bps=9900,
+        expected_shortfall=WAD,
+        initial_margin=WAD,
+        block_number=5,
+        valuation_time=1,
+        expiry=600,
+    )
 )
 VALID_ANSWERS = {
     "attestation": VALID_ATTESTATION,

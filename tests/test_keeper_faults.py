@@ -93,7 +93,13 @@ def test_a_reorg_below_the_cursor_rewinds_it_and_the_new_branch_account_is_scree
     w3 = deployment.chain.w3
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
-    keeper = Keeper(deployment, crowd.keepers[0], state, PROTOCOL_KEEPER, actions.append)
+    keeper = Keeper(
+        deployment=deployment,
+        key=crowd.keepers[0],
+        state=state,
+        policy=PROTOCOL_KEEPER,
+        report=actions.append,
+    )
     vanished, newcomer = crowd.keepers[4], crowd.keepers[5]
     fork = w3.eth.block_number
     snapshot = rpc(crowd, "evm_snapshot")
@@ -125,7 +131,9 @@ def test_a_reorg_deeper_than_the_kept_hashes_is_refused_and_the_file_left_alone(
     file is as it was."""
     deployment = crowd.deployment
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
-    keeper = Keeper(deployment, crowd.keepers[0], state, PROTOCOL_KEEPER)
+    keeper = Keeper(
+        deployment=deployment, key=crowd.keepers[0], state=state, policy=PROTOCOL_KEEPER
+    )
     snapshot = rpc(crowd, "evm_snapshot")
     rpc(crowd, "anvil_mine", hex(REORG_DEPTH + 6))
     keeper_pass(keeper, deployment.chain.w3.eth.block_number)
@@ -167,7 +175,9 @@ def test_a_keeper_pass_through_a_faulty_node_retries_and_liquidates_each_account
         crowd_proxy.fail(fault, method)
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
-    keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+    keeper = Keeper(
+        deployment=deployment, key=key, state=state, policy=PROTOCOL_KEEPER, report=actions.append
+    )
     done = run_keeper(keeper, once=True, poll_interval=0.01)
     assert crowd_proxy.pending() == 0
     errors = {action["error"].split(":")[0] for action in of(actions, "retry")}
@@ -257,7 +267,9 @@ def test_a_node_that_lies_about_a_liquidations_simulation_is_retried_not_believe
     monkeypatch.setattr(provider, "make_request", lying)
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
-    keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+    keeper = Keeper(
+        deployment=deployment, key=key, state=state, policy=PROTOCOL_KEEPER, report=actions.append
+    )
     run_keeper(keeper, once=True, poll_interval=0.01)
     assert [action["error"].split(":")[0] for action in of(actions, "retry")] == ["RpcError"] * 2
     assert liquidated_once(crowd, first, condemned)
@@ -276,7 +288,13 @@ def keep_in_thread(
 
     def keep() -> None:
         state = open_state(path, deployment.clearinghouse.address)
-        keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+        keeper = Keeper(
+            deployment=deployment,
+            key=key,
+            state=state,
+            policy=PROTOCOL_KEEPER,
+            report=actions.append,
+        )
         try:
             outcome["pass"] = run_keeper(keeper, once=True, poll_interval=0.01)
         except Exception as error:
@@ -307,7 +325,13 @@ def test_the_keeper_rides_out_a_node_restart_and_rebroadcasts_what_the_node_lost
         state = open_state(path, deployment.clearinghouse.address)
         actions: list[dict[str, Any]] = []
         rpc(crowd, "evm_setAutomine", False)
-        keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+        keeper = Keeper(
+            deployment=deployment,
+            key=key,
+            state=state,
+            policy=PROTOCOL_KEEPER,
+            report=actions.append,
+        )
         keeper_pass(keeper, deployment.chain.w3.eth.block_number)
         signed = {action["tx"] for action in of(actions, "submitted")}
         assert len(signed) == len(condemned)
@@ -350,7 +374,13 @@ def test_a_node_restarted_without_its_chain_stops_the_keeper_before_it_touches_a
         path = tmp_path / "keeper.sqlite"
         actions: list[dict[str, Any]] = []
         state = open_state(path, deployment.clearinghouse.address)
-        keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+        keeper = Keeper(
+            deployment=deployment,
+            key=key,
+            state=state,
+            policy=PROTOCOL_KEEPER,
+            report=actions.append,
+        )
         done = run_keeper(keeper, once=True, poll_interval=0.01)
         assert {liquidation.account for liquidation in done.liquidations} == condemned
         before = in_file(state)
@@ -409,7 +439,8 @@ def test_replay_names_a_liquidation_a_reorg_took_away_and_one_not_mined_yet(
     rpc(crowd, "evm_setAutomine", False)
     state = open_state(":memory:", address)
     keeper_pass(
-        Keeper(deployment, key, state, PROTOCOL_KEEPER), deployment.chain.w3.eth.block_number
+        Keeper(deployment=deployment, key=key, state=state, policy=PROTOCOL_KEEPER),
+        deployment.chain.w3.eth.block_number,
     )
     pending = pending_submissions(state, key.address)[0].tx_hash
     with pytest.raises(ReplayError, match=f"{pending} is pending: it is not mined yet"):

@@ -89,7 +89,13 @@ def retrying_pass(
     actions: list[dict[str, Any]] = []
     deployment = crowd.deployment
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
-    keeper = Keeper(deployment, crowd.keepers[0], state, PROTOCOL_KEEPER, actions.append)
+    keeper = Keeper(
+        deployment=deployment,
+        key=crowd.keepers[0],
+        state=state,
+        policy=PROTOCOL_KEEPER,
+        report=actions.append,
+    )
     return actions, run_keeper(keeper, once=True, poll_interval=0.01)
 
 
@@ -202,7 +208,9 @@ def test_a_liquidation_priced_out_by_a_base_fee_spike_is_replaced_with_higher_fe
     deployment, key = crowd.deployment, crowd.keepers[0]
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
-    keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+    keeper = Keeper(
+        deployment=deployment, key=key, state=state, policy=PROTOCOL_KEEPER, report=actions.append
+    )
     rpc(crowd, "evm_setAutomine", False)
     keeper_pass(keeper, deployment.chain.w3.eth.block_number)
     stuck = {s.tx_hash: s for s in pending_submissions(state, key.address)}
@@ -241,7 +249,9 @@ def test_a_liquidation_left_unmined_for_replace_after_blocks_is_replaced(
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
     policy = KeeperPolicy(min_profit=None, replace_after=2)
-    keeper = Keeper(deployment, key, state, policy, actions.append)
+    keeper = Keeper(
+        deployment=deployment, key=key, state=state, policy=policy, report=actions.append
+    )
     gas_limit = deployment.chain.w3.eth.get_block("latest")["gasLimit"]
     rpc(crowd, "evm_setAutomine", False)
     keeper_pass(keeper, deployment.chain.w3.eth.block_number)
@@ -275,7 +285,9 @@ def test_a_liquidation_the_node_forgot_is_broadcast_again(crowd: Crowd, tmp_path
     deployment, key = crowd.deployment, crowd.keepers[0]
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
-    keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+    keeper = Keeper(
+        deployment=deployment, key=key, state=state, policy=PROTOCOL_KEEPER, report=actions.append
+    )
     rpc(crowd, "evm_setAutomine", False)
     keeper_pass(keeper, deployment.chain.w3.eth.block_number)
     signed = {s.tx_hash for s in pending_submissions(state, key.address)}
@@ -297,17 +309,17 @@ def test_a_stuck_liquidation_that_lost_the_race_is_cancelled_not_mined_to_fail(
     slow_key, fast_key = crowd.keepers[:2]
     slow_actions: list[dict[str, Any]] = []
     slow = Keeper(
-        deployment,
-        slow_key,
-        open_state(tmp_path / "slow.sqlite", deployment.clearinghouse.address),
-        KeeperPolicy(min_profit=None, replace_after=3),
-        slow_actions.append,
+        deployment=deployment,
+        key=slow_key,
+        state=open_state(tmp_path / "slow.sqlite", deployment.clearinghouse.address),
+        policy=KeeperPolicy(min_profit=None, replace_after=3),
+        report=slow_actions.append,
     )
     fast = Keeper(
-        deployment,
-        fast_key,
-        open_state(tmp_path / "fast.sqlite", deployment.clearinghouse.address),
-        PROTOCOL_KEEPER,
+        deployment=deployment,
+        key=fast_key,
+        state=open_state(tmp_path / "fast.sqlite", deployment.clearinghouse.address),
+        policy=PROTOCOL_KEEPER,
     )
     rpc(crowd, "evm_setAutomine", False)
     keeper_pass(slow, deployment.chain.w3.eth.block_number)
@@ -419,7 +431,9 @@ def test_a_reorg_that_drops_mined_liquidations_gets_them_mined_again(
     deployment, key = crowd.deployment, crowd.keepers[0]
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
-    keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+    keeper = Keeper(
+        deployment=deployment, key=key, state=state, policy=PROTOCOL_KEEPER, report=actions.append
+    )
     before = rpc(crowd, "evm_snapshot")
     done = run_keeper(keeper, once=True, poll_interval=0.01)
     assert {liquidation.account for liquidation in done.liquidations} == condemned

@@ -23,7 +23,7 @@ UNBONDING = 7 * 24 * 3600
 DIGEST = bytes.fromhex("a7" * 32)
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Registry:
     chain: Chain
     owner: LocalAccount
@@ -62,7 +62,9 @@ def setup(anvil: AnvilNode) -> Registry:
         owner, "OperatorRegistry", owner.address, token.address, BOND, QUORUM_BPS, UNBONDING
     )
     keys = tuple(key_from_secret(7919 * (i + 1) + 2**160) for i in range(len(operators)))
-    setup = Registry(chain, owner, operators, keys, token, registry)
+    setup = Registry(
+        chain=chain, owner=owner, operators=operators, keys=keys, token=token, registry=registry
+    )
     for operator, key in zip(operators, keys, strict=True):
         register(
             setup,

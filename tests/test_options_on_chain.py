@@ -85,7 +85,7 @@ N = 64
 ALPHA_BPS = 9750  # k = 1.6: two witnesses, the smaller at weight 0.6
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Book:
     chain: Chain
     deployment: Deployment

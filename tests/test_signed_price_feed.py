@@ -38,7 +38,7 @@ ETH = 0
 HONEST = (0, 1, 2)
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Setup:
     chain: Chain
     owner: LocalAccount
@@ -77,7 +77,15 @@ def module_setup(anvil: AnvilNode) -> Setup:
         for _ in range(2)
     )
     chain.transact(owner, deployment.oracle.functions.setFeed(ETH, feed.address, HEARTBEAT))
-    return Setup(chain, owner, relayer, deployment, keys, feed, other_feed)
+    return Setup(
+        chain=chain,
+        owner=owner,
+        relayer=relayer,
+        deployment=deployment,
+        keys=keys,
+        feed=feed,
+        other_feed=other_feed,
+    )
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ from vmargin.chain.scenario_registry import ScenarioSets
 from vmargin.keeper.screen import screen
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Watcher:
     """Watches ``attested_margin`` of ``deployment``, challenging from ``key``'s account;
     ``next_block`` is the first block the next pass reads."""

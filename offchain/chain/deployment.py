@@ -57,7 +57,7 @@ class RiskParameters:
     keeper_share: int = WAD // 2
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Deployment:
     """The deployed contracts; asset i of the oracle is ``assets[i]``."""
 

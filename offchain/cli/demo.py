@@ -59,7 +59,7 @@ BACKSTOP_DEPOSIT = 1_000_000
 PROTOCOL_KEEPER = KeeperPolicy(min_profit=None)
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class DemoResult:
     """What the demo did: the set it posted, the keeper's screening and liquidations."""
 

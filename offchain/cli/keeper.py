@@ -118,7 +118,13 @@ def keeper_run_command(arguments: argparse.Namespace) -> int:
         raise ServiceInputError(f"--workers must be at least 1, got {arguments.workers}")
     with executor_for(arguments.workers, arguments.scheduler) as executor:
         keeper = Keeper(
-            deployment, key, state, policy, report_action, executor, shards=arguments.workers
+            deployment=deployment,
+            key=key,
+            state=state,
+            policy=policy,
+            report=report_action,
+            executor=executor,
+            shards=arguments.workers,
         )
         run_keeper(keeper, once=arguments.once, poll_interval=arguments.poll_interval)
     return 0

@@ -30,7 +30,7 @@ from vmargin.risk.scenario_pnl import book, exact_unit_pnl
 from vmargin.risk.sharding import sharded_exact_tail_risk
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class AccountRisk:
     """An account's margin at one block, all WAD.
 
@@ -76,7 +76,7 @@ def max_liquidation_fraction(
     return WAD if equity < threshold or value <= rule.dust_value else rule.close_factor
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Liquidation:
     """A liquidation the keeper landed, with what the contract emitted. ``bad_debt`` is
     what the BadDebt event wrote off (0 without one), and the waterfall's split of it:

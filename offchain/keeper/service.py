@@ -146,7 +146,7 @@ def log_action(action: dict[str, Any]) -> None:
     log.debug("%s", action)
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Keeper:
     """A keeper: who it signs as, where it keeps its state, its policy, where it reports,
     and the executor its screen shards accounts on (``offchain/risk/sharding.py``; None: this
@@ -633,5 +633,7 @@ def run_once(
     block)."""
     if state is None:
         state = open_state(":memory:", deployment.clearinghouse.address, deployment.start_block)
-    keeper = Keeper(deployment, key, state, policy or KeeperPolicy(), report)
+    keeper = Keeper(
+        deployment=deployment, key=key, state=state, policy=policy or KeeperPolicy(), report=report
+    )
     return run_keeper(keeper, once=True, poll_interval=0.2)

@@ -46,7 +46,7 @@ class SubmissionStatus(StrEnum):
     REPLACED = "replaced"
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Submission:
     """One signed transaction of the keeper. ``account`` is the account a liquidation
     liquidates (or, for a cancellation, would have liquidated); ``recipient`` and ``data`` are the

@@ -113,7 +113,7 @@ class SpotCollateral:
         return mul_wad(self.balance, WAD - self.haircut, Rounding.FLOOR)
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Account:
     """A margin account: cash (WAD), perps by asset number, options in holding order, spot
     collateral by asset number, and the current indices of the markets it holds
