@@ -115,6 +115,7 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -124,6 +125,15 @@ from vmargin.errors import InputError
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+
+
+class VolatilityModel(StrEnum):
+    """The conditional vol that filtered historical simulation devolatilizes returns by;
+    ``parameters["model"]`` records the value."""
+
+    EWMA = "ewma"
+    GARCH = "garch"
+
 
 SEED_DAYS = 30
 """The variance filters start from the mean square of this many first returns of the history."""
@@ -524,7 +534,7 @@ def filtered_historical(
     *,
     horizon: int = 1,
     overlapping: bool = True,
-    model: str = "ewma",
+    model: VolatilityModel = VolatilityModel.EWMA,
     ewma_lambda: float = 0.94,
     floor_quantile: float = DEFAULT_FLOOR_QUANTILE,
     garch_params: Sequence[tuple[float, float, float]] | None = None,
@@ -556,16 +566,16 @@ def filtered_historical(
             returns=returns,
             starts=starts,
         ),
-        "model": model,
+        "model": str(model),
     }
-    if model == "ewma":
+    if model == VolatilityModel.EWMA:
         if not 0.0 < ewma_lambda < 1.0:
             raise InputError(f"ewma_lambda must be in (0, 1), got {ewma_lambda}")
         if garch_params is not None:
             raise InputError("garch_params is only used with model='garch'")
         variance = ewma_variance(returns, float(ewma_lambda))
         parameters["ewma_lambda"] = float(ewma_lambda)
-    elif model == "garch":
+    elif model == VolatilityModel.GARCH:
         if garch_params is None:
             fitted = [fit_garch(returns[:, a]) for a in range(assets)]
             parameters["garch_params_source"] = "fitted by arch on 100 * log returns"

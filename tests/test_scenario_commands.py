@@ -19,6 +19,7 @@ from vmargin.oracle.scenario_file import read_scenario_file
 from vmargin.oracle.scenario_methods import (
     FloatArray,
     RawScenarios,
+    VolatilityModel,
     filtered_historical,
     historical,
     monte_carlo,
@@ -65,12 +66,12 @@ def float_expected_shortfall(losses: np.ndarray, alpha_bps: int) -> float:
         (
             "filtered-historical",
             {"model": "ewma"},
-            lambda c: filtered_historical(c, WINDOW, model="ewma"),
+            lambda c: filtered_historical(c, WINDOW, model=VolatilityModel.EWMA),
         ),
         (
             "filtered-historical",
             {"model": "garch"},
-            lambda c: filtered_historical(c, WINDOW, model="garch"),
+            lambda c: filtered_historical(c, WINDOW, model=VolatilityModel.GARCH),
         ),
         ("monte-carlo", {}, lambda c: monte_carlo(c, WINDOW, n=2000, seed=7)),
     ],

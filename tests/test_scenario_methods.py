@@ -15,6 +15,7 @@ from vmargin.oracle.history import load_yahoo_daily_closes
 from vmargin.oracle.scenario_methods import (
     DEFAULT_FLOOR_QUANTILE,
     RawScenarios,
+    VolatilityModel,
     combine,
     filtered_historical,
     historical,
@@ -321,7 +322,7 @@ def eth_closes() -> np.ndarray:
 def test_fhs_garch_runs_on_real_eth_and_is_reproducible_from_its_parameters(
     eth_closes: np.ndarray,
 ) -> None:
-    raw = filtered_historical(eth_closes, window=250, horizon=2, model="garch")
+    raw = filtered_historical(eth_closes, window=250, horizon=2, model=VolatilityModel.GARCH)
     parameters = raw.parameters
     assert raw.n == 249 and np.isfinite(raw.spot_returns).all()
     omega, alpha, beta = (
@@ -337,7 +338,11 @@ def test_fhs_garch_runs_on_real_eth_and_is_reproducible_from_its_parameters(
     assert 0.01 < current < 0.2
     json.dumps(parameters)
     replay = filtered_historical(
-        eth_closes, window=250, horizon=2, model="garch", garch_params=[(omega, alpha, beta)]
+        eth_closes,
+        window=250,
+        horizon=2,
+        model=VolatilityModel.GARCH,
+        garch_params=[(omega, alpha, beta)],
     )
     assert replay.spot_returns.tobytes() == raw.spot_returns.tobytes()
     assert replay.vol_shifts.tobytes() == raw.vol_shifts.tobytes()
@@ -393,11 +398,19 @@ def test_scenario_arrays_are_read_only() -> None:
         (lambda: historical(np.ones((1, 2)), 1), "at least 2 dates"),
         (lambda: filtered_historical(TINY, 3, ewma_lambda=1.0), r"ewma_lambda must be in \(0, 1\)"),
         (lambda: filtered_historical(TINY, 3, ewma_lambda=0.0), r"ewma_lambda must be in \(0, 1\)"),
-        (lambda: filtered_historical(TINY, 3, model="egarch"), "model must be 'ewma' or 'garch'"),
-        (lambda: filtered_historical(TINY, 3, floor_quantile=1.5), r"floor_quantile must be in"),
-        (lambda: filtered_historical(TINY, 3, model="garch"), "needs at least 100 returns"),
         (
-            lambda: filtered_historical(TINY, 3, model="garch", garch_params=[(1.0, 0.1, 0.8)] * 2),
+            lambda: filtered_historical(TINY, 3, model=untyped("egarch")),
+            "model must be 'ewma' or 'garch'",
+        ),
+        (lambda: filtered_historical(TINY, 3, floor_quantile=1.5), r"floor_quantile must be in"),
+        (
+            lambda: filtered_historical(TINY, 3, model=VolatilityModel.GARCH),
+            "needs at least 100 returns",
+        ),
+        (
+            lambda: filtered_historical(
+                TINY, 3, model=VolatilityModel.GARCH, garch_params=[(1.0, 0.1, 0.8)] * 2
+            ),
             "one \\(omega, alpha, beta\\) per asset",
         ),
         (

@@ -44,6 +44,7 @@ from vmargin.oracle.scenario_file import (
 )
 from vmargin.oracle.scenario_methods import (
     RawScenarios,
+    VolatilityModel,
     combine,
     filtered_historical,
     historical,
@@ -74,7 +75,9 @@ def add_scenario_commands(commands: argparse._SubParsersAction) -> None:
     build.add_argument("--window", type=int, default=1000, help="daily returns looked back")
     build.add_argument("--horizon", type=int, default=1, help="holding period in days")
     build.add_argument("--non-overlapping", action="store_true")
-    build.add_argument("--model", choices=("ewma", "garch"), default="ewma")
+    build.add_argument(
+        "--model", choices=[model.value for model in VolatilityModel], default="ewma"
+    )
     build.add_argument("--ewma-lambda", type=float, default=0.94)
     build.add_argument("--n", type=int, default=1000, help="Monte Carlo scenarios")
     build.add_argument("--seed", type=int, default=1, help="Monte Carlo seed")
@@ -154,7 +157,7 @@ def build_scenarios(arguments: argparse.Namespace) -> ScenarioSet:
             arguments.window,
             horizon=arguments.horizon,
             overlapping=not arguments.non_overlapping,
-            model=arguments.model,
+            model=VolatilityModel(arguments.model),
             ewma_lambda=arguments.ewma_lambda,
         )
     else:
