@@ -673,6 +673,8 @@ class Chain:
         }
         try:
             if "gas" not in transaction:
+                # One dict serves web3, typed as its TypedDict TxParams, and eth-account,
+                # typed as a plain dict: neither type is the other.
                 estimate = self.w3.eth.estimate_gas(transaction)  # type: ignore[arg-type]
                 block_limit = self.w3.eth.get_block("latest")["gasLimit"]
                 transaction["gas"] = min(estimate + estimate // GAS_BUFFER_DIVISOR, block_limit)
