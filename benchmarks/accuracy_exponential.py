@@ -30,7 +30,7 @@ mp.dps = 50
 SEED = 20240601
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Errors:
     """Error statistics of one group of inputs; ``error = computed - exact``."""
 
@@ -143,6 +143,7 @@ def measure(
     cases: Iterable[tuple[int, ...]],
     function: Callable[..., int],
     exact: Callable[..., mpf],
+    *,
     groups: list[Errors],
     group_of: Callable[..., int],
     with_y: bool = False,
@@ -167,34 +168,34 @@ def main() -> None:
     def exact_pow(x: int, y: int) -> mpf:
         return mp.power(mpf(x) / WAD, mpf(y) / WAD) * WAD
 
-    exp_groups = [Errors("x < 0 (result < 1)"), Errors("x >= 0 (result >= 1)")]
+    exp_groups = [Errors(label="x < 0 (result < 1)"), Errors(label="x >= 0 (result >= 1)")]
     measure(
         ((x,) for x in exp_inputs(rng, samples)),
         exp_wad,
         exact_exp,
-        exp_groups,
-        lambda x: int(x >= 0),
+        groups=exp_groups,
+        group_of=lambda x: int(x >= 0),
     )
-    ln_groups = [Errors("x < 1"), Errors("x >= 1")]
+    ln_groups = [Errors(label="x < 1"), Errors(label="x >= 1")]
     measure(
         ((x,) for x in ln_inputs(rng, samples)),
         ln_wad,
         exact_ln,
-        ln_groups,
-        lambda x: int(x >= WAD),
+        groups=ln_groups,
+        group_of=lambda x: int(x >= WAD),
     )
     pow_groups = [
-        Errors("abs(y) <= 1"),
-        Errors("1 < abs(y) <= 100"),
-        Errors("100 < abs(y) <= 1e6"),
-        Errors("abs(y) > 1e6"),
+        Errors(label="abs(y) <= 1"),
+        Errors(label="1 < abs(y) <= 100"),
+        Errors(label="100 < abs(y) <= 1e6"),
+        Errors(label="abs(y) > 1e6"),
     ]
     measure(
         pow_inputs(rng, samples),
         pow_wad,
         exact_pow,
-        pow_groups,
-        lambda x, y: sum(abs(y) > bound * WAD for bound in (1, 100, 10**6)),
+        groups=pow_groups,
+        group_of=lambda x, y: sum(abs(y) > bound * WAD for bound in (1, 100, 10**6)),
         with_y=True,
     )
 

@@ -38,22 +38,46 @@ def measure(n: int) -> tuple[int, int, int]:
     with AnvilNode() as node:
         chain = Chain.connect(node.rpc_url)
         owner, backstop, settler, maker, trader, *operators = anvil_accounts(10)
-        deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
+        deployment = deploy_vmargin(
+            chain, owner, backstop=backstop.address, assets=("ETH",), risk=RiskParameters()
+        )
         clearinghouse = deployment.clearinghouse
         chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
         rng = random.Random(n)
         returns = tuple((int(rng.gauss(0, 0.05) * WAD),) for _ in range(n))
-        epoch = post_scenario_set(chain, owner, deployment.registry, returns, ((0,),) * n, 9750)
+        epoch = post_scenario_set(
+            chain,
+            owner,
+            deployment.registry,
+            spot_returns=returns,
+            vol_shifts=((0,),) * n,
+            alpha_bps=9750,
+        )
         push_price(chain, owner, deployment.aggregators[0], Decimal(PRICE))
         keys = [key_from_secret(7_919 * (i + 11)) for i in range(len(operators))]
-        attested = deploy_attested_margin(deployment, owner, operators, keys, BOND, 6_600, 3600)
+        attested = deploy_attested_margin(
+            deployment,
+            owner,
+            operators=operators,
+            keys=keys,
+            bond=BOND,
+            quorum_bps=6_600,
+            challenge_window=3600,
+        )
         scenarios = read_scenario_set(chain, deployment.registry, epoch)
         mint_and_deposit(deployment, owner, maker, 1_000_000)
         mint_and_deposit(deployment, owner, trader, 10_000)
 
         price = PRICE * WAD
         certified = settle_perp_trade(
-            deployment, settler, scenarios, trader.address, maker.address, 0, WAD, price
+            deployment,
+            settler,
+            scenarios,
+            buyer=trader.address,
+            seller=maker.address,
+            asset=0,
+            size=WAD,
+            price=price,
         )
 
         block = chain.w3.eth.block_number
@@ -70,18 +94,23 @@ def measure(n: int) -> tuple[int, int, int]:
             attestation = attestation_of(
                 chain.chain_id,
                 attested.address,
-                after,
-                marks,
-                block,
-                scenarios,
-                parameters,
-                marks.now + 600,
+                account=after,
+                marks=marks,
+                block_number=block,
+                scenarios=scenarios,
+                parameters=parameters,
+                expiry=marks.now + 600,
             )
             quorum = quorum_signature(
                 quorum_keys, attestation_digest(attested.address, attestation)
             )
             receipt = accept_attestation(
-                chain, owner, attested, attestation, quorum, state_abi(after, marks)
+                chain,
+                owner,
+                attested,
+                attestation=attestation,
+                quorum=quorum,
+                state=state_abi(after, marks),
             )
             accept_gas.append(receipt["gasUsed"])
         empty = NO_MARGIN_CERTIFICATE.as_abi()

@@ -14,9 +14,12 @@ Prints a Markdown table; run with ``make bench``.
 
 import random
 from decimal import Decimal
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from web3.contract.contract import ContractFunction
 from web3.exceptions import Web3RPCError
+from web3.types import RPCEndpoint
 
 from vmargin.chain.anvil import AnvilNode
 from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts
@@ -43,23 +46,30 @@ def scenario_rows(n: int, rng: random.Random) -> tuple[tuple, tuple]:
 
 def post(chain: Chain, owner: LocalAccount, deployment: Deployment, n: int) -> int:
     returns, shifts = scenario_rows(n, random.Random(n))
-    return post_scenario_set(chain, owner, deployment.registry, returns, shifts, ALPHA_BPS)
+    return post_scenario_set(
+        chain,
+        owner,
+        deployment.registry,
+        spot_returns=returns,
+        vol_shifts=shifts,
+        alpha_bps=ALPHA_BPS,
+    )
 
 
-def out_of_gas(chain: Chain, sender: str, call) -> bool:
+def out_of_gas(chain: Chain, sender: str, call: ContractFunction) -> bool:
     """Whether ``call`` (a contract function call) runs out of gas somewhere within a
     whole block's gas: an inner call that does (the margin engine's) makes the outer one
     revert with empty data, so the call tree is traced to tell that from a real revert."""
     transaction = call.build_transaction({"from": sender, "gas": 30_000_000})
     trace = chain.w3.provider.make_request(
-        "debug_traceCall",
+        RPCEndpoint("debug_traceCall"),
         [
             {k: transaction[k] for k in ("from", "to", "data", "gas")},
             "latest",
             {"tracer": "callTracer"},
         ],
     )
-    frames = [trace.get("result", {})]
+    frames: list[dict[str, Any]] = [trace.get("result", {})]
     while frames:
         frame = frames.pop()
         if "gas" in str(frame.get("error", "")).lower():
@@ -68,7 +78,7 @@ def out_of_gas(chain: Chain, sender: str, call) -> bool:
     return False
 
 
-def gas_or_limit(chain: Chain, sender: LocalAccount, call) -> str:
+def gas_or_limit(chain: Chain, sender: LocalAccount, call: ContractFunction) -> str:
     """The gas ``call`` uses when ``sender`` sends it, or that it does not fit a block."""
     try:
         return f"{chain.transact(sender, call)['gasUsed']:,}"
@@ -82,7 +92,9 @@ def main() -> None:
     with AnvilNode(accounts=20) as node:
         chain = Chain.connect(node.rpc_url)
         owner, backstop, settler, keeper, *traders = anvil_accounts(20)
-        deployment = deploy_vmargin(chain, owner, backstop.address, ASSETS, RiskParameters())
+        deployment = deploy_vmargin(
+            chain, owner, backstop=backstop.address, assets=ASSETS, risk=RiskParameters()
+        )
         clearinghouse = deployment.clearinghouse
         chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
         for aggregator in deployment.aggregators:
@@ -102,7 +114,7 @@ def main() -> None:
                 clearinghouse.events.SeriesListed().process_receipt(receipt)[0]["args"]["seriesId"]
             )
 
-        books = {}
+        books: dict[tuple[str, int], LocalAccount] = {}
         for kind in ("perps", "options"):
             for count in POSITIONS:
                 trader, maker = traders.pop(), traders.pop()
@@ -114,26 +126,26 @@ def main() -> None:
                             deployment,
                             settler,
                             scenarios,
-                            trader.address,
-                            maker.address,
-                            asset,
-                            WAD,
-                            1000 * WAD,
+                            buyer=trader.address,
+                            seller=maker.address,
+                            asset=asset,
+                            size=WAD,
+                            price=1000 * WAD,
                         )
                     else:
                         settle_option_trade(
                             deployment,
                             settler,
                             scenarios,
-                            maker.address,
-                            trader.address,
-                            puts[asset],
-                            WAD,
-                            50 * WAD,
+                            buyer=maker.address,
+                            seller=trader.address,
+                            series_id=puts[asset],
+                            size=WAD,
+                            premium=50 * WAD,
                         )
                 books[(kind, count)] = trader
 
-        rows = {key: {} for key in books}
+        rows: dict[tuple[str, int], dict[str, str]] = {key: {} for key in books}
         for n in (64, 256):
             scenarios = read_scenario_set(
                 chain, deployment.registry, post(chain, owner, deployment, n)
@@ -163,11 +175,11 @@ def main() -> None:
             if not risk.liquidatable:
                 rows[key]["liquidation, k = 25"] = "not liquidatable"
                 continue
-            certificate = witness_certificate(scenarios.epoch, scenarios.tree, risk.witnesses)
+            witnesses = witness_certificate(scenarios.epoch, scenarios.tree, risk.witnesses)
             rows[key]["liquidation, k = 25"] = gas_or_limit(
                 chain,
                 keeper,
-                clearinghouse.functions.liquidate(trader.address, certificate.as_abi(), WAD),
+                clearinghouse.functions.liquidate(trader.address, witnesses.as_abi(), WAD),
             )
 
     columns = ["IM, N = 64", "IM, N = 256", "liquidation, k = 25"]

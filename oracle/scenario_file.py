@@ -52,6 +52,7 @@ def quantize_scenarios(
     assets: Sequence[str],
     spot_returns: np.ndarray,
     vol_shifts: np.ndarray,
+    *,
     stress: np.ndarray,
     alpha_bps: int,
     method: str,

@@ -11,6 +11,7 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,15 @@ from vmargin.errors import InputError
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+
+
+class VolatilityModel(StrEnum):
+    """The conditional vol that filtered historical simulation devolatilizes returns by;
+    ``parameters["model"]`` records the value."""
+
+    EWMA = "ewma"
+    GARCH = "garch"
+
 
 SEED_DAYS = 30
 """The variance filters start from the mean square of this many first returns of the history."""
@@ -353,6 +363,7 @@ def _vol_proxy_parameters(days_per_year: int) -> dict[str, object]:
 
 def _period_parameters(
     method: str,
+    *,
     window: int,
     horizon: int,
     overlapping: bool,
@@ -397,7 +408,14 @@ def historical(
         vol_shifts=proxy[first + horizon] - proxy[first],
         stress=np.zeros(len(starts), dtype=np.bool_),
         parameters={
-            **_period_parameters("historical", window, horizon, overlapping, returns, starts),
+            **_period_parameters(
+                "historical",
+                window=window,
+                horizon=horizon,
+                overlapping=overlapping,
+                returns=returns,
+                starts=starts,
+            ),
             **_vol_proxy_parameters(days_per_year),
         },
     )
@@ -409,12 +427,12 @@ def historical(
 def filtered_historical(
     closes: np.ndarray,
     window: int,
+    *,
     horizon: int = 1,
     overlapping: bool = True,
-    model: str = "ewma",
+    model: VolatilityModel = VolatilityModel.EWMA,
     ewma_lambda: float = 0.94,
     floor_quantile: float = DEFAULT_FLOOR_QUANTILE,
-    *,
     garch_params: Sequence[tuple[float, float, float]] | None = None,
     days_per_year: int = DEFAULT_DAYS_PER_YEAR,
 ) -> RawScenarios:
@@ -436,17 +454,24 @@ def filtered_historical(
     if not 0.0 <= floor_quantile <= 1.0:
         raise InputError(f"floor_quantile must be in [0, 1], got {floor_quantile}")
     parameters: dict[str, object] = {
-        **_period_parameters("filtered_historical", window, horizon, overlapping, returns, starts),
-        "model": model,
+        **_period_parameters(
+            "filtered_historical",
+            window=window,
+            horizon=horizon,
+            overlapping=overlapping,
+            returns=returns,
+            starts=starts,
+        ),
+        "model": str(model),
     }
-    if model == "ewma":
+    if model == VolatilityModel.EWMA:
         if not 0.0 < ewma_lambda < 1.0:
             raise InputError(f"ewma_lambda must be in (0, 1), got {ewma_lambda}")
         if garch_params is not None:
             raise InputError("garch_params is only used with model='garch'")
         variance = ewma_variance(returns, float(ewma_lambda))
         parameters["ewma_lambda"] = float(ewma_lambda)
-    elif model == "garch":
+    elif model == VolatilityModel.GARCH:
         if garch_params is None:
             fitted = [fit_garch(returns[:, a]) for a in range(assets)]
             parameters["garch_params_source"] = "fitted by arch on 100 * log returns"
@@ -608,11 +633,11 @@ def moment_dof(excess_kurtosis: float) -> float:
 def monte_carlo(
     closes: np.ndarray,
     window: int,
+    *,
     n: int,
     seed: int,
     horizon: int = 1,
     dof: float | None = None,
-    *,
     days_per_year: int = DEFAULT_DAYS_PER_YEAR,
 ) -> RawScenarios:
     """``n`` Monte Carlo scenarios: multivariate Student-t daily log returns with zero mean and

@@ -14,7 +14,7 @@ from vmargin.numerics.expected_shortfall import tail_weight
 from vmargin.proofs.scenario_commitment import check_scenario_domain
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class ScenarioSet:
     """N scenarios over ``assets``, one WAD spot return and one WAD vol shift per asset
     each, with ES level alpha; the method that built them with every parameter it used,

@@ -53,6 +53,7 @@ def report_digest(feed_address: str, report: PriceReport) -> bytes:
 
 def signed_report(
     keys: Mapping[int, BlsKey],
+    *,
     chain_id: int,
     feed_address: str,
     price: Decimal,

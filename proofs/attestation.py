@@ -21,7 +21,7 @@ ATTESTATION_TYPE = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Attestation:
     """``AttestedMargin.Attestation``, field for field."""
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from eth_abi import encode
 from eth_utils import keccak
 from py_ecc import optimized_bn128 as bn128
+from py_ecc.typing import Optimized_Point3D
 
 from vmargin.errors import InputError
 
@@ -41,12 +42,16 @@ R = bn128.curve_order
 G1Point = tuple[int, int]
 G2Point = tuple[tuple[int, int], tuple[int, int]]
 
+# py-ecc's projective points (x, y, z): over Fp for G1, over Fp2 for G2.
+G1Projective = Optimized_Point3D[bn128.FQ]
+G2Projective = Optimized_Point3D[bn128.FQ2]
+
 
 class BlsError(InputError):
     """A key, point or signature is malformed; the message says which."""
 
 
-def _g1(point: G1Point) -> tuple:
+def _g1(point: G1Point) -> G1Projective:
     """Projective py-ecc point of an affine G1 point, checked on the curve."""
     x, y = point
     if not (0 <= x < P and 0 <= y < P):
@@ -59,7 +64,7 @@ def _g1(point: G1Point) -> tuple:
     return projective
 
 
-def _g2(point: G2Point) -> tuple:
+def _g2(point: G2Point) -> G2Projective:
     """Projective py-ecc point of an affine G2 point, checked on the twist and in the
     order-r subgroup."""
     (x_real, x_imag), (y_real, y_imag) = point
@@ -77,14 +82,14 @@ def _g2(point: G2Point) -> tuple:
     return projective
 
 
-def _affine_g1(projective: tuple) -> G1Point:
+def _affine_g1(projective: G1Projective) -> G1Point:
     if bn128.is_inf(projective):
         return (0, 0)
     x, y = bn128.normalize(projective)
     return (int(x), int(y))
 
 
-def _affine_g2(projective: tuple) -> G2Point:
+def _affine_g2(projective: G2Projective) -> G2Point:
     x, y = bn128.normalize(projective)
     return ((int(x.coeffs[0]), int(x.coeffs[1])), (int(y.coeffs[0]), int(y.coeffs[1])))
 
@@ -165,7 +170,7 @@ def g2_words(point: G2Point) -> list[int]:
     return [x_imag, x_real, y_imag, y_real]
 
 
-def g2_abi(point: G2Point) -> tuple:
+def g2_abi(point: G2Point) -> tuple[tuple[int, int], tuple[int, int]]:
     """A G2 point as web3 encodes ``BN254.G2Point`` (``uint256[2] x, uint256[2] y``, EIP-197
     order)."""
     x_imag, x_real, y_imag, y_real = g2_words(point)

@@ -124,6 +124,7 @@ def abi_tuple(value: Any) -> Any:
 def attestation_of(
     chain_id: int,
     attested_margin: str,
+    *,
     account: Account,
     marks: Marks,
     block_number: int,
@@ -154,6 +155,7 @@ def accept_attestation(
     chain: Chain,
     sender: LocalAccount,
     attested_margin: Contract,
+    *,
     attestation: Attestation,
     quorum: QuorumSignature,
     state: tuple,

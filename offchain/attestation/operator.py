@@ -96,7 +96,7 @@ class OperatorSignature:
     public_g2: G2Point
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Operator:
     """An operator registered in the ``AttestedMargin``'s registry as ``index`` with
     ``key``. It signs attestations that expire at most ``max_lifetime`` seconds after
@@ -146,12 +146,12 @@ def compute_attestation(operator: Operator, request: AttestationRequest) -> Atte
         return attestation_of(
             chain.chain_id,
             operator.attested_margin.address,
-            account,
-            marks,
-            request.block,
-            scenarios,
-            parameters,
-            request.expiry,
+            account=account,
+            marks=marks,
+            block_number=request.block,
+            scenarios=scenarios,
+            parameters=parameters,
+            expiry=request.expiry,
         )
     except (ValueError, ArithmeticError) as error:
         raise OperatorRequestError(f"the state cannot be valued: {error}") from None
@@ -379,14 +379,31 @@ def attestation_from_json(wire: Any) -> Attestation:
     one ``AttestedMargin`` can take (every field of its ABI type, the hashes 32 bytes)."""
     if not isinstance(wire, list) or len(wire) != ATTESTATION_FIELDS:
         raise WireFormatError(f"attestation: {ATTESTATION_FIELDS} fields expected")
-    chain_id, account, state_hash, epoch, root, *rest = wire
+    (
+        chain_id,
+        account,
+        state_hash,
+        epoch,
+        root,
+        alpha_bps,
+        expected_shortfall,
+        initial_margin,
+        block_number,
+        valuation_time,
+        expiry,
+    ) = wire
     attestation = Attestation(
-        _integer(chain_id, "attestation chain id"),
-        _address(account, "attestation account"),
-        _bytes32(state_hash, "attestation state hash"),
-        _integer(epoch, "attestation epoch"),
-        _bytes32(root, "attestation scenario root"),
-        *(_integer(value, "attestation") for value in rest),
+        chain_id=_integer(chain_id, "attestation chain id"),
+        account=_address(account, "attestation account"),
+        state_hash=_bytes32(state_hash, "attestation state hash"),
+        epoch=_integer(epoch, "attestation epoch"),
+        scenario_root=_bytes32(root, "attestation scenario root"),
+        alpha_bps=_integer(alpha_bps, "attestation"),
+        expected_shortfall=_integer(expected_shortfall, "attestation"),
+        initial_margin=_integer(initial_margin, "attestation"),
+        block_number=_integer(block_number, "attestation"),
+        valuation_time=_integer(valuation_time, "attestation"),
+        expiry=_integer(expiry, "attestation"),
     )
     if not is_encodable(ATTESTATION_TYPE, attestation.as_abi()):
         raise WireFormatError(f"attestation: a field is out of its range {ATTESTATION_TYPE}")

@@ -17,6 +17,7 @@ from vmargin.proofs.quorum import proof_of_possession
 def register_operator(
     chain: Chain,
     registry: Contract,
+    *,
     bond_token: Contract,
     operator: LocalAccount,
     key: BlsKey,
@@ -42,6 +43,7 @@ def register_operator(
 def deploy_operator_registry(
     deployment: Deployment,
     owner: LocalAccount,
+    *,
     operators: Sequence[LocalAccount],
     keys: Sequence[BlsKey],
     bond: int,
@@ -63,13 +65,14 @@ def deploy_operator_registry(
     )
     for operator, key in zip(operators, keys, strict=True):
         chain.transact(owner, token.functions.mint(operator.address, bond))
-        register_operator(chain, registry, token, operator, key, bond)
+        register_operator(chain, registry, bond_token=token, operator=operator, key=key, bond=bond)
     return registry
 
 
 def deploy_attested_margin(
     deployment: Deployment,
     owner: LocalAccount,
+    *,
     operators: Sequence[LocalAccount],
     keys: Sequence[BlsKey],
     bond: int,
@@ -82,7 +85,13 @@ def deploy_attested_margin(
     ``AttestedMargin``."""
     chain, clearinghouse = deployment.chain, deployment.clearinghouse
     registry = deploy_operator_registry(
-        deployment, owner, operators, keys, bond, quorum_bps, challenge_window
+        deployment,
+        owner,
+        operators=operators,
+        keys=keys,
+        bond=bond,
+        quorum_bps=quorum_bps,
+        unbonding_delay=challenge_window,
     )
     attested = chain.deploy(
         owner,

@@ -12,14 +12,13 @@ it is liquidatable.
 The watcher keeps no state of its own: a pass reads the events of a block range, and an
 attestation already voided (by it before a crash, or by anyone) or past its window is
 reported and skipped. A restarted watcher rescans from ``--start-block`` and loses nothing.
-Actions, one dict each: ``checked`` (the attestation stands), ``challenged`` (voided,
-with the bond slashed), ``rechecked`` (the account after a challenge), ``voided`` (already
-voided), ``closed`` (wrong, but the window closed).
+Every action is reported as one dict (``WatcherAction``).
 """
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -38,7 +37,22 @@ from vmargin.chain.scenario_registry import ScenarioSets
 from vmargin.keeper.screen import screen
 
 
-@dataclass
+class WatcherAction(StrEnum):
+    """The ``action`` of a report (``Watcher.report``)."""
+
+    CHECKED = "checked"
+    """The attestation stands."""
+    CHALLENGED = "challenged"
+    """Wrong: voided, the signers' bonds slashed."""
+    RECHECKED = "rechecked"
+    """The account as it stands after a challenge."""
+    VOIDED = "voided"
+    """Already voided."""
+    CLOSED = "closed"
+    """Wrong, but its challenge window closed."""
+
+
+@dataclass(kw_only=True)
 class Watcher:
     """Watches ``attested_margin`` of ``deployment``, challenging from ``key``'s account;
     ``next_block`` is the first block the next pass reads."""
@@ -71,7 +85,7 @@ def check_attestation(watcher: Watcher, accepted: Any, window: int) -> None:
     attestation_id = "0x" + bytes(accepted["id"]).hex()
     seen = {"id": attestation_id, "account": claim["account"]}
     if chain.call(attested.functions.claimHashes(accepted["id"])) == VOIDED:
-        watcher.report({"action": "voided", **seen})
+        watcher.report({"action": WatcherAction.VOIDED, **seen})
         return
     account, marks = attested_state(
         claim["account"], abi_tuple(accepted["state"]), claim["valuationTime"]
@@ -83,23 +97,23 @@ def check_attestation(watcher: Watcher, accepted: Any, window: int) -> None:
         "bound": str(shown.bound),
     }
     if shown.bound <= claim["expectedShortfall"]:
-        watcher.report({"action": "checked", **seen, **figures})
+        watcher.report({"action": WatcherAction.CHECKED, **seen, **figures})
         return
     closes_at = claim["acceptedAt"] + window
     if chain.w3.eth.get_block("latest")["timestamp"] >= closes_at:
-        watcher.report({"action": "closed", **seen, **figures, "closed_at": closes_at})
+        watcher.report({"action": WatcherAction.CLOSED, **seen, **figures, "closed_at": closes_at})
         return
     try:
         receipt = challenge_attestation(chain, watcher.key, attested, accepted, shown.certificate)
     except TransactionReverted as refused:
         if refused.error != "AttestedMargin.AlreadyVoided":
             raise
-        watcher.report({"action": "voided", **seen})
+        watcher.report({"action": WatcherAction.VOIDED, **seen})
         return
     voided = emitted(attested, "AttestationVoided", receipt)[0]
     watcher.report(
         {
-            "action": "challenged",
+            "action": WatcherAction.CHALLENGED,
             **seen,
             **figures,
             "slashed": str(voided["slashed"]),
@@ -114,7 +128,7 @@ def recheck(watcher: Watcher, address: str, block: int) -> None:
     _, (risk,) = screen(watcher.deployment, block, [address])
     watcher.report(
         {
-            "action": "rechecked",
+            "action": WatcherAction.RECHECKED,
             "account": address,
             "equity": str(risk.equity),
             "expected_shortfall": str(risk.expected_shortfall),

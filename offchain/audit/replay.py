@@ -56,7 +56,7 @@ class Check:
         return self.onchain == self.recomputed
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class LiquidationReplay:
     """A liquidation explained: inputs, the checks and the full-ES context (WAD)."""
 

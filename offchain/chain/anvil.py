@@ -62,6 +62,7 @@ class AnvilNode:
 
     def __init__(
         self,
+        *,
         port: int = 0,
         accounts: int = 10,
         chain_id: int = 31337,

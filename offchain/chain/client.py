@@ -9,11 +9,11 @@ from the project's ABIs, e.g. ``Clearinghouse.AccountHealthy(account=..., ...)``
 import json
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import pairwise
-from typing import Any, cast
+from typing import Any, TypeGuard, cast
 
 import requests
 from eth_abi import decode, encode
@@ -21,18 +21,10 @@ from eth_abi.exceptions import DecodingError
 from eth_account import Account
 from eth_account.datastructures import SignedTransaction
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress, HexStr
 from eth_utils import function_signature_to_4byte_selector, keccak
 from hexbytes import HexBytes
 from web3 import HTTPProvider, Web3
-from web3._utils.error_formatters_utils import raise_contract_logic_error_on_revert
-from web3._utils.events import (
-    exclude_indexed_event_inputs,
-    get_event_abi_types_for_decoding,
-    get_indexed_event_inputs,
-    normalize_event_input_types,
-)
-from web3._utils.method_formatters import PYTHONIC_RESULT_FORMATTERS
-from web3._utils.validation import validate_rpc_response_and_raise_if_error
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import (
@@ -47,9 +39,18 @@ from web3.exceptions import (
 from web3.logs import DISCARD
 from web3.middleware import Web3Middleware
 from web3.providers.rpc.utils import ExceptionRetryConfiguration, check_if_retry_on_failure
-from web3.types import MakeRequestFn, RPCEndpoint, RPCResponse, TxReceipt
+from web3.types import BlockIdentifier, MakeRequestFn, RPCEndpoint, RPCResponse, TxReceipt
 
 from vmargin.chain.toolchain import artifact_path
+from vmargin.chain.web3_internals import (
+    PYTHONIC_RESULT_FORMATTERS,
+    exclude_indexed_event_inputs,
+    get_event_abi_types_for_decoding,
+    get_indexed_event_inputs,
+    normalize_event_input_types,
+    raise_contract_logic_error_on_revert,
+    validate_rpc_response_and_raise_if_error,
+)
 from vmargin.errors import ChainStateError, NodeError
 
 # Anvil's default development mnemonic: its accounts hold test ether on a fresh node.
@@ -264,7 +265,9 @@ def _error_table() -> dict[bytes, tuple[str, list[dict[str, Any]]]]:
     return table
 
 
-def _abi_type(item: dict[str, Any]) -> str:
+def _abi_type(item: Mapping[str, Any]) -> str:
+    """The canonical ABI type of a function, event or error input or output (a tuple as
+    ``(inner,types)``, with its array suffix)."""
     if item["type"].startswith("tuple"):
         inner = ",".join(_abi_type(component) for component in item["components"])
         return f"({inner}){item['type'][5:]}"
@@ -316,7 +319,7 @@ def _call_failure(response: RPCResponse) -> TransactionReverted:
     raise RpcError(f"eth_call failed: {error}")
 
 
-def _is_hex_data(value: Any) -> bool:
+def _is_hex_data(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and HEX_DATA.fullmatch(value) is not None
 
 
@@ -388,7 +391,7 @@ def _event_table() -> dict[bytes, tuple[list[str], list[str]]]:
     return table
 
 
-def _check_answer(w3: Web3, method: str, params: Any, response: Any) -> None:
+def _check_answer(w3: Web3, method: RPCEndpoint, params: Any, response: Any) -> None:
     """RpcError unless ``response`` is a JSON-RPC response whose result web3 can format, has
     the fields this project reads (``REQUIRED_FIELDS``), and whose logs (of ``eth_getLogs``
     or a receipt) are whole, of the filter's addresses and events, and decode with their
@@ -480,11 +483,11 @@ class Chain:
         w3.middleware_onion.inject(_AnswerCheck, name="answer check", layer=0)
         return cls(w3=w3, chain_id=w3.eth.chain_id)
 
-    def contract(self, name: str, address: str) -> Contract:
+    def contract(self, name: str, address: ChecksumAddress) -> Contract:
         """The deployed project contract ``name`` at ``address``."""
         return self.w3.eth.contract(address=address, abi=load_artifact(name)["abi"])
 
-    def call(self, function: ContractFunction, block: int | str = "latest") -> Any:
+    def call(self, function: ContractFunction, block: BlockIdentifier = "latest") -> Any:
         """``eth_call`` of ``function``; a revert raises TransactionReverted, a result that
         does not decode RpcError."""
         try:
@@ -584,13 +587,14 @@ class Chain:
         """One batch request, retried as ``batch`` says; the responses in request order."""
         provider = cast(HTTPProvider, self.w3.provider)
         retry = provider.exception_retry_configuration
+        batch = [(RPCEndpoint(method), params) for method, params in requests]
         retried = retry is not None and all(
-            check_if_retry_on_failure(method, retry.method_allowlist) for method, _ in requests
+            check_if_retry_on_failure(method, retry.method_allowlist) for method, _ in batch
         )
         attempts, errors = (max(retry.retries, 1), tuple(retry.errors)) if retried else (1, ())
         for attempt in range(attempts):
             try:
-                responses = provider.make_batch_request(list(requests))  # type: ignore[arg-type]
+                responses = provider.make_batch_request(batch)
                 break
             except errors:
                 if attempt == attempts - 1:
@@ -600,7 +604,8 @@ class Chain:
             raise RpcError(f"the node refused a batch of {len(requests)} requests: {responses}")
         # web3 numbers a batch's requests in order and sorts the answers by id.
         ids = [response.get("id") if isinstance(response, dict) else None for response in responses]
-        if not all(type(id_) is int for id_ in ids) or any(a >= b for a, b in pairwise(ids)):
+        numbered = [id_ for id_ in ids if type(id_) is int]
+        if len(numbered) != len(ids) or any(a >= b for a, b in pairwise(numbered)):
             raise RpcError(f"the node answered a batch with ids {ids}, not one per request")
         return responses
 
@@ -618,8 +623,7 @@ class Chain:
         with its ABI (``_check_log``, as for ``eth_getLogs`` and receipts)."""
         call = {"from": sender, "to": to, "data": data}
         response = self.w3.provider.make_request(
-            "eth_simulateV1",  # type: ignore[arg-type]
-            [{"blockStateCalls": [{"calls": [call]}]}, "latest"],
+            RPCEndpoint("eth_simulateV1"), [{"blockStateCalls": [{"calls": [call]}]}, "latest"]
         )
         try:
             simulation = _simulation(response)
@@ -632,9 +636,10 @@ class Chain:
     def sign(
         self,
         sender: LocalAccount,
+        *,
         nonce: int,
-        to: str,
-        data: str | bytes,
+        to: ChecksumAddress,
+        data: HexStr | bytes,
         gas: int,
         fees: Fees,
     ) -> SignedTransaction:
@@ -668,6 +673,8 @@ class Chain:
         }
         try:
             if "gas" not in transaction:
+                # One dict serves web3, typed as its TypedDict TxParams, and eth-account,
+                # typed as a plain dict: neither type is the other.
                 estimate = self.w3.eth.estimate_gas(transaction)  # type: ignore[arg-type]
                 block_limit = self.w3.eth.get_block("latest")["gasLimit"]
                 transaction["gas"] = min(estimate + estimate // GAS_BUFFER_DIVISOR, block_limit)
@@ -704,7 +711,12 @@ class Chain:
         )
         del transaction["gas"]
         receipt = self.send(sender, dict(transaction))
-        return self.w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
+        address = receipt["contractAddress"]
+        if address is None:
+            raise RpcError(
+                f"the receipt of deployment {receipt['transactionHash']!r} has no address"
+            )
+        return self.w3.eth.contract(address=address, abi=artifact["abi"])
 
 
 def emitted(contract: Contract, event: str, receipt: TxReceipt) -> list[Any]:

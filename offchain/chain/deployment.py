@@ -9,6 +9,7 @@ everything and is the feeds' writer.
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 from web3.contract import Contract
 
@@ -24,7 +25,7 @@ class AddressError(InputError):
     """An address a user gave is not one, or holds no contract where one is needed."""
 
 
-def checksum_address(text: str, what: str) -> str:
+def checksum_address(text: str, what: str) -> ChecksumAddress:
     """``text`` (40 hex digits, in one case or with a valid EIP-55 checksum) as a checksum
     address; AddressError naming ``what`` otherwise."""
     digits = str(text).removeprefix("0x")
@@ -56,7 +57,7 @@ class RiskParameters:
     keeper_share: int = WAD // 2
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Deployment:
     """The deployed contracts; asset i of the oracle is ``assets[i]``."""
 
@@ -74,6 +75,7 @@ class Deployment:
 def deploy_vmargin(
     chain: Chain,
     owner: LocalAccount,
+    *,
     backstop: str,
     assets: tuple[str, ...],
     risk: RiskParameters,
@@ -194,6 +196,7 @@ def mint_and_deposit_collateral(
     deployment: Deployment,
     owner: LocalAccount,
     who: LocalAccount,
+    *,
     token: Contract,
     asset: int,
     units: int,

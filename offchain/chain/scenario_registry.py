@@ -44,6 +44,7 @@ class PublishedScenarioSet:
 def scenario_set_calls(
     registry: Contract,
     epoch: int,
+    *,
     spot_returns: tuple[tuple[int, ...], ...],
     vol_shifts: tuple[tuple[int, ...], ...],
     alpha_bps: int,
@@ -75,6 +76,7 @@ def post_scenario_set(
     chain: Chain,
     owner: LocalAccount,
     registry: Contract,
+    *,
     spot_returns: tuple[tuple[int, ...], ...],
     vol_shifts: tuple[tuple[int, ...], ...],
     alpha_bps: int,
@@ -83,7 +85,14 @@ def post_scenario_set(
     """Commit and publish a scenario set as the registry's owner ``owner``; return its epoch
     (current once this returns)."""
     epoch = chain.call(registry.functions.lastEpoch()) + 1
-    for call in scenario_set_calls(registry, epoch, spot_returns, vol_shifts, alpha_bps, chunk):
+    for call in scenario_set_calls(
+        registry,
+        epoch,
+        spot_returns=spot_returns,
+        vol_shifts=vol_shifts,
+        alpha_bps=alpha_bps,
+        chunk=chunk,
+    ):
         chain.send(owner, {"to": call.target, "data": call.data})
     return epoch
 

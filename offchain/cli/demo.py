@@ -59,7 +59,7 @@ BACKSTOP_DEPOSIT = 1_000_000
 PROTOCOL_KEEPER = KeeperPolicy(min_profit=None)
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class DemoResult:
     """What the demo did: the set it posted, the keeper's screening and liquidations."""
 
@@ -79,15 +79,16 @@ def eth_history_scenarios(scenario_count: int) -> tuple[ScenarioSet, Decimal]:
     closes = load_shipped(["ETH"])
     raw = historical(closes.closes_array(), scenario_count)
     ends = raw.parameters["period_end_rows"]  # the row of the last close of each scenario
+    assert isinstance(ends, list)
     scenario_set = quantize_scenarios(
         closes.assets,
         raw.spot_returns,
         raw.vol_shifts,
-        raw.stress,
-        ALPHA_BPS,
-        "historical",
-        raw.parameters,
-        f"ETH one-day returns {closes.dates[ends[0]]} to {closes.dates[ends[-1]]}",
+        stress=raw.stress,
+        alpha_bps=ALPHA_BPS,
+        method="historical",
+        parameters=raw.parameters,
+        source=f"ETH one-day returns {closes.dates[ends[0]]} to {closes.dates[ends[-1]]}",
     )
     return scenario_set, closes.closes[-1][0]
 
@@ -102,16 +103,18 @@ def open_eth_market(
     """Deploy vmargin with one ETH market, let ``settler`` settle trades, post the set of
     ``eth_history_scenarios(scenario_count)`` and set the ETH feed to the last close. Returns
     the deployment, the set, its epoch and that price."""
-    deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
+    deployment = deploy_vmargin(
+        chain, owner, backstop=backstop.address, assets=("ETH",), risk=RiskParameters()
+    )
     chain.transact(owner, deployment.clearinghouse.functions.setSettler(settler.address, True))
     scenario_set, open_price = eth_history_scenarios(scenario_count)
     epoch = post_scenario_set(
         chain,
         owner,
         deployment.registry,
-        scenario_set.spot_returns,
-        scenario_set.vol_shifts,
-        scenario_set.alpha_bps,
+        spot_returns=scenario_set.spot_returns,
+        vol_shifts=scenario_set.vol_shifts,
+        alpha_bps=scenario_set.alpha_bps,
     )
     push_price(chain, owner, deployment.aggregators[0], open_price)
     return deployment, scenario_set, epoch, open_price
@@ -128,7 +131,10 @@ def run_demo(rpc_url: str, scenario_count: int = SCENARIO_COUNT) -> DemoResult:
     timelock = hand_over_to_timelock(deployment, owner, PARAMETER_DELAY)
     mint_and_deposit(deployment, owner, backstop, BACKSTOP_DEPOSIT)
     mint_and_deposit(deployment, owner, market_maker, MARKET_MAKER.collateral)
-    labels = {backstop.address: "backstop", market_maker.address: MARKET_MAKER.label}
+    labels: dict[str, str] = {
+        backstop.address: "backstop",
+        market_maker.address: MARKET_MAKER.label,
+    }
     price_wad = int(open_price.scaleb(18))
     published = read_scenario_set(chain, deployment.registry, epoch)
     for trader, key in zip(TRADERS, trader_keys, strict=False):
@@ -137,7 +143,14 @@ def run_demo(rpc_url: str, scenario_count: int = SCENARIO_COUNT) -> DemoResult:
         buyer, seller = (key, market_maker) if trader.eth > 0 else (market_maker, key)
         size = abs(trader.eth) * WAD
         settle_perp_trade(
-            deployment, settler, published, buyer.address, seller.address, 0, size, price_wad
+            deployment,
+            settler,
+            published,
+            buyer=buyer.address,
+            seller=seller.address,
+            asset=0,
+            size=size,
+            price=price_wad,
         )
 
     crash_price = open_price * CRASH

@@ -27,7 +27,7 @@ from vmargin.cli.arguments import (
     seconds,
     whole_number,
 )
-from vmargin.keeper.service import Keeper, KeeperPolicy, log, run_keeper
+from vmargin.keeper.service import Keeper, KeeperAction, KeeperPolicy, log, run_keeper
 from vmargin.keeper.state import open_state
 from vmargin.numerics.fixedpoint import WAD
 from vmargin.risk.sharding import executor_for
@@ -118,7 +118,13 @@ def keeper_run_command(arguments: argparse.Namespace) -> int:
         raise ServiceInputError(f"--workers must be at least 1, got {arguments.workers}")
     with executor_for(arguments.workers, arguments.scheduler) as executor:
         keeper = Keeper(
-            deployment, key, state, policy, report_action, executor, shards=arguments.workers
+            deployment=deployment,
+            key=key,
+            state=state,
+            policy=policy,
+            report=report_action,
+            executor=executor,
+            shards=arguments.workers,
         )
         run_keeper(keeper, once=arguments.once, poll_interval=arguments.poll_interval)
     return 0
@@ -134,7 +140,7 @@ def report_action(action: dict[str, Any]) -> None:
     )
     level = (
         logging.WARNING
-        if action["action"] in ("reverted", "nonce_taken", "retry")
+        if action["action"] in (KeeperAction.REVERTED, KeeperAction.NONCE_TAKEN, KeeperAction.RETRY)
         else (logging.INFO)
     )
     log.log(level, "%s %s", action["action"], shown)

@@ -24,7 +24,7 @@ from decimal import Decimal
 from types import FrameType
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from vmargin import __version__
@@ -69,7 +69,7 @@ def demo_report(result: DemoResult, rpc_url: str, console: Console) -> None:
         box=box.SIMPLE,
     )
     for column in ("account", "address", "equity USD", "ES USD", "MM USD", "status", "tx", "gas"):
-        justify = "right" if column.endswith("USD") or column == "gas" else "left"
+        justify: JustifyMethod = "right" if column.endswith("USD") or column == "gas" else "left"
         table.add_column(column, justify=justify)
     risks, liquidations = result.keeper_pass.risks, result.keeper_pass.liquidations
     liquidated = {liquidation.account: liquidation for liquidation in liquidations}

@@ -44,6 +44,7 @@ from vmargin.oracle.scenario_file import (
 )
 from vmargin.oracle.scenario_methods import (
     RawScenarios,
+    VolatilityModel,
     combine,
     filtered_historical,
     historical,
@@ -74,7 +75,9 @@ def add_scenario_commands(commands: argparse._SubParsersAction) -> None:
     build.add_argument("--window", type=int, default=1000, help="daily returns looked back")
     build.add_argument("--horizon", type=int, default=1, help="holding period in days")
     build.add_argument("--non-overlapping", action="store_true")
-    build.add_argument("--model", choices=("ewma", "garch"), default="ewma")
+    build.add_argument(
+        "--model", choices=[model.value for model in VolatilityModel], default="ewma"
+    )
     build.add_argument("--ewma-lambda", type=float, default=0.94)
     build.add_argument("--n", type=int, default=1000, help="Monte Carlo scenarios")
     build.add_argument("--seed", type=int, default=1, help="Monte Carlo seed")
@@ -152,14 +155,14 @@ def build_scenarios(arguments: argparse.Namespace) -> ScenarioSet:
         raw = filtered_historical(
             closes,
             arguments.window,
-            arguments.horizon,
-            not arguments.non_overlapping,
-            model=arguments.model,
+            horizon=arguments.horizon,
+            overlapping=not arguments.non_overlapping,
+            model=VolatilityModel(arguments.model),
             ewma_lambda=arguments.ewma_lambda,
         )
     else:
         raw = monte_carlo(
-            closes, arguments.window, arguments.n, arguments.seed, horizon=arguments.horizon
+            closes, arguments.window, n=arguments.n, seed=arguments.seed, horizon=arguments.horizon
         )
     shocks = parse_stress(arguments.stress)
     if shocks:
@@ -168,11 +171,11 @@ def build_scenarios(arguments: argparse.Namespace) -> ScenarioSet:
         table.assets,
         raw.spot_returns,
         raw.vol_shifts,
-        raw.stress,
-        arguments.alpha_bps,
-        arguments.method.replace("-", "_"),
-        raw.parameters,
-        table.source,
+        stress=raw.stress,
+        alpha_bps=arguments.alpha_bps,
+        method=arguments.method.replace("-", "_"),
+        parameters=raw.parameters,
+        source=table.source,
     )
 
 
@@ -275,9 +278,9 @@ def post_command(arguments: argparse.Namespace) -> int:
         calls = scenario_set_calls(
             registry,
             epoch,
-            scenario_set.spot_returns,
-            scenario_set.vol_shifts,
-            scenario_set.alpha_bps,
+            spot_returns=scenario_set.spot_returns,
+            vol_shifts=scenario_set.vol_shifts,
+            alpha_bps=scenario_set.alpha_bps,
         )
         if not arguments.execute:
             operation = schedule(chain, sender, timelock, calls, scenario_file.root)
@@ -293,9 +296,9 @@ def post_command(arguments: argparse.Namespace) -> int:
             chain,
             sender,
             registry,
-            scenario_set.spot_returns,
-            scenario_set.vol_shifts,
-            scenario_set.alpha_bps,
+            spot_returns=scenario_set.spot_returns,
+            vol_shifts=scenario_set.vol_shifts,
+            alpha_bps=scenario_set.alpha_bps,
         )
     write_scenario_file(arguments.file, scenario_set, epoch)
     print(f"{arguments.file}: posted as epoch {epoch}, root 0x{scenario_file.root.hex()}")

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
+from eth_typing import HexStr
 from web3.types import BlockIdentifier, TxReceipt
 
 from vmargin.chain.client import emitted
@@ -29,7 +30,7 @@ from vmargin.risk.scenario_pnl import book, exact_unit_pnl
 from vmargin.risk.sharding import sharded_exact_tail_risk
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class AccountRisk:
     """An account's margin at one block, all WAD.
 
@@ -75,7 +76,7 @@ def max_liquidation_fraction(
     return WAD if equity < threshold or value <= rule.dust_value else rule.close_factor
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Liquidation:
     """A liquidation the keeper landed, with what the contract emitted. ``bad_debt`` is
     what the BadDebt event wrote off (0 without one), and the waterfall's split of it:
@@ -85,7 +86,7 @@ class Liquidation:
     account: str
     certificate: LiquidationCertificate
     fraction: int
-    tx_hash: str
+    tx_hash: HexStr
     block: int
     gas_used: int
     equity: int
@@ -111,6 +112,7 @@ def assess_all(
     accounts: Sequence[Account],
     marks: Marks,
     scenarios: PublishedScenarioSet,
+    *,
     mm_factor: int,
     executor: Executor | None = None,
     shards: int = 1,
@@ -143,7 +145,7 @@ def assess(
     account: Account, marks: Marks, scenarios: PublishedScenarioSet, mm_factor: int
 ) -> AccountRisk:
     """Equity, exact ES, MM and certified MM of ``account`` at ``marks``."""
-    return assess_all([account], marks, scenarios, mm_factor)[0]
+    return assess_all([account], marks, scenarios, mm_factor=mm_factor)[0]
 
 
 def screen(
@@ -163,7 +165,9 @@ def screen(
     addresses = known_accounts(deployment, block) if accounts is None else accounts
     held = read_accounts(deployment, addresses, block)
     marks = read_oracle(deployment, block).marks(*held)
-    return scenarios, assess_all(held, marks, scenarios, mm_factor, executor, shards)
+    return scenarios, assess_all(
+        held, marks, scenarios, mm_factor=mm_factor, executor=executor, shards=shards
+    )
 
 
 def read_liquidation_parameters(
@@ -191,7 +195,7 @@ def liquidation_from_receipt(deployment: Deployment, receipt: TxReceipt) -> Liqu
         account=event["account"],
         certificate=LiquidationCertificate.from_abi(call["certificate"]),
         fraction=call["fraction"],
-        tx_hash=receipt["transactionHash"].to_0x_hex(),
+        tx_hash=HexStr(receipt["transactionHash"].to_0x_hex()),
         block=receipt["blockNumber"],
         gas_used=receipt["gasUsed"],
         equity=event["equity"],

@@ -34,9 +34,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from hexbytes import HexBytes
 from web3.exceptions import TransactionNotFound, Web3RPCError
 from web3.types import TxReceipt
@@ -69,13 +71,9 @@ from vmargin.keeper.state import (
     sync_accounts,
 )
 from vmargin.keeper.submissions import (
-    CANCELLATION,
-    LIQUIDATION,
-    MINED,
-    PENDING,
-    REPLACED,
-    REVERTED,
     Submission,
+    SubmissionKind,
+    SubmissionStatus,
     blocking_submission,
     claim,
     next_nonce,
@@ -100,6 +98,25 @@ BACKOFF_MAX = 30.0
 
 class KeeperError(NodeError):
     """The keeper cannot go on: gas it cannot price, or transactions it cannot land."""
+
+
+class KeeperAction(StrEnum):
+    """The ``action`` of a report (``Keeper.report``): what the keeper did or saw."""
+
+    REWOUND = "rewound"
+    SCREENED = "screened"
+    SKIPPED = "skipped"
+    UNPROFITABLE = "unprofitable"
+    SUBMITTED = "submitted"
+    LOST_RACE = "lost_race"
+    REORGED = "reorged"
+    NONCE_TAKEN = "nonce_taken"
+    REBROADCAST = "rebroadcast"
+    CANCELLED = "cancelled"
+    REVERTED = "reverted"
+    LIQUIDATED = "liquidated"
+    REPLACED = "replaced"
+    RETRY = "retry"
 
 
 @dataclass(frozen=True)
@@ -129,7 +146,7 @@ def log_action(action: dict[str, Any]) -> None:
     log.debug("%s", action)
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Keeper:
     """A keeper: who it signs as, where it keeps its state, its policy, where it reports,
     and the executor its screen shards accounts on (``offchain/risk/sharding.py``; None: this
@@ -184,7 +201,7 @@ def keeper_pass(keeper: Keeper, block: int) -> KeeperPass:
     if sync.rewind is not None:
         keeper.report(
             {
-                "action": "rewound",
+                "action": KeeperAction.REWOUND,
                 "block": block,
                 "cursor": sync.rewind.cursor,
                 "fork": sync.rewind.fork,
@@ -200,7 +217,7 @@ def keeper_pass(keeper: Keeper, block: int) -> KeeperPass:
     )
     keeper.report(
         {
-            "action": "screened",
+            "action": KeeperAction.SCREENED,
             "block": block,
             "epoch": scenarios.epoch,
             "accounts": len(risks),
@@ -212,7 +229,7 @@ def keeper_pass(keeper: Keeper, block: int) -> KeeperPass:
         rule = read_liquidation_parameters(deployment, block)
         price = native_token_price(keeper, block)
         for risk in liquidatable:
-            submit(keeper, risk, scenarios, rule, price, block)
+            submit(keeper, risk, scenarios=scenarios, rule=rule, native_price=price, block=block)
         landed += track(keeper, block)
     return KeeperPass(block=block, scenarios=scenarios, risks=risks, liquidations=landed)
 
@@ -220,6 +237,7 @@ def keeper_pass(keeper: Keeper, block: int) -> KeeperPass:
 def submit(
     keeper: Keeper,
     risk: AccountRisk,
+    *,
     scenarios: PublishedScenarioSet,
     rule: LiquidationParameters,
     native_price: int,
@@ -242,7 +260,7 @@ def submit(
         if blocking is not None:
             keeper.report(
                 {
-                    "action": "skipped",
+                    "action": KeeperAction.SKIPPED,
                     "block": block,
                     "account": address,
                     "reason": f"already liquidated by {blocking.tx_hash} ({blocking.status})",
@@ -259,7 +277,7 @@ def submit(
         if policy.min_profit is not None and reward - cost <= policy.min_profit:
             keeper.report(
                 {
-                    "action": "unprofitable",
+                    "action": KeeperAction.UNPROFITABLE,
                     "block": block,
                     "account": address,
                     "reward": str(reward),
@@ -272,21 +290,23 @@ def submit(
         submission = sign_submission(
             chain,
             keeper.key,
-            next_nonce(keeper.state, sender, chain.w3.eth.get_transaction_count(sender, "pending")),
-            address,
-            LIQUIDATION,
-            clearinghouse.address,
-            data,
-            min(simulation.gas_used + simulation.gas_used // GAS_BUFFER_DIVISOR, gas_limit),
-            fees,
-            block,
-            block,
+            nonce=next_nonce(
+                keeper.state, sender, chain.w3.eth.get_transaction_count(sender, "pending")
+            ),
+            account=address,
+            kind=SubmissionKind.LIQUIDATION,
+            recipient=clearinghouse.address,
+            data=data,
+            gas=min(simulation.gas_used + simulation.gas_used // GAS_BUFFER_DIVISOR, gas_limit),
+            fees=fees,
+            screened_block=block,
+            signed_block=block,
         )
         record(keeper.state, submission)
     broadcast(keeper, submission)
     keeper.report(
         {
-            "action": "submitted",
+            "action": KeeperAction.SUBMITTED,
             "block": block,
             "account": address,
             "tx": submission.tx_hash,
@@ -328,11 +348,13 @@ def _report_failed_simulation(
     assert simulation.reverted is not None
     winner = liquidated_by_another(keeper, account, block + 1, "latest")
     if winner is not None:
-        keeper.report({"action": "lost_race", "block": block, "account": account, "winner": winner})
+        keeper.report(
+            {"action": KeeperAction.LOST_RACE, "block": block, "account": account, "winner": winner}
+        )
         return
     keeper.report(
         {
-            "action": "skipped",
+            "action": KeeperAction.SKIPPED,
             "block": block,
             "account": account,
             "reason": f"the simulation reverted: {simulation.reverted}",
@@ -383,10 +405,10 @@ def _track(keeper: Keeper, block: int) -> list[Liquidation]:
     sender = keeper.key.address
     for submission in resolved_since(keeper.state, sender, block - REORG_DEPTH):
         if _receipt(keeper, submission) is None:
-            resolve(keeper.state, submission.tx_hash, PENDING, None)
+            resolve(keeper.state, submission.tx_hash, SubmissionStatus.PENDING, None)
             keeper.report(
                 {
-                    "action": "reorged",
+                    "action": KeeperAction.REORGED,
                     "block": block,
                     "account": submission.account,
                     "tx": submission.tx_hash,
@@ -409,14 +431,14 @@ def _track(keeper: Keeper, block: int) -> list[Liquidation]:
             landed += _settle(keeper, submission, receipt)
             for other in group:
                 if other is not submission:
-                    resolve(keeper.state, other.tx_hash, REPLACED, None)
+                    resolve(keeper.state, other.tx_hash, SubmissionStatus.REPLACED, None)
             continue
         if mined_nonce > nonce:
             for submission in group:
-                resolve(keeper.state, submission.tx_hash, REPLACED, None)
+                resolve(keeper.state, submission.tx_hash, SubmissionStatus.REPLACED, None)
             keeper.report(
                 {
-                    "action": "nonce_taken",
+                    "action": KeeperAction.NONCE_TAKEN,
                     "block": block,
                     "nonce": nonce,
                     "txs": [submission.tx_hash for submission in group],
@@ -430,7 +452,9 @@ def _track(keeper: Keeper, block: int) -> list[Liquidation]:
             replace(keeper, newest, block)
         elif not _known(keeper, newest):
             if broadcast(keeper, newest):
-                keeper.report({"action": "rebroadcast", "block": block, "tx": newest.tx_hash})
+                keeper.report(
+                    {"action": KeeperAction.REBROADCAST, "block": block, "tx": newest.tx_hash}
+                )
             else:
                 replace(keeper, newest, block)
     return landed
@@ -454,7 +478,7 @@ def _known(keeper: Keeper, submission: Submission) -> bool:
 def _settle(keeper: Keeper, submission: Submission, receipt: TxReceipt) -> list[Liquidation]:
     """Record a mined submission and report what it did."""
     block = receipt["blockNumber"]
-    status = MINED if receipt["status"] == 1 else REVERTED
+    status = SubmissionStatus.MINED if receipt["status"] == 1 else SubmissionStatus.REVERTED
     resolve(keeper.state, submission.tx_hash, status, block)
     action: dict[str, Any] = {
         "block": block,
@@ -463,20 +487,20 @@ def _settle(keeper: Keeper, submission: Submission, receipt: TxReceipt) -> list[
         "nonce": submission.nonce,
         "gas_used": receipt["gasUsed"],
     }
-    if submission.kind == CANCELLATION:
-        keeper.report({"action": "cancelled", **action})
+    if submission.kind == SubmissionKind.CANCELLATION:
+        keeper.report({"action": KeeperAction.CANCELLED, **action})
         return []
-    if status == REVERTED:
+    if status == SubmissionStatus.REVERTED:
         winner = liquidated_by_another(keeper, submission.account, submission.screened_block, block)
         if winner is not None:
-            keeper.report({"action": "lost_race", "winner": winner, **action})
+            keeper.report({"action": KeeperAction.LOST_RACE, "winner": winner, **action})
         else:
-            keeper.report({"action": "reverted", **action})
+            keeper.report({"action": KeeperAction.REVERTED, **action})
         return []
     liquidation = liquidation_from_receipt(keeper.deployment, receipt)
     keeper.report(
         {
-            "action": "liquidated",
+            "action": KeeperAction.LIQUIDATED,
             **action,
             "fraction": str(liquidation.fraction),
             "equity": str(liquidation.equity),
@@ -495,34 +519,34 @@ def replace(keeper: Keeper, submission: Submission, block: int) -> Submission:
     chain, policy = keeper.deployment.chain, keeper.policy
     sender = keeper.key.address
     fees = submission.fees.bumped(chain.fees(policy.priority_fee))
-    kind, recipient, data, gas = CANCELLATION, sender, "0x", CANCELLATION_GAS
-    if submission.kind == LIQUIDATION:
+    kind, recipient, data, gas = SubmissionKind.CANCELLATION, sender, HexStr("0x"), CANCELLATION_GAS
+    if submission.kind == SubmissionKind.LIQUIDATION:
         simulation = chain.simulate(sender, submission.recipient, submission.data)
         if simulation.reverted is None:
             kind, recipient, data, gas = (
-                LIQUIDATION,
+                SubmissionKind.LIQUIDATION,
                 submission.recipient,
                 submission.data,
-                (submission.gas),
+                submission.gas,
             )
     replacement = sign_submission(
         chain,
         keeper.key,
-        submission.nonce,
-        submission.account,
-        kind,
-        recipient,
-        data,
-        gas,
-        fees,
-        submission.screened_block,
-        block,
+        nonce=submission.nonce,
+        account=submission.account,
+        kind=kind,
+        recipient=recipient,
+        data=data,
+        gas=gas,
+        fees=fees,
+        screened_block=submission.screened_block,
+        signed_block=block,
     )
     record(keeper.state, replacement)
     broadcast(keeper, replacement)
     keeper.report(
         {
-            "action": "replaced",
+            "action": KeeperAction.REPLACED,
             "block": block,
             "account": submission.account,
             "tx": submission.tx_hash,
@@ -586,7 +610,11 @@ def run_keeper(
                 raise
             delay = min(BACKOFF_FIRST * 2 ** (failures - 1), BACKOFF_MAX)
             keeper.report(
-                {"action": "retry", "error": f"{type(error).__name__}: {error}", "delay": delay}
+                {
+                    "action": KeeperAction.RETRY,
+                    "error": f"{type(error).__name__}: {error}",
+                    "delay": delay,
+                }
             )
             time.sleep(delay)
             continue
@@ -605,5 +633,7 @@ def run_once(
     block)."""
     if state is None:
         state = open_state(":memory:", deployment.clearinghouse.address, deployment.start_block)
-    keeper = Keeper(deployment, key, state, policy or KeeperPolicy(), report)
+    keeper = Keeper(
+        deployment=deployment, key=key, state=state, policy=policy or KeeperPolicy(), report=report
+    )
     return run_keeper(keeper, once=True, poll_interval=0.2)

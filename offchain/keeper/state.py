@@ -261,7 +261,7 @@ def accounts_named(
         event = getattr(clearinghouse.events, name)()
         logs.extend(event.get_logs(from_block=first, to_block=last))
     logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
-    named = []
+    named: list[tuple[int, str]] = []
     for log in logs:
         args = log["args"]
         addresses = (args["account"],) if "account" in args else (args["buyer"], args["seller"])

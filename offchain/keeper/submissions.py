@@ -19,22 +19,34 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress, HexStr
 
 from vmargin.chain.client import Chain, Fees
 from vmargin.keeper.state import KeeperState, exclusive
 
-LIQUIDATION = "liquidation"
-CANCELLATION = "cancellation"
 
-PENDING = "pending"
-MINED = "mined"
-REVERTED = "reverted"
-REPLACED = "replaced"
+class SubmissionKind(StrEnum):
+    """What a submission's transaction does. The state file and the keeper's reports hold
+    the value."""
+
+    LIQUIDATION = "liquidation"
+    CANCELLATION = "cancellation"
 
 
-@dataclass(frozen=True)
+class SubmissionStatus(StrEnum):
+    """Where a submission stands (module docstring). The state file holds the value."""
+
+    PENDING = "pending"
+    MINED = "mined"
+    REVERTED = "reverted"
+    REPLACED = "replaced"
+
+
+@dataclass(kw_only=True, frozen=True)
 class Submission:
     """One signed transaction of the keeper. ``account`` is the account a liquidation
     liquidates (or, for a cancellation, would have liquidated); ``recipient`` and ``data`` are the
@@ -42,30 +54,31 @@ class Submission:
     the block whose state the liquidation was built from, ``signed_block`` the latest block
     when it was signed (its age decides a replacement)."""
 
-    tx_hash: str
-    sender: str
+    tx_hash: HexStr
+    sender: ChecksumAddress
     nonce: int
     account: str
-    kind: str
-    recipient: str
-    data: str
+    kind: SubmissionKind
+    recipient: ChecksumAddress
+    data: HexStr
     gas: int
     fees: Fees
-    raw_transaction: str
+    raw_transaction: HexStr
     screened_block: int
     signed_block: int
-    status: str = PENDING
+    status: SubmissionStatus = SubmissionStatus.PENDING
     mined_block: int | None = None
 
 
 def sign_submission(
     chain: Chain,
     key: LocalAccount,
+    *,
     nonce: int,
     account: str,
-    kind: str,
-    recipient: str,
-    data: str,
+    kind: SubmissionKind,
+    recipient: ChecksumAddress,
+    data: HexStr,
     gas: int,
     fees: Fees,
     screened_block: int,
@@ -73,9 +86,9 @@ def sign_submission(
 ) -> Submission:
     """Sign an EIP-1559 transaction of ``data`` to ``recipient`` and wrap it as a pending
     submission."""
-    signed = chain.sign(key, nonce, recipient, data, gas, fees)
+    signed = chain.sign(key, nonce=nonce, to=recipient, data=data, gas=gas, fees=fees)
     return Submission(
-        tx_hash=signed.hash.to_0x_hex(),
+        tx_hash=HexStr(signed.hash.to_0x_hex()),
         sender=key.address,
         nonce=nonce,
         account=account,
@@ -84,7 +97,7 @@ def sign_submission(
         data=data,
         gas=gas,
         fees=fees,
-        raw_transaction=signed.raw_transaction.to_0x_hex(),
+        raw_transaction=HexStr(signed.raw_transaction.to_0x_hex()),
         screened_block=screened_block,
         signed_block=signed_block,
     )
@@ -104,7 +117,13 @@ def blocking_submission(state: KeeperState, account: str, screened_block: int) -
     row = state.connection.execute(
         f"SELECT {_COLUMNS} FROM submissions WHERE account = ? AND kind = ? "
         "AND (status = ? OR (status = ? AND mined_block > ?)) LIMIT 1",
-        (account, LIQUIDATION, PENDING, MINED, screened_block),
+        (
+            account,
+            SubmissionKind.LIQUIDATION,
+            SubmissionStatus.PENDING,
+            SubmissionStatus.MINED,
+            screened_block,
+        ),
     ).fetchone()
     return None if row is None else _submission(row)
 
@@ -148,7 +167,7 @@ def pending_submissions(state: KeeperState, sender: str) -> list[Submission]:
     """``sender``'s pending submissions, by nonce, then in the order they were signed."""
     rows = state.connection.execute(
         f"SELECT {_COLUMNS} FROM submissions WHERE sender = ? AND status = ? ORDER BY nonce, rowid",
-        (sender, PENDING),
+        (sender, SubmissionStatus.PENDING),
     )
     return [_submission(row) for row in rows]
 
@@ -159,12 +178,14 @@ def resolved_since(state: KeeperState, sender: str, block: int) -> list[Submissi
     rows = state.connection.execute(
         f"SELECT {_COLUMNS} FROM submissions WHERE sender = ? AND status IN (?, ?) "
         "AND mined_block >= ? ORDER BY nonce, rowid",
-        (sender, MINED, REVERTED, block),
+        (sender, SubmissionStatus.MINED, SubmissionStatus.REVERTED, block),
     )
     return [_submission(row) for row in rows]
 
 
-def resolve(state: KeeperState, tx_hash: str, status: str, mined_block: int | None) -> None:
+def resolve(
+    state: KeeperState, tx_hash: str, status: SubmissionStatus, mined_block: int | None
+) -> None:
     """Mark a pending submission mined, reverted or replaced, or a reorged one pending again
     (inside ``claim`` or in its own transaction)."""
     _write(
@@ -174,7 +195,7 @@ def resolve(state: KeeperState, tx_hash: str, status: str, mined_block: int | No
     )
 
 
-def _write(state: KeeperState, statement: str, values: tuple) -> None:
+def _write(state: KeeperState, statement: str, values: tuple[object, ...]) -> None:
     """Execute ``statement`` in the open ``claim`` transaction, or commit it on its own."""
     if state.connection.in_transaction:
         state.connection.execute(statement, values)
@@ -189,7 +210,7 @@ _COLUMNS = (
 )
 
 
-def _submission(row: sqlite3.Row | tuple) -> Submission:
+def _submission(row: sqlite3.Row | tuple[Any, ...]) -> Submission:
     (
         tx_hash,
         sender,
@@ -212,7 +233,7 @@ def _submission(row: sqlite3.Row | tuple) -> Submission:
         sender=sender,
         nonce=nonce,
         account=account,
-        kind=kind,
+        kind=SubmissionKind(kind),
         recipient=recipient,
         data=data,
         gas=gas,
@@ -220,6 +241,6 @@ def _submission(row: sqlite3.Row | tuple) -> Submission:
         raw_transaction=raw_transaction,
         screened_block=screened_block,
         signed_block=signed_block,
-        status=status,
+        status=SubmissionStatus(status),
         mined_block=mined_block,
     )

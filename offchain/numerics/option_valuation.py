@@ -45,7 +45,7 @@ def intrinsic_value(series: OptionSeries, price: int) -> int:
 
 
 def shocked_value(
-    series: OptionSeries, spot: int, vol: int, spot_return: int, vol_shift: int, now: int
+    series: OptionSeries, *, spot: int, vol: int, spot_return: int, vol_shift: int, now: int
 ) -> int:
     """The value of one option after a scenario moves the spot by ``spot_return`` and the
     implied vol by ``vol_shift`` (both WAD)."""

@@ -113,7 +113,7 @@ class SpotCollateral:
         return mul_wad(self.balance, WAD - self.haircut, Rounding.FLOOR)
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Account:
     """A margin account: cash (WAD), perps by asset number, options in holding order, spot
     collateral by asset number, and the current indices of the markets it holds
@@ -231,7 +231,12 @@ def scenario_loss(
             continue
         spot, vol = marks.spot[asset], marks.vol[asset]
         move = shocked_value(
-            option.series, spot, vol, spot_returns[asset], vol_shifts[asset], marks.now
+            option.series,
+            spot=spot,
+            vol=vol,
+            spot_return=spot_returns[asset],
+            vol_shift=vol_shifts[asset],
+            now=marks.now,
         ) - option_value(option.series, spot, vol, marks.now)
         pnl = int256(pnl + int256(option.position.size * move))
     return mul_div(int256(-pnl), 1, WAD, Rounding.CEIL)

@@ -166,12 +166,12 @@ def exact_tail_risk(sizes: object, unit_pnl: object, alpha_bps: int) -> TailRisk
             ),
             np.ascontiguousarray(left[:, block]),
             right,
-            layout.width,
-            tail.witness_count,
-            tail.frac,
-            numerators[block],
-            smallest[block],
-            witnesses[block],
+            width=layout.width,
+            count=tail.witness_count,
+            frac=tail.frac,
+            numerators=numerators[block],
+            smallest=smallest[block],
+            witnesses=witnesses[block],
         )
     totals = [int(total) for total in digits_to_ints(numerators.T, LOSS_DIGIT_BITS)]
     # k_num > 0: // floors, and -(-x // k_num) is the ceiling, as mul_div rounds them.
@@ -214,7 +214,9 @@ def concatenate_tail_risks(parts: Sequence[TailRisk], witness_count: int) -> Tai
 def concatenate_screened_risks(parts: Sequence[ScreenedRisk]) -> ScreenedRisk:
     """The screened risks of consecutive groups of accounts as one."""
     return ScreenedRisk(
-        expected_shortfall=np.concatenate([part.expected_shortfall for part in parts] or [[]]),
+        expected_shortfall=np.concatenate(
+            [part.expected_shortfall for part in parts] or [np.empty(0, dtype=np.float64)]
+        ),
         expected_shortfall_bound=tuple(
             bound for part in parts for bound in part.expected_shortfall_bound
         ),

@@ -116,6 +116,7 @@ def tail_rows(
     threshold: np.ndarray,
     left: np.ndarray,
     right: np.ndarray,
+    *,
     width: int,
     count: int,
     frac: int,

@@ -111,7 +111,15 @@ def exact_unit_pnl(
         value = option_value(instrument.series, spot, vol, marks.now)
         rows.append(
             [
-                shocked_value(instrument.series, spot, vol, r[asset], v[asset], marks.now) - value
+                shocked_value(
+                    instrument.series,
+                    spot=spot,
+                    vol=vol,
+                    spot_return=r[asset],
+                    vol_shift=v[asset],
+                    now=marks.now,
+                )
+                - value
                 for r, v in zip(spot_returns, vol_shifts, strict=True)
             ]
         )

@@ -86,6 +86,7 @@ def sharded_screened_tail_risk(
     unit_pnl: np.ndarray,
     unit_pnl_error: np.ndarray,
     alpha_bps: int,
+    *,
     executor: Executor | None,
     shards: int,
 ) -> ScreenedRisk:

@@ -5,13 +5,19 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from hexbytes import HexBytes
+from web3.types import RPCEndpoint
 
 from support.crowd import Crowd, open_crowd
 from support.fuzzing import SMALL_RETURNS, SMALL_SHIFTS, SmallMarket
 from support.keeper_checks import SCENARIOS, TRADERS
 from support.node import reverted
 from vmargin.chain.anvil import AnvilNode
-from vmargin.chain.client import Call, Chain, anvil_accounts
+from vmargin.chain.client import (
+    Call,
+    Chain,
+    anvil_accounts,
+)
 from vmargin.chain.deployment import RiskParameters, deploy_vmargin, mint_and_deposit
 from vmargin.chain.scenario_registry import post_scenario_set
 from vmargin.cli.demo import DemoResult, run_demo
@@ -54,9 +60,18 @@ def small_market(anvil: AnvilNode) -> SmallMarket:
     reads, a mined transaction and two simulations the fuzz targets corrupt."""
     chain = Chain.connect(anvil.rpc_url)
     owner, backstop, trader = anvil_accounts(3)
-    deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH", "BTC"), RiskParameters())
+    deployment = deploy_vmargin(
+        chain, owner, backstop=backstop.address, assets=("ETH", "BTC"), risk=RiskParameters()
+    )
     push_price(chain, owner, deployment.aggregators[0], Decimal(2000))
-    post_scenario_set(chain, owner, deployment.registry, SMALL_RETURNS, SMALL_SHIFTS, 7500)
+    post_scenario_set(
+        chain,
+        owner,
+        deployment.registry,
+        spot_returns=SMALL_RETURNS,
+        vol_shifts=SMALL_SHIFTS,
+        alpha_bps=7500,
+    )
     mint_and_deposit(deployment, owner, trader, 1000)
     oracle, clearinghouse = deployment.oracle, deployment.clearinghouse
     calls = (
@@ -66,13 +81,15 @@ def small_market(anvil: AnvilNode) -> SmallMarket:
         Call(oracle, "price", (1,)),
     )
     block = chain.w3.eth.block_number
-    tx_hash = chain.w3.eth.get_block(block)["transactions"][0].to_0x_hex()
+    transaction = chain.w3.eth.get_block(block)["transactions"][0]
+    assert isinstance(transaction, HexBytes)  # a block without full transactions: hashes
+    tx_hash = transaction.to_0x_hex()
     stablecoin = deployment.stablecoin
     approval = stablecoin.encode_abi("approve", [clearinghouse.address, 5])
     withdrawal = clearinghouse.encode_abi("withdraw", [10**12, NO_MARGIN_CERTIFICATE.as_abi()])
     simulations = tuple(
         chain.w3.provider.make_request(
-            "eth_simulateV1",  # type: ignore[arg-type]
+            RPCEndpoint("eth_simulateV1"),
             [{"blockStateCalls": [{"calls": [{"from": trader.address, **call}]}]}, "latest"],
         )
         for call in (

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -61,7 +62,7 @@ def test_node_is_stopped_when_the_block_raises() -> None:
     assert process_gone(pid)
 
 
-def test_a_node_that_exits_at_once_is_reported_with_its_output(tmp_path) -> None:
+def test_a_node_that_exits_at_once_is_reported_with_its_output(tmp_path: Path) -> None:
     fake = tmp_path / "anvil"
     fake.write_text("#!/bin/sh\necho 'error: cannot start' >&2\nexit 3\n")
     fake.chmod(0o755)

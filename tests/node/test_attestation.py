@@ -7,7 +7,7 @@ chain, another root, expired, a past epoch, a point off the curve, another ES le
 preimage of another state, an IM the ES does not make)."""
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import partial
@@ -15,6 +15,7 @@ from functools import partial
 import pytest
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
+from web3.types import RPCEndpoint
 
 from support.node import reverted
 from vmargin.attestation.attested_margin import (
@@ -54,7 +55,7 @@ N = 40
 CHALLENGE_WINDOW = 3600
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Setup:
     chain: Chain
     owner: LocalAccount
@@ -71,30 +72,56 @@ class Setup:
 def post_epoch(chain: Chain, owner: LocalAccount, registry: Contract, seed: int) -> int:
     rng = random.Random(seed)
     returns = tuple((rng.randint(-WAD // 10, WAD // 10),) for _ in range(N))
-    return post_scenario_set(chain, owner, registry, returns, ((0,),) * N, 9750)
+    return post_scenario_set(
+        chain, owner, registry, spot_returns=returns, vol_shifts=((0,),) * N, alpha_bps=9750
+    )
 
 
 @pytest.fixture(scope="module")
 def module_setup(anvil: AnvilNode) -> Setup:
     chain = Chain.connect(anvil.rpc_url)
     owner, backstop, settler, maker, trader, challenger, *operators = anvil_accounts(10)
-    deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
+    deployment = deploy_vmargin(
+        chain, owner, backstop=backstop.address, assets=("ETH",), risk=RiskParameters()
+    )
     clearinghouse = deployment.clearinghouse
     chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
     epoch = post_epoch(chain, owner, deployment.registry, 7)
     push_price(chain, owner, deployment.aggregators[0], Decimal(2000))
     keys = tuple(key_from_secret(104_729 * (i + 3)) for i in range(len(operators)))
     attested = deploy_attested_margin(
-        deployment, owner, operators, keys, BOND, 6_600, CHALLENGE_WINDOW
+        deployment,
+        owner,
+        operators=operators,
+        keys=keys,
+        bond=BOND,
+        quorum_bps=6_600,
+        challenge_window=CHALLENGE_WINDOW,
     )
     scenarios = read_scenario_set(chain, deployment.registry, epoch)
     mint_and_deposit(deployment, owner, maker, 1_000_000)
     mint_and_deposit(deployment, owner, trader, 5_000)
     settle_perp_trade(
-        deployment, settler, scenarios, trader.address, maker.address, 0, 5 * WAD, 2000 * WAD
+        deployment,
+        settler,
+        scenarios,
+        buyer=trader.address,
+        seller=maker.address,
+        asset=0,
+        size=5 * WAD,
+        price=2000 * WAD,
     )
     return Setup(
-        chain, owner, deployment, attested, keys, trader, maker, settler, challenger, scenarios
+        chain=chain,
+        owner=owner,
+        deployment=deployment,
+        attested=attested,
+        keys=keys,
+        trader=trader,
+        maker=maker,
+        settler=settler,
+        challenger=challenger,
+        scenarios=scenarios,
     )
 
 
@@ -121,12 +148,12 @@ def honest_attestation(
     attestation = attestation_of(
         setup.chain.chain_id,
         setup.attested.address,
-        account,
-        marks,
-        block,
-        setup.scenarios,
-        read_initial_margin_parameters(setup.deployment, block),
-        marks.now + 600,
+        account=account,
+        marks=marks,
+        block_number=block,
+        scenarios=setup.scenarios,
+        parameters=read_initial_margin_parameters(setup.deployment, block),
+        expiry=marks.now + 600,
     )
     return attestation, signed(setup, attestation, signers)
 
@@ -150,9 +177,9 @@ def accept(
         setup.chain,
         setup.challenger,
         setup.attested,
-        attestation,
-        quorum,
-        state_abi(account, marks),
+        attestation=attestation,
+        quorum=quorum,
+        state=state_abi(account, marks),
     )
     return emitted(setup.attested, "AttestationAccepted", receipt)[0]
 
@@ -176,9 +203,9 @@ def challenge(setup: Setup, accepted: dict, account: Account, marks: Marks) -> d
     return emitted(setup.attested, "AttestationVoided", receipt)[0]
 
 
-def refusal(call: object) -> str:
+def refusal(call: Callable[[], object]) -> str:
     with pytest.raises(TransactionReverted) as refused:
-        call()  # type: ignore[operator]
+        call()
     return refused.value.error
 
 
@@ -305,8 +332,8 @@ def test_a_challenge_of_a_correct_attestation_fails_by_name(setup: Setup) -> Non
         "AttestedMargin.ClaimMismatch"
     )
     w3 = setup.chain.w3
-    w3.provider.make_request("evm_increaseTime", [CHALLENGE_WINDOW + 1])  # type: ignore[arg-type]
-    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    w3.provider.make_request(RPCEndpoint("evm_increaseTime"), [CHALLENGE_WINDOW + 1])
+    w3.provider.make_request(RPCEndpoint("evm_mine"), [])
     assert refusal(lambda: challenge(setup, accepted, account, marks)) == (
         "AttestedMargin.ChallengeWindowClosed"
     )
@@ -316,7 +343,7 @@ def test_each_bad_attestation_is_refused_with_its_own_error(setup: Setup) -> Non
     account, marks, block = after_withdrawal(setup, 100)
     honest, quorum = honest_attestation(setup, account, marks, block)
 
-    def verify(attestation: Attestation, signature: QuorumSignature) -> object:
+    def verify(attestation: Attestation, signature: QuorumSignature) -> Callable[[], object]:
         return lambda: setup.chain.call(
             setup.attested.functions.verify(attestation.as_abi(), signature.as_abi())
         )
@@ -331,13 +358,12 @@ def test_each_bad_attestation_is_refused_with_its_own_error(setup: Setup) -> Non
     assert refusal(verify(honest, signed(setup, honest, (3,)))) == (
         "OperatorRegistry.QuorumNotReached"
     )
-    for changes, error in (
-        ({"chain_id": 1}, "AttestedMargin.WrongChain"),
-        ({"scenario_root": bytes(32)}, "AttestedMargin.WrongScenarioRoot"),
-        ({"expiry": marks.now - 1}, "AttestedMargin.AttestationExpired"),
-        ({"valuation_time": marks.now + 3600}, "AttestedMargin.FutureValuation"),
+    for bad, error in (
+        (replace(honest, chain_id=1), "AttestedMargin.WrongChain"),
+        (replace(honest, scenario_root=bytes(32)), "AttestedMargin.WrongScenarioRoot"),
+        (replace(honest, expiry=marks.now - 1), "AttestedMargin.AttestationExpired"),
+        (replace(honest, valuation_time=marks.now + 3600), "AttestedMargin.FutureValuation"),
     ):
-        bad = replace(honest, **changes)  # type: ignore[arg-type]
         assert refusal(verify(bad, signed(setup, bad))) == error
     x, y = quorum.signature
     off_curve = replace(quorum, signature=(x, (y + 1) % P))

@@ -54,7 +54,7 @@ OPERATORS = 5
 SERVED = 4  # 6,600 bps of five equal bonds needs four signers
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Services:
     node: AnvilNode
     chain: Chain
@@ -72,11 +72,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_until_listening(port: int, process: subprocess.Popen) -> None:
+def wait_until_listening(port: int, process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"operator exited: {process.stderr.read()}")  # type: ignore[union-attr]
+            _, errors = process.communicate()
+            raise AssertionError(f"operator exited: {errors}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
@@ -95,19 +96,43 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     with AnvilNode(accounts=12) as node:
         chain = Chain.connect(node.rpc_url)
         owner, backstop, settler, maker, trader, watcher, *operators = anvil_accounts(11)
-        deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
+        deployment = deploy_vmargin(
+            chain, owner, backstop=backstop.address, assets=("ETH",), risk=RiskParameters()
+        )
         clearinghouse = deployment.clearinghouse
         chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
         returns = tuple(((i - N // 2) * WAD // 200,) for i in range(N))
-        epoch = post_scenario_set(chain, owner, deployment.registry, returns, ((0,),) * N, 9750)
+        epoch = post_scenario_set(
+            chain,
+            owner,
+            deployment.registry,
+            spot_returns=returns,
+            vol_shifts=((0,),) * N,
+            alpha_bps=9750,
+        )
         push_price(chain, owner, deployment.aggregators[0], Decimal(2000))
         keys = tuple(key_from_secret(7_777_777 * (i + 2)) for i in range(OPERATORS))
-        attested = deploy_attested_margin(deployment, owner, operators, keys, BOND, 6_600, 3600)
+        attested = deploy_attested_margin(
+            deployment,
+            owner,
+            operators=operators,
+            keys=keys,
+            bond=BOND,
+            quorum_bps=6_600,
+            challenge_window=3600,
+        )
         mint_and_deposit(deployment, owner, maker, 1_000_000)
         mint_and_deposit(deployment, owner, trader, 5_000)
         scenarios = read_scenario_set(chain, deployment.registry, epoch)
         settle_perp_trade(
-            deployment, settler, scenarios, trader.address, maker.address, 0, 5 * WAD, 2000 * WAD
+            deployment,
+            settler,
+            scenarios,
+            buyer=trader.address,
+            seller=maker.address,
+            asset=0,
+            size=5 * WAD,
+            price=2000 * WAD,
         )
         directory = tmp_path_factory.mktemp("operators")
         ports = [free_port() for _ in range(SERVED)]
@@ -134,7 +159,16 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
         try:
             for port, process in zip(ports, processes, strict=True):
                 wait_until_listening(port, process)
-            yield Services(node, chain, deployment, attested, keys, trader, watcher, urls)
+            yield Services(
+                node=node,
+                chain=chain,
+                deployment=deployment,
+                attested=attested,
+                keys=keys,
+                trader=trader,
+                watcher=watcher,
+                urls=urls,
+            )
         finally:
             for process in processes:
                 process.terminate()
@@ -168,17 +202,24 @@ def test_the_operators_attest_a_withdrawal_that_then_needs_no_certificate(
     expected = attestation_of(
         services.chain.chain_id,
         services.attested.address,
-        account,
-        marks,
-        block,
-        read_scenario_set(services.chain, services.deployment.registry, attestation.epoch),
-        parameters,
-        marks.now + 300,
+        account=account,
+        marks=marks,
+        block_number=block,
+        scenarios=read_scenario_set(
+            services.chain, services.deployment.registry, attestation.epoch
+        ),
+        parameters=parameters,
+        expiry=marks.now + 300,
     )
     assert attestation == expected
     assert quorum.signers == 0b1111  # the four serving operators
     accept_attestation(
-        services.chain, services.trader, services.attested, attestation, quorum, request.state
+        services.chain,
+        services.trader,
+        services.attested,
+        attestation=attestation,
+        quorum=quorum,
+        state=request.state,
     )
     checked = withdraw(services, 400)
     assert checked["initialMargin"] == attestation.initial_margin
@@ -239,13 +280,13 @@ def test_a_peer_that_signs_falsely_or_as_another_operator_is_left_out_of_the_quo
     def operator(index: int, key: BlsKey, peers: tuple[str, ...] = ()) -> Operator:
         chain, registry = services.chain, services.deployment.registry
         return Operator(
-            services.deployment,
-            services.attested,
-            key,
-            index,
-            600,
-            ScenarioSets(chain, registry),
-            peers,
+            deployment=services.deployment,
+            attested_margin=services.attested,
+            key=key,
+            index=index,
+            max_lifetime=600,
+            scenario_sets=ScenarioSets(chain, registry),
+            peers=peers,
         )
 
     as_own = replace(sign_request(operator(3, services.keys[3]), request), operator=0)
@@ -273,7 +314,7 @@ def watch(services: Services) -> list[dict[str, Any]]:
         "watch",
         f"--rpc-url={services.node.rpc_url}",
         f"--clearinghouse={services.deployment.clearinghouse.address}",
-        f"--key={services.watcher.key.to_0x_hex()}",
+        f"--key=0x{services.watcher.key.hex()}",
         "--once",
     )
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
@@ -291,12 +332,12 @@ def test_the_watcher_disproves_an_understated_es_and_takes_the_bonds(services: S
     honest = attestation_of(
         chain.chain_id,
         attested.address,
-        account,
-        marks,
-        block,
-        scenarios,
-        parameters,
-        marks.now + 600,
+        account=account,
+        marks=marks,
+        block_number=block,
+        scenarios=scenarios,
+        parameters=parameters,
+        expiry=marks.now + 600,
     )
     es = honest.expected_shortfall // 5
     lie = replace(
@@ -306,7 +347,12 @@ def test_the_watcher_disproves_an_understated_es_and_takes_the_bonds(services: S
     )
     quorum = quorum_signature(liars, attestation_digest(attested.address, lie))
     receipt = accept_attestation(
-        chain, services.trader, attested, lie, quorum, state_abi(account, marks)
+        chain,
+        services.trader,
+        attested,
+        attestation=lie,
+        quorum=quorum,
+        state=state_abi(account, marks),
     )
     lie_id = "0x" + bytes(emitted(attested, "AttestationAccepted", receipt)[0]["id"]).hex()
     withdraw(services, 3_000)  # the lie lets too much out

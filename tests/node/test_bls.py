@@ -48,6 +48,7 @@ def quorum() -> tuple[G1Point, G1Point, G2Point]:
 def onchain_verify(
     chain: Chain,
     contract: Contract,
+    *,
     digest: bytes,
     signature: G1Point,
     apk_g1: G1Point,
@@ -76,7 +77,9 @@ def test_an_honest_quorum_verifies_on_both_sides(harness: tuple[Chain, Contract]
     chain, contract = harness
     signature, apk_g1, apk_g2 = quorum()
     assert verify(DIGEST, signature, apk_g1, apk_g2)
-    assert onchain_verify(chain, contract, DIGEST, signature, apk_g1, apk_g2)
+    assert onchain_verify(
+        chain, contract, digest=DIGEST, signature=signature, apk_g1=apk_g1, apk_g2=apk_g2
+    )
 
 
 def test_a_wrong_message_or_a_missing_signer_fails_on_both_sides(
@@ -86,11 +89,15 @@ def test_a_wrong_message_or_a_missing_signer_fails_on_both_sides(
     signature, apk_g1, apk_g2 = quorum()
     other = bytes.fromhex("60" * 32)
     assert not verify(other, signature, apk_g1, apk_g2)
-    assert not onchain_verify(chain, contract, other, signature, apk_g1, apk_g2)
+    assert not onchain_verify(
+        chain, contract, digest=other, signature=signature, apk_g1=apk_g1, apk_g2=apk_g2
+    )
     # A G1 key sum that does not match the G2 sum: the binding factor catches it.
     short_g1 = aggregate_g1([key_from_secret(12345).public_g1])
     assert not verify(DIGEST, signature, short_g1, apk_g2)
-    assert not onchain_verify(chain, contract, DIGEST, signature, short_g1, apk_g2)
+    assert not onchain_verify(
+        chain, contract, digest=DIGEST, signature=signature, apk_g1=short_g1, apk_g2=apk_g2
+    )
 
 
 def test_a_point_off_the_curve_is_refused_by_name(harness: tuple[Chain, Contract]) -> None:
@@ -100,12 +107,16 @@ def test_a_point_off_the_curve_is_refused_by_name(harness: tuple[Chain, Contract
     with pytest.raises(BlsError, match="not a point of G1"):
         verify(DIGEST, off_curve, apk_g1, apk_g2)
     with pytest.raises(TransactionReverted) as refused:
-        onchain_verify(chain, contract, DIGEST, off_curve, apk_g1, apk_g2)
+        onchain_verify(
+            chain, contract, digest=DIGEST, signature=off_curve, apk_g1=apk_g1, apk_g2=apk_g2
+        )
     assert refused.value.error.endswith("NotOnCurve")
     (x_real, x_imag), (y_real, y_imag) = apk_g2
     off_twist = ((x_real, x_imag), (y_real, (y_imag + 1) % P))
     with pytest.raises(BlsError, match="not a point of the G2 twist"):
         verify(DIGEST, signature, apk_g1, off_twist)
     with pytest.raises(TransactionReverted) as refused:
-        onchain_verify(chain, contract, DIGEST, signature, apk_g1, off_twist)
+        onchain_verify(
+            chain, contract, digest=DIGEST, signature=signature, apk_g1=apk_g1, apk_g2=off_twist
+        )
     assert refused.value.error.endswith("PrecompileFailed")

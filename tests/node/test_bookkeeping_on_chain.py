@@ -13,6 +13,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from web3.types import RPCEndpoint
 
 from vmargin.chain.anvil import AnvilNode
 from vmargin.chain.client import Chain, anvil_accounts
@@ -38,7 +39,9 @@ def node() -> Iterator[AnvilNode]:
 def test_random_trades_and_funding_keep_python_and_chain_identical(node: AnvilNode) -> None:
     chain = Chain.connect(node.rpc_url)
     owner, backstop, settler, *traders = anvil_accounts(7)
-    deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
+    deployment = deploy_vmargin(
+        chain, owner, backstop=backstop.address, assets=("ETH",), risk=RiskParameters()
+    )
     clearinghouse = deployment.clearinghouse
     chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
     # An IM factor of 1 wei: every trade passes, the test is about the books.
@@ -48,7 +51,12 @@ def test_random_trades_and_funding_keep_python_and_chain_identical(node: AnvilNo
     rng = random.Random(2026)
     returns = tuple((rng.randint(-WAD // 20, WAD // 20),) for _ in range(8))
     epoch = post_scenario_set(
-        chain, owner, deployment.registry, returns, tuple((0,) for _ in range(8)), 7500
+        chain,
+        owner,
+        deployment.registry,
+        spot_returns=returns,
+        vol_shifts=tuple((0,) for _ in range(8)),
+        alpha_bps=7500,
     )
     scenarios = read_scenario_set(chain, deployment.registry, epoch)
     for trader in traders:
@@ -59,8 +67,9 @@ def test_random_trades_and_funding_keep_python_and_chain_identical(node: AnvilNo
 
     for _ in range(STEPS):
         if rng.random() < 0.15:
-            chain.w3.provider.make_request("evm_increaseTime", [3600])
-            chain.w3.provider.make_request("evm_mine", [])  # the price is dated after it
+            chain.w3.provider.make_request(RPCEndpoint("evm_increaseTime"), [3600])
+            # the price is dated after it
+            chain.w3.provider.make_request(RPCEndpoint("evm_mine"), [])
             mark = (mark * Decimal(rng.randint(97, 103)) / 100).quantize(Decimal("0.01"))
             push_price(chain, owner, deployment.aggregators[0], mark)
             rate = rng.randint(-(10**16), 10**16)
@@ -80,7 +89,14 @@ def test_random_trades_and_funding_keep_python_and_chain_identical(node: AnvilNo
                 flips += 1
             price = int(mark * WAD) * rng.randint(9_900, 10_100) // 10_000
             settle_perp_trade(
-                deployment, settler, scenarios, buyer.address, seller.address, 0, size, price
+                deployment,
+                settler,
+                scenarios,
+                buyer=buyer.address,
+                seller=seller.address,
+                asset=0,
+                size=size,
+                price=price,
             )
             cost = mul_wad(size, price, Rounding.CEIL)
             for who, signed_size, signed_cost in ((buyer, size, cost), (seller, -size, -cost)):

@@ -12,7 +12,9 @@ from support.project import PROJECT_ROOT
 
 
 def anvil_children(pid: int) -> list[int]:
-    """The Anvil processes among ``pid``'s children (imports may start others, briefly)."""
+    """The Anvil processes among ``pid``'s children (imports may start others, briefly: one
+    that exits while it is read is skipped, whether its /proc entry is gone at the open or
+    at the read)."""
     with open(f"/proc/{pid}/task/{pid}/children") as handle:
         children = [int(child) for child in handle.read().split()]
     found = []
@@ -21,7 +23,7 @@ def anvil_children(pid: int) -> list[int]:
             with open(f"/proc/{child}/comm") as comm:
                 if comm.read().strip() == "anvil":
                     found.append(child)
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):
             continue
     return found
 

@@ -104,7 +104,8 @@ def test_out_of_domain_fails_on_both_sides(
     reverted: tuple[str, tuple[int, ...]],
 ) -> None:
     chain, contract, block = harness
-    twin: Callable[..., int] = {"expWad": exp_wad, "lnWad": ln_wad, "powWad": pow_wad}[function]
+    twins: dict[str, Callable[..., int]] = {"expWad": exp_wad, "lnWad": ln_wad, "powWad": pow_wad}
+    twin = twins[function]
     with pytest.raises(raised) as python_error:
         twin(*arguments)
     with pytest.raises(TransactionReverted) as chain_error:

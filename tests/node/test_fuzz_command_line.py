@@ -41,7 +41,7 @@ def cli_arguments(market: SmallMarket, rpc_url: str, files: Path) -> dict[str, A
     scenario_file = files / "set.json"
     scenario_file.write_text(json.dumps(VALID_SET))
     key_file = files / "key"
-    key_file.write_text(market.trader.key.to_0x_hex())
+    key_file.write_text("0x" + market.trader.key.hex())
     bls_key_file = files / "bls.key"
     bls_key_file.write_text("123456789")
     closes = files / "closes.csv"
@@ -78,7 +78,7 @@ def cli_arguments(market: SmallMarket, rpc_url: str, files: Path) -> dict[str, A
         "--epoch": Argument("1", count | st.sampled_from(["0", "99"])),
         "--worst": Argument("3", count),
         "--key": Argument(
-            market.trader.key.to_0x_hex(),
+            "0x" + market.trader.key.hex(),
             text | st.sampled_from(["0x1234", "0x" + "00" * 32, "0x" + "ff" * 32]),
         ),
         "--key-file": Argument(str(key_file), inputs),
@@ -178,6 +178,7 @@ def test_any_bad_value_on_the_command_line_is_a_one_line_error(
     }
     argv = [value.get(word, word) for word in words]
     argv += [f"{option}={value[option]}" for option in options]
+    code: str | int | None
     try:
         code = main(argv)
     except SystemExit as exit_:

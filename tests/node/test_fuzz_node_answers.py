@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given, seed
 from hypothesis import strategies as st
+from web3 import HTTPProvider
 from web3.exceptions import Web3RPCError
 from web3.middleware import Web3Middleware
 from web3.types import RPCEndpoint, RPCResponse
@@ -68,7 +69,7 @@ BATCH_FAULTS = st.one_of(
 )
 
 
-def faulty(responses: list[dict], fault: tuple) -> Any:
+def faulty(responses: list[RPCResponse] | RPCResponse, fault: tuple[Any, ...]) -> Any:
     """``responses`` (to ``SmallMarket.calls``) with ``fault``."""
     kind, *where = fault
     answered = json.loads(json.dumps(responses))
@@ -114,6 +115,7 @@ def test_any_answer_to_a_read_batch_is_the_honest_one_or_an_rpc_error(
     retries."""
     chain = small_market.deployment.chain
     provider = chain.w3.provider
+    assert isinstance(provider, HTTPProvider)
     block = chain.w3.eth.block_number
     with monkeypatch.context() as patch:
         honest = provider.make_batch_request
@@ -206,7 +208,7 @@ def test_any_answer_to_a_single_request_is_read_or_an_rpc_error(
                 return response
             result = response["result"]
             fields = [("result", key) for key in result] if isinstance(result, dict) else []
-            if fields and data.draw(st.booleans(), label="a field of the result missing"):
+            if bool(fields) and data.draw(st.booleans(), label="a field of the result missing"):
                 return replaced(response, data.draw(st.sampled_from(fields)), DELETED)
             path = data.draw(st.sampled_from(paths(response)), label="path")
             value = data.draw(st.one_of(st.just(DELETED), WIRE_VALUE), label="value")

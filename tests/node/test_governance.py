@@ -37,8 +37,17 @@ def anvil() -> Iterator[AnvilNode]:
 def test_a_timelocked_deployment_changes_only_after_the_delay(anvil: AnvilNode) -> None:
     chain = Chain.connect(anvil.rpc_url)
     owner, backstop = anvil_accounts(2)
-    deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
-    post_scenario_set(chain, owner, deployment.registry, SPOT_RETURNS, VOL_SHIFTS, 8000)
+    deployment = deploy_vmargin(
+        chain, owner, backstop=backstop.address, assets=("ETH",), risk=RiskParameters()
+    )
+    post_scenario_set(
+        chain,
+        owner,
+        deployment.registry,
+        spot_returns=SPOT_RETURNS,
+        vol_shifts=VOL_SHIFTS,
+        alpha_bps=8000,
+    )
     timelock = hand_over_to_timelock(deployment, owner, DELAY)
     clearinghouse, registry = deployment.clearinghouse, deployment.registry
     for contract in (clearinghouse, deployment.oracle, registry):
@@ -48,13 +57,22 @@ def test_a_timelocked_deployment_changes_only_after_the_delay(anvil: AnvilNode) 
         chain.transact(owner, clearinghouse.functions.setMaxFundingRate(WAD // 100))
     assert refused.value.error.endswith("OwnableUnauthorizedAccount")
     with pytest.raises(TransactionReverted) as refused:
-        post_scenario_set(chain, owner, registry, SPOT_RETURNS, VOL_SHIFTS, 9000)
+        post_scenario_set(
+            chain, owner, registry, spot_returns=SPOT_RETURNS, vol_shifts=VOL_SHIFTS, alpha_bps=9000
+        )
     assert refused.value.error.endswith("OwnableUnauthorizedAccount")
 
     epoch = chain.call(registry.functions.lastEpoch()) + 1
     calls = [
         owner_call(clearinghouse, "setRiskParameters", 2 * WAD, WAD // 50, WAD // 4),
-        *scenario_set_calls(registry, epoch, SPOT_RETURNS, VOL_SHIFTS, 9000, chunk=2),
+        *scenario_set_calls(
+            registry,
+            epoch,
+            spot_returns=SPOT_RETURNS,
+            vol_shifts=VOL_SHIFTS,
+            alpha_bps=9000,
+            chunk=2,
+        ),
     ]
     salt = b"\x01" * 32
     schedule(chain, owner, timelock, calls, salt)
@@ -85,7 +103,7 @@ def test_scenarios_post_through_the_timelock_schedules_then_executes(
     build = ["scenarios", "build", "--method", "historical", "--assets", "ETH", "--window", "50"]
     assert main([*build, "-o", str(path)]) == 0
     post = ["scenarios", "post", str(path), "--rpc-url", anvil.rpc_url]
-    post += ["--registry", registry.address, "--key", owner.key.to_0x_hex()]
+    post += ["--registry", registry.address, "--key", "0x" + owner.key.hex()]
     capsys.readouterr()
 
     assert main([*post, "--execute"]) == 1

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from web3.types import RPCEndpoint, RPCResponse
 
 import vmargin.audit.replay as replay
 import vmargin.keeper.service as keeper_service
@@ -49,7 +50,7 @@ from vmargin.keeper.state import (
     rewind_past_reorg,
     sync_accounts,
 )
-from vmargin.keeper.submissions import MINED, pending_submissions
+from vmargin.keeper.submissions import SubmissionStatus, pending_submissions
 from vmargin.oracle.feeds import push_price
 
 
@@ -92,7 +93,13 @@ def test_a_reorg_below_the_cursor_rewinds_it_and_the_new_branch_account_is_scree
     w3 = deployment.chain.w3
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
-    keeper = Keeper(deployment, crowd.keepers[0], state, PROTOCOL_KEEPER, actions.append)
+    keeper = Keeper(
+        deployment=deployment,
+        key=crowd.keepers[0],
+        state=state,
+        policy=PROTOCOL_KEEPER,
+        report=actions.append,
+    )
     vanished, newcomer = crowd.keepers[4], crowd.keepers[5]
     fork = w3.eth.block_number
     snapshot = rpc(crowd.deployment.chain, "evm_snapshot")
@@ -124,7 +131,9 @@ def test_a_reorg_deeper_than_the_kept_hashes_is_refused_and_the_file_left_alone(
     file is as it was."""
     deployment = crowd.deployment
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
-    keeper = Keeper(deployment, crowd.keepers[0], state, PROTOCOL_KEEPER)
+    keeper = Keeper(
+        deployment=deployment, key=crowd.keepers[0], state=state, policy=PROTOCOL_KEEPER
+    )
     snapshot = rpc(crowd.deployment.chain, "evm_snapshot")
     rpc(crowd.deployment.chain, "anvil_mine", hex(REORG_DEPTH + 6))
     keeper_pass(keeper, deployment.chain.w3.eth.block_number)
@@ -166,14 +175,18 @@ def test_a_keeper_pass_through_a_faulty_node_retries_and_liquidates_each_account
         crowd_proxy.fail(fault, method)
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
-    keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+    keeper = Keeper(
+        deployment=deployment, key=key, state=state, policy=PROTOCOL_KEEPER, report=actions.append
+    )
     done = run_keeper(keeper, once=True, poll_interval=0.01)
     assert crowd_proxy.pending() == 0
     errors = {action["error"].split(":")[0] for action in of(actions, "retry")}
     assert {"JSONDecodeError", "ConnectionError", "ReadTimeout"} <= errors
     assert liquidated_once(crowd, first, condemned)
     assert all_succeeded_with_gapless_nonces(crowd, key.address, first, len(condemned))
-    assert submission_statuses(state) == {account: [MINED] for account in condemned}
+    assert submission_statuses(state) == {
+        account: [SubmissionStatus.MINED] for account in condemned
+    }
     assert {liquidation.account for liquidation in done.liquidations} == condemned
     assert state.accounts() == known_accounts(crowd.deployment)
     assert state.cursor == done.block
@@ -199,7 +212,7 @@ def test_keeper_run_through_a_faulty_node_finishes_or_names_the_failure(
         "--clearinghouse",
         crowd.deployment.clearinghouse.address,
         "--key",
-        key.key.to_0x_hex(),
+        "0x" + key.key.hex(),
         "--state",
         str(tmp_path / "keeper.sqlite"),
         "--once",
@@ -243,7 +256,7 @@ def test_a_node_that_lies_about_a_liquidations_simulation_is_retried_not_believe
         ]
     )
 
-    def lying(method: str, params: Any) -> Any:
+    def lying(method: RPCEndpoint, params: Any) -> RPCResponse:
         response = honest(method, params)
         lie = next(lies, None) if method == "eth_simulateV1" else None
         if lie is not None:
@@ -254,12 +267,16 @@ def test_a_node_that_lies_about_a_liquidations_simulation_is_retried_not_believe
     monkeypatch.setattr(provider, "make_request", lying)
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
-    keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+    keeper = Keeper(
+        deployment=deployment, key=key, state=state, policy=PROTOCOL_KEEPER, report=actions.append
+    )
     run_keeper(keeper, once=True, poll_interval=0.01)
     assert [action["error"].split(":")[0] for action in of(actions, "retry")] == ["RpcError"] * 2
     assert liquidated_once(crowd, first, condemned)
     assert all_succeeded_with_gapless_nonces(crowd, key.address, first, len(condemned))
-    assert submission_statuses(state) == {account: [MINED] for account in condemned}
+    assert submission_statuses(state) == {
+        account: [SubmissionStatus.MINED] for account in condemned
+    }
 
 
 def keep_in_thread(
@@ -271,7 +288,13 @@ def keep_in_thread(
 
     def keep() -> None:
         state = open_state(path, deployment.clearinghouse.address)
-        keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+        keeper = Keeper(
+            deployment=deployment,
+            key=key,
+            state=state,
+            policy=PROTOCOL_KEEPER,
+            report=actions.append,
+        )
         try:
             outcome["pass"] = run_keeper(keeper, once=True, poll_interval=0.01)
         except Exception as error:
@@ -302,12 +325,19 @@ def test_the_keeper_rides_out_a_node_restart_and_rebroadcasts_what_the_node_lost
         state = open_state(path, deployment.clearinghouse.address)
         actions: list[dict[str, Any]] = []
         rpc(crowd.deployment.chain, "evm_setAutomine", False)
-        keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+        keeper = Keeper(
+            deployment=deployment,
+            key=key,
+            state=state,
+            policy=PROTOCOL_KEEPER,
+            report=actions.append,
+        )
         keeper_pass(keeper, deployment.chain.w3.eth.block_number)
         signed = {action["tx"] for action in of(actions, "submitted")}
         assert len(signed) == len(condemned)
 
         port = node.port
+        assert port is not None  # the node is running
         node.stop()
         thread, outcome = keep_in_thread(deployment, key, path, actions)
         deadline = time.monotonic() + 30
@@ -321,7 +351,9 @@ def test_the_keeper_rides_out_a_node_restart_and_rebroadcasts_what_the_node_lost
         assert {action["tx"] for action in of(actions, "liquidated")} == signed
         assert liquidated_once(crowd, first, condemned)
         assert all_succeeded_with_gapless_nonces(crowd, key.address, first, len(condemned))
-        assert submission_statuses(state) == {account: [MINED] for account in condemned}
+        assert submission_statuses(state) == {
+            account: [SubmissionStatus.MINED] for account in condemned
+        }
     finally:
         node.stop()
 
@@ -342,12 +374,19 @@ def test_a_node_restarted_without_its_chain_stops_the_keeper_before_it_touches_a
         path = tmp_path / "keeper.sqlite"
         actions: list[dict[str, Any]] = []
         state = open_state(path, deployment.clearinghouse.address)
-        keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+        keeper = Keeper(
+            deployment=deployment,
+            key=key,
+            state=state,
+            policy=PROTOCOL_KEEPER,
+            report=actions.append,
+        )
         done = run_keeper(keeper, once=True, poll_interval=0.01)
         assert {liquidation.account for liquidation in done.liquidations} == condemned
         before = in_file(state)
 
         port = node.port
+        assert port is not None  # the node is running
         node.stop()
         node = AnvilNode(port=port).start()
         with pytest.raises(ForeignChainError, match="but the node serves chain 31337 with genesis"):
@@ -361,7 +400,7 @@ def test_a_node_restarted_without_its_chain_stops_the_keeper_before_it_touches_a
         address = deployment.clearinghouse.address
         capsys.readouterr()
         command = ["keeper", "run", "--rpc-url", node.rpc_url, "--clearinghouse", address]
-        command += ["--key", key.key.to_0x_hex(), "--state", str(path), "--once"]
+        command += ["--key", "0x" + key.key.hex(), "--state", str(path), "--once"]
         assert main(command) == 1
         assert capsys.readouterr().err.strip() == (
             f"vmargin: Clearinghouse {address}: no contract there on chain 31337"
@@ -400,7 +439,8 @@ def test_replay_names_a_liquidation_a_reorg_took_away_and_one_not_mined_yet(
     rpc(crowd.deployment.chain, "evm_setAutomine", False)
     state = open_state(":memory:", address)
     keeper_pass(
-        Keeper(deployment, key, state, PROTOCOL_KEEPER), deployment.chain.w3.eth.block_number
+        Keeper(deployment=deployment, key=key, state=state, policy=PROTOCOL_KEEPER),
+        deployment.chain.w3.eth.block_number,
     )
     pending = pending_submissions(state, key.address)[0].tx_hash
     with pytest.raises(ReplayError, match=f"{pending} is pending: it is not mined yet"):

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 from requests.exceptions import ConnectionError as RequestsConnectionError
+from web3 import HTTPProvider
+from web3.types import RPCEndpoint, RPCError, RPCResponse
 
 import vmargin.keeper.service as keeper_service
 from support.crowd import Crowd
@@ -42,7 +44,7 @@ from vmargin.keeper.service import (
     track,
 )
 from vmargin.keeper.state import open_state
-from vmargin.keeper.submissions import MINED, REPLACED, pending_submissions
+from vmargin.keeper.submissions import SubmissionStatus, pending_submissions
 from vmargin.numerics.fixedpoint import WAD
 
 
@@ -58,7 +60,7 @@ def keeper_command(node: AnvilNode, crowd: Crowd, key: Any, state: Path, *extra:
         "--clearinghouse",
         crowd.deployment.clearinghouse.address,
         "--key",
-        key.key.to_0x_hex(),
+        "0x" + key.key.hex(),
         "--state",
         str(state),
         *extra,
@@ -87,7 +89,13 @@ def retrying_pass(
     actions: list[dict[str, Any]] = []
     deployment = crowd.deployment
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
-    keeper = Keeper(deployment, crowd.keepers[0], state, PROTOCOL_KEEPER, actions.append)
+    keeper = Keeper(
+        deployment=deployment,
+        key=crowd.keepers[0],
+        state=state,
+        policy=PROTOCOL_KEEPER,
+        report=actions.append,
+    )
     return actions, run_keeper(keeper, once=True, poll_interval=0.01)
 
 
@@ -200,7 +208,9 @@ def test_a_liquidation_priced_out_by_a_base_fee_spike_is_replaced_with_higher_fe
     deployment, key = crowd.deployment, crowd.keepers[0]
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
-    keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+    keeper = Keeper(
+        deployment=deployment, key=key, state=state, policy=PROTOCOL_KEEPER, report=actions.append
+    )
     rpc(crowd.deployment.chain, "evm_setAutomine", False)
     keeper_pass(keeper, deployment.chain.w3.eth.block_number)
     stuck = {s.tx_hash: s for s in pending_submissions(state, key.address)}
@@ -224,8 +234,8 @@ def test_a_liquidation_priced_out_by_a_base_fee_spike_is_replaced_with_higher_fe
     landed = {action["tx"] for action in of(actions, "liquidated")}
     assert landed == {action["replacement"] for action in replaced}
     statuses = dict(state.connection.execute("SELECT tx_hash, status FROM submissions"))
-    assert {statuses[tx] for tx in stuck} == {REPLACED}
-    assert {statuses[tx] for tx in landed} == {MINED}
+    assert {statuses[tx] for tx in stuck} == {SubmissionStatus.REPLACED}
+    assert {statuses[tx] for tx in landed} == {SubmissionStatus.MINED}
 
 
 def test_a_liquidation_left_unmined_for_replace_after_blocks_is_replaced(
@@ -239,7 +249,9 @@ def test_a_liquidation_left_unmined_for_replace_after_blocks_is_replaced(
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
     policy = KeeperPolicy(min_profit=None, replace_after=2)
-    keeper = Keeper(deployment, key, state, policy, actions.append)
+    keeper = Keeper(
+        deployment=deployment, key=key, state=state, policy=policy, report=actions.append
+    )
     gas_limit = deployment.chain.w3.eth.get_block("latest")["gasLimit"]
     rpc(crowd.deployment.chain, "evm_setAutomine", False)
     keeper_pass(keeper, deployment.chain.w3.eth.block_number)
@@ -277,7 +289,9 @@ def test_a_liquidation_the_node_forgot_is_broadcast_again(crowd: Crowd, tmp_path
     deployment, key = crowd.deployment, crowd.keepers[0]
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
-    keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+    keeper = Keeper(
+        deployment=deployment, key=key, state=state, policy=PROTOCOL_KEEPER, report=actions.append
+    )
     rpc(crowd.deployment.chain, "evm_setAutomine", False)
     keeper_pass(keeper, deployment.chain.w3.eth.block_number)
     signed = {s.tx_hash for s in pending_submissions(state, key.address)}
@@ -299,17 +313,17 @@ def test_a_stuck_liquidation_that_lost_the_race_is_cancelled_not_mined_to_fail(
     slow_key, fast_key = crowd.keepers[:2]
     slow_actions: list[dict[str, Any]] = []
     slow = Keeper(
-        deployment,
-        slow_key,
-        open_state(tmp_path / "slow.sqlite", deployment.clearinghouse.address),
-        KeeperPolicy(min_profit=None, replace_after=3),
-        slow_actions.append,
+        deployment=deployment,
+        key=slow_key,
+        state=open_state(tmp_path / "slow.sqlite", deployment.clearinghouse.address),
+        policy=KeeperPolicy(min_profit=None, replace_after=3),
+        report=slow_actions.append,
     )
     fast = Keeper(
-        deployment,
-        fast_key,
-        open_state(tmp_path / "fast.sqlite", deployment.clearinghouse.address),
-        PROTOCOL_KEEPER,
+        deployment=deployment,
+        key=fast_key,
+        state=open_state(tmp_path / "fast.sqlite", deployment.clearinghouse.address),
+        policy=PROTOCOL_KEEPER,
     )
     rpc(crowd.deployment.chain, "evm_setAutomine", False)
     keeper_pass(slow, deployment.chain.w3.eth.block_number)
@@ -329,13 +343,14 @@ def test_a_stuck_liquidation_that_lost_the_race_is_cancelled_not_mined_to_fail(
 def test_an_unprofitable_liquidation_is_not_sent(crowd: Crowd) -> None:
     condemned, _ = liquidatable_after_crash(crowd)
     actions: list[dict[str, Any]] = []
-    demanding = KeeperPolicy(min_profit=10**6 * WAD)
+    min_profit = 10**6 * WAD
+    demanding = KeeperPolicy(min_profit=min_profit)
     done = run_once(crowd.deployment, crowd.keepers[0], policy=demanding, report=actions.append)
     assert done.liquidations == []
     unprofitable = of(actions, "unprofitable")
     assert {action["account"] for action in unprofitable} == condemned
     for action in unprofitable:
-        assert int(action["reward"]) - int(action["gas_cost"]) <= demanding.min_profit
+        assert int(action["reward"]) - int(action["gas_cost"]) <= min_profit
         assert int(action["gas_cost"]) > 0
 
 
@@ -365,11 +380,15 @@ def test_a_node_error_inside_a_read_batch_is_retried(
     the node's message, and the keeper retries it after its backoff."""
     condemned, _ = liquidatable_after_crash(crowd)
     provider = crowd.deployment.chain.w3.provider
+    assert isinstance(provider, HTTPProvider)
     send = provider.make_batch_request
-    failures = iter([{"code": -32603, "message": "internal error"}])
+    failures = iter([RPCError(code=-32603, message="internal error")])
 
-    def failing_once(requests: list) -> list:
+    def failing_once(
+        requests: list[tuple[RPCEndpoint, Any]],
+    ) -> list[RPCResponse] | RPCResponse:
         responses = send(requests)
+        assert isinstance(responses, list)
         failure = next(failures, None) if requests[-1][0] == "eth_call" else None
         if failure is not None:
             responses[-1] = {"jsonrpc": "2.0", "id": responses[-1]["id"], "error": failure}
@@ -395,7 +414,7 @@ def test_keeper_run_names_a_bad_key_and_a_foreign_state_file(
     )
     foreign = tmp_path / "foreign.sqlite"
     open_state(foreign, "0x" + "11" * 20).connection.close()
-    key = crowd.keepers[0].key.to_0x_hex()
+    key = "0x" + crowd.keepers[0].key.hex()
     assert main([*arguments, "--key", key, "--state", str(foreign)]) == 1
     assert capsys.readouterr().err.strip() == (
         f"vmargin: {foreign} is the state of the keeper of 0x{'11' * 20}"
@@ -416,7 +435,9 @@ def test_a_reorg_that_drops_mined_liquidations_gets_them_mined_again(
     deployment, key = crowd.deployment, crowd.keepers[0]
     actions: list[dict[str, Any]] = []
     state = open_state(tmp_path / "keeper.sqlite", deployment.clearinghouse.address)
-    keeper = Keeper(deployment, key, state, PROTOCOL_KEEPER, actions.append)
+    keeper = Keeper(
+        deployment=deployment, key=key, state=state, policy=PROTOCOL_KEEPER, report=actions.append
+    )
     before = rpc(crowd.deployment.chain, "evm_snapshot")
     done = run_keeper(keeper, once=True, poll_interval=0.01)
     assert {liquidation.account for liquidation in done.liquidations} == condemned

@@ -3,9 +3,13 @@ its schema versions. Reorgs and a foreign chain are in ``test_keeper_faults.py``
 
 import inspect
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from web3.contract.contract import ContractEvent
+from web3.types import EventData
 
 import vmargin.keeper.state as keeper_state
 from vmargin.chain.client import anvil_accounts
@@ -45,7 +49,9 @@ def test_a_crash_mid_sync_loses_nothing_and_the_rerun_resumes(
     real_get_logs = inspect.getattr_static(event, "get_logs")
     calls = {"n": 0}
 
-    def failing_get_logs(self, *arguments, **keywords):
+    def failing_get_logs(
+        self: ContractEvent, *arguments: Any, **keywords: Any
+    ) -> Iterable[EventData]:
         calls["n"] += 1
         if calls["n"] == 5:  # Deposited is read first in every chunk: the fifth chunk
             raise ConnectionError("the node went away")
@@ -110,8 +116,23 @@ def test_a_schema_1_state_file_is_migrated_and_its_last_blocks_read_again(
         first_blocks.setdefault(account, block)
     *seen, missed = known_accounts(deployment)
     vanished = "0x" + "ab" * 20
-    submission = ("0x" + "01" * 32, seen[0], 0, seen[1], "liquidation", address, "0x")
-    submission += (500_000, "2", "1", "0x02", latest - 2, latest - 2, "mined", latest - 1)
+    submission = (
+        "0x" + "01" * 32,  # tx_hash
+        seen[0],  # sender
+        0,  # nonce
+        seen[1],  # account
+        "liquidation",  # kind
+        address,  # recipient
+        "0x",  # data
+        500_000,  # gas
+        "2",  # max_fee
+        "1",  # priority_fee
+        "0x02",  # raw_transaction
+        latest - 2,  # screened_block
+        latest - 2,  # signed_block
+        "mined",  # status
+        latest - 1,  # mined_block
+    )
     path = tmp_path / "schema1.sqlite"
     connection = sqlite3.connect(path)
     with connection:

@@ -1,8 +1,9 @@
 """The operator registry on Anvil: registration with a proof of possession, quorum
 signatures and each way one is refused, exits, unbonding and slashing."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -13,7 +14,7 @@ from vmargin.attestation.operator_registry import register_operator
 from vmargin.chain.anvil import AnvilNode
 from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts
 from vmargin.proofs.bls import BlsKey, P, key_from_secret
-from vmargin.proofs.quorum import proof_of_possession, quorum_signature
+from vmargin.proofs.quorum import QuorumSignature, proof_of_possession, quorum_signature
 
 USDC = 10**6
 BOND = 10_000 * USDC
@@ -22,7 +23,7 @@ UNBONDING = 7 * 24 * 3600
 DIGEST = bytes.fromhex("a7" * 32)
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Registry:
     chain: Chain
     owner: LocalAccount
@@ -34,7 +35,15 @@ class Registry:
 
 def register(setup: Registry, operator: LocalAccount, key: BlsKey, pop: tuple[int, int]) -> None:
     setup.chain.transact(setup.owner, setup.token.functions.mint(operator.address, BOND))
-    register_operator(setup.chain, setup.registry, setup.token, operator, key, BOND, pop)
+    register_operator(
+        setup.chain,
+        setup.registry,
+        bond_token=setup.token,
+        operator=operator,
+        key=key,
+        bond=BOND,
+        proof=pop,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +56,9 @@ def setup(anvil: AnvilNode) -> Registry:
         owner, "OperatorRegistry", owner.address, token.address, BOND, QUORUM_BPS, UNBONDING
     )
     keys = tuple(key_from_secret(7919 * (i + 1) + 2**160) for i in range(len(operators)))
-    setup = Registry(chain, owner, operators, keys, token, registry)
+    setup = Registry(
+        chain=chain, owner=owner, operators=operators, keys=keys, token=token, registry=registry
+    )
     for operator, key in zip(operators, keys, strict=True):
         register(
             setup,
@@ -65,13 +76,13 @@ def fresh(setup: Registry) -> Iterator[Registry]:
         yield setup
 
 
-def check(setup: Registry, digest: bytes, quorum: object) -> int:
-    return setup.chain.call(setup.registry.functions.checkQuorum(digest, quorum.as_abi()))  # type: ignore[attr-defined]
+def check(setup: Registry, digest: bytes, quorum: QuorumSignature) -> int:
+    return setup.chain.call(setup.registry.functions.checkQuorum(digest, quorum.as_abi()))
 
 
-def refused(call: object) -> TransactionReverted:
+def refused(call: Callable[[], object]) -> TransactionReverted:
     with pytest.raises(TransactionReverted) as error:
-        call()  # type: ignore[operator]
+        call()
     return error.value
 
 
@@ -106,7 +117,7 @@ def test_a_proof_of_possession_that_is_not_the_keys_own_is_refused(fresh: Regist
         ),
     }
     for case, pop in cases.items():
-        error = refused(lambda pop=pop: register(fresh, newcomer, key, pop))
+        error = refused(partial(register, fresh, newcomer, key, pop))
         assert error.error == "OperatorRegistry.InvalidProofOfPossession", case
     register(
         fresh,

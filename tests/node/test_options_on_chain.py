@@ -14,10 +14,13 @@ spike sends the straddle seller to liquidation.
 import random
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
 from requests.exceptions import Timeout
+from web3 import HTTPProvider
+from web3.types import RPCEndpoint, RPCResponse
 
 from support.node import reverted
 from vmargin.chain.anvil import AnvilNode
@@ -83,7 +86,7 @@ N = 64
 ALPHA_BPS = 9750  # k = 1.6: two witnesses, the smaller at weight 0.6
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Book:
     chain: Chain
     deployment: Deployment
@@ -119,7 +122,9 @@ def scenario_rows(rng: random.Random) -> tuple[tuple[tuple[int, ...], ...], ...]
 def book(anvil: AnvilNode) -> Book:
     chain = Chain.connect(anvil.rpc_url)
     owner, backstop, settler, keeper, maker, hedged, straddle = anvil_accounts(7)
-    deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH", "BTC"), RiskParameters())
+    deployment = deploy_vmargin(
+        chain, owner, backstop=backstop.address, assets=("ETH", "BTC"), risk=RiskParameters()
+    )
     clearinghouse = deployment.clearinghouse
     chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
     for aggregator, price in zip(deployment.aggregators, ("3000", "60000"), strict=True):
@@ -127,7 +132,14 @@ def book(anvil: AnvilNode) -> Book:
     for aggregator, vol in zip(deployment.volatility_aggregators, ("0.7", "0.55"), strict=True):
         push_volatility(chain, owner, aggregator, Decimal(vol))
     returns, shifts = scenario_rows(random.Random(64))
-    epoch = post_scenario_set(chain, owner, deployment.registry, returns, shifts, ALPHA_BPS)
+    epoch = post_scenario_set(
+        chain,
+        owner,
+        deployment.registry,
+        spot_returns=returns,
+        vol_shifts=shifts,
+        alpha_bps=ALPHA_BPS,
+    )
 
     now = chain.w3.eth.get_block("latest")["timestamp"]
     expiry = now + 30 * 24 * 3600
@@ -152,10 +164,17 @@ def book(anvil: AnvilNode) -> Book:
         mint_and_deposit(deployment, owner, who, usdc)
     chain.transact(owner, clearinghouse.functions.setLiquidityAddOn(WAD // 200))
     weth = add_spot_collateral(deployment, owner, 0, 15 * WAD // 100)
-    mint_and_deposit_collateral(deployment, owner, hedged, weth, 0, WAD // 2)
+    mint_and_deposit_collateral(deployment, owner, hedged, token=weth, asset=0, units=WAD // 2)
     published = read_scenario_set(chain, deployment.registry, epoch)
     settle_perp_trade(
-        deployment, settler, published, hedged.address, maker.address, 0, 10 * WAD, 3000 * WAD
+        deployment,
+        settler,
+        published,
+        buyer=hedged.address,
+        seller=maker.address,
+        asset=0,
+        size=10 * WAD,
+        price=3000 * WAD,
     )
     for buyer, seller, name, size, premium in (
         (hedged, maker, "eth put", 10, 60),
@@ -166,11 +185,11 @@ def book(anvil: AnvilNode) -> Book:
             deployment,
             settler,
             published,
-            buyer.address,
-            seller.address,
-            series[name],
-            size * WAD,
-            premium * WAD,
+            buyer=buyer.address,
+            seller=seller.address,
+            series_id=series[name],
+            size=size * WAD,
+            premium=premium * WAD,
         )
     # One funding interval: ETH longs pay 0.05% of the mark, BTC shorts pay 0.03%.
     chain.transact(settler, clearinghouse.functions.applyFunding(0, 5 * WAD // 10_000))
@@ -350,10 +369,13 @@ def test_a_node_error_inside_a_batch_is_named(book: Book) -> None:
 def test_a_batch_that_times_out_is_retried(book: Book, monkeypatch: pytest.MonkeyPatch) -> None:
     """A batch that times out is sent again, as web3 retries a single ``eth_call``."""
     provider = book.chain.w3.provider
+    assert isinstance(provider, HTTPProvider)
     send = provider.make_batch_request
     sent = []
 
-    def slow_twice(requests: list) -> list:
+    def slow_twice(
+        requests: list[tuple[RPCEndpoint, Any]],
+    ) -> list[RPCResponse] | RPCResponse:
         sent.append(len(requests))
         if len(sent) <= 2:
             raise Timeout("read timed out")
@@ -499,7 +521,12 @@ def test_an_all_gain_book_owes_only_the_liquidity_add_on(book: Book) -> None:
         returns = tuple((WAD * percent // 100,) * 2 for percent in range(1, 9))
         shifts = tuple((0, 0) for _ in returns)
         epoch = post_scenario_set(
-            chain, book.owner, deployment.registry, returns, shifts, ALPHA_BPS
+            chain,
+            book.owner,
+            deployment.registry,
+            spot_returns=returns,
+            vol_shifts=shifts,
+            alpha_bps=ALPHA_BPS,
         )
         scenarios = read_scenario_set(chain, deployment.registry, epoch)
         account, marks, margin = check_a_withdrawal(book, scenarios)

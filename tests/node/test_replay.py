@@ -59,7 +59,9 @@ def test_a_transaction_that_is_not_a_liquidation_is_refused(demo: DemoResult) ->
     deployment = attach(demo.deployment.chain, demo.deployment.clearinghouse.address)
     chain = deployment.chain
     first = chain.w3.eth.get_block(demo.deployment.start_block + 1, full_transactions=True)
-    tx_hash = first["transactions"][0]["hash"].to_0x_hex()
+    transaction = first["transactions"][0]
+    assert not isinstance(transaction, bytes)  # a whole transaction, not its hash
+    tx_hash = transaction["hash"].to_0x_hex()
     with pytest.raises(ReplayError, match="is not a liquidation"):
         replay_liquidation(deployment, tx_hash)
 

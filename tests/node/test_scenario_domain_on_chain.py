@@ -4,11 +4,12 @@ scenarios as ``check_scenario_domain`` with the same numbers."""
 from decimal import Decimal
 
 import pytest
+from eth_account.signers.local import LocalAccount
 
 from support.scenario_domain import INSIDE, OUTSIDE
 from vmargin.chain.anvil import AnvilNode
 from vmargin.chain.client import Chain, TransactionReverted, anvil_accounts
-from vmargin.chain.deployment import RiskParameters, deploy_vmargin
+from vmargin.chain.deployment import Deployment, RiskParameters, deploy_vmargin
 from vmargin.chain.scenario_registry import post_scenario_set
 from vmargin.numerics.fixedpoint import WAD
 from vmargin.oracle.feeds import push_price
@@ -22,7 +23,9 @@ from vmargin.proofs.scenario_commitment import (
 )
 
 
-def _returns_with(index: int, spot_return: int, vol_shift: int):
+def _returns_with(
+    index: int, spot_return: int, vol_shift: int
+) -> tuple[list[list[int]], list[list[int]]]:
     returns = [[-WAD // 20 * i] for i in range(8)]
     shifts = [[0] for _ in range(8)]
     returns[index], shifts[index] = [spot_return], [vol_shift]
@@ -30,17 +33,19 @@ def _returns_with(index: int, spot_return: int, vol_shift: int):
 
 
 @pytest.fixture(scope="module")
-def chain_and_clearinghouse(anvil: AnvilNode):
+def chain_and_clearinghouse(anvil: AnvilNode) -> tuple[Chain, LocalAccount, Deployment]:
     """One asset at 2000 and an 8-scenario epoch per case, on a fresh deployment."""
     chain = Chain.connect(anvil.rpc_url)
     owner, backstop = anvil_accounts(2)
-    deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
+    deployment = deploy_vmargin(
+        chain, owner, backstop=backstop.address, assets=("ETH",), risk=RiskParameters()
+    )
     push_price(chain, owner, deployment.aggregators[0], Decimal("2000"))
     return chain, owner, deployment
 
 
 def test_the_contract_refuses_exactly_the_scenarios_python_refuses(
-    chain_and_clearinghouse,
+    chain_and_clearinghouse: tuple[Chain, LocalAccount, Deployment],
 ) -> None:
     chain, owner, deployment = chain_and_clearinghouse
     account = owner.address
@@ -50,9 +55,9 @@ def test_the_contract_refuses_exactly_the_scenarios_python_refuses(
             chain,
             owner,
             deployment.registry,
-            tuple(map(tuple, returns)),
-            tuple(map(tuple, shifts)),
-            7500,
+            spot_returns=tuple(map(tuple, returns)),
+            vol_shifts=tuple(map(tuple, shifts)),
+            alpha_bps=7500,
         )
         tree = scenario_tree(returns, shifts)
         certificate = LiquidationCertificate(

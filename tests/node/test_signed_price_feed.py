@@ -7,6 +7,7 @@ non-positive price, a point off the curve)."""
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -38,7 +39,7 @@ ETH = 0
 HONEST = (0, 1, 2)
 
 
-@dataclass(frozen=True)
+@dataclass(kw_only=True, frozen=True)
 class Setup:
     chain: Chain
     owner: LocalAccount
@@ -53,17 +54,33 @@ class Setup:
 def module_setup(anvil: AnvilNode) -> Setup:
     chain = Chain.connect(anvil.rpc_url)
     owner, backstop, relayer, *operators = anvil_accounts(7)
-    deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
+    deployment = deploy_vmargin(
+        chain, owner, backstop=backstop.address, assets=("ETH",), risk=RiskParameters()
+    )
     keys = tuple(key_from_secret(27_644_437 * (i + 5)) for i in range(len(operators)))
     registry = deploy_operator_registry(
-        deployment, owner, operators, keys, BOND, QUORUM_BPS, 7 * 24 * 3600
+        deployment,
+        owner,
+        operators=operators,
+        keys=keys,
+        bond=BOND,
+        quorum_bps=QUORUM_BPS,
+        unbonding_delay=7 * 24 * 3600,
     )
     feed, other_feed = (
         chain.deploy(owner, "SignedPriceFeed", registry.address, DECIMALS, "ETH / USD")
         for _ in range(2)
     )
     chain.transact(owner, deployment.oracle.functions.setFeed(ETH, feed.address, HEARTBEAT))
-    return Setup(chain, owner, relayer, deployment, keys, feed, other_feed)
+    return Setup(
+        chain=chain,
+        owner=owner,
+        relayer=relayer,
+        deployment=deployment,
+        keys=keys,
+        feed=feed,
+        other_feed=other_feed,
+    )
 
 
 @pytest.fixture
@@ -82,6 +99,7 @@ def sign(
     price: Decimal,
     timestamp: int,
     round: int,
+    *,
     signers: tuple[int, ...] = HONEST,
     feed: str | None = None,
     chain_id: int | None = None,
@@ -90,12 +108,12 @@ def sign(
     ``chain_id`` (default: this chain)."""
     return signed_report(
         {i: setup.keys[i] for i in signers},
-        setup.chain.chain_id if chain_id is None else chain_id,
-        setup.feed.address if feed is None else feed,
-        price,
-        DECIMALS,
-        timestamp,
-        round,
+        chain_id=setup.chain.chain_id if chain_id is None else chain_id,
+        feed_address=setup.feed.address if feed is None else feed,
+        price=price,
+        decimals=DECIMALS,
+        timestamp=timestamp,
+        round=round,
     )
 
 
@@ -150,7 +168,7 @@ def test_a_signed_report_is_the_adapters_price_in_wad(setup: Setup) -> None:
     assert chain.call(feed.functions.getRoundData(1)) == [1, 234_567_891_234, first, first, 1]
     assert chain.call(feed.functions.getRoundData(2)) == [2, 2400 * 10**8, second, second, 2]
     for unknown in (0, 3):
-        error = refusal(lambda unknown=unknown: chain.call(feed.functions.getRoundData(unknown)))
+        error = refusal(partial(chain.call, feed.functions.getRoundData(unknown)))
         assert (error.error, error.arguments) == (
             "SignedPriceFeed.NoSuchRound",
             {"roundId": unknown},
@@ -237,7 +255,7 @@ def test_each_bad_report_is_refused_with_its_own_error(setup: Setup) -> None:
 
     for price in (0, -1):
         bad = replace(report, price=price)
-        error = refusal(lambda bad=bad: push(setup, bad, resigned(setup, bad)))
+        error = refusal(partial(push, setup, bad, resigned(setup, bad)))
         assert (error.error, error.arguments) == (
             "SignedPriceFeed.NonPositivePrice",
             {"price": price},

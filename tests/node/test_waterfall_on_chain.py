@@ -33,14 +33,21 @@ USDC = 10**6
 def crash(anvil: AnvilNode) -> dict:
     chain = Chain.connect(anvil.rpc_url)
     owner, backstop, settler, keeper, maker, victim, carol, dave = anvil_accounts(8)
-    deployment = deploy_vmargin(chain, owner, backstop.address, ("ETH",), RiskParameters())
+    deployment = deploy_vmargin(
+        chain, owner, backstop=backstop.address, assets=("ETH",), risk=RiskParameters()
+    )
     clearinghouse = deployment.clearinghouse
     chain.transact(owner, clearinghouse.functions.setSettler(settler.address, True))
     push_price(chain, owner, deployment.aggregators[0], Decimal("3000"))
     rng = random.Random(32)
     returns = tuple((rng.randint(-WAD // 10, WAD // 10),) for _ in range(N))
     epoch = post_scenario_set(
-        chain, owner, deployment.registry, returns, tuple((0,) for _ in range(N)), 9750
+        chain,
+        owner,
+        deployment.registry,
+        spot_returns=returns,
+        vol_shifts=tuple((0,) for _ in range(N)),
+        alpha_bps=9750,
     )
     scenarios = read_scenario_set(chain, deployment.registry, epoch)
     for who, usdc in ((maker, 1_000_000), (victim, 1_500), (carol, 5_000), (dave, 5_000)):
@@ -55,11 +62,11 @@ def crash(anvil: AnvilNode) -> dict:
             deployment,
             settler,
             scenarios,
-            buyer.address,
-            seller.address,
-            0,
-            size * WAD,
-            3000 * WAD,
+            buyer=buyer.address,
+            seller=seller.address,
+            asset=0,
+            size=size * WAD,
+            price=3000 * WAD,
         )
     push_price(chain, owner, deployment.aggregators[0], Decimal("2000"))
     block = chain.w3.eth.block_number

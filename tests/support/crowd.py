@@ -31,6 +31,7 @@ from decimal import Decimal
 from eth_abi import encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress, HexStr
 from eth_utils import function_signature_to_4byte_selector, keccak
 from hexbytes import HexBytes
 
@@ -104,7 +105,13 @@ def open_crowd(rpc_url: str, size: int, scenario_count: int) -> Crowd:
     published = read_scenario_set(chain, deployment.registry, epoch)
     traders = tuple(trader_key(index) for index in range(size))
     open_longs(
-        deployment, owner, settler, market_maker, published, traders, int(open_price.scaleb(18))
+        deployment,
+        owner,
+        settler,
+        market_maker=market_maker,
+        scenarios=published,
+        traders=traders,
+        price=int(open_price.scaleb(18)),
     )
     return Crowd(
         deployment=deployment,
@@ -119,6 +126,7 @@ def open_longs(
     deployment: Deployment,
     owner: LocalAccount,
     settler: LocalAccount,
+    *,
     market_maker: LocalAccount,
     scenarios: PublishedScenarioSet,
     traders: tuple[LocalAccount, ...],
@@ -157,7 +165,17 @@ def open_longs(
             (trader, nonces[index] + 1, clearinghouse, "deposit", [amount]),
         ):
             data = contract.encode_abi(function, arguments)
-            sent.append(send(chain, sender, nonce, contract.address, data, DEPOSIT_GAS, fees))
+            sent.append(
+                send(
+                    chain,
+                    sender,
+                    nonce=nonce,
+                    to=contract.address,
+                    data=data,
+                    gas=DEPOSIT_GAS,
+                    fees=fees,
+                )
+            )
         maker = after_perp_trade(maker, ETH, -WAD, -cost)
         maker_certificate = certificate(maker)
         data = settle_trade_calldata(
@@ -178,7 +196,13 @@ def open_longs(
             settle_gas = estimate + estimate // GAS_BUFFER_DIVISOR
         sent.append(
             send(
-                chain, settler, settler_nonce + index, clearinghouse.address, data, settle_gas, fees
+                chain,
+                settler,
+                nonce=settler_nonce + index,
+                to=clearinghouse.address,
+                data=data,
+                gas=settle_gas,
+                fees=fees,
             )
         )
     check_receipts(chain, sent)
@@ -219,11 +243,18 @@ def settle_trade_calldata(
 
 
 def send(
-    chain: Chain, sender: LocalAccount, nonce: int, to: str, data: str | bytes, gas: int, fees: Fees
+    chain: Chain,
+    sender: LocalAccount,
+    *,
+    nonce: int,
+    to: ChecksumAddress,
+    data: HexStr | bytes,
+    gas: int,
+    fees: Fees,
 ) -> str:
     """Sign and send a transaction without estimating its gas or waiting for its receipt;
     returns its hash."""
-    signed = chain.sign(sender, nonce, to, data, gas, fees)
+    signed = chain.sign(sender, nonce=nonce, to=to, data=data, gas=gas, fees=fees)
     return chain.w3.eth.send_raw_transaction(signed.raw_transaction).to_0x_hex()
 
 

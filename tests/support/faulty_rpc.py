@@ -60,8 +60,7 @@ class FaultyRpc:
     @property
     def url(self) -> str:
         """The proxy's HTTP JSON-RPC address."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"
 
     def fail(self, fault: str, method: str | None = None, times: int = 1) -> None:
         """Fail the next ``times`` requests that call ``method`` (any request if None)."""

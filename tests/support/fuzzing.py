@@ -11,6 +11,7 @@ import numpy as np
 from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from web3.types import RPCResponse
 
 from vmargin.chain.client import (
     Call,
@@ -73,11 +74,11 @@ VALID_SET = json.loads(
             ("ETH", "BTC"),
             np.array([[0.1, -0.2], [-0.05, 0.03], [0.2, 0.1], [-0.4, -0.3]]),
             np.zeros((4, 2)),
-            np.array([False, False, False, True]),
-            7500,
-            "historical",
-            {"window": 4, "horizon": 1},
-            "fuzz base",
+            stress=np.array([False, False, False, True]),
+            alpha_bps=7500,
+            method="historical",
+            parameters={"window": 4, "horizon": 1},
+            source="fuzz base",
         )
     )
 )
@@ -127,4 +128,4 @@ class SmallMarket:
     trader: LocalAccount
     calls: tuple[Call, ...]
     tx_hash: str
-    simulations: tuple[dict, ...]
+    simulations: tuple[RPCResponse, ...]

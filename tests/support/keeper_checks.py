@@ -52,6 +52,7 @@ def transactions_from(crowd: Crowd, sender: str, first: int) -> list[dict[str, A
     found = []
     for number in range(first, w3.eth.block_number + 1):
         for transaction in w3.eth.get_block(number, full_transactions=True)["transactions"]:
+            assert not isinstance(transaction, bytes)  # a whole transaction, not its hash
             if transaction["from"] == sender:
                 receipt = w3.eth.get_transaction_receipt(transaction["hash"])
                 found.append({"nonce": transaction["nonce"], "status": receipt["status"]})

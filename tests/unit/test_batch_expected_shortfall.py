@@ -72,6 +72,7 @@ def reference_tail(losses: list[int], alpha_bps: int) -> tuple[int, int, int, li
 
 def random_case(
     rng: random.Random,
+    *,
     accounts: int,
     instruments: int,
     scenarios: int,
@@ -123,6 +124,7 @@ CASES = [
     ("accounts", "instruments", "scenarios", "size_bits", "pnl_bits", "alpha"), CASES
 )
 def test_exact_engines_equal_python_ints(
+    *,
     accounts: int,
     instruments: int,
     scenarios: int,
@@ -132,7 +134,14 @@ def test_exact_engines_equal_python_ints(
     ties: bool,
 ) -> None:
     rng = random.Random(f"{accounts}-{instruments}-{scenarios}-{size_bits}-{pnl_bits}-{ties}")
-    sizes, unit_pnl = random_case(rng, accounts, instruments, scenarios, size_bits, pnl_bits)
+    sizes, unit_pnl = random_case(
+        rng,
+        accounts=accounts,
+        instruments=instruments,
+        scenarios=scenarios,
+        size_bits=size_bits,
+        pnl_bits=pnl_bits,
+    )
     if ties:
         unit_pnl = with_ties(unit_pnl)
     losses = reference_losses(sizes, unit_pnl)
@@ -156,7 +165,9 @@ def test_exact_tail_risk_takes_both_paths_across_blocks(monkeypatch: pytest.Monk
     the others exactly ceil(k) candidates (fast path); the result is still exact."""
     monkeypatch.setattr(exact_products, "BLOCK_ENTRIES", 4 * 200)
     rng = random.Random(7)
-    sizes, unit_pnl = random_case(rng, 40, 4, 200, 70, 70)
+    sizes, unit_pnl = random_case(
+        rng, accounts=40, instruments=4, scenarios=200, size_bits=70, pnl_bits=70
+    )
     for row in sizes[20:24]:
         row[1:] = [0] * 3
     for row in unit_pnl[1:]:
@@ -191,7 +202,9 @@ def test_screened_bound_is_never_below_exact_es(size_bits: int, pnl_bits: int) -
     """The float ES is close to the exact one, and its integer bound never below it, even
     when the float unit P&L is off by up to the error it declares."""
     rng = random.Random(size_bits)
-    sizes, unit_pnl = random_case(rng, 60, 10, 500, size_bits, pnl_bits)
+    sizes, unit_pnl = random_case(
+        rng, accounts=60, instruments=10, scenarios=500, size_bits=size_bits, pnl_bits=pnl_bits
+    )
     declared = np.array([float(2 ** (pnl_bits - 30))] * 10)
     perturbed = np.array(unit_pnl, dtype=np.float64) + declared[:, None] * np.array(
         [[rng.choice((-1.0, 1.0)) for _ in range(500)] for _ in range(10)]
@@ -300,7 +313,7 @@ def test_an_account_whose_every_scenario_is_a_gain_owes_no_margin() -> None:
         for number, cash in enumerate((-WAD, WAD))
     ]
     mm_factor = WAD * 12 // 10
-    risks = assess_all(accounts, marks, scenarios, mm_factor)
+    risks = assess_all(accounts, marks, scenarios, mm_factor=mm_factor)
     assert [risk.equity for risk in risks] == [-WAD, WAD]
     for risk in risks:
         assert risk.expected_shortfall == -30 * WAD  # the two smallest gains, 20 and 40

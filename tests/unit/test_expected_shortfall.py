@@ -63,7 +63,7 @@ def random_alpha(rng: random.Random) -> int:
     return rng.choice([rng.randint(0, 9999), rng.randint(9000, 9999), 0, 9999, 9750, 9900, 9500])
 
 
-def test_reference_matches_the_literal_definition_on_small_samples():
+def test_reference_matches_the_literal_definition_on_small_samples() -> None:
     # Guard for the reference itself: the O(N) evaluation equals the literal O(N^2) sum.
     rng = random.Random(1)
     for _ in range(300):
@@ -77,25 +77,25 @@ def test_reference_matches_the_literal_definition_on_small_samples():
 # --- tail_weight -----------------------------------------------------------------------------
 
 
-def test_tail_weight_for_1000_scenarios_at_97_5_percent():
+def test_tail_weight_for_1000_scenarios_at_97_5_percent() -> None:
     tail = tail_weight(1000, 9750)
     assert tail == TailWeight(n=1000, alpha_bps=9750, k_num=250_000, whole=25, frac=0)
     assert tail.witness_count == 25
 
 
-def test_float_k_would_pick_one_scenario_too_many():
+def test_float_k_would_pick_one_scenario_too_many() -> None:
     # Why k is computed in integers: in binary floating point 1 - 0.975 is a bit above 0.025.
     assert math.ceil(1000 * (1 - 0.975)) == 26
     assert tail_weight(1000, 9750).witness_count == 25
 
 
-def test_tail_weight_fractional_k():
+def test_tail_weight_fractional_k() -> None:
     tail = tail_weight(250, 9900)  # k = 2.5
     assert (tail.k_num, tail.whole, tail.frac) == (25_000, 2, 5_000)
     assert tail.witness_count == 3
 
 
-def test_tail_weight_k_below_one_and_k_equal_n():
+def test_tail_weight_k_below_one_and_k_equal_n() -> None:
     small = tail_weight(3, 9999)  # k = 0.0003
     assert (small.whole, small.frac, small.witness_count) == (0, 3, 1)
     full = tail_weight(7, 0)  # k = N
@@ -103,13 +103,13 @@ def test_tail_weight_k_below_one_and_k_equal_n():
 
 
 @pytest.mark.parametrize("n", [0, -1])
-def test_tail_weight_rejects_non_positive_n(n):
+def test_tail_weight_rejects_non_positive_n(n: int) -> None:
     with pytest.raises(ValueError, match="positive"):
         tail_weight(n, 9750)
 
 
 @pytest.mark.parametrize("alpha_bps", [-1, 10_000, 12_000])
-def test_tail_weight_rejects_alpha_outside_range(alpha_bps):
+def test_tail_weight_rejects_alpha_outside_range(alpha_bps: int) -> None:
     with pytest.raises(ValueError, match="alpha"):
         tail_weight(100, alpha_bps)
 
@@ -117,7 +117,7 @@ def test_tail_weight_rejects_alpha_outside_range(alpha_bps):
 # --- expected_shortfall ----------------------------------------------------------------------
 
 
-def test_expected_shortfall_small_hand_examples():
+def test_expected_shortfall_small_hand_examples() -> None:
     # k = 2: mean of the two largest.
     assert expected_shortfall([1, 9, 3, 7, 5, 0, 0, 0, 0, 0], 8000) == 8
     # k = 2.5 over N = 10 (alpha 75%): (9 + 7 + 0.5 * 5) / 2.5 = 7.4 -> 8 (margin rounds up).
@@ -128,7 +128,7 @@ def test_expected_shortfall_small_hand_examples():
     assert expected_shortfall([4 * WAD, -2 * WAD, WAD], 0) == WAD
 
 
-def test_expected_shortfall_matches_rockafellar_uryasev_reference():
+def test_expected_shortfall_matches_rockafellar_uryasev_reference() -> None:
     rng = random.Random(97_500)
     fractional = whole = 0
     for _ in range(3000):
@@ -145,7 +145,7 @@ def test_expected_shortfall_matches_rockafellar_uryasev_reference():
     assert fractional > 500 and whole > 100  # both kinds of k were exercised
 
 
-def test_expected_shortfall_does_not_depend_on_scenario_order():
+def test_expected_shortfall_does_not_depend_on_scenario_order() -> None:
     rng = random.Random(3)
     losses = [rng.randint(-WAD, WAD) for _ in range(101)]
     shuffled = losses[:]
@@ -153,7 +153,7 @@ def test_expected_shortfall_does_not_depend_on_scenario_order():
     assert expected_shortfall(losses, 9750) == expected_shortfall(shuffled, 9750)
 
 
-def test_expected_shortfall_domain_errors():
+def test_expected_shortfall_domain_errors() -> None:
     with pytest.raises(ValueError, match="positive"):
         expected_shortfall([], 9750)
     with pytest.raises(ValueError, match="alpha"):
@@ -165,20 +165,20 @@ def test_expected_shortfall_domain_errors():
 # --- worst_scenarios -------------------------------------------------------------------------
 
 
-def test_worst_scenarios_picks_largest_sorted_by_index():
+def test_worst_scenarios_picks_largest_sorted_by_index() -> None:
     assert worst_scenarios([5, 1, 9, 3, 7], 3) == [0, 2, 4]
     assert worst_scenarios([5, 1, 9, 3, 7], 1) == [2]
     assert worst_scenarios([5, 1, 9, 3, 7], 5) == [0, 1, 2, 3, 4]
 
 
-def test_worst_scenarios_ties_go_to_the_lower_index():
+def test_worst_scenarios_ties_go_to_the_lower_index() -> None:
     assert worst_scenarios([4, 4, 4, 4], 2) == [0, 1]
     assert worst_scenarios([1, 8, 3, 8, 8], 2) == [1, 3]
     assert worst_scenarios([0, 5, 2, 2, 2], 3) == [1, 2, 3]
 
 
 @pytest.mark.parametrize("count", [0, -1, 4])
-def test_worst_scenarios_rejects_bad_count(count):
+def test_worst_scenarios_rejects_bad_count(count: int) -> None:
     with pytest.raises(ValueError, match="cannot pick"):
         worst_scenarios([1, 2, 3], count)
 
@@ -186,7 +186,9 @@ def test_worst_scenarios_rejects_bad_count(count):
 # --- weighted_lower_bound --------------------------------------------------------------------
 
 
-def test_weighted_lower_bound_at_worst_scenarios_is_es_rounded_down_and_others_never_exceed():
+def test_weighted_lower_bound_at_worst_scenarios_is_es_rounded_down_and_others_never_exceed() -> (
+    None
+):
     rng = random.Random(2718)
     for _ in range(1500):
         n = rng.randint(1, 120)
@@ -203,7 +205,7 @@ def test_weighted_lower_bound_at_worst_scenarios_is_es_rounded_down_and_others_n
             assert weighted_lower_bound([losses[s] for s in other], tail) <= es
 
 
-def test_weighted_lower_bound_hand_example():
+def test_weighted_lower_bound_hand_example() -> None:
     losses = [1, 9, 3, 7, 5, 0, 0, 0, 0, 0]
     tail = tail_weight(10, 7500)  # k = 2.5, three witnesses, the smallest at weight 0.5
     assert weighted_lower_bound([9, 7, 5], tail) == 7  # 18.5 / 2.5 = 7.4, rounded down
@@ -213,7 +215,7 @@ def test_weighted_lower_bound_hand_example():
     assert expected_shortfall(losses, 7500) == 8
 
 
-def test_weighted_lower_bound_rejects_wrong_witness_count():
+def test_weighted_lower_bound_rejects_wrong_witness_count() -> None:
     tail = tail_weight(10, 7500)  # needs 3
     with pytest.raises(ValueError, match="names 3 scenarios, got 2"):
         weighted_lower_bound([9, 7], tail)
@@ -224,7 +226,7 @@ def test_weighted_lower_bound_rejects_wrong_witness_count():
 # --- rockafellar_uryasev_bound ----------------------------------------------------------------
 
 
-def test_rockafellar_uryasev_bound_is_es_at_the_boundary_loss_and_above_it_elsewhere():
+def test_rockafellar_uryasev_bound_is_es_at_the_boundary_loss_and_above_it_elsewhere() -> None:
     rng = random.Random(1_000)
     for _ in range(1500):
         n = rng.randint(1, 120)
@@ -238,7 +240,7 @@ def test_rockafellar_uryasev_bound_is_es_at_the_boundary_loss_and_above_it_elsew
             assert rockafellar_uryasev_bound(losses, threshold, alpha_bps) >= es
 
 
-def test_rockafellar_uryasev_bound_hand_example():
+def test_rockafellar_uryasev_bound_hand_example() -> None:
     losses = [1, 9, 3, 7, 5, 0, 0, 0, 0, 0]  # k = 2.5 at 75%
     assert rockafellar_uryasev_bound(losses, 5, 7500) == 8  # 5 + (4 + 2) / 2.5 = 7.4 -> 8
     assert rockafellar_uryasev_bound(losses, 0, 7500) == 10  # 0 + 25 / 2.5 = 10

@@ -36,13 +36,13 @@ def random_int256(rng: random.Random) -> int:
     return -value if rng.random() < 0.5 else value
 
 
-def test_constants():
+def test_constants() -> None:
     assert WAD == 10**18
     assert INT256_MIN == -(2**255)
     assert INT256_MAX == 2**255 - 1
 
 
-def test_int256_bounds():
+def test_int256_bounds() -> None:
     assert int256(INT256_MAX) == INT256_MAX
     assert int256(INT256_MIN) == INT256_MIN
     with pytest.raises(FixedPointOverflow):
@@ -51,7 +51,7 @@ def test_int256_bounds():
         int256(INT256_MIN - 1)
 
 
-def test_div_trunc_matches_fraction_reference_on_edges():
+def test_div_trunc_matches_fraction_reference_on_edges() -> None:
     numerators = [*EDGES, INT256_MIN]
     for numerator in numerators:
         for denominator in EDGE_DIVISORS:
@@ -63,7 +63,7 @@ def test_div_trunc_matches_fraction_reference_on_edges():
             )
 
 
-def test_div_trunc_matches_fraction_reference_on_random_inputs():
+def test_div_trunc_matches_fraction_reference_on_random_inputs() -> None:
     rng = random.Random(20240601)
     checked = 0
     while checked < 5000:
@@ -78,7 +78,7 @@ def test_div_trunc_matches_fraction_reference_on_random_inputs():
         checked += 1
 
 
-def test_div_trunc_random_small_signed_values_cover_every_sign_combination():
+def test_div_trunc_random_small_signed_values_cover_every_sign_combination() -> None:
     rng = random.Random(7)
     signs = set()
     for _ in range(3000):
@@ -89,7 +89,7 @@ def test_div_trunc_random_small_signed_values_cover_every_sign_combination():
     assert len(signs) == 4
 
 
-def test_div_trunc_is_not_python_floor_division_on_negative_values():
+def test_div_trunc_is_not_python_floor_division_on_negative_values() -> None:
     assert -7 // 2 == -4
     assert div_trunc(-7, 2) == -3
     assert 7 // -2 == -4
@@ -99,19 +99,19 @@ def test_div_trunc_is_not_python_floor_division_on_negative_values():
     assert div_trunc(-1, WAD) == 0
 
 
-def test_div_trunc_by_minus_one_negates_except_int256_min():
+def test_div_trunc_by_minus_one_negates_except_int256_min() -> None:
     assert div_trunc(INT256_MAX, -1) == -INT256_MAX
     assert div_trunc(INT256_MIN + 1, -1) == INT256_MAX
     assert div_trunc(INT256_MIN, 1) == INT256_MIN
 
 
-def test_div_trunc_int256_min_by_minus_one_overflows():
+def test_div_trunc_int256_min_by_minus_one_overflows() -> None:
     with pytest.raises(FixedPointOverflow):
         div_trunc(INT256_MIN, -1)
 
 
 @pytest.mark.parametrize("numerator", [0, 1, -1, INT256_MAX, INT256_MIN])
-def test_div_trunc_by_zero_raises_zero_division(numerator):
+def test_div_trunc_by_zero_raises_zero_division(numerator: int) -> None:
     with pytest.raises(ZeroDivisionError):
         div_trunc(numerator, 0)
 
@@ -127,7 +127,7 @@ def reference_mul_div(x: int, y: int, d: int, rounding: Rounding) -> int:
     }[rounding]
 
 
-def test_mul_wad_rounds_in_the_asked_direction():
+def test_mul_wad_rounds_in_the_asked_direction() -> None:
     assert mul_wad(2 * WAD, 3 * WAD, Rounding.TRUNC) == 6 * WAD
     assert mul_wad(-2 * WAD, 3 * WAD, Rounding.FLOOR) == -6 * WAD
     # 1.5 wei and -1.5 wei in each direction
@@ -152,14 +152,14 @@ def test_mul_div_matches_fraction_reference_on_random_inputs(rounding: Rounding)
                 mul_div(x, y, d, rounding)
 
 
-def test_mul_div_has_no_phantom_overflow():
+def test_mul_div_has_no_phantom_overflow() -> None:
     # The 510-bit product is fine when the result fits: 512-bit intermediate.
     assert mul_div(INT256_MAX, INT256_MAX, INT256_MAX, Rounding.TRUNC) == INT256_MAX
     assert mul_wad(INT256_MAX, WAD, Rounding.FLOOR) == INT256_MAX
     assert mul_div(INT256_MIN, 1, 1, Rounding.CEIL) == INT256_MIN
 
 
-def test_mul_div_overflow_and_zero_denominator_raise():
+def test_mul_div_overflow_and_zero_denominator_raise() -> None:
     with pytest.raises(FixedPointOverflow):
         mul_wad(INT256_MAX, 2 * WAD, Rounding.TRUNC)
     with pytest.raises(FixedPointOverflow):
@@ -170,7 +170,7 @@ def test_mul_div_overflow_and_zero_denominator_raise():
         mul_div(1, 1, 0, Rounding.FLOOR)
 
 
-def test_div_wad_and_sqrt_wad():
+def test_div_wad_and_sqrt_wad() -> None:
     assert div_wad(1, 3, Rounding.FLOOR) == WAD // 3
     assert div_wad(1, 3, Rounding.CEIL) == WAD // 3 + 1
     assert div_wad(-1, 3, Rounding.FLOOR) == -(WAD // 3) - 1

@@ -5,7 +5,8 @@ attestations come through the operators' HTTP messages (``offchain/attestation/o
 returns it to the auditor (``replay``: ``ReplayError``). Each malformed input gets its
 named error, never another exception; valid ones with one field replaced included."""
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from eth_abi import is_encodable
 from eth_utils import to_checksum_address
@@ -80,7 +81,19 @@ def test_any_attestation_request_is_read_or_refused_by_name(body: Any) -> None:
 
 
 VALID_ATTESTATION = attestation_json(
-    Attestation(31337, ADDRESS, b"\x01" * 32, 1, b"\x02" * 32, 9900, WAD, WAD, 5, 1, 600)
+    Attestation(
+        chain_id=31337,
+        account=ADDRESS,
+        state_hash=b"\x01" * 32,
+        epoch=1,
+        scenario_root=b"\x02" * 32,
+        alpha_bps=9900,
+        expected_shortfall=WAD,
+        initial_margin=WAD,
+        block_number=5,
+        valuation_time=1,
+        expiry=600,
+    )
 )
 VALID_ANSWERS = {
     "attestation": VALID_ATTESTATION,
@@ -114,17 +127,23 @@ def test_an_operator_answer_with_one_field_replaced_is_read_or_refused_by_name(
     operator from its peers (``/sign``): values the chain can take (hashes of 32 bytes, an
     operator index a signer bitmap holds), or WireFormatError."""
     answer = replaced(VALID_ANSWERS, path, value)
-    for parse, takes in (
-        (lambda: attestation_from_json(answer["attestation"]), chain_takes),
-        (lambda: quorum_from_json(answer["quorum"]), chain_takes),
-        (lambda: signature_from_json(answer), lambda signed: 0 <= signed.operator < 256),
-    ):
-        try:
-            parsed = parse()
-        except WireFormatError as error:
-            assert str(error)
-        else:
-            assert takes(parsed)
+    read_or_refused(lambda: attestation_from_json(answer["attestation"]), chain_takes)
+    read_or_refused(lambda: quorum_from_json(answer["quorum"]), chain_takes)
+    read_or_refused(lambda: signature_from_json(answer), lambda signed: 0 <= signed.operator < 256)
+
+
+Parsed = TypeVar("Parsed")
+
+
+def read_or_refused(parse: Callable[[], Parsed], takes: Callable[[Parsed], bool]) -> None:
+    """``parse`` reads a value that ``takes`` accepts, or raises WireFormatError with a
+    message."""
+    try:
+        parsed = parse()
+    except WireFormatError as error:
+        assert str(error)
+    else:
+        assert takes(parsed)
 
 
 def chain_takes(parsed: Attestation | QuorumSignature) -> bool:
@@ -175,7 +194,14 @@ def test_any_state_an_operator_is_asked_to_attest_is_valued_or_refused_by_name(
     try:
         account, marks = attested_state(ADDRESS, state, 1_750_000_000)
         attestation = attestation_of(
-            31337, ADDRESS, account, marks, 5, SMALL_SET, IM_PARAMETERS, 1_750_000_600
+            31337,
+            ADDRESS,
+            account=account,
+            marks=marks,
+            block_number=5,
+            scenarios=SMALL_SET,
+            parameters=IM_PARAMETERS,
+            expiry=1_750_000_600,
         )
     except NAMED_VALUATION_ERRORS as error:
         assert str(error)

@@ -2,6 +2,7 @@
 for the same inputs, and bad inputs named in one line."""
 
 import argparse
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,7 +14,14 @@ from vmargin.cli.scenarios import build_scenarios
 from vmargin.numerics.expected_shortfall import expected_shortfall
 from vmargin.numerics.fixedpoint import WAD
 from vmargin.oracle.prices import load_shipped
-from vmargin.oracle.scenario_methods import filtered_historical, historical, monte_carlo
+from vmargin.oracle.scenario_methods import (
+    FloatArray,
+    RawScenarios,
+    VolatilityModel,
+    filtered_historical,
+    historical,
+    monte_carlo,
+)
 
 WINDOW = 1000
 
@@ -56,19 +64,22 @@ def float_expected_shortfall(losses: np.ndarray, alpha_bps: int) -> float:
         (
             "filtered-historical",
             {"model": "ewma"},
-            lambda c: filtered_historical(c, WINDOW, model="ewma"),
+            lambda c: filtered_historical(c, WINDOW, model=VolatilityModel.EWMA),
         ),
         (
             "filtered-historical",
             {"model": "garch"},
-            lambda c: filtered_historical(c, WINDOW, model="garch"),
+            lambda c: filtered_historical(c, WINDOW, model=VolatilityModel.GARCH),
         ),
-        ("monte-carlo", {}, lambda c: monte_carlo(c, WINDOW, 2000, 7)),
+        ("monte-carlo", {}, lambda c: monte_carlo(c, WINDOW, n=2000, seed=7)),
     ],
 )
 @pytest.mark.parametrize("alpha_bps", [9750, 9900])
 def test_every_method_on_real_data_matches_an_independent_float_es(
-    method: str, overrides: dict[str, object], generate, alpha_bps: int
+    method: str,
+    overrides: dict[str, object],
+    generate: Callable[[FloatArray], RawScenarios],
+    alpha_bps: int,
 ) -> None:
     """The integer ES of a quantized set equals the float ES of the method's own floats to
     within the quantization (half a wei per scenario) and float rounding."""

@@ -41,7 +41,9 @@ def test_one_step_outside_is_refused_naming_scenario_and_asset(
         check_scenario_domain(3, [0, spot_return], [0, vol_shift])
 
 
-def _returns_with(index: int, spot_return: int, vol_shift: int):
+def _returns_with(
+    index: int, spot_return: int, vol_shift: int
+) -> tuple[list[list[int]], list[list[int]]]:
     returns = [[-WAD // 20 * i] for i in range(8)]
     shifts = [[0] for _ in range(8)]
     returns[index], shifts[index] = [spot_return], [vol_shift]
@@ -73,9 +75,9 @@ def test_scenario_sets_are_built_only_inside_the_domain() -> None:
             ("ETH",),
             np.array([[0.0], [0.1]]),
             np.array([[-101.0], [0.0]]),
-            np.array([False, False]),
-            7500,
-            "historical",
-            {},
-            "test",
+            stress=np.array([False, False]),
+            alpha_bps=7500,
+            method="historical",
+            parameters={},
+            source="test",
         )

@@ -1,8 +1,10 @@
 """Quantization to WAD and the scenario file format."""
 
 import json
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,6 +19,7 @@ from vmargin.oracle.scenario_file import (
     scenario_file_json,
     write_scenario_file,
 )
+from vmargin.oracle.scenarios import ScenarioSet
 from vmargin.proofs.scenario_commitment import ScenarioOutOfDomain, scenario_tree
 
 
@@ -32,17 +35,17 @@ def test_quantize_is_the_exact_float_rounded_to_the_nearest_wei() -> None:
             quantize(bad)
 
 
-def _set(spot: list[list[float]], shifts: list[list[float]] | None = None):
+def _set(spot: list[list[float]], shifts: list[list[float]] | None = None) -> ScenarioSet:
     returns = np.array(spot)
     return quantize_scenarios(
         ("ETH", "BTC")[: returns.shape[1]],
         returns,
         np.array(shifts) if shifts is not None else np.zeros_like(returns),
-        np.array([False] * (len(spot) - 1) + [True]),
-        7500,
-        "historical",
-        {"window": 4, "horizon": 1},
-        "test closes",
+        stress=np.array([False] * (len(spot) - 1) + [True]),
+        alpha_bps=7500,
+        method="historical",
+        parameters={"window": 4, "horizon": 1},
+        source="test closes",
     )
 
 
@@ -70,7 +73,7 @@ def test_file_round_trip_and_canonical_bytes(tmp_path: Path) -> None:
     assert document["scenarios"][0]["spot_returns"] == [str(quantize(0.1)), str(quantize(-0.2))]
 
 
-def _tampered(tmp_path: Path, change) -> Path:
+def _tampered(tmp_path: Path, change: Callable[[dict[str, Any]], object]) -> Path:
     scenario_set = _set([[0.1, -0.2], [-0.05, 0.03], [0.2, 0.1], [-0.4, -0.3]])
     path = tmp_path / "set.json"
     write_scenario_file(path, scenario_set)
@@ -103,7 +106,7 @@ def _tampered(tmp_path: Path, change) -> Path:
     ],
 )
 def test_a_malformed_or_tampered_file_is_refused_with_its_reason(
-    tmp_path: Path, change, message: str
+    tmp_path: Path, change: Callable[[dict[str, Any]], object], message: str
 ) -> None:
     with pytest.raises(ScenarioFileError, match=message):
         read_scenario_file(_tampered(tmp_path, change))

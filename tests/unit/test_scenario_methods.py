@@ -3,7 +3,9 @@ data, Monte Carlo against closed-form ES, determinism, stress, combine and input
 
 import json
 import math
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ from vmargin.oracle.history import load_yahoo_daily_closes
 from vmargin.oracle.scenario_methods import (
     DEFAULT_FLOOR_QUANTILE,
     RawScenarios,
+    VolatilityModel,
     combine,
     filtered_historical,
     historical,
@@ -60,6 +63,26 @@ def closes_from_log_returns(log_returns: np.ndarray, start: float = 100.0) -> np
     return start * np.exp(path)
 
 
+def recorded_list(raw: RawScenarios, name: str) -> list[Any]:
+    """The list a method recorded as ``raw.parameters[name]`` (JSON: its items untyped)."""
+    value = raw.parameters[name]
+    assert isinstance(value, list)
+    return value
+
+
+def recorded_number(raw: RawScenarios, name: str) -> float:
+    """The number a method recorded as ``raw.parameters[name]``."""
+    value = raw.parameters[name]
+    assert isinstance(value, int | float)
+    return value
+
+
+def untyped(value: object) -> Any:
+    """``value`` as a caller that no type checker sees passes it (a notebook, a script):
+    the checks of bad inputs are for such callers."""
+    return value
+
+
 def alternating(vol: float, days: int) -> np.ndarray:
     """Daily log returns +vol, -vol, +vol, ...: root mean square exactly vol, kurtosis 1."""
     return np.where(np.arange(days) % 2 == 0, vol, -vol)
@@ -85,7 +108,7 @@ def test_sampler_reproduces_closed_form_es(dof: float, alpha: float) -> None:
         expected = normal_es(sigma, alpha) if math.isinf(dof) else student_t_es(sigma, dof, alpha)
         assert sample_es(-draws[:, asset], alpha) == pytest.approx(expected, rel=tolerance)
         assert np.sqrt(np.mean(draws[:, asset] ** 2)) == pytest.approx(sigma, rel=0.03)
-    assert np.corrcoef(draws.T)[0, 1] == pytest.approx(0.6, abs=0.02)
+    assert np.corrcoef(draws[:, 0], draws[:, 1])[0, 1] == pytest.approx(0.6, abs=0.02)
 
 
 @pytest.mark.parametrize("dof", [math.inf, 5.0])
@@ -116,7 +139,9 @@ def test_monte_carlo_horizon_sums_daily_draws() -> None:
 
 def test_monte_carlo_estimates_dof_by_moments_and_first_day_is_the_sampler() -> None:
     # alternating returns have excess kurtosis -2: the moment estimate clamps to 30
-    flat_tails = monte_carlo(closes_from_log_returns(alternating(0.02, 100)[:, None]), 100, 10, 1)
+    flat_tails = monte_carlo(
+        closes_from_log_returns(alternating(0.02, 100)[:, None]), 100, n=10, seed=1
+    )
     assert flat_tails.parameters["dof"] == 30.0
     assert flat_tails.parameters["dof_source"] == "method of moments"
 
@@ -124,7 +149,7 @@ def test_monte_carlo_estimates_dof_by_moments_and_first_day_is_the_sampler() -> 
     raw = monte_carlo(closes, window=300, n=1000, seed=21)
     dof = raw.parameters["dof"]
     assert isinstance(dof, float) and 4.0 < dof < 30.0  # t(4) data: heavy tails
-    kappa = raw.parameters["mean_excess_kurtosis"]
+    kappa = recorded_number(raw, "mean_excess_kurtosis")
     assert dof == pytest.approx(4.0 + 6.0 / kappa)
     draws = student_t_scenarios(
         np.array(raw.parameters["vols_daily"]),
@@ -138,7 +163,7 @@ def test_monte_carlo_estimates_dof_by_moments_and_first_day_is_the_sampler() -> 
 
 def test_monte_carlo_vol_shifts_rise_with_the_size_of_the_move() -> None:
     raw = monte_carlo(random_closes(seed=9), window=300, n=20_000, seed=2)
-    assert all(c > 0.0 for c in raw.parameters["vol_shift_beta_abs"])
+    assert all(c > 0.0 for c in recorded_list(raw, "vol_shift_beta_abs"))
     size = np.abs(raw.spot_returns[:, 0])
     assert np.corrcoef(size, raw.vol_shifts[:, 0])[0, 1] > 0.3
 
@@ -230,7 +255,7 @@ def test_fhs_rescales_to_the_latest_vol_when_vol_doubles() -> None:
     raw = filtered_historical(closes, window=500)
     parameters = raw.parameters
     assert parameters["latest_vol_daily"] == [pytest.approx(0.02, rel=1e-6)]
-    assert parameters["floor_vol_daily"][0] < 0.011
+    assert recorded_list(raw, "floor_vol_daily")[0] < 0.011
     assert parameters["floor_binds"] == [False]
     assert parameters["current_vol_daily"] == parameters["latest_vol_daily"]
     rescaled = np.log1p(raw.spot_returns[:, 0])
@@ -297,20 +322,27 @@ def eth_closes() -> np.ndarray:
 def test_fhs_garch_runs_on_real_eth_and_is_reproducible_from_its_parameters(
     eth_closes: np.ndarray,
 ) -> None:
-    raw = filtered_historical(eth_closes, window=250, horizon=2, model="garch")
+    raw = filtered_historical(eth_closes, window=250, horizon=2, model=VolatilityModel.GARCH)
     parameters = raw.parameters
     assert raw.n == 249 and np.isfinite(raw.spot_returns).all()
-    omega, alpha, beta = (parameters[f"garch_{name}"][0] for name in ("omega", "alpha", "beta"))
+    omega, alpha, beta = (
+        recorded_list(raw, f"garch_{name}")[0] for name in ("omega", "alpha", "beta")
+    )
     for value in (omega, alpha, beta):
         assert value == float(f"{value:.7e}")  # 8 significant digits
     assert omega > 0.0 and alpha >= 0.0 and beta >= 0.0 and alpha + beta < 1.0
-    assert parameters["current_vol_daily"][0] == max(
-        parameters["latest_vol_daily"][0], parameters["floor_vol_daily"][0]
+    current = recorded_list(raw, "current_vol_daily")[0]
+    assert current == max(
+        recorded_list(raw, "latest_vol_daily")[0], recorded_list(raw, "floor_vol_daily")[0]
     )
-    assert 0.01 < parameters["current_vol_daily"][0] < 0.2
+    assert 0.01 < current < 0.2
     json.dumps(parameters)
     replay = filtered_historical(
-        eth_closes, window=250, horizon=2, model="garch", garch_params=[(omega, alpha, beta)]
+        eth_closes,
+        window=250,
+        horizon=2,
+        model=VolatilityModel.GARCH,
+        garch_params=[(omega, alpha, beta)],
     )
     assert replay.spot_returns.tobytes() == raw.spot_returns.tobytes()
     assert replay.vol_shifts.tobytes() == raw.vol_shifts.tobytes()
@@ -336,7 +368,7 @@ def test_combine_concatenates_in_order_with_flags_and_parts() -> None:
     assert raw.stress.tolist() == [False, False, False, False, True]
     np.testing.assert_array_equal(raw.spot_returns[:4], hs.spot_returns)
     assert raw.spot_returns[4, 0] == -0.5 and raw.vol_shifts[4, 0] == 1.0
-    parts = raw.parameters["parts"]
+    parts = recorded_list(raw, "parts")
     assert [(p["first"], p["count"]) for p in parts] == [(0, 4), (4, 1)]
     assert parts[0]["parameters"] == hs.parameters
     json.dumps(raw.parameters)
@@ -358,7 +390,7 @@ def test_scenario_arrays_are_read_only() -> None:
         (lambda: historical(TINY, 0), "window must be >= 1"),
         (lambda: historical(TINY, 3, 0), "horizon must be >= 1"),
         (lambda: historical(TINY, 3, 4), "horizon of 4 days does not fit"),
-        (lambda: historical(TINY, 2.5), "window must be an integer"),
+        (lambda: historical(TINY, untyped(2.5)), "window must be an integer"),
         (lambda: historical(np.array([[1.0], [0.0], [2.0]]), 1), "closes must be > 0"),
         (lambda: historical(np.array([[1.0], [-1.0]]), 1), "closes must be > 0"),
         (lambda: historical(np.array([[1.0], [np.nan]]), 1), "closes must be finite"),
@@ -366,22 +398,30 @@ def test_scenario_arrays_are_read_only() -> None:
         (lambda: historical(np.ones((1, 2)), 1), "at least 2 dates"),
         (lambda: filtered_historical(TINY, 3, ewma_lambda=1.0), r"ewma_lambda must be in \(0, 1\)"),
         (lambda: filtered_historical(TINY, 3, ewma_lambda=0.0), r"ewma_lambda must be in \(0, 1\)"),
-        (lambda: filtered_historical(TINY, 3, model="egarch"), "model must be 'ewma' or 'garch'"),
-        (lambda: filtered_historical(TINY, 3, floor_quantile=1.5), r"floor_quantile must be in"),
-        (lambda: filtered_historical(TINY, 3, model="garch"), "needs at least 100 returns"),
         (
-            lambda: filtered_historical(TINY, 3, model="garch", garch_params=[(1.0, 0.1, 0.8)] * 2),
+            lambda: filtered_historical(TINY, 3, model=untyped("egarch")),
+            "model must be 'ewma' or 'garch'",
+        ),
+        (lambda: filtered_historical(TINY, 3, floor_quantile=1.5), r"floor_quantile must be in"),
+        (
+            lambda: filtered_historical(TINY, 3, model=VolatilityModel.GARCH),
+            "needs at least 100 returns",
+        ),
+        (
+            lambda: filtered_historical(
+                TINY, 3, model=VolatilityModel.GARCH, garch_params=[(1.0, 0.1, 0.8)] * 2
+            ),
             "one \\(omega, alpha, beta\\) per asset",
         ),
         (
             lambda: filtered_historical(np.ones((40, 1)), 3),
             "conditional vol is zero",
         ),
-        (lambda: monte_carlo(TINY, 3, 0, 1), "n must be >= 1"),
-        (lambda: monte_carlo(TINY, 3, 10, -1), "seed must be >= 0"),
-        (lambda: monte_carlo(TINY, 1, 10, 1), "window of at least 2"),
-        (lambda: monte_carlo(TINY, 3, 10, 1, dof=2.0), "dof must be > 2"),
-        (lambda: monte_carlo(TINY, 9, 10, 1), "longer than the data"),
+        (lambda: monte_carlo(TINY, 3, n=0, seed=1), "n must be >= 1"),
+        (lambda: monte_carlo(TINY, 3, n=10, seed=-1), "seed must be >= 0"),
+        (lambda: monte_carlo(TINY, 1, n=10, seed=1), "window of at least 2"),
+        (lambda: monte_carlo(TINY, 3, n=10, seed=1, dof=2.0), "dof must be > 2"),
+        (lambda: monte_carlo(TINY, 9, n=10, seed=1), "longer than the data"),
         (
             lambda: student_t_scenarios(np.ones(2), np.array([[1.0, 0.5], [0.4, 1.0]]), 5, 10, 1),
             "symmetric",
@@ -414,7 +454,7 @@ def test_scenario_arrays_are_read_only() -> None:
             "must be > -1",
         ),
         (
-            lambda: RawScenarios(np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(1), {}),
+            lambda: RawScenarios(np.zeros((1, 1)), np.zeros((1, 1)), untyped(np.zeros(1)), {}),
             "stress must be a bool array",
         ),
         (
@@ -425,6 +465,6 @@ def test_scenario_arrays_are_read_only() -> None:
         ),
     ],
 )
-def test_bad_inputs_raise_clear_errors(call, message: str) -> None:
+def test_bad_inputs_raise_clear_errors(call: Callable[[], object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()

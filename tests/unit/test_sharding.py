@@ -2,6 +2,7 @@
 Dask cluster (the same executor code path a multi-machine cluster uses)."""
 
 import random
+from concurrent.futures import Executor
 
 import numpy as np
 import pytest
@@ -28,7 +29,7 @@ def book(seed: int) -> tuple[np.ndarray, np.ndarray]:
     return sizes, unit_pnl
 
 
-def assert_same_as_one_process(executor: object, shards: int) -> None:
+def assert_same_as_one_process(executor: Executor | None, shards: int) -> None:
     sizes, unit_pnl = book(shards)
     exact = exact_tail_risk(sizes, unit_pnl, 9750)
     sharded = sharded_exact_tail_risk(sizes, unit_pnl, 9750, executor, shards)
@@ -38,7 +39,9 @@ def assert_same_as_one_process(executor: object, shards: int) -> None:
     assert np.array_equal(sharded.witnesses, exact.witnesses)
     floats, float_pnl, error = sizes.astype(float), unit_pnl.astype(float), np.zeros(6)
     screened = screened_tail_risk(floats, float_pnl, error, 9750)
-    sharded_screen = sharded_screened_tail_risk(floats, float_pnl, error, 9750, executor, shards)
+    sharded_screen = sharded_screened_tail_risk(
+        floats, float_pnl, error, 9750, executor=executor, shards=shards
+    )
     assert sharded_screen.expected_shortfall_bound == screened.expected_shortfall_bound
     assert np.array_equal(sharded_screen.expected_shortfall, screened.expected_shortfall)
 
