@@ -10,7 +10,7 @@ FORGE := node_modules/@foundry-rs/forge-$(FOUNDRY_PLATFORM)/bin/forge
 # pins web3 8.
 SLITHER_VENV := .venv-slither
 
-.PHONY: install build demo test slither bench lint clean
+.PHONY: install build sizes demo test slither bench lint clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -32,10 +32,15 @@ node_modules/.installed: package.json package-lock.json
 build: install
 	$(FORGE) build
 
+# Runtime size of every production contract (contracts/*.sol); fails if any has less than
+# 4,096 bytes of headroom under the EIP-170 limit of 24,576.
+sizes: build
+	$(PYTHON) tools/contract_sizes.py
+
 demo: build
 	$(BIN)/vmargin demo
 
-test: build slither
+test: sizes slither
 	$(FORGE) test
 	$(BIN)/python -m pytest
 
@@ -51,8 +56,8 @@ slither: $(SLITHER_VENV)/.installed node_modules/.installed
 	PATH="$(CURDIR)/$(dir $(FORGE)):$$PATH" FOUNDRY_PROFILE=slither $(SLITHER_VENV)/bin/slither .
 
 lint: install
-	$(BIN)/ruff check offchain oracle proofs tests benchmarks contracts/test/utils
-	$(BIN)/ruff format --check offchain oracle proofs tests benchmarks contracts/test/utils
+	$(BIN)/ruff check offchain oracle proofs tests benchmarks tools contracts/test/utils
+	$(BIN)/ruff format --check offchain oracle proofs tests benchmarks tools contracts/test/utils
 	$(FORGE) fmt --check
 
 clean:
