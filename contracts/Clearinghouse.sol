@@ -13,6 +13,7 @@ import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 
 import {FixedPointMath} from "./libraries/FixedPointMath.sol";
 import {OptionValuation} from "./libraries/OptionValuation.sol";
+import {IMarginEngine} from "./interfaces/IMarginEngine.sol";
 import {AttestedMargin} from "./AttestedMargin.sol";
 import {MarginEngine} from "./MarginEngine.sol";
 import {OracleAdapter} from "./OracleAdapter.sol";
@@ -454,7 +455,7 @@ contract Clearinghouse is Ownable {
     /// account after the withdrawal), and no asset it holds may be paused by the oracle's
     /// circuit breaker; without positions (and, holding spot collateral, without debt)
     /// `margin` is ignored and may be empty.
-    function withdraw(uint256 amount, MarginEngine.MarginCertificate calldata margin) external {
+    function withdraw(uint256 amount, IMarginEngine.MarginCertificate calldata margin) external {
         if (amount == 0) revert ZeroAmount();
         int256 debited = SafeCast.toInt256(amount) * collateralScale;
         int256 balance = cash[msg.sender];
@@ -478,7 +479,7 @@ contract Clearinghouse is Ownable {
     function withdrawCollateral(
         uint256 asset,
         uint256 amount,
-        MarginEngine.MarginCertificate calldata margin
+        IMarginEngine.MarginCertificate calldata margin
     ) external {
         IERC20 token = _debitCollateral(asset, amount);
         _requireMarginAfterWithdrawal(margin);
@@ -493,7 +494,7 @@ contract Clearinghouse is Ownable {
         uint256 amountIn,
         uint256 assetOut,
         uint256 amountOut,
-        MarginEngine.MarginCertificate calldata margin
+        IMarginEngine.MarginCertificate calldata margin
     ) external {
         IERC20 tokenIn = _creditCollateral(assetIn, amountIn);
         IERC20 tokenOut = _debitCollateral(assetOut, amountOut);
@@ -515,8 +516,8 @@ contract Clearinghouse is Ownable {
         uint256 asset,
         int256 size,
         int256 price,
-        MarginEngine.MarginCertificate calldata buyerMargin,
-        MarginEngine.MarginCertificate calldata sellerMargin
+        IMarginEngine.MarginCertificate calldata buyerMargin,
+        IMarginEngine.MarginCertificate calldata sellerMargin
     ) external onlySettler {
         _requireAsset(asset);
         if (buyer == seller) revert SelfTrade(buyer);
@@ -539,8 +540,8 @@ contract Clearinghouse is Ownable {
         uint256 seriesId,
         int256 size,
         int256 premium,
-        MarginEngine.MarginCertificate calldata buyerMargin,
-        MarginEngine.MarginCertificate calldata sellerMargin
+        IMarginEngine.MarginCertificate calldata buyerMargin,
+        IMarginEngine.MarginCertificate calldata sellerMargin
     ) external onlySettler {
         OptionValuation.Series memory s = _seriesOf(seriesId);
         if (s.expiry <= block.timestamp) revert SeriesExpired(seriesId, s.expiry);
@@ -624,8 +625,8 @@ contract Clearinghouse is Ownable {
         return _series.length;
     }
 
-    /// @notice `account` as the margin engine sees it (see `MarginEngine.Portfolio`).
-    function portfolioOf(address account) external view returns (MarginEngine.Portfolio memory) {
+    /// @notice `account` as the margin engine sees it (see `IMarginEngine.Portfolio`).
+    function portfolioOf(address account) external view returns (IMarginEngine.Portfolio memory) {
         return _portfolio(account);
     }
 
@@ -649,8 +650,8 @@ contract Clearinghouse is Ownable {
     /// same errors as `liquidate`, when the certificate itself is invalid.
     function isLiquidatable(
         address account,
-        MarginEngine.LiquidationCertificate calldata certificate
-    ) external view returns (MarginEngine.MarginCheck memory check) {
+        IMarginEngine.LiquidationCertificate calldata certificate
+    ) external view returns (IMarginEngine.MarginCheck memory check) {
         // slither-disable-next-line unused-return
         (check,) =
             engine.checkLiquidation(_portfolio(account), certificate, maintenanceMarginFactor);
@@ -658,7 +659,7 @@ contract Clearinghouse is Ownable {
 
     /// @notice The largest fraction (WAD) a liquidation of an account in the state `check`
     /// shows, whose positions are worth `positionValue` at mark, may close.
-    function maxLiquidationFraction(MarginEngine.MarginCheck memory check, int256 positionValue)
+    function maxLiquidationFraction(IMarginEngine.MarginCheck memory check, int256 positionValue)
         public
         view
         returns (int256)
@@ -680,12 +681,12 @@ contract Clearinghouse is Ownable {
     /// an account with negative equity, whose bad debt then goes down the waterfall.
     function liquidate(
         address account,
-        MarginEngine.LiquidationCertificate calldata certificate,
+        IMarginEngine.LiquidationCertificate calldata certificate,
         int256 fraction
-    ) external returns (MarginEngine.MarginCheck memory check) {
+    ) external returns (IMarginEngine.MarginCheck memory check) {
         if (account == backstop) revert BackstopNotLiquidatable();
         if (fraction <= 0 || fraction > WAD) revert InvalidFraction(fraction);
-        MarginEngine.Marks memory marks;
+        IMarginEngine.Marks memory marks;
         (check, marks) =
             engine.checkLiquidation(_portfolio(account), certificate, maintenanceMarginFactor);
         if (!check.liquidatable) {
@@ -853,7 +854,7 @@ contract Clearinghouse is Ownable {
 
     /// @dev After the caller took collateral out: unless it has no positions and no debt,
     /// require the circuit breaker's leave and initial margin.
-    function _requireMarginAfterWithdrawal(MarginEngine.MarginCertificate calldata margin)
+    function _requireMarginAfterWithdrawal(IMarginEngine.MarginCertificate calldata margin)
         internal
     {
         if (openPositionCount[msg.sender] == 0 && cash[msg.sender] >= 0) return;
@@ -1002,7 +1003,7 @@ contract Clearinghouse is Ownable {
     /// closed absolute sizes to `closedSize`; returns the closed notional.
     function _closePerps(
         address account,
-        MarginEngine.Marks memory marks,
+        IMarginEngine.Marks memory marks,
         int256 fraction,
         int256[] memory closedSize
     ) internal returns (int256 notional) {
@@ -1022,7 +1023,7 @@ contract Clearinghouse is Ownable {
     /// (the closed options' marked value).
     function _closeOptions(
         address account,
-        MarginEngine.Marks memory marks,
+        IMarginEngine.Marks memory marks,
         int256 fraction,
         int256[] memory closedSize
     ) internal returns (int256 notional) {
@@ -1053,7 +1054,7 @@ contract Clearinghouse is Ownable {
     function _portfolio(address account)
         internal
         view
-        returns (MarginEngine.Portfolio memory portfolio)
+        returns (IMarginEngine.Portfolio memory portfolio)
     {
         int256 balance = cash[account];
         uint256 assets = oracle.assetCount();
@@ -1067,11 +1068,11 @@ contract Clearinghouse is Ownable {
             balance -= p.costBasis + _charges(p, market.fundingIndex, market.lossIndex);
         }
         uint256[] memory held = _heldSeries[account];
-        portfolio.options = new MarginEngine.OptionHolding[](held.length);
+        portfolio.options = new IMarginEngine.OptionHolding[](held.length);
         for (uint256 i; i < held.length; ++i) {
             Position storage p = _optionPositions[account][held[i]];
             OptionValuation.Series memory s = _series[held[i]];
-            portfolio.options[i] = MarginEngine.OptionHolding(s, p.size, settlementPrice[held[i]]);
+            portfolio.options[i] = IMarginEngine.OptionHolding(s, p.size, settlementPrice[held[i]]);
             balance -= p.costBasis + _charges(p, 0, markets[s.asset].lossIndex);
         }
         portfolio.balance = balance;
@@ -1086,7 +1087,7 @@ contract Clearinghouse is Ownable {
     }
 
     /// @dev The value at mark of `account`'s positions: sum of |size * unit value| / WAD.
-    function _positionValue(address account, MarginEngine.Marks memory marks)
+    function _positionValue(address account, IMarginEngine.Marks memory marks)
         internal
         view
         returns (int256 value)
@@ -1123,7 +1124,7 @@ contract Clearinghouse is Ownable {
     /// states it.
     function _requireInitialMargin(
         address account,
-        MarginEngine.MarginCertificate calldata certificate
+        IMarginEngine.MarginCertificate calldata certificate
     ) internal {
         // slither-disable-next-line uninitialized-local
         int256 accountEquity;

@@ -11,6 +11,8 @@ import {ExpectedShortfall} from "./libraries/ExpectedShortfall.sol";
 import {FixedPointMath} from "./libraries/FixedPointMath.sol";
 import {OptionValuation} from "./libraries/OptionValuation.sol";
 import {ScenarioLeaf} from "./libraries/ScenarioLeaf.sol";
+import {IMarginEngine} from "./interfaces/IMarginEngine.sol";
+import {IScenarioRegistry} from "./interfaces/IScenarioRegistry.sol";
 import {OracleAdapter} from "./OracleAdapter.sol";
 import {ScenarioRegistry} from "./ScenarioRegistry.sol";
 
@@ -24,71 +26,8 @@ import {ScenarioRegistry} from "./ScenarioRegistry.sol";
 /// @dev Off-chain twins: `offchain/portfolio.py` (equity, scenario loss),
 /// `offchain/options.py` (option values) and `offchain/expected_shortfall.py` (tail weight,
 /// bounds).
-contract MarginEngine {
+contract MarginEngine is IMarginEngine {
     using FixedPointMath for int256;
-
-    /// @notice One option position: `size` options (WAD, negative = short) of `series`, and
-    /// the series' settlement price once fixed (WAD, else 0).
-    struct OptionHolding {
-        OptionValuation.Series series;
-        int256 size;
-        int256 settlementPrice;
-    }
-
-    /// @notice What valuation needs of an account: `balance` = cash - sum of cost bases -
-    /// funding and socialized losses owed (WAD); per asset of the oracle (`spotExposure[i]`
-    /// for asset i), the units whose value moves one for one with the spot: the perp size
-    /// plus the haircut spot collateral (balance * (1 - haircut), rounded down); and the
-    /// options in the account's held order.
-    struct Portfolio {
-        int256 balance;
-        int256[] spotExposure;
-        OptionHolding[] options;
-    }
-
-    /// @notice ceil(k) distinct scenarios of `epoch`, in strictly increasing index order, each
-    /// with its leaf data (one WAD spot return and one WAD vol shift per asset) and its
-    /// Merkle proof.
-    struct LiquidationCertificate {
-        uint64 epoch;
-        uint256[] indices;
-        int256[][] spotReturns;
-        int256[][] volShifts;
-        bytes32[][] proofs;
-    }
-
-    /// @notice All N scenarios of `epoch` with a threshold t: the Rockafellar-Uryasev upper
-    /// bound of ES. The scenarios are in the leaf order of OpenZeppelin's multiproof of the
-    /// whole tree (tree positions descending), so they verify against the root with no
-    /// proof nodes. An empty certificate (no indices) stands for "none" on a side whose risk
-    /// does not increase.
-    struct MarginCertificate {
-        uint64 epoch;
-        int256 threshold;
-        uint256[] indices;
-        int256[][] spotReturns;
-        int256[][] volShifts;
-    }
-
-    /// @notice What a liquidation certificate shows about an account at current marks (WAD):
-    /// the maintenance margin is mmFactor * max(bound, 0), so it is never negative.
-    struct MarginCheck {
-        int256 equity;
-        int256 expectedShortfallLowerBound;
-        int256 maintenanceMargin;
-        bool liquidatable;
-    }
-
-    /// @notice Oracle spot prices and implied vols of the assets a portfolio needs (0 for
-    /// the others, never read), and one option's value per holding, in holding order.
-    /// @notice Spot and vol marks per asset, each option's unit value, and the time (unix
-    /// seconds) the options are valued at.
-    struct Marks {
-        int256[] spot;
-        int256[] vol;
-        int256[] optionValues;
-        uint256 time;
-    }
 
     int256 internal constant WAD = 1e18;
     /// @notice The largest spot return a certificate's scenario may carry: +10,000%, the
@@ -103,28 +42,6 @@ contract MarginEngine {
 
     OracleAdapter public immutable oracle;
     ScenarioRegistry public immutable registry;
-
-    error StaleEpoch(uint64 given, uint64 current);
-    error CertificateLengthMismatch(uint256 indices, uint256 spotReturns, uint256 proofs);
-    error WrongWitnessCount(uint256 expected, uint256 given);
-    error DuplicateScenarioIndex(uint256 index);
-    error ScenarioIndicesNotIncreasing(uint256 index, uint256 previous);
-    error ScenarioIndexOutOfRange(uint256 index, uint256 n);
-    error WrongAssetCount(uint256 index, uint256 length, uint256 expected);
-    /// @notice Scenario `index` moves `asset` by a spot return outside (-1e18,
-    /// MAX_SPOT_RETURN] or its vol by a shift outside [-MAX_VOLATILITY, MAX_VOLATILITY]
-    /// (BlackScholes, 100e18): no certificate may carry it.
-    error ScenarioOutOfDomain(uint256 index, uint256 asset, int256 spotReturn, int256 volShift);
-    error InvalidScenarioProof(uint256 index);
-    /// @notice A margin certificate must hold all N scenarios.
-    error WrongScenarioCount(uint256 expected, uint256 given);
-    /// @notice The certificate's scenarios are not the committed set.
-    error InvalidMarginCertificate(uint64 epoch);
-    /// @notice A margin certificate's threshold is outside [-MAX_THRESHOLD, MAX_THRESHOLD].
-    error ThresholdOutOfDomain(int256 threshold);
-    /// @notice The portfolio holds `asset`, which the scenarios (over `assetCount` assets)
-    /// omit.
-    error AssetNotInScenarioSet(uint256 asset, uint256 assetCount);
 
     constructor(OracleAdapter oracle_, ScenarioRegistry registry_) {
         oracle = oracle_;
@@ -167,7 +84,7 @@ contract MarginEngine {
         LiquidationCertificate calldata certificate,
         int256 mmFactor
     ) external view returns (MarginCheck memory check, Marks memory marks) {
-        (uint64 epoch, ScenarioRegistry.ScenarioSet memory set) = registry.current();
+        (uint64 epoch, IScenarioRegistry.ScenarioSet memory set) = registry.current();
         if (certificate.epoch != epoch) revert StaleEpoch(certificate.epoch, epoch);
         marks = _marks(portfolio);
         check.expectedShortfallLowerBound =
@@ -190,7 +107,7 @@ contract MarginEngine {
         uint16 alphaBps,
         int256 addOnRate
     ) external view returns (int256 equity, int256 margin) {
-        (uint64 epoch, ScenarioRegistry.ScenarioSet memory set) = registry.current();
+        (uint64 epoch, IScenarioRegistry.ScenarioSet memory set) = registry.current();
         if (certificate.epoch != epoch) revert StaleEpoch(certificate.epoch, epoch);
         int256 t = certificate.threshold;
         if (t > MAX_THRESHOLD || t < -MAX_THRESHOLD) revert ThresholdOutOfDomain(t);
@@ -307,7 +224,7 @@ contract MarginEngine {
         Portfolio calldata portfolio,
         Marks memory marks,
         LiquidationCertificate calldata certificate,
-        ScenarioRegistry.ScenarioSet memory set,
+        IScenarioRegistry.ScenarioSet memory set,
         uint16 alphaBps
     ) internal view returns (int256) {
         (uint256 kNum, uint256 whole, uint256 frac) = ExpectedShortfall.tailWeight(set.n, alphaBps);
@@ -456,7 +373,7 @@ contract MarginEngine {
         Portfolio calldata portfolio,
         Marks memory marks,
         MarginCertificate calldata certificate,
-        ScenarioRegistry.ScenarioSet memory set
+        IScenarioRegistry.ScenarioSet memory set
     ) internal view returns (int256[] memory losses) {
         uint256 n = set.n;
         if (
@@ -541,7 +458,7 @@ contract MarginEngine {
     function _witness(
         LiquidationCertificate calldata certificate,
         uint256 i,
-        ScenarioRegistry.ScenarioSet memory set
+        IScenarioRegistry.ScenarioSet memory set
     ) internal pure returns (int256[] calldata spotReturns, int256[] calldata volShifts) {
         uint256 index = certificate.indices[i];
         if (i > 0) {
@@ -565,7 +482,7 @@ contract MarginEngine {
         Portfolio calldata portfolio,
         Marks memory marks,
         LiquidationCertificate calldata certificate,
-        ScenarioRegistry.ScenarioSet memory set,
+        IScenarioRegistry.ScenarioSet memory set,
         uint256 expected
     ) internal view returns (int256[] memory losses) {
         uint256 count = certificate.indices.length;

@@ -6,6 +6,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
 import {BN254} from "./libraries/BN254.sol";
+import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 
 /// @title OperatorRegistry
 /// @notice The risk operators who attest margin: each one bonds `bondToken`, registers a
@@ -17,24 +18,8 @@ import {BN254} from "./libraries/BN254.sol";
 /// (`BN254.verify`). An operator leaving keeps its bond here for `unbondingDelay`
 /// (at least the attestations' challenge window), during which the slasher (the contract
 /// that judges fraud proofs) can still take it.
-contract OperatorRegistry is Ownable {
+contract OperatorRegistry is IOperatorRegistry, Ownable {
     using SafeERC20 for IERC20;
-
-    struct Operator {
-        address account;
-        BN254.G1Point publicKeyG1;
-        uint256 bond;
-        bool active;
-        uint64 exitAvailableAt;
-    }
-
-    /// @notice An aggregate signature: `signers` has bit i set for operator i; `apkG2` is
-    /// the sum of their G2 keys (the contract sums their G1 keys itself).
-    struct QuorumSignature {
-        uint256 signers;
-        BN254.G1Point signature;
-        BN254.G2Point apkG2;
-    }
 
     uint256 public constant MAX_OPERATORS = 256;
     uint256 internal constant BPS = 10_000;
@@ -50,43 +35,6 @@ contract OperatorRegistry is Ownable {
     uint256 public totalActiveBond;
     Operator[] private _operators;
     mapping(address account => uint256 indexPlusOne) private _indexPlusOne;
-
-    /// @notice Quorum in (0, 10000] basis points of the active bond, a positive minimum bond.
-    error InvalidQuorumParameters(uint256 minimumBond, uint16 quorumBps, uint64 unbondingDelay);
-    error AlreadyRegistered(address account);
-    error TooManyOperators();
-    error BondTooSmall(uint256 bond, uint256 minimumBond);
-    /// @notice The registration's signature is not the key's on its own proof-of-possession
-    /// message (or the G1 and G2 keys differ).
-    error InvalidProofOfPossession(address account);
-    /// @notice The G1 key is the point at infinity: its "signature" on anything is the point
-    /// at infinity too, so it would pass every check.
-    error KeyAtInfinity(address account);
-    error NotAnOperator(address account);
-    error OperatorNotActive(uint256 index);
-    error ExitNotRequested(uint256 index);
-    error StillUnbonding(uint256 index, uint64 availableAt);
-    error NoSigners();
-    /// @notice A signer bit names no operator.
-    error UnknownOperator(uint256 index);
-    /// @notice The signers hold `signedBond`; a quorum needs `requiredBond`.
-    error QuorumNotReached(uint256 signedBond, uint256 requiredBond);
-    /// @notice The aggregate signature does not verify on `digest` under the signers' keys.
-    error InvalidSignature(bytes32 digest);
-    error NotSlasher(address caller);
-
-    event QuorumParametersSet(uint256 minimumBond, uint16 quorumBps, uint64 unbondingDelay);
-    event SlasherSet(address indexed slasher);
-    event OperatorRegistered(
-        uint256 indexed index,
-        address indexed account,
-        uint256 bond,
-        uint256 publicKeyX,
-        uint256 publicKeyY
-    );
-    event ExitRequested(uint256 indexed index, uint64 availableAt);
-    event BondWithdrawn(uint256 indexed index, uint256 amount);
-    event OperatorSlashed(uint256 indexed index, uint256 amount, address indexed recipient);
 
     constructor(
         address initialOwner,

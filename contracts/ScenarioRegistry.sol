@@ -3,53 +3,20 @@ pragma solidity ^0.8.24;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
+import {IScenarioRegistry} from "./interfaces/IScenarioRegistry.sol";
+
 /// @title ScenarioRegistry
 /// @notice Risk epochs: each one a Merkle root over N scenarios (OpenZeppelin
 /// StandardMerkleTree, leaf ["uint256 index", "int256[] spotReturns", "int256[] volShifts"]),
 /// the ES level alpha,
 /// and the full scenario data published in events so that the chain alone suffices to replay.
 /// An epoch becomes current once all N scenarios are published, in order.
-contract ScenarioRegistry is Ownable {
-    struct ScenarioSet {
-        bytes32 root;
-        uint32 n;
-        uint16 alphaBps;
-        uint16 assetCount;
-        uint32 published;
-    }
-
+contract ScenarioRegistry is IScenarioRegistry, Ownable {
     uint256 internal constant BPS = 10_000;
 
     mapping(uint64 epoch => ScenarioSet) private _sets;
     uint64 public lastEpoch;
     uint64 public currentEpoch;
-
-    /// @notice N must be positive and alpha in [0, 10000) basis points.
-    error InvalidScenarioSet(uint32 n, uint16 alphaBps, uint16 assetCount);
-    /// @notice `epoch` was never posted.
-    error UnknownEpoch(uint64 epoch);
-    /// @notice Chunks are published in order: the next index of `epoch` is `expected`.
-    error ChunkOutOfOrder(uint64 epoch, uint32 firstIndex, uint32 expected);
-    /// @notice The chunk would run past N scenarios.
-    error TooManyScenarios(uint64 epoch, uint256 end, uint32 n);
-    /// @notice A scenario has `length` returns; the epoch has `assetCount` assets.
-    error WrongAssetCount(uint64 epoch, uint256 index, uint256 length, uint16 assetCount);
-    /// @notice A chunk has `scenarios` rows of spot returns but `volShiftRows` of vol shifts.
-    error VolShiftCountMismatch(uint64 epoch, uint256 scenarios, uint256 volShiftRows);
-    /// @notice No epoch is complete yet.
-    error NoCurrentEpoch();
-
-    /// @notice A new epoch's commitment.
-    event ScenarioSetPosted(
-        uint64 indexed epoch, bytes32 root, uint32 n, uint16 alphaBps, uint16 assetCount
-    );
-    /// @notice Scenarios firstIndex.. of `epoch`: per scenario one WAD spot return and one
-    /// WAD implied-vol shift per asset.
-    event ScenariosPublished(
-        uint64 indexed epoch, uint32 firstIndex, int256[][] spotReturns, int256[][] volShifts
-    );
-    /// @notice All N scenarios of `epoch` are published and no later epoch is current: it is now.
-    event EpochActivated(uint64 indexed epoch);
 
     constructor(address initialOwner) Ownable(initialOwner) {}
 

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Clearinghouse} from "../Clearinghouse.sol";
-import {MarginEngine} from "../MarginEngine.sol";
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {ExpectedShortfall} from "../libraries/ExpectedShortfall.sol";
 import {ClearinghouseFixture} from "./Clearinghouse.t.sol";
 import {ScenarioMerkle} from "./utils/ScenarioMerkle.sol";
@@ -44,14 +44,14 @@ abstract contract CertificateGasTest is ClearinghouseFixture {
     /// @notice Check Alice's liquidation certificate without liquidating (ETH at 1950).
     function test_Gas_IsLiquidatable() public {
         _setEthPrice(1950e8);
-        MarginEngine.LiquidationCertificate memory cert = _liquidationCertificate();
+        IMarginEngine.LiquidationCertificate memory cert = _liquidationCertificate();
         (bool ok, bytes memory result) =
             address(clearinghouse).call(abi.encodeCall(Clearinghouse.isLiquidatable, (alice, cert)));
         vm.snapshotGasLastCall(
             "certificates", _name("liquidation certificate check (isLiquidatable)", true)
         );
         assertTrue(ok, "isLiquidatable succeeded");
-        MarginEngine.MarginCheck memory check = abi.decode(result, (MarginEngine.MarginCheck));
+        IMarginEngine.MarginCheck memory check = abi.decode(result, (IMarginEngine.MarginCheck));
         assertEq(check.equity, 50e18, "equity");
         assertTrue(check.liquidatable, "alice is liquidatable");
     }
@@ -61,7 +61,7 @@ abstract contract CertificateGasTest is ClearinghouseFixture {
     function test_Gas_Withdraw_InitialMargin() public {
         clearinghouse.setInitialMarginParameters(WAD, IM_ALPHA);
         _deposit(alice, 1000e6);
-        MarginEngine.MarginCertificate memory margin = _marginCertificate(1e18);
+        IMarginEngine.MarginCertificate memory margin = _marginCertificate(1e18);
         vm.expectEmit(true, true, false, false, address(clearinghouse));
         emit Clearinghouse.InitialMarginChecked(alice, epochN, 0, 0);
         vm.prank(alice);
@@ -78,7 +78,7 @@ abstract contract CertificateGasTest is ClearinghouseFixture {
     function test_Gas_SettleTrade_InitialMargin() public {
         clearinghouse.setInitialMarginParameters(WAD, IM_ALPHA);
         _deposit(carol, 1000e6);
-        MarginEngine.MarginCertificate memory margin = _marginCertificate(0.5e18);
+        IMarginEngine.MarginCertificate memory margin = _marginCertificate(0.5e18);
         vm.expectEmit(true, true, false, false, address(clearinghouse));
         emit Clearinghouse.InitialMarginChecked(carol, epochN, 0, 0);
         vm.prank(settler);
@@ -96,9 +96,9 @@ abstract contract CertificateGasTest is ClearinghouseFixture {
     /// the penalty (19.5) is split between the keeper and the insurance fund.
     function test_Gas_Liquidate_RewardPaid() public {
         _setEthPrice(1950e8);
-        MarginEngine.LiquidationCertificate memory cert = _liquidationCertificate();
+        IMarginEngine.LiquidationCertificate memory cert = _liquidationCertificate();
         vm.prank(keeper);
-        MarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
+        IMarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
         vm.snapshotGasLastCall("liquidation", _name("liquidate, reward paid", true));
         assertEq(check.equity, 50e18, "equity");
         assertTrue(check.liquidatable, "liquidatable");
@@ -112,9 +112,9 @@ abstract contract CertificateGasTest is ClearinghouseFixture {
     function test_Gas_Liquidate_BadDebt() public {
         _fundInsurance(40e6);
         _setEthPrice(1800e8);
-        MarginEngine.LiquidationCertificate memory cert = _liquidationCertificate();
+        IMarginEngine.LiquidationCertificate memory cert = _liquidationCertificate();
         vm.prank(keeper);
-        MarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
+        IMarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
         vm.snapshotGasLastCall("liquidation", _name("liquidate, bad debt", true));
         assertEq(check.equity, -100e18, "equity");
         _assertPosition(alice, 0, 0, 0);
@@ -172,7 +172,7 @@ abstract contract CertificateGasTest is ClearinghouseFixture {
     function _liquidationCertificate()
         internal
         view
-        returns (MarginEngine.LiquidationCertificate memory)
+        returns (IMarginEngine.LiquidationCertificate memory)
     {
         int256[][] memory s = _scenarioSet();
         (uint256[] memory indices,) = _worst(s, _witnessCount(MM_ALPHA));
@@ -184,7 +184,7 @@ abstract contract CertificateGasTest is ClearinghouseFixture {
     function _marginCertificate(int256 size)
         internal
         view
-        returns (MarginEngine.MarginCertificate memory)
+        returns (IMarginEngine.MarginCertificate memory)
     {
         int256[][] memory s = _scenarioSet();
         (, int256 boundary) = _worst(s, _witnessCount(IM_ALPHA));

@@ -2,8 +2,9 @@
 pragma solidity ^0.8.24;
 
 import {Clearinghouse} from "../Clearinghouse.sol";
-import {MarginEngine} from "../MarginEngine.sol";
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {OracleAdapter} from "../OracleAdapter.sol";
+import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {ScenarioRegistry} from "../ScenarioRegistry.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
 import {MockToken} from "../mocks/MockToken.sol";
@@ -126,19 +127,19 @@ abstract contract ClearinghouseFixture is TestBase {
     function _certificate(uint64 epoch_, uint256[] memory indices)
         internal
         pure
-        returns (MarginEngine.LiquidationCertificate memory)
+        returns (IMarginEngine.LiquidationCertificate memory)
     {
         return ScenarioMerkle.certificate(epoch_, _scenarios(), indices);
     }
 
     /// @notice A margin certificate of the current epoch: all N scenarios in index order
     /// (the multiproof leaf order of the tree) with threshold 0.
-    function _margin() internal view returns (MarginEngine.MarginCertificate memory) {
+    function _margin() internal view returns (IMarginEngine.MarginCertificate memory) {
         return ScenarioMerkle.marginCertificate(lastPosted, _scenarios(), 0);
     }
 
     /// @notice No certificate, for actions that need none.
-    function _noMargin() internal pure returns (MarginEngine.MarginCertificate memory c) {}
+    function _noMargin() internal pure returns (IMarginEngine.MarginCertificate memory c) {}
 
     function _indices(uint256 a) internal pure returns (uint256[] memory out) {
         out = new uint256[](1);
@@ -219,7 +220,7 @@ abstract contract ClearinghouseFixture is TestBase {
     }
 
     function _assertCheck(
-        MarginEngine.MarginCheck memory check,
+        IMarginEngine.MarginCheck memory check,
         int256 equity,
         int256 bound,
         int256 mm,
@@ -250,7 +251,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
     function test_Liquidate_ValidCertificate_ClosesIntoBackstopAndPaysKeeper() public {
         _setEthPrice(1950e8);
         int256 mark = 1950e18;
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
 
         // Hand-computed: loss_3 = 1950 * 0.20 = 390, loss_6 = 1950 * 0.15 = 292.5.
         int256 loss3 = _loss(1e18, mark, _spot(3));
@@ -271,7 +272,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
             alice, keeper, epoch, WAD, 50e18, bound, bound, reward, penalty - reward
         );
         vm.prank(keeper);
-        MarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
+        IMarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
         _assertCheck(check, 50e18, bound, bound, true);
 
         _assertPosition(alice, 0, 0, 0);
@@ -294,7 +295,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
     /// penalty, so only 5 is charged and the keeper gets half of it.
     function test_Liquidate_PenaltyCappedAtRemainingCash() public {
         _setEthPrice(1905e8);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         int256 bound =
             _lowerBound(_loss(1e18, 1905e18, _spot(3)), _loss(1e18, 1905e18, _spot(6)), 20_000, 0);
         assertEq(bound, 333.375e18, "bound"); // (381 + 285.75) / 2
@@ -317,7 +318,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
     function test_Liquidate_BadDebt_WalksTheWaterfall() public {
         _fundInsurance(40e6);
         _setEthPrice(1800e8);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         int256 bound =
             _lowerBound(_loss(1e18, 1800e18, _spot(3)), _loss(1e18, 1800e18, _spot(6)), 20_000, 0);
         assertEq(bound, 315e18, "bound"); // (360 + 270) / 2
@@ -335,7 +336,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         vm.expectEmit(true, true, true, true, address(clearinghouse));
         emit Clearinghouse.LossSocialized(alice, ETH, 60e18, 2e18, 30e18);
         vm.prank(keeper);
-        MarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
+        IMarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
         _assertCheck(check, -100e18, bound, bound, true);
 
         _assertPosition(alice, 0, 0, 0);
@@ -383,7 +384,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         );
 
         vm.prank(keeper);
-        MarginEngine.MarginCheck memory check =
+        IMarginEngine.MarginCheck memory check =
             clearinghouse.liquidate(alice, _certificate(fractional, _indices(0, 3)), WAD);
         _assertCheck(check, 50e18, bound, bound, true);
     }
@@ -423,7 +424,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
             "bob loss 0"
         );
 
-        MarginEngine.MarginCheck memory check =
+        IMarginEngine.MarginCheck memory check =
             clearinghouse.isLiquidatable(carol, _certificate(epoch, _indices(0, 5)));
         int256 bound = _lowerBound(_loss(size, mark, r0[0]), _loss(size, mark, r5[0]), 20_000, 0);
         assertEq(bound, 33.127572311300639823e18, "bound");
@@ -446,7 +447,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         uint64 ozEpoch = registry.postScenarioSet(ozRoot, N, ALPHA_WHOLE_K, 1);
         registry.publishScenarios(ozEpoch, 0, s, ScenarioMerkle.zeros(s));
 
-        MarginEngine.LiquidationCertificate memory cert = _certificate(ozEpoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(ozEpoch, _indices(3, 6));
         cert.proofs[0] = new bytes32[](3);
         cert.proofs[0][0] = 0xd6317c5712d20d713cc0377cfef9a5b7c7fbdbccffa706211979afd614fe2a92;
         cert.proofs[0][1] = 0xe8171445cfa1473e9a1aa201e0f512f38852464775d0276aef6963610d761fa8;
@@ -458,7 +459,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
 
         _setEthPrice(1950e8);
         vm.prank(keeper);
-        MarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
+        IMarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
         _assertCheck(check, 50e18, 341.25e18, 341.25e18, true);
     }
 
@@ -466,58 +467,60 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
 
     function test_Liquidate_RevertsOnDuplicateIndex() public {
         _setEthPrice(1950e8);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.DuplicateScenarioIndex.selector, 3));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.DuplicateScenarioIndex.selector, 3));
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 3)), WAD);
     }
 
     function test_Liquidate_RevertsOnDecreasingIndices() public {
         _setEthPrice(1950e8);
         vm.expectRevert(
-            abi.encodeWithSelector(MarginEngine.ScenarioIndicesNotIncreasing.selector, 3, 6)
+            abi.encodeWithSelector(IMarginEngine.ScenarioIndicesNotIncreasing.selector, 3, 6)
         );
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(6, 3)), WAD);
     }
 
     function test_Liquidate_RevertsOnSwappedProofs() public {
         _setEthPrice(1950e8);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         (cert.proofs[0], cert.proofs[1]) = (cert.proofs[1], cert.proofs[0]);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.InvalidScenarioProof.selector, 3));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.InvalidScenarioProof.selector, 3));
         clearinghouse.liquidate(alice, cert, WAD);
     }
 
     /// @notice A keeper cannot make a scenario worse than committed.
     function test_Liquidate_RevertsOnTamperedSpotReturn() public {
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         cert.spotReturns[1][0] = -0.9e18;
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.InvalidScenarioProof.selector, 6));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.InvalidScenarioProof.selector, 6));
         clearinghouse.liquidate(alice, cert, WAD);
     }
 
     function test_Liquidate_RevertsOnTooFewWitnesses() public {
         _setEthPrice(1950e8);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.WrongWitnessCount.selector, 2, 1));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.WrongWitnessCount.selector, 2, 1));
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(3)), WAD);
     }
 
     function test_Liquidate_RevertsOnTooManyWitnesses() public {
         _setEthPrice(1950e8);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.WrongWitnessCount.selector, 2, 3));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.WrongWitnessCount.selector, 2, 3));
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(0, 3, 6)), WAD);
     }
 
     function test_Liquidate_RevertsOnIndexOutOfRange() public {
         _setEthPrice(1950e8);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         cert.indices[1] = N;
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.ScenarioIndexOutOfRange.selector, 8, 8));
+        vm.expectRevert(
+            abi.encodeWithSelector(IMarginEngine.ScenarioIndexOutOfRange.selector, 8, 8)
+        );
         clearinghouse.liquidate(alice, cert, WAD);
     }
 
     function test_Liquidate_RevertsOnStaleEpoch() public {
         _setEthPrice(1950e8);
         uint64 next = _postEpoch(ALPHA_WHOLE_K);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.StaleEpoch.selector, epoch, next));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.StaleEpoch.selector, epoch, next));
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)), WAD);
     }
 
@@ -525,7 +528,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
     function test_Liquidate_RevertsOnEpochNotYetCurrent() public {
         _setEthPrice(1950e8);
         uint64 pending = registry.postScenarioSet(bytes32(uint256(1)), N, ALPHA_WHOLE_K, 1);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.StaleEpoch.selector, pending, epoch));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.StaleEpoch.selector, pending, epoch));
         clearinghouse.liquidate(alice, _certificate(pending, _indices(3, 6)), WAD);
     }
 
@@ -559,25 +562,25 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
     }
 
     function test_Liquidate_RevertsOnLengthMismatch() public {
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         cert.proofs = new bytes32[][](1);
         vm.expectRevert(
-            abi.encodeWithSelector(MarginEngine.CertificateLengthMismatch.selector, 2, 2, 1)
+            abi.encodeWithSelector(IMarginEngine.CertificateLengthMismatch.selector, 2, 2, 1)
         );
         clearinghouse.liquidate(alice, cert, WAD);
 
         cert = _certificate(epoch, _indices(3, 6));
         cert.spotReturns = new int256[][](3);
         vm.expectRevert(
-            abi.encodeWithSelector(MarginEngine.CertificateLengthMismatch.selector, 2, 3, 2)
+            abi.encodeWithSelector(IMarginEngine.CertificateLengthMismatch.selector, 2, 3, 2)
         );
         clearinghouse.liquidate(alice, cert, WAD);
     }
 
     function test_Liquidate_RevertsOnWrongAssetCountInWitness() public {
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         cert.spotReturns[1] = new int256[](2);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.WrongAssetCount.selector, 6, 2, 1));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.WrongAssetCount.selector, 6, 2, 1));
         clearinghouse.liquidate(alice, cert, WAD);
     }
 
@@ -588,7 +591,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         vm.warp(block.timestamp + HEARTBEAT + 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                OracleAdapter.StalePrice.selector, ETH, updatedAt, HEARTBEAT, block.timestamp
+                IOracleAdapter.StalePrice.selector, ETH, updatedAt, HEARTBEAT, block.timestamp
             )
         );
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)), WAD);
@@ -614,8 +617,8 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         MockAggregator btcFeed = new MockAggregator(owner, 8, "BTC / USD");
         btcFeed.setAnswer(65_000e8, block.timestamp);
         oracle.setFeed(1, btcFeed, HEARTBEAT);
-        MarginEngine.MarginCertificate memory margin = _margin();
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.AssetNotInScenarioSet.selector, 1, 1));
+        IMarginEngine.MarginCertificate memory margin = _margin();
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.AssetNotInScenarioSet.selector, 1, 1));
         vm.prank(settler);
         clearinghouse.settleTrade(alice, bob, 1, 0.001e18, 65_000e18, margin, margin);
     }
@@ -626,7 +629,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
     /// so a keeper cannot farm penalties out of its cash.
     function test_Liquidate_RevertsOnBackstop() public {
         _setEthPrice(1950e8);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         vm.prank(keeper);
         clearinghouse.liquidate(alice, cert, WAD);
         _assertPosition(backstop, 1e18, 1950e18, 1);

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Clearinghouse} from "../Clearinghouse.sol";
-import {MarginEngine} from "../MarginEngine.sol";
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {MockToken} from "../mocks/MockToken.sol";
 import {ClearinghouseFixture} from "./Clearinghouse.t.sol";
 
@@ -26,7 +26,7 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
     /// 0.971 >= 0.95 and 2000 of positions: at most half may be closed.
     function test_Liquidate_PartialByDefault_ClosesHalfAtMark() public {
         _openCarol(340e6);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         vm.expectRevert(
             abi.encodeWithSelector(Clearinghouse.FractionAboveCloseFactor.selector, WAD, 0.5e18)
         );
@@ -97,7 +97,7 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
 
     function test_Liquidate_RevertsOnInvalidFraction() public {
         _setEthPrice(1950e8);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         vm.expectRevert(abi.encodeWithSelector(Clearinghouse.InvalidFraction.selector, int256(0)));
         clearinghouse.liquidate(alice, cert, 0);
         vm.expectRevert(abi.encodeWithSelector(Clearinghouse.InvalidFraction.selector, WAD + 1));
@@ -395,7 +395,7 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
     function _checkOf(int256 equity_, int256 mm)
         internal
         pure
-        returns (MarginEngine.MarginCheck memory c)
+        returns (IMarginEngine.MarginCheck memory c)
     {
         c.equity = equity_;
         c.maintenanceMargin = mm;

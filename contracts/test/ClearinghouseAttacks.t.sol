@@ -5,8 +5,8 @@ import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.so
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {Clearinghouse} from "../Clearinghouse.sol";
-import {MarginEngine} from "../MarginEngine.sol";
-import {OracleAdapter} from "../OracleAdapter.sol";
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
+import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {MockToken} from "../mocks/MockToken.sol";
 import {ClearinghouseMarginFixture} from "./ClearinghouseMargin.t.sol";
 import {ReentrantAccount, ReentrantToken} from "./utils/ReentrantToken.sol";
@@ -127,7 +127,7 @@ contract ClearinghouseReentrancyTest is ClearinghouseAttacksFixture {
         _setEthPrice(2200e8);
         assertEq(clearinghouse.equity(address(attacker)), 1560e18, "hedged equity");
         _armAttacker(_liquidateCall(address(attacker), WAD), true);
-        MarginEngine.MarginCertificate memory m = _margin(_secondLargest(_losses(-1e18, 2200e18)));
+        IMarginEngine.MarginCertificate memory m = _margin(_secondLargest(_losses(-1e18, 2200e18)));
 
         vm.expectRevert(_insufficient(address(attacker), -200e18, 165e18));
         vm.prank(address(attacker));
@@ -145,7 +145,7 @@ contract ClearinghouseReentrancyTest is ClearinghouseAttacksFixture {
         vm.prank(address(attacker));
         weth.approve(address(clearinghouse), 1);
         _armAttacker(_liquidateCall(address(attacker), WAD), true);
-        MarginEngine.MarginCertificate memory m = _margin(_secondLargest(_losses(-1e18, 2200e18)));
+        IMarginEngine.MarginCertificate memory m = _margin(_secondLargest(_losses(-1e18, 2200e18)));
 
         // 1 wei of rWETH is worth floor(0.8 wei) = 0 units of exposure.
         vm.expectRevert(_insufficient(address(attacker), -200e18, 165e18));
@@ -159,7 +159,7 @@ contract ClearinghouseReentrancyTest is ClearinghouseAttacksFixture {
     function test_WithdrawCollateral_ReentrantLiquidationSeesTheCheckedAccount() public {
         _openAttackerShortOne(1e18);
         _armAttacker(_liquidateCall(address(attacker), WAD), true);
-        MarginEngine.MarginCertificate memory m = _margin(_secondLargest(_losses(-0.6e18, MARK)));
+        IMarginEngine.MarginCertificate memory m = _margin(_secondLargest(_losses(-0.6e18, MARK)));
 
         vm.expectRevert(
             abi.encodeWithSelector(
@@ -175,7 +175,7 @@ contract ClearinghouseReentrancyTest is ClearinghouseAttacksFixture {
     /// 50 would leave 300 and reverts. Without the hook the single withdrawal passes.
     function test_Withdraw_ReentrantSecondWithdrawalSeesTheFirstDebited() public {
         _openLongOne(address(attacker), 400e6);
-        MarginEngine.MarginCertificate memory m = _margin(300e18);
+        IMarginEngine.MarginCertificate memory m = _margin(300e18);
         _armAttacker(abi.encodeCall(Clearinghouse.withdraw, (50e6, m)), true);
 
         vm.expectRevert(_insufficient(address(attacker), 300e18, 350e18));
@@ -271,7 +271,7 @@ contract ClearinghouseReentrancyTest is ClearinghouseAttacksFixture {
         _setEthPrice(3500e8);
         assertEq(clearinghouse.equity(address(attacker)), -100e18, "insolvent");
         _armAttacker(abi.encodeCall(Clearinghouse.withdraw, (1, _noMargin())), true);
-        MarginEngine.LiquidationCertificate memory cert = _liquidationCertificate(4, 7);
+        IMarginEngine.LiquidationCertificate memory cert = _liquidationCertificate(4, 7);
 
         // For the rest of the test: no call of any kind to either token.
         callCheats.expectCall(address(weth), "", 0);
@@ -370,7 +370,7 @@ contract ClearinghouseSelfLiquidationTest is ClearinghouseAttacksFixture {
         vm.prank(alice);
         clearinghouse.withdraw(60e6, _noMargin());
 
-        MarginEngine.MarginCertificate memory m = _margin(300e18);
+        IMarginEngine.MarginCertificate memory m = _margin(300e18);
         vm.expectRevert(_insufficient(alice, 340e18, 350e18));
         vm.prank(alice);
         clearinghouse.withdraw(60e6, m);
@@ -444,7 +444,7 @@ contract ClearinghouseOracleFrontRunTest is ClearinghouseAttacksFixture {
         vm.warp(updatedAt + HEARTBEAT + 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                OracleAdapter.StalePrice.selector, ETH, updatedAt, HEARTBEAT, block.timestamp
+                IOracleAdapter.StalePrice.selector, ETH, updatedAt, HEARTBEAT, block.timestamp
             )
         );
         vm.prank(keeper);
@@ -455,8 +455,8 @@ contract ClearinghouseOracleFrontRunTest is ClearinghouseAttacksFixture {
     /// buys 1 more at 2100 while the mark is 2000) is margined at the mark: her equity counts
     /// the 100 she overpays, 400 - 100 = 300 < IM 700.
     function test_SettleTrade_OnlySettler_MarginedAtTheCurrentMark() public {
-        MarginEngine.MarginCertificate memory ma = _margin(_secondLargest(_losses(2e18, MARK)));
-        MarginEngine.MarginCertificate memory mb = _margin(_secondLargest(_losses(-2e18, MARK)));
+        IMarginEngine.MarginCertificate memory ma = _margin(_secondLargest(_losses(2e18, MARK)));
+        IMarginEngine.MarginCertificate memory mb = _margin(_secondLargest(_losses(-2e18, MARK)));
         vm.expectRevert(abi.encodeWithSelector(Clearinghouse.NotSettler.selector, alice));
         vm.prank(alice);
         clearinghouse.settleTrade(alice, bob, ETH, 1e18, 2100e18, ma, mb);
@@ -506,7 +506,7 @@ contract ClearinghouseDustTest is ClearinghouseAttacksFixture {
         _openDust();
         _setEthPrice(1990e8);
         vm.prank(keeper);
-        MarginEngine.MarginCheck memory check =
+        IMarginEngine.MarginCheck memory check =
             clearinghouse.liquidate(carol, _liquidationCertificate(3, 6), WAD);
         assertEq(check.equity, 3.4e18, "equity");
         assertEq(check.maintenanceMargin, 3.4825e18, "MM");

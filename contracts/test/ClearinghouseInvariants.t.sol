@@ -6,9 +6,11 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {Clearinghouse} from "../Clearinghouse.sol";
-import {MarginEngine} from "../MarginEngine.sol";
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {OracleAdapter} from "../OracleAdapter.sol";
+import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {ScenarioRegistry} from "../ScenarioRegistry.sol";
+import {IScenarioRegistry} from "../interfaces/IScenarioRegistry.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
 import {MockToken} from "../mocks/MockToken.sol";
 import {ScenarioMerkle} from "./utils/ScenarioMerkle.sol";
@@ -216,7 +218,7 @@ contract ClearinghouseInvariantHandler is TestBase {
         backstop = clearinghouse_.backstop();
         keeper = keeper_;
         _heartbeat = oracle.feed(ETH).heartbeat;
-        OracleAdapter.ReferenceFeed memory ref = oracle.referenceFeed(ETH);
+        IOracleAdapter.ReferenceFeed memory ref = oracle.referenceFeed(ETH);
         _referenceHeartbeat = ref.heartbeat;
         _maxDeviationBps = int256(uint256(ref.maxDeviationBps));
         for (uint256 i; i < 4; ++i) {
@@ -225,7 +227,7 @@ contract ClearinghouseInvariantHandler is TestBase {
         _accounts[4] = backstop;
         _accounts[5] = keeper_;
 
-        (uint64 id, ScenarioRegistry.ScenarioSet memory set) = registry.current();
+        (uint64 id, IScenarioRegistry.ScenarioSet memory set) = registry.current();
         _current.id = id;
         _current.alphaBps = set.alphaBps;
         _current.spotReturns = spotReturns;
@@ -454,7 +456,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _withdraw(address account, uint256 amount) internal {
         int256 debited = int256(amount) * SCALE;
         int256 cashBefore = clearinghouse.cash(account);
-        MarginEngine.MarginCertificate memory margin;
+        IMarginEngine.MarginCertificate memory margin;
         bytes memory expected;
         if (debited > cashBefore) {
             expected = abi.encodeWithSelector(
@@ -491,8 +493,8 @@ contract ClearinghouseInvariantHandler is TestBase {
         address seller,
         int256 size,
         int256 tradePrice,
-        MarginEngine.MarginCertificate memory buyerMargin,
-        MarginEngine.MarginCertificate memory sellerMargin
+        IMarginEngine.MarginCertificate memory buyerMargin,
+        IMarginEngine.MarginCertificate memory sellerMargin
     ) internal {
         bytes memory expected =
             _tradeError(buyer, seller, size, tradePrice, buyerMargin, sellerMargin);
@@ -523,8 +525,8 @@ contract ClearinghouseInvariantHandler is TestBase {
         address seller,
         int256 size,
         int256 tradePrice,
-        MarginEngine.MarginCertificate memory buyerMargin,
-        MarginEngine.MarginCertificate memory sellerMargin
+        IMarginEngine.MarginCertificate memory buyerMargin,
+        IMarginEngine.MarginCertificate memory sellerMargin
     ) internal view returns (bytes memory failure) {
         int256 buyerBefore = clearinghouse.positionOf(buyer, ETH).size;
         int256 sellerBefore = clearinghouse.positionOf(seller, ETH).size;
@@ -550,7 +552,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     /// the optimal threshold: its bound is the exact ES at 75%, rounded up).
     function _marginError(
         address account,
-        MarginEngine.MarginCertificate memory certificate,
+        IMarginEngine.MarginCertificate memory certificate,
         int256 balanceAfter,
         int256 sizeAfter
     ) internal view returns (bytes memory) {
@@ -559,7 +561,7 @@ contract ClearinghouseInvariantHandler is TestBase {
         }
         if (certificate.epoch != _current.id) {
             return abi.encodeWithSelector(
-                MarginEngine.StaleEpoch.selector, certificate.epoch, _current.id
+                IMarginEngine.StaleEpoch.selector, certificate.epoch, _current.id
             );
         }
         int256 mark = _markWad();
@@ -575,21 +577,21 @@ contract ClearinghouseInvariantHandler is TestBase {
 
     function _liquidate(
         address account,
-        MarginEngine.LiquidationCertificate memory certificate,
+        IMarginEngine.LiquidationCertificate memory certificate,
         int256 fraction
     ) internal {
-        (bytes memory expected, MarginEngine.MarginCheck memory own) =
+        (bytes memory expected, IMarginEngine.MarginCheck memory own) =
             _liquidationOutcome(account, certificate, fraction);
         if (_isPricedCheck(expected)) _crossCheck(account, certificate, own);
         bool validCertificate =
             certificate.epoch == _current.id && _certificateError(certificate).length == 0;
-        (bool priced, MarginEngine.MarginCheck memory strongest,) = _strongestCheck(account);
+        (bool priced, IMarginEngine.MarginCheck memory strongest,) = _strongestCheck(account);
         bool healthy = priced && !strongest.liquidatable;
         int256 sizeBefore = clearinghouse.positionOf(account, ETH).size;
         _recordNext();
         vm.prank(keeper);
         try clearinghouse.liquidate(account, certificate, fraction) returns (
-            MarginEngine.MarginCheck memory check
+            IMarginEngine.MarginCheck memory check
         ) {
             _recordEvents();
             _succeeded(expected);
@@ -615,9 +617,9 @@ contract ClearinghouseInvariantHandler is TestBase {
     /// Also returns the handler's own MarginCheck once the certificate and price are usable.
     function _liquidationOutcome(
         address account,
-        MarginEngine.LiquidationCertificate memory certificate,
+        IMarginEngine.LiquidationCertificate memory certificate,
         int256 fraction
-    ) internal view returns (bytes memory failure, MarginEngine.MarginCheck memory own) {
+    ) internal view returns (bytes memory failure, IMarginEngine.MarginCheck memory own) {
         if (account == backstop) {
             return (abi.encodeWithSelector(Clearinghouse.BackstopNotLiquidatable.selector), own);
         }
@@ -626,7 +628,7 @@ contract ClearinghouseInvariantHandler is TestBase {
         }
         if (certificate.epoch != _current.id) {
             failure = abi.encodeWithSelector(
-                MarginEngine.StaleEpoch.selector, certificate.epoch, _current.id
+                IMarginEngine.StaleEpoch.selector, certificate.epoch, _current.id
             );
             return (failure, own);
         }
@@ -653,7 +655,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     /// @dev The handler's own check of a liquidation certificate of the current epoch, in the
     /// engine's order, its Merkle proofs verified against the root the handler committed.
     /// Empty if valid.
-    function _certificateError(MarginEngine.LiquidationCertificate memory c)
+    function _certificateError(IMarginEngine.LiquidationCertificate memory c)
         internal
         view
         returns (bytes memory)
@@ -663,7 +665,7 @@ contract ClearinghouseInvariantHandler is TestBase {
             c.spotReturns.length != count || c.volShifts.length != count || c.proofs.length != count
         ) {
             return abi.encodeWithSelector(
-                MarginEngine.CertificateLengthMismatch.selector,
+                IMarginEngine.CertificateLengthMismatch.selector,
                 count,
                 c.spotReturns.length,
                 c.proofs.length
@@ -671,35 +673,35 @@ contract ClearinghouseInvariantHandler is TestBase {
         }
         uint256 expected = _witnessCount(_current.alphaBps);
         if (count != expected) {
-            return abi.encodeWithSelector(MarginEngine.WrongWitnessCount.selector, expected, count);
+            return abi.encodeWithSelector(IMarginEngine.WrongWitnessCount.selector, expected, count);
         }
         for (uint256 i; i < count; ++i) {
             uint256 index = c.indices[i];
             if (i > 0 && index == c.indices[i - 1]) {
-                return abi.encodeWithSelector(MarginEngine.DuplicateScenarioIndex.selector, index);
+                return abi.encodeWithSelector(IMarginEngine.DuplicateScenarioIndex.selector, index);
             }
             if (i > 0 && index < c.indices[i - 1]) {
                 return abi.encodeWithSelector(
-                    MarginEngine.ScenarioIndicesNotIncreasing.selector, index, c.indices[i - 1]
+                    IMarginEngine.ScenarioIndicesNotIncreasing.selector, index, c.indices[i - 1]
                 );
             }
             if (index >= N) {
                 return
-                    abi.encodeWithSelector(MarginEngine.ScenarioIndexOutOfRange.selector, index, N);
+                    abi.encodeWithSelector(IMarginEngine.ScenarioIndexOutOfRange.selector, index, N);
             }
             if (c.spotReturns[i].length != 1) {
                 return abi.encodeWithSelector(
-                    MarginEngine.WrongAssetCount.selector, index, c.spotReturns[i].length, 1
+                    IMarginEngine.WrongAssetCount.selector, index, c.spotReturns[i].length, 1
                 );
             }
             if (c.volShifts[i].length != 1) {
                 return abi.encodeWithSelector(
-                    MarginEngine.WrongAssetCount.selector, index, c.volShifts[i].length, 1
+                    IMarginEngine.WrongAssetCount.selector, index, c.volShifts[i].length, 1
                 );
             }
             bytes32 leaf = ScenarioMerkle.leaf(index, c.spotReturns[i], c.volShifts[i]);
             if (!MerkleProof.verify(c.proofs[i], _current.root, leaf)) {
-                return abi.encodeWithSelector(MarginEngine.InvalidScenarioProof.selector, index);
+                return abi.encodeWithSelector(IMarginEngine.InvalidScenarioProof.selector, index);
             }
         }
         return "";
@@ -712,7 +714,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _strongestCheck(address account)
         internal
         view
-        returns (bool priced, MarginEngine.MarginCheck memory own, Valuation memory v)
+        returns (bool priced, IMarginEngine.MarginCheck memory own, Valuation memory v)
     {
         if (clearinghouse.positionOf(account, ETH).size != 0 && _spotError().length != 0) {
             return (false, own, v);
@@ -727,7 +729,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _screen(uint256 seed, address otherwise) internal view returns (address) {
         for (uint256 i; i < 4; ++i) {
             address account = _accounts[(seed % 4 + i) % 4];
-            (bool priced, MarginEngine.MarginCheck memory own,) = _strongestCheck(account);
+            (bool priced, IMarginEngine.MarginCheck memory own,) = _strongestCheck(account);
             if (priced && own.liquidatable) return account;
         }
         return otherwise;
@@ -736,8 +738,8 @@ contract ClearinghouseInvariantHandler is TestBase {
     /// @dev isLiquidatable must agree with the handler's own check to the wei.
     function _crossCheck(
         address account,
-        MarginEngine.LiquidationCertificate memory certificate,
-        MarginEngine.MarginCheck memory own
+        IMarginEngine.LiquidationCertificate memory certificate,
+        IMarginEngine.MarginCheck memory own
     ) internal {
         if (!_sameCheck(clearinghouse.isLiquidatable(account, certificate), own)) {
             ++ghostCheckMismatches;
@@ -771,7 +773,7 @@ contract ClearinghouseInvariantHandler is TestBase {
         bytes4 selector = bytes4(expected);
         if (_isOracleError(selector)) {
             ++ghostOracleRejections;
-        } else if (selector == MarginEngine.StaleEpoch.selector) {
+        } else if (selector == IMarginEngine.StaleEpoch.selector) {
             ++ghostStaleEpochRejections;
         } else if (selector == Clearinghouse.InsufficientInitialMargin.selector) {
             ++ghostMarginRejections;
@@ -785,13 +787,13 @@ contract ClearinghouseInvariantHandler is TestBase {
     }
 
     function _isOracleError(bytes4 selector) internal pure returns (bool) {
-        return selector == OracleAdapter.StalePrice.selector
-            || selector == OracleAdapter.PriceFromFuture.selector
-            || selector == OracleAdapter.NonPositivePrice.selector
-            || selector == OracleAdapter.StaleReference.selector
-            || selector == OracleAdapter.ReferenceFromFuture.selector
-            || selector == OracleAdapter.NonPositiveReference.selector
-            || selector == OracleAdapter.RiskPaused.selector;
+        return selector == IOracleAdapter.StalePrice.selector
+            || selector == IOracleAdapter.PriceFromFuture.selector
+            || selector == IOracleAdapter.NonPositivePrice.selector
+            || selector == IOracleAdapter.StaleReference.selector
+            || selector == IOracleAdapter.ReferenceFromFuture.selector
+            || selector == IOracleAdapter.NonPositiveReference.selector
+            || selector == IOracleAdapter.RiskPaused.selector;
     }
 
     // ------------------------------------------------------------ wind-down helpers
@@ -801,7 +803,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     /// liquidation may leave it so).
     function _liquidateWhileUnderwater(address account) internal {
         for (uint256 round; round < 16; ++round) {
-            (, MarginEngine.MarginCheck memory own, Valuation memory v) = _strongestCheck(account);
+            (, IMarginEngine.MarginCheck memory own, Valuation memory v) = _strongestCheck(account);
             if (v.size == 0 || !own.liquidatable) return;
             _liquidate(account, _strongestCertificate(account), _maxFraction(own, v));
         }
@@ -810,7 +812,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     /// @dev Close every position by trades at the mark between a long seller and a short
     /// buyer: both sides reduce, so no certificate is needed. Each trade flattens one side.
     function _closeOut() internal {
-        MarginEngine.MarginCertificate memory none;
+        IMarginEngine.MarginCertificate memory none;
         for (uint256 round; round < 5; ++round) {
             (address long, int256 longSize) = _firstPosition(true);
             (address short, int256 shortSize) = _firstPosition(false);
@@ -868,16 +870,16 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _spotError() internal view returns (bytes memory) {
         FeedState memory s = _spot;
         if (s.answer <= 0) {
-            return abi.encodeWithSelector(OracleAdapter.NonPositivePrice.selector, ETH, s.answer);
+            return abi.encodeWithSelector(IOracleAdapter.NonPositivePrice.selector, ETH, s.answer);
         }
         if (s.updatedAt > block.timestamp) {
             return abi.encodeWithSelector(
-                OracleAdapter.PriceFromFuture.selector, ETH, s.updatedAt, block.timestamp
+                IOracleAdapter.PriceFromFuture.selector, ETH, s.updatedAt, block.timestamp
             );
         }
         if (block.timestamp - s.updatedAt > _heartbeat) {
             return abi.encodeWithSelector(
-                OracleAdapter.StalePrice.selector, ETH, s.updatedAt, _heartbeat, block.timestamp
+                IOracleAdapter.StalePrice.selector, ETH, s.updatedAt, _heartbeat, block.timestamp
             );
         }
         return "";
@@ -891,16 +893,16 @@ contract ClearinghouseInvariantHandler is TestBase {
         FeedState memory r = _reference;
         if (r.answer <= 0) {
             return
-                abi.encodeWithSelector(OracleAdapter.NonPositiveReference.selector, ETH, r.answer);
+                abi.encodeWithSelector(IOracleAdapter.NonPositiveReference.selector, ETH, r.answer);
         }
         if (r.updatedAt > block.timestamp) {
             return abi.encodeWithSelector(
-                OracleAdapter.ReferenceFromFuture.selector, ETH, r.updatedAt, block.timestamp
+                IOracleAdapter.ReferenceFromFuture.selector, ETH, r.updatedAt, block.timestamp
             );
         }
         if (block.timestamp - r.updatedAt > _referenceHeartbeat) {
             return abi.encodeWithSelector(
-                OracleAdapter.StaleReference.selector,
+                IOracleAdapter.StaleReference.selector,
                 ETH,
                 r.updatedAt,
                 _referenceHeartbeat,
@@ -909,7 +911,8 @@ contract ClearinghouseInvariantHandler is TestBase {
         }
         int256 spotWad = _markWad();
         if (int256(_abs(spotWad - r.answer)) * BPS > _maxDeviationBps * r.answer) {
-            return abi.encodeWithSelector(OracleAdapter.RiskPaused.selector, ETH, spotWad, r.answer);
+            return
+                abi.encodeWithSelector(IOracleAdapter.RiskPaused.selector, ETH, spotWad, r.answer);
         }
         return "";
     }
@@ -956,7 +959,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _ownCheck(Valuation memory v, int256[][] memory witnessReturns)
         internal
         view
-        returns (MarginEngine.MarginCheck memory own)
+        returns (IMarginEngine.MarginCheck memory own)
     {
         (int256 kNum, int256 frac) = _tail(_current.alphaBps);
         int256 mark = v.size == 0 ? int256(0) : _markWad();
@@ -980,7 +983,7 @@ contract ClearinghouseInvariantHandler is TestBase {
 
     /// @dev The close-factor rule: everything when equity < floor(health * MM / WAD) or the
     /// position is worth at most the dust value at mark, else the close factor.
-    function _maxFraction(MarginEngine.MarginCheck memory own, Valuation memory v)
+    function _maxFraction(IMarginEngine.MarginCheck memory own, Valuation memory v)
         internal
         view
         returns (int256)
@@ -992,7 +995,7 @@ contract ClearinghouseInvariantHandler is TestBase {
         return unhealthy || value <= dustValue ? WAD : closeFactor;
     }
 
-    function _sameCheck(MarginEngine.MarginCheck memory a, MarginEngine.MarginCheck memory b)
+    function _sameCheck(IMarginEngine.MarginCheck memory a, IMarginEngine.MarginCheck memory b)
         internal
         pure
         returns (bool)
@@ -1073,7 +1076,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _certificate(Epoch storage e, uint256[] memory indices)
         internal
         view
-        returns (MarginEngine.LiquidationCertificate memory)
+        returns (IMarginEngine.LiquidationCertificate memory)
     {
         return ScenarioMerkle.certificate(e.id, _rows(e.spotReturns), indices);
     }
@@ -1112,7 +1115,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _strongestCertificate(address account)
         internal
         view
-        returns (MarginEngine.LiquidationCertificate memory)
+        returns (IMarginEngine.LiquidationCertificate memory)
     {
         int256 size = clearinghouse.positionOf(account, ETH).size;
         return _certificate(_current, _worst(_current, size, _witnessCount(_current.alphaBps)));
@@ -1125,7 +1128,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _randomCertificate(address account, uint256 seed)
         internal
         view
-        returns (MarginEngine.LiquidationCertificate memory c)
+        returns (IMarginEngine.LiquidationCertificate memory c)
     {
         uint256 mode = _mix(seed) % 30;
         int256 size = clearinghouse.positionOf(account, ETH).size;
@@ -1183,7 +1186,7 @@ contract ClearinghouseInvariantHandler is TestBase {
         }
         if (mode == 1) return int256(_bound(seed, 0.01e18, uint256(WAD) - 1));
         int256 maxFraction = WAD;
-        (bool priced, MarginEngine.MarginCheck memory own, Valuation memory v) =
+        (bool priced, IMarginEngine.MarginCheck memory own, Valuation memory v) =
             _strongestCheck(account);
         if (priced) {
             if (own.equity < 0) return mode == 2 ? WAD + 1 : WAD;
@@ -1237,7 +1240,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _tradeCertificate(address account, int256 change, uint256 seed)
         internal
         view
-        returns (MarginEngine.MarginCertificate memory c)
+        returns (IMarginEngine.MarginCertificate memory c)
     {
         int256 sizeBefore = clearinghouse.positionOf(account, ETH).size;
         int256 sizeAfter = sizeBefore + change;
@@ -1253,7 +1256,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _marginCertificate(Epoch storage e, int256 size)
         internal
         view
-        returns (MarginEngine.MarginCertificate memory)
+        returns (IMarginEngine.MarginCertificate memory)
     {
         return ScenarioMerkle.marginCertificate(
             e.id, _rows(e.spotReturns), _secondLargest(_losses(e, size, _keeperMark()))

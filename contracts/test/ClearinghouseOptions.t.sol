@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
 import {Clearinghouse} from "../Clearinghouse.sol";
-import {MarginEngine} from "../MarginEngine.sol";
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {OracleAdapter} from "../OracleAdapter.sol";
 import {ScenarioRegistry} from "../ScenarioRegistry.sol";
 import {BlackScholes} from "../libraries/BlackScholes.sol";
@@ -175,7 +175,7 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
     function _certificate(uint64 epoch_, uint256[] memory indices)
         internal
         pure
-        returns (MarginEngine.LiquidationCertificate memory c)
+        returns (IMarginEngine.LiquidationCertificate memory c)
     {
         int256[][] memory s = _spotReturns();
         int256[][] memory v = _volShifts();
@@ -291,7 +291,7 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
     function _margin(int256 threshold)
         internal
         view
-        returns (MarginEngine.MarginCertificate memory c)
+        returns (IMarginEngine.MarginCertificate memory c)
     {
         c.epoch = epoch;
         c.threshold = threshold;
@@ -304,7 +304,7 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
     }
 
     /// @notice No certificate, for actions that need none.
-    function _noMargin() internal pure returns (MarginEngine.MarginCertificate memory c) {}
+    function _noMargin() internal pure returns (IMarginEngine.MarginCertificate memory c) {}
 
     /// @notice The IM threshold used for `account` by default: 90% of what it deposited,
     /// above its losses and below its equity in every test that uses it. Read from the
@@ -329,8 +329,8 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
         int256 buyerThreshold,
         int256 sellerThreshold
     ) internal {
-        MarginEngine.MarginCertificate memory mb = _margin(buyerThreshold);
-        MarginEngine.MarginCertificate memory ms = _margin(sellerThreshold);
+        IMarginEngine.MarginCertificate memory mb = _margin(buyerThreshold);
+        IMarginEngine.MarginCertificate memory ms = _margin(sellerThreshold);
         vm.prank(settler);
         clearinghouse.settleOptionTrade(buyer, seller, seriesId, size, premium, mb, ms);
     }
@@ -344,8 +344,8 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
         int256 size,
         int256 premium
     ) internal {
-        MarginEngine.MarginCertificate memory mb = _margin(_threshold(buyer));
-        MarginEngine.MarginCertificate memory ms = _margin(_threshold(seller));
+        IMarginEngine.MarginCertificate memory mb = _margin(_threshold(buyer));
+        IMarginEngine.MarginCertificate memory ms = _margin(_threshold(seller));
         vm.expectRevert(revertData);
         vm.prank(settler);
         clearinghouse.settleOptionTrade(buyer, seller, seriesId, size, premium, mb, ms);
@@ -353,8 +353,8 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
 
     /// @notice A perp trade: `buyer` buys `size` ETH from `seller` at `price`.
     function _perp(address buyer, address seller, int256 size, int256 price) internal {
-        MarginEngine.MarginCertificate memory mb = _margin(_threshold(buyer));
-        MarginEngine.MarginCertificate memory ms = _margin(_threshold(seller));
+        IMarginEngine.MarginCertificate memory mb = _margin(_threshold(buyer));
+        IMarginEngine.MarginCertificate memory ms = _margin(_threshold(seller));
         vm.prank(settler);
         clearinghouse.settleTrade(buyer, seller, ETH, size, price, mb, ms);
     }
@@ -624,7 +624,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
     }
 
     function test_SettleOptionTrade_RevertsForNonSettler() public {
-        MarginEngine.MarginCertificate memory margin = _margin(_threshold(alice));
+        IMarginEngine.MarginCertificate memory margin = _margin(_threshold(alice));
         vm.expectRevert(abi.encodeWithSelector(Clearinghouse.NotSettler.selector, carol));
         vm.prank(carol);
         clearinghouse.settleOptionTrade(alice, bob, CALL_2000, 1e18, 1e18, margin, margin);
@@ -875,9 +875,9 @@ contract ClearinghouseOptionsScenarioTest is ClearinghouseOptionsFixture {
     /// @notice Options need both a spot return and a vol shift for their asset.
     function test_ScenarioLoss_RevertsOnAssetNotInScenarioSet() public {
         _buy(alice, bob, CALL_2000, 1e18, 182.6e18);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.AssetNotInScenarioSet.selector, 0, 0));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.AssetNotInScenarioSet.selector, 0, 0));
         clearinghouse.scenarioLoss(alice, new int256[](0), _one(0));
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.AssetNotInScenarioSet.selector, 0, 0));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.AssetNotInScenarioSet.selector, 0, 0));
         clearinghouse.scenarioLoss(alice, _one(0), new int256[](0));
     }
 }
@@ -1099,7 +1099,7 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
     function test_Liquidate_AcrossExpiry_SettlesEverySideAtOnePrice() public {
         clearinghouse.setLiquidationParameters(0.5e18, 0, 0);
         _setMarks(1700e8, 1.2e8);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         vm.prank(keeper);
         clearinghouse.liquidate(alice, cert, 0.5e18);
         _assertOption(alice, PUT_2000, -SIZE + SIZE / 2, _optionCostBasis(alice, PUT_2000));
@@ -1156,9 +1156,9 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
     /// shifts fails its proof.
     function test_Liquidate_RevertsWhenVolShiftsAreAltered() public {
         _setMarks(1700e8, 1.2e8);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         cert.volShifts[0] = _one(0);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.InvalidScenarioProof.selector, 3));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.InvalidScenarioProof.selector, 3));
         clearinghouse.liquidate(alice, cert, WAD);
     }
 
@@ -1169,8 +1169,8 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         _setMarks(1700e8, 1.2e8);
         Expected memory e = _expected();
 
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
-        MarginEngine.MarginCheck memory view_ = clearinghouse.isLiquidatable(alice, cert);
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.MarginCheck memory view_ = clearinghouse.isLiquidatable(alice, cert);
         _assertCheck(view_, e);
 
         vm.expectEmit(true, true, true, true, address(clearinghouse));
@@ -1184,7 +1184,7 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
             alice, keeper, epoch, WAD, e.equity, e.bound, e.mm, e.reward, e.charged - e.reward
         );
         vm.prank(keeper);
-        MarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
+        IMarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
         _assertCheck(check, e);
 
         // Alice: flat, cash = what closing left minus the charge.
@@ -1265,7 +1265,7 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         _buy(carol, erin, 16, 1e18, _bs(16, SPOT, VOL));
         // An MM factor of 1000 makes any short-vol account liquidatable on (3, 6).
         clearinghouse.setRiskParameters(1000e18, PENALTY, KEEPER_SHARE);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
 
         vm.prank(keeper);
         clearinghouse.liquidate(dave, cert, WAD);
@@ -1295,7 +1295,7 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         }
     }
 
-    function _assertCheck(MarginEngine.MarginCheck memory check, Expected memory e) internal pure {
+    function _assertCheck(IMarginEngine.MarginCheck memory check, Expected memory e) internal pure {
         assertEq(check.equity, e.equity, "check.equity");
         assertEq(check.expectedShortfallLowerBound, e.bound, "check.expectedShortfallLowerBound");
         assertEq(check.maintenanceMargin, e.mm, "check.maintenanceMargin");
@@ -1308,8 +1308,8 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
     /// the option.
     function test_Liquidate_PerpAndOptionTogether() public {
         _deposit(carol, 600e6);
-        MarginEngine.MarginCertificate memory carolMargin = _margin(600e18);
-        MarginEngine.MarginCertificate memory bobMargin = _margin(_threshold(bob));
+        IMarginEngine.MarginCertificate memory carolMargin = _margin(600e18);
+        IMarginEngine.MarginCertificate memory bobMargin = _margin(_threshold(bob));
         vm.prank(settler);
         clearinghouse.settleTrade(carol, bob, ETH, 1e18, 2000e18, carolMargin, bobMargin);
         _buyWith(bob, carol, CALL_2200, 1e18, 120e18, _threshold(bob), 560e18);
@@ -1317,7 +1317,7 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
 
         int256 unit = _bs(CALL_2200, 1650e18, 1.2e18);
         int256 value = _floorDiv(-1e18 * unit, WAD);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(0, 3));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(0, 3));
         recorder.recordLogs();
         vm.prank(keeper);
         clearinghouse.liquidate(carol, cert, WAD);
@@ -1423,8 +1423,8 @@ contract ClearinghouseOptionsMarginFloorTest is ClearinghouseOptionsFixture {
             if (i == 2 || i == 5) continue;
             assertTrue(losses[i] < losses[2] && losses[i] < losses[5], "2 and 5 are the worst");
         }
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(2, 5));
-        MarginEngine.MarginCheck memory check = clearinghouse.isLiquidatable(alice, cert);
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(2, 5));
+        IMarginEngine.MarginCheck memory check = clearinghouse.isLiquidatable(alice, cert);
         assertEq(
             check.expectedShortfallLowerBound,
             _lowerBound(losses[2], losses[5], K_NUM, 0),

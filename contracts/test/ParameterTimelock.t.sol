@@ -8,6 +8,7 @@ import {Clearinghouse} from "../Clearinghouse.sol";
 import {OracleAdapter} from "../OracleAdapter.sol";
 import {ParameterTimelock} from "../ParameterTimelock.sol";
 import {ScenarioRegistry} from "../ScenarioRegistry.sol";
+import {IScenarioRegistry} from "../interfaces/IScenarioRegistry.sol";
 import {ClearinghouseFixture} from "./Clearinghouse.t.sol";
 import {ScenarioMerkle} from "./utils/ScenarioMerkle.sol";
 
@@ -109,7 +110,7 @@ contract ParameterTimelockTest is ClearinghouseFixture {
 
         vm.warp(block.timestamp + DELAY);
         vm.expectEmit(true, false, false, true, address(registry));
-        emit ScenarioRegistry.EpochActivated(next);
+        emit IScenarioRegistry.EpochActivated(next);
         timelock.executeBatch(targets, values, payloads, bytes32(0), bytes32(0));
         assertEq(registry.currentEpoch(), next, "current epoch");
         assertEq(registry.scenarioSet(next).alphaBps, ALPHA_FRACTIONAL_K, "alpha");
