@@ -59,6 +59,7 @@ PANIC_SELECTOR = function_signature_to_4byte_selector("Panic(uint256)")
 PROJECT_CONTRACTS = (
     "MarginEngine",
     "Clearinghouse",
+    "SeriesRegistry",
     "OracleAdapter",
     "ScenarioRegistry",
     "OperatorRegistry",
@@ -241,10 +242,17 @@ def anvil_accounts(count: int) -> list[LocalAccount]:
 
 @cache
 def load_artifact(contract: str) -> dict[str, Any]:
-    """The ABI and creation bytecode of ``contract`` from forge's ``out/``."""
+    """The ABI and creation bytecode of ``contract`` from forge's ``out/``, and where in that
+    bytecode each library it links goes (library name -> byte offsets)."""
     with artifact_path(contract).open() as handle:
         artifact = json.load(handle)
-    return {"abi": artifact["abi"], "bytecode": artifact["bytecode"]["object"]}
+    bytecode = artifact["bytecode"]
+    libraries = {
+        library: [reference["start"] for reference in references]
+        for file in bytecode.get("linkReferences", {}).values()
+        for library, references in file.items()
+    }
+    return {"abi": artifact["abi"], "bytecode": bytecode["object"], "libraries": libraries}
 
 
 @cache
@@ -693,9 +701,17 @@ class Chain:
         return self.send(sender, dict(transaction))
 
     def deploy(self, sender: LocalAccount, name: str, *arguments: Any) -> Contract:
-        """Deploy project contract ``name`` with constructor ``arguments``."""
+        """Deploy project contract ``name`` with constructor ``arguments``, after deploying
+        each library it links (``LiquidationLogic`` for the clearinghouse) and writing its
+        address into the bytecode."""
         artifact = load_artifact(name)
-        factory = self.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+        bytecode = artifact["bytecode"]
+        for library, starts in artifact["libraries"].items():
+            address = self.deploy(sender, library).address.removeprefix("0x").lower()
+            for start in starts:
+                at = 2 + 2 * start
+                bytecode = bytecode[:at] + address + bytecode[at + 40 :]
+        factory = self.w3.eth.contract(abi=artifact["abi"], bytecode=bytecode)
         transaction = factory.constructor(*arguments).build_transaction(
             {"from": sender.address, "gas": 0}
         )

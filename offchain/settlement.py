@@ -122,7 +122,9 @@ def settle_option_trade(
     chain = deployment.chain
     clearinghouse = deployment.clearinghouse
     block = chain.w3.eth.block_number
-    asset, strike, expiry, is_call = chain.call(clearinghouse.functions.series(series_id), block)
+    asset, strike, expiry, is_call = chain.call(
+        deployment.series_registry.functions.series(series_id), block
+    )
     series = OptionSeries(asset=asset, strike=strike, expiry=expiry, is_call=is_call)
     cost = mul_wad(size, premium, Rounding.CEIL)
     certificates = []

@@ -1,11 +1,13 @@
 """Runtime bytecode size of every production contract against the EIP-170 limit.
 
-The production contracts are the ``contracts/*.sol`` files (not ``mocks/``, ``test/``,
-``interfaces/`` or ``libraries/``), each defining the contract of its file's name. For each
-one this reads the ``deployedBytecode`` of forge's artifact ``out/<Name>.sol/<Name>.json``
-(build first: ``make build``), prints a table of its runtime size, its headroom under
-24,576 bytes and whether that headroom is at least HEADROOM bytes, and exits non-zero,
-naming them, if any contract has less. Standard library only: ``make sizes``, or
+The production contracts are the ``contracts/*.sol`` files (not ``mocks/``, ``test/`` or
+``interfaces/``), each defining the contract of its file's name, and the libraries of
+``contracts/libraries/`` that are deployed on their own: those with external functions,
+linked into a contract's bytecode (an internal-only library is compiled into its users).
+For each one this reads the ``deployedBytecode`` of forge's artifact
+``out/<Name>.sol/<Name>.json`` (build first: ``make build``), prints a table of its runtime
+size and its headroom under 24,576 bytes, and exits non-zero, naming them, if any has less
+than HEADROOM bytes of headroom. Standard library only: ``make sizes``, or
 ``python3 tools/contract_sizes.py`` from anywhere.
 """
 
@@ -22,20 +24,33 @@ LIMIT = 24_576
 HEADROOM = 4_096
 
 
-def runtime_size(name: str) -> int:
-    """Bytes of ``name``'s runtime bytecode in forge's artifact. A library placeholder
-    (``__$...$__``, 40 characters) counts as the 20-byte address it stands for."""
+def artifact(name: str) -> dict:
+    """Forge's artifact of ``name``."""
     path = OUT / f"{name}.sol" / f"{name}.json"
     if not path.is_file():
         raise SystemExit(f"{path} is missing: run `make build` first")
-    code = json.loads(path.read_text())["deployedBytecode"]["object"]
+    return json.loads(path.read_text())
+
+
+def runtime_size(name: str) -> int:
+    """Bytes of ``name``'s runtime bytecode in forge's artifact. A library placeholder
+    (``__$...$__``, 40 characters) counts as the 20-byte address it stands for."""
+    code = artifact(name)["deployedBytecode"]["object"]
     return len(code.removeprefix("0x")) // 2
+
+
+def is_linked_library(name: str) -> bool:
+    """Whether library ``name`` has external functions (``methodIdentifiers``: the ABI omits
+    those with storage parameters): deployed on its own and linked."""
+    return bool(artifact(name).get("methodIdentifiers"))
 
 
 def main() -> int:
     names = sorted(path.stem for path in CONTRACTS.glob("*.sol"))
     if not names:
         raise SystemExit(f"no production contracts in {CONTRACTS}")
+    libraries = (path.stem for path in (CONTRACTS / "libraries").glob("*.sol"))
+    names += sorted(name for name in libraries if is_linked_library(name))
     rows = [(name, runtime_size(name)) for name in names]
     width = max(len(name) for name, _ in rows)
     print(f"{'contract':<{width}}  {'runtime bytes':>13}  {'headroom':>8}")

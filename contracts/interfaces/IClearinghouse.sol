@@ -3,6 +3,9 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
+import {OracleAdapter} from "../OracleAdapter.sol";
+import {IMarginEngine} from "./IMarginEngine.sol";
+
 /// @title IClearinghouse
 /// @notice The structs, errors and events of `Clearinghouse`. All amounts are WAD (1e18)
 /// signed integers unless stated otherwise.
@@ -44,6 +47,55 @@ interface IClearinghouse {
         IERC20 token;
         int256 scale;
         int256 haircut;
+    }
+
+    /// @notice The clearinghouse's books, in one storage struct so that its libraries
+    /// (`PositionAccounting`, `DefaultWaterfall`, `LiquidationLogic`) take them as one
+    /// pointer. Storage only (it holds mappings); the clearinghouse has a getter for each
+    /// field but the position mappings, whose getters are `positionOf`, `optionPositionOf`
+    /// and `heldSeries`.
+    struct Ledger {
+        /// @dev Penalties' insurance share and donations; covers bad debt first (WAD).
+        int256 insuranceFund;
+        /// @dev The market of each oracle asset.
+        mapping(uint256 asset => Market) markets;
+        /// @dev Spot collateral accepted per oracle asset (token 0: none).
+        mapping(uint256 asset => CollateralAsset) collateralAssets;
+        /// @dev Spot collateral balances (WAD units of the asset).
+        mapping(address account => mapping(uint256 asset => int256)) collateralBalance;
+        /// @dev The sum of `collateralBalance` over accounts, per asset (WAD units).
+        mapping(uint256 asset => int256) totalCollateral;
+        /// @dev Each account's cash (WAD).
+        mapping(address account => int256) cash;
+        /// @dev How many positions (perps and option series) each account has open.
+        mapping(address account => uint256) openPositionCount;
+        /// @dev Perp positions.
+        mapping(address account => mapping(uint256 asset => Position)) positions;
+        /// @dev Option positions.
+        mapping(address account => mapping(uint256 seriesId => Position)) optionPositions;
+        /// @dev The option series each account holds, in the order it opened them.
+        mapping(address account => uint256[]) heldSeries;
+    }
+
+    /// @notice What a liquidation closes and charges, as the clearinghouse hands it to
+    /// `LiquidationLogic` once the certificate (of `epoch`, showing `check`) has shown the
+    /// account liquidatable and the fraction is allowed: close `fraction` of every perp of
+    /// `account` at its `spot` mark (one per oracle asset) and of every option it holds (the
+    /// held series in order, on `seriesAssets`) at its `optionValues` mark into `backstop`;
+    /// charge the `penalty` (share `keeperShare` to the caller); run the default waterfall,
+    /// which reads `oracle`, if that leaves the account flat in debt.
+    struct LiquidationOrder {
+        address account;
+        address backstop;
+        OracleAdapter oracle;
+        uint64 epoch;
+        int256 fraction;
+        int256 penalty;
+        int256 keeperShare;
+        IMarginEngine.MarginCheck check;
+        int256[] spot;
+        int256[] optionValues;
+        uint256[] seriesAssets;
     }
 
     /// @notice A deposit, withdrawal or insurance top-up of zero tokens.

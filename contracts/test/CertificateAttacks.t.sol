@@ -6,6 +6,7 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {AttestedMargin} from "../AttestedMargin.sol";
 import {IAttestedMargin} from "../interfaces/IAttestedMargin.sol";
 import {Clearinghouse} from "../Clearinghouse.sol";
+import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
 import {MarginEngine} from "../MarginEngine.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {OperatorRegistry} from "../OperatorRegistry.sol";
@@ -127,7 +128,7 @@ contract CertificateAttackTest is ClearinghouseFixture {
         vm.prank(keeper);
         clearinghouse.liquidate(alice, cert, WAD);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, alice, 30.5e18, 0)
+            abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, alice, 30.5e18, 0)
         );
         vm.prank(keeper);
         clearinghouse.liquidate(alice, cert, WAD);
@@ -140,7 +141,7 @@ contract CertificateAttackTest is ClearinghouseFixture {
         assertTrue(clearinghouse.isLiquidatable(carol, cert).liquidatable, "carol liquidatable");
         _deposit(carol, 300e6);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, carol, 350e18, 341.25e18)
+            abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, carol, 350e18, 341.25e18)
         );
         vm.prank(keeper);
         clearinghouse.liquidate(carol, cert, WAD);
@@ -155,14 +156,14 @@ contract CertificateAttackTest is ClearinghouseFixture {
         IMarginEngine.MarginCertificate memory margin =
             ScenarioMerkle.marginCertificate(epoch, _scenarios(), 300e18);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.InitialMarginChecked(alice, epoch, 360e18, 350e18);
+        emit IClearinghouse.InitialMarginChecked(alice, epoch, 360e18, 350e18);
         vm.prank(alice);
         clearinghouse.withdraw(40e6, margin);
 
         _setEthPrice(1950e8);
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InsufficientInitialMargin.selector, alice, 300e18, 345e18
+                IClearinghouse.InsufficientInitialMargin.selector, alice, 300e18, 345e18
             )
         );
         vm.prank(alice);
@@ -223,7 +224,7 @@ contract CertificateAttackTest is ClearinghouseFixture {
         IMarginEngine.MarginCertificate memory rowsOnly = _margin();
         rowsOnly.indices = new uint256[](0);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, alice)
+            abi.encodeWithSelector(IClearinghouse.MarginCertificateRequired.selector, alice)
         );
         vm.prank(alice);
         clearinghouse.withdraw(1e6, rowsOnly);
@@ -477,7 +478,7 @@ contract AttestedMarginAttackTest is ClearinghouseFixture {
     function test_AttestationReplayedAfterTheStateChanged_Reverts() public {
         int256 margin = _attest(_carolAfterBuying(0));
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.InitialMarginChecked(carol, epoch, 1000e18, margin);
+        emit IClearinghouse.InitialMarginChecked(carol, epoch, 1000e18, margin);
         vm.prank(settler);
         clearinghouse.settleTrade(carol, bob, ETH, 0.1e18, 2000e18, _noMargin(), _margin());
 
@@ -514,11 +515,11 @@ contract InsolventLiquidationTest is ClearinghouseMarginFixture {
         assertEq(check.expectedShortfallLowerBound, 0, "no position, no loss");
         assertEq(check.liquidatable, false, "carol");
 
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, carol, 0, 0));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, carol, 0, 0));
         vm.prank(keeper);
         clearinghouse.liquidate(carol, cert, WAD);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, dave, 50e18, 0)
+            abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, dave, 50e18, 0)
         );
         vm.prank(keeper);
         clearinghouse.liquidate(dave, cert, WAD);
@@ -535,7 +536,7 @@ contract InsolventLiquidationTest is ClearinghouseMarginFixture {
         IMarginEngine.MarginCertificate memory bobMargin =
             _margin(_secondLargest(_losses(-1e18, MARK)));
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, carol)
+            abi.encodeWithSelector(IClearinghouse.MarginCertificateRequired.selector, carol)
         );
         _trade(carol, bob, 1e18, 2000e18, _noMargin(), bobMargin);
         vm.expectRevert(_insufficient(carol, 0, 350e18));
@@ -557,15 +558,15 @@ contract InsolventLiquidationTest is ClearinghouseMarginFixture {
         IMarginEngine.LiquidationCertificate memory cert = _liquidationCertificate(3, 6);
 
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.BadDebt(alice, 50e18);
+        emit IClearinghouse.BadDebt(alice, 50e18);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.BadDebtCoveredByInsurance(alice, 50e18, 50e18);
+        emit IClearinghouse.BadDebtCoveredByInsurance(alice, 50e18, 50e18);
         vm.prank(keeper);
         clearinghouse.liquidate(alice, cert, WAD);
         assertEq(clearinghouse.insuranceFund(), 50e18, "the fund paid 50");
         assertEq(clearinghouse.cash(alice), 0, "alice written off");
 
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, alice, 0, 0));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, alice, 0, 0));
         vm.prank(keeper);
         clearinghouse.liquidate(alice, cert, WAD);
         assertEq(clearinghouse.insuranceFund(), 50e18, "and nothing more");
@@ -693,7 +694,7 @@ contract OptionMarginPathTest is ClearinghouseOptionsFixture {
             assertEq(_scenarioLoss(alice, i), loss, "intrinsic loss");
         }
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.InitialMarginChecked(alice, epoch, 9916.4e18, 100e18);
+        emit IClearinghouse.InitialMarginChecked(alice, epoch, 9916.4e18, 100e18);
         vm.prank(alice);
         clearinghouse.withdraw(1e6, _margin(100e18));
     }
@@ -710,7 +711,7 @@ contract ParameterBoundsTest is ClearinghouseFixture {
             [[int256(1), 0, 0], [type(int256).max, WAD, WAD], [MM_FACTOR, PENALTY, KEEPER_SHARE]];
         for (uint256 i; i < values.length; ++i) {
             vm.expectEmit(true, true, true, true, address(clearinghouse));
-            emit Clearinghouse.RiskParametersSet(values[i][0], values[i][1], values[i][2]);
+            emit IClearinghouse.RiskParametersSet(values[i][0], values[i][1], values[i][2]);
             clearinghouse.setRiskParameters(values[i][0], values[i][1], values[i][2]);
             assertEq(clearinghouse.maintenanceMarginFactor(), values[i][0], "MM factor");
             assertEq(clearinghouse.liquidationPenalty(), values[i][1], "penalty");
@@ -720,7 +721,7 @@ contract ParameterBoundsTest is ClearinghouseFixture {
         for (uint256 i; i < bad.length; ++i) {
             vm.expectRevert(
                 abi.encodeWithSelector(
-                    Clearinghouse.InvalidRiskParameters.selector, bad[i][0], bad[i][1], bad[i][2]
+                    IClearinghouse.InvalidRiskParameters.selector, bad[i][0], bad[i][1], bad[i][2]
                 )
             );
             clearinghouse.setRiskParameters(bad[i][0], bad[i][1], bad[i][2]);
@@ -732,7 +733,7 @@ contract ParameterBoundsTest is ClearinghouseFixture {
         uint16[3] memory levels = [uint16(5000), 9999, 9900];
         for (uint256 i; i < factors.length; ++i) {
             vm.expectEmit(true, true, true, true, address(clearinghouse));
-            emit Clearinghouse.InitialMarginParametersSet(factors[i], levels[i]);
+            emit IClearinghouse.InitialMarginParametersSet(factors[i], levels[i]);
             clearinghouse.setInitialMarginParameters(factors[i], levels[i]);
             assertEq(clearinghouse.initialMarginFactor(), factors[i], "IM factor");
             assertEq(uint256(clearinghouse.initialMarginAlphaBps()), levels[i], "IM level");
@@ -742,7 +743,7 @@ contract ParameterBoundsTest is ClearinghouseFixture {
         for (uint256 i; i < badFactors.length; ++i) {
             vm.expectRevert(
                 abi.encodeWithSelector(
-                    Clearinghouse.InvalidInitialMarginParameters.selector,
+                    IClearinghouse.InvalidInitialMarginParameters.selector,
                     badFactors[i],
                     badLevels[i]
                 )
@@ -756,17 +757,17 @@ contract ParameterBoundsTest is ClearinghouseFixture {
         int256[3] memory rates = [int256(0), 0.1e18, 0.01e18];
         for (uint256 i; i < addOns.length; ++i) {
             vm.expectEmit(true, true, true, true, address(clearinghouse));
-            emit Clearinghouse.LiquidityAddOnSet(addOns[i]);
+            emit IClearinghouse.LiquidityAddOnSet(addOns[i]);
             clearinghouse.setLiquidityAddOn(addOns[i]);
             assertEq(clearinghouse.liquidityAddOn(), addOns[i], "add-on");
             vm.expectEmit(true, true, true, true, address(clearinghouse));
-            emit Clearinghouse.MaxFundingRateSet(rates[i]);
+            emit IClearinghouse.MaxFundingRateSet(rates[i]);
             clearinghouse.setMaxFundingRate(rates[i]);
             assertEq(clearinghouse.maxFundingRate(), rates[i], "max funding rate");
         }
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.InvalidLiquidityAddOn.selector, -1));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.InvalidLiquidityAddOn.selector, -1));
         clearinghouse.setLiquidityAddOn(-1);
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.InvalidMaxFundingRate.selector, -1));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.InvalidMaxFundingRate.selector, -1));
         clearinghouse.setMaxFundingRate(-1);
     }
 
@@ -775,7 +776,7 @@ contract ParameterBoundsTest is ClearinghouseFixture {
             [[int256(1), 0, 0], [WAD, WAD, type(int256).max], [int256(0.5e18), 0.95e18, 100e18]];
         for (uint256 i; i < values.length; ++i) {
             vm.expectEmit(true, true, true, true, address(clearinghouse));
-            emit Clearinghouse.LiquidationParametersSet(values[i][0], values[i][1], values[i][2]);
+            emit IClearinghouse.LiquidationParametersSet(values[i][0], values[i][1], values[i][2]);
             clearinghouse.setLiquidationParameters(values[i][0], values[i][1], values[i][2]);
             (int256 closeFactor, int256 health, int256 dust) = clearinghouse.liquidationParameters();
             assertEq(closeFactor, values[i][0], "close factor");
@@ -788,7 +789,7 @@ contract ParameterBoundsTest is ClearinghouseFixture {
         for (uint256 i; i < bad.length; ++i) {
             vm.expectRevert(
                 abi.encodeWithSelector(
-                    Clearinghouse.InvalidLiquidationParameters.selector,
+                    IClearinghouse.InvalidLiquidationParameters.selector,
                     bad[i][0],
                     bad[i][1],
                     bad[i][2]
@@ -807,7 +808,7 @@ contract ParameterBoundsTest is ClearinghouseFixture {
         int256[3] memory haircuts = [int256(0), WAD - 1, 0.2e18];
         for (uint256 i; i < tokens.length; ++i) {
             vm.expectEmit(true, true, true, true, address(clearinghouse));
-            emit Clearinghouse.CollateralAssetSet(ETH, address(tokens[i]), haircuts[i]);
+            emit IClearinghouse.CollateralAssetSet(ETH, address(tokens[i]), haircuts[i]);
             clearinghouse.setCollateralAsset(ETH, tokens[i], haircuts[i]);
             (, int256 scale, int256 haircut) = clearinghouse.collateralAssets(ETH);
             assertEq(scale, int256(10 ** (18 - tokens[i].decimals())), "scale");
@@ -815,14 +816,14 @@ contract ParameterBoundsTest is ClearinghouseFixture {
         }
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InvalidCollateralAsset.selector, ETH, address(weth), -1
+                IClearinghouse.InvalidCollateralAsset.selector, ETH, address(weth), -1
             )
         );
         clearinghouse.setCollateralAsset(ETH, weth, -1);
         MockToken fine = new MockToken(owner, "Too fine", "FINE", 19);
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InvalidCollateralAsset.selector, ETH, address(fine), 0
+                IClearinghouse.InvalidCollateralAsset.selector, ETH, address(fine), 0
             )
         );
         clearinghouse.setCollateralAsset(ETH, fine, 0);
@@ -833,11 +834,11 @@ contract ParameterBoundsTest is ClearinghouseFixture {
         bool[2] memory allowed = [true, false];
         for (uint256 i; i < targets.length; ++i) {
             vm.expectEmit(true, true, true, true, address(clearinghouse));
-            emit Clearinghouse.SettlerSet(carol, allowed[i]);
+            emit IClearinghouse.SettlerSet(carol, allowed[i]);
             clearinghouse.setSettler(carol, allowed[i]);
             assertEq(clearinghouse.isSettler(carol), allowed[i], "settler");
             vm.expectEmit(true, true, true, true, address(clearinghouse));
-            emit Clearinghouse.AttestedMarginSet(targets[i]);
+            emit IClearinghouse.AttestedMarginSet(targets[i]);
             clearinghouse.setAttestedMargin(AttestedMargin(targets[i]));
             assertEq(address(clearinghouse.attestedMargin()), targets[i], "attested margin");
         }

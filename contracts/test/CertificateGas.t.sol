@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Clearinghouse} from "../Clearinghouse.sol";
+import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {ExpectedShortfall} from "../libraries/ExpectedShortfall.sol";
 import {ClearinghouseFixture} from "./Clearinghouse.t.sol";
@@ -63,7 +64,7 @@ abstract contract CertificateGasTest is ClearinghouseFixture {
         _deposit(alice, 1000e6);
         IMarginEngine.MarginCertificate memory margin = _marginCertificate(1e18);
         vm.expectEmit(true, true, false, false, address(clearinghouse));
-        emit Clearinghouse.InitialMarginChecked(alice, epochN, 0, 0);
+        emit IClearinghouse.InitialMarginChecked(alice, epochN, 0, 0);
         vm.prank(alice);
         clearinghouse.withdraw(1e6, margin);
         vm.snapshotGasLastCall(
@@ -80,7 +81,7 @@ abstract contract CertificateGasTest is ClearinghouseFixture {
         _deposit(carol, 1000e6);
         IMarginEngine.MarginCertificate memory margin = _marginCertificate(0.5e18);
         vm.expectEmit(true, true, false, false, address(clearinghouse));
-        emit Clearinghouse.InitialMarginChecked(carol, epochN, 0, 0);
+        emit IClearinghouse.InitialMarginChecked(carol, epochN, 0, 0);
         vm.prank(settler);
         clearinghouse.settleTrade(carol, alice, ETH, 0.5e18, 2000e18, margin, _noMargin());
         vm.snapshotGasLastCall(

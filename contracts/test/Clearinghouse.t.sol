@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Clearinghouse} from "../Clearinghouse.sol";
+import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {OracleAdapter} from "../OracleAdapter.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
@@ -236,7 +237,7 @@ abstract contract ClearinghouseFixture is TestBase {
         internal
         view
     {
-        Clearinghouse.Position memory p = clearinghouse.positionOf(account, ETH);
+        IClearinghouse.Position memory p = clearinghouse.positionOf(account, ETH);
         assertEq(p.size, size, "position size");
         assertEq(p.costBasis, costBasis, "position costBasis");
         assertEq(clearinghouse.openPositionCount(account), count, "openPositionCount");
@@ -266,9 +267,9 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         int256 penalty = 19.5e18; // 1% of the 1950 closed notional, < 50 of cash left
         int256 reward = 9.75e18; // keeperShare * min(penalty, remaining)
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.PositionLiquidated(alice, ETH, 1e18, mark, 1950e18);
+        emit IClearinghouse.PositionLiquidated(alice, ETH, 1e18, mark, 1950e18);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.Liquidated(
+        emit IClearinghouse.Liquidated(
             alice, keeper, epoch, WAD, 50e18, bound, bound, reward, penalty - reward
         );
         vm.prank(keeper);
@@ -301,7 +302,9 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         assertEq(bound, 333.375e18, "bound"); // (381 + 285.75) / 2
 
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.Liquidated(alice, keeper, epoch, WAD, 5e18, bound, bound, 2.5e18, 2.5e18);
+        emit IClearinghouse.Liquidated(
+            alice, keeper, epoch, WAD, 5e18, bound, bound, 2.5e18, 2.5e18
+        );
         vm.prank(keeper);
         clearinghouse.liquidate(alice, cert, WAD);
 
@@ -326,15 +329,15 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         int256 bobEquity = clearinghouse.equity(bob);
 
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.PositionLiquidated(alice, ETH, 1e18, 1800e18, 1800e18);
+        emit IClearinghouse.PositionLiquidated(alice, ETH, 1e18, 1800e18, 1800e18);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.Liquidated(alice, keeper, epoch, WAD, -100e18, bound, bound, 0, 0);
+        emit IClearinghouse.Liquidated(alice, keeper, epoch, WAD, -100e18, bound, bound, 0, 0);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.BadDebt(alice, 100e18);
+        emit IClearinghouse.BadDebt(alice, 100e18);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.BadDebtCoveredByInsurance(alice, 40e18, 0);
+        emit IClearinghouse.BadDebtCoveredByInsurance(alice, 40e18, 0);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.LossSocialized(alice, ETH, 60e18, 2e18, 30e18);
+        emit IClearinghouse.LossSocialized(alice, ETH, 60e18, 2e18, 30e18);
         vm.prank(keeper);
         IMarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
         _assertCheck(check, -100e18, bound, bound, true);
@@ -536,7 +539,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
     function test_Liquidate_RevertsOnHealthyAccount() public {
         _deposit(alice, 1000e6);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, alice, 1100e18, 350e18)
+            abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, alice, 1100e18, 350e18)
         );
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)), WAD);
     }
@@ -556,7 +559,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
             false
         );
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, alice, 50e18, 0)
+            abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, alice, 50e18, 0)
         );
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(2, 4)), WAD);
     }
@@ -634,7 +637,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         clearinghouse.liquidate(alice, cert, WAD);
         _assertPosition(backstop, 1e18, 1950e18, 1);
 
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.BackstopNotLiquidatable.selector));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.BackstopNotLiquidatable.selector));
         vm.prank(keeper);
         clearinghouse.liquidate(backstop, cert, WAD);
     }
@@ -643,7 +646,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
 contract ClearinghouseAccountsTest is ClearinghouseFixture {
     /// @notice Liquidated positions go to the backstop: address(0) would strand them.
     function test_Constructor_RevertsOnZeroBackstop() public {
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.ZeroBackstop.selector));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ZeroBackstop.selector));
         new Clearinghouse(owner, usdc, oracle, registry, address(0));
     }
 
@@ -654,7 +657,7 @@ contract ClearinghouseAccountsTest is ClearinghouseFixture {
     }
 
     function test_Deposit_RevertsOnZero() public {
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.ZeroAmount.selector));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ZeroAmount.selector));
         vm.prank(carol);
         clearinghouse.deposit(0);
     }
@@ -669,7 +672,7 @@ contract ClearinghouseAccountsTest is ClearinghouseFixture {
 
     function test_Withdraw_WithOpenPositionsNeedsAMarginCertificate() public {
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, alice)
+            abi.encodeWithSelector(IClearinghouse.MarginCertificateRequired.selector, alice)
         );
         vm.prank(alice);
         clearinghouse.withdraw(1e6, _noMargin());
@@ -682,7 +685,7 @@ contract ClearinghouseAccountsTest is ClearinghouseFixture {
         _deposit(carol, 50e6);
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InsufficientCash.selector, carol, 50e18, 50.000001e18
+                IClearinghouse.InsufficientCash.selector, carol, 50e18, 50.000001e18
             )
         );
         vm.prank(carol);
@@ -703,27 +706,27 @@ contract ClearinghouseAccountsTest is ClearinghouseFixture {
     }
 
     function test_SettleTrade_RevertsForNonSettler() public {
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.NotSettler.selector, carol));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.NotSettler.selector, carol));
         vm.prank(carol);
         clearinghouse.settleTrade(alice, bob, ETH, 1e18, 2000e18, _margin(), _margin());
     }
 
     function test_SettleTrade_RevertsOnUnknownAsset() public {
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.UnknownAsset.selector, 1, 1));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.UnknownAsset.selector, 1, 1));
         vm.prank(settler);
         clearinghouse.settleTrade(alice, bob, 1, 1e18, 2000e18, _margin(), _margin());
     }
 
     function test_SettleTrade_RevertsOnSelfTradeAndInvalidTrade() public {
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.SelfTrade.selector, alice));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.SelfTrade.selector, alice));
         vm.prank(settler);
         clearinghouse.settleTrade(alice, alice, ETH, 1e18, 2000e18, _margin(), _margin());
 
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.InvalidTrade.selector, 0, 2000e18));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.InvalidTrade.selector, 0, 2000e18));
         vm.prank(settler);
         clearinghouse.settleTrade(alice, bob, ETH, 0, 2000e18, _margin(), _margin());
 
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.InvalidTrade.selector, 1e18, 0));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.InvalidTrade.selector, 1e18, 0));
         vm.prank(settler);
         clearinghouse.settleTrade(alice, bob, ETH, 1e18, 0, _margin(), _margin());
     }
@@ -731,21 +734,21 @@ contract ClearinghouseAccountsTest is ClearinghouseFixture {
     function test_SetRiskParameters_RevertsOnInvalidValues() public {
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InvalidRiskParameters.selector, 0, PENALTY, KEEPER_SHARE
+                IClearinghouse.InvalidRiskParameters.selector, 0, PENALTY, KEEPER_SHARE
             )
         );
         clearinghouse.setRiskParameters(0, PENALTY, KEEPER_SHARE);
 
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InvalidRiskParameters.selector, MM_FACTOR, 1e18 + 1, KEEPER_SHARE
+                IClearinghouse.InvalidRiskParameters.selector, MM_FACTOR, 1e18 + 1, KEEPER_SHARE
             )
         );
         clearinghouse.setRiskParameters(MM_FACTOR, 1e18 + 1, KEEPER_SHARE);
 
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InvalidRiskParameters.selector, MM_FACTOR, PENALTY, -1
+                IClearinghouse.InvalidRiskParameters.selector, MM_FACTOR, PENALTY, -1
             )
         );
         clearinghouse.setRiskParameters(MM_FACTOR, PENALTY, -1);

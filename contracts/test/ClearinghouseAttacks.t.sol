@@ -5,6 +5,7 @@ import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.so
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {Clearinghouse} from "../Clearinghouse.sol";
+import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {MockToken} from "../mocks/MockToken.sol";
@@ -163,7 +164,7 @@ contract ClearinghouseReentrancyTest is ClearinghouseAttacksFixture {
 
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.AccountHealthy.selector, address(attacker), 800e18, 90e18
+                IClearinghouse.AccountHealthy.selector, address(attacker), 800e18, 90e18
             )
         );
         vm.prank(address(attacker));
@@ -199,7 +200,7 @@ contract ClearinghouseReentrancyTest is ClearinghouseAttacksFixture {
 
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InsufficientCash.selector, address(attacker), int256(0), 100e18
+                IClearinghouse.InsufficientCash.selector, address(attacker), int256(0), 100e18
             )
         );
         vm.prank(address(attacker));
@@ -277,7 +278,7 @@ contract ClearinghouseReentrancyTest is ClearinghouseAttacksFixture {
         callCheats.expectCall(address(weth), "", 0);
         callCheats.expectCall(address(usdc), "", 0);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.CollateralSeized(address(attacker), ETH, 0.5e18, 3500e18, 1400e18);
+        emit IClearinghouse.CollateralSeized(address(attacker), ETH, 0.5e18, 3500e18, 1400e18);
         vm.prank(address(attacker));
         clearinghouse.liquidate(address(attacker), cert, WAD);
         assertEq(attacker.callbacks(), 0, "no hook");
@@ -312,7 +313,7 @@ contract ClearinghouseSelfLiquidationTest is ClearinghouseAttacksFixture {
         assertEq(clearinghouse.equity(alice), 330e18, "equity");
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.FractionAboveCloseFactor.selector, 0.5e18 + 1, 0.5e18
+                IClearinghouse.FractionAboveCloseFactor.selector, 0.5e18 + 1, 0.5e18
             )
         );
         vm.prank(carol);
@@ -365,7 +366,7 @@ contract ClearinghouseSelfLiquidationTest is ClearinghouseAttacksFixture {
     /// is still not liquidatable.
     function test_SelfLiquidation_HealthyAccountCannotWithdrawIntoLiquidation() public {
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, alice)
+            abi.encodeWithSelector(IClearinghouse.MarginCertificateRequired.selector, alice)
         );
         vm.prank(alice);
         clearinghouse.withdraw(60e6, _noMargin());
@@ -378,7 +379,7 @@ contract ClearinghouseSelfLiquidationTest is ClearinghouseAttacksFixture {
         vm.prank(alice);
         clearinghouse.withdraw(50e6, m);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, alice, 350e18, 350e18)
+            abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, alice, 350e18, 350e18)
         );
         vm.prank(carol);
         clearinghouse.liquidate(alice, _liquidationCertificate(3, 6), 0.5e18);
@@ -398,7 +399,7 @@ contract ClearinghouseOracleFrontRunTest is ClearinghouseAttacksFixture {
     }
 
     function _healthy(int256 equity, int256 mm) internal view returns (bytes memory) {
-        return abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, alice, equity, mm);
+        return abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, alice, equity, mm);
     }
 
     /// @notice At 2000 Alice (equity 400, MM 350) is healthy: a keeper anticipating a move to
@@ -457,7 +458,7 @@ contract ClearinghouseOracleFrontRunTest is ClearinghouseAttacksFixture {
     function test_SettleTrade_OnlySettler_MarginedAtTheCurrentMark() public {
         IMarginEngine.MarginCertificate memory ma = _margin(_secondLargest(_losses(2e18, MARK)));
         IMarginEngine.MarginCertificate memory mb = _margin(_secondLargest(_losses(-2e18, MARK)));
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.NotSettler.selector, alice));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.NotSettler.selector, alice));
         vm.prank(alice);
         clearinghouse.settleTrade(alice, bob, ETH, 1e18, 2100e18, ma, mb);
 
@@ -473,7 +474,7 @@ contract ClearinghouseOracleFrontRunTest is ClearinghouseAttacksFixture {
         _trade(bob, alice, 1e18, 1, _noMargin(), _noMargin());
         assertEq(clearinghouse.equity(alice), -1600e18 + 1, "alice after the trade");
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.BadDebtAbsorbedByBackstop(alice, type(uint256).max, 1600e18 - 1);
+        emit IClearinghouse.BadDebtAbsorbedByBackstop(alice, type(uint256).max, 1600e18 - 1);
         vm.prank(keeper);
         clearinghouse.liquidate(alice, _liquidationCertificate(3, 6), WAD);
     }
@@ -522,7 +523,7 @@ contract ClearinghouseDustTest is ClearinghouseAttacksFixture {
         _setEthPrice(1550e8);
         assertEq(clearinghouse.equity(carol), -1e18, "insolvent");
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.LossSocialized(carol, ETH, 1e18, 0.02e18, 50e18);
+        emit IClearinghouse.LossSocialized(carol, ETH, 1e18, 0.02e18, 50e18);
         vm.prank(keeper);
         clearinghouse.liquidate(carol, _liquidationCertificate(3, 6), WAD);
         assertEq(clearinghouse.cash(keeper), 0, "no reward");
@@ -540,8 +541,9 @@ contract ClearinghouseDustTest is ClearinghouseAttacksFixture {
         assertEq(clearinghouse.cash(griefer), 1e12, "griefer cash");
 
         uint256 seriesId =
-            clearinghouse.listSeries(ETH, 2000e18, uint64(block.timestamp + 30 days), true);
-        bytes memory notSettler = abi.encodeWithSelector(Clearinghouse.NotSettler.selector, griefer);
+            seriesRegistry.listSeries(ETH, 2000e18, uint64(block.timestamp + 30 days), true);
+        bytes memory notSettler =
+            abi.encodeWithSelector(IClearinghouse.NotSettler.selector, griefer);
         vm.expectRevert(notSettler);
         vm.prank(griefer);
         clearinghouse.settleOptionTrade(alice, griefer, seriesId, 1, 0, _noMargin(), _noMargin());
@@ -562,7 +564,7 @@ contract ClearinghouseDustTest is ClearinghouseAttacksFixture {
         weth.transfer(address(clearinghouse), 1);
         assertEq(clearinghouse.totalCollateral(ETH), 0, "a donation is no deposit");
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.CollateralAssetSet(ETH, address(replacement), HAIRCUT);
+        emit IClearinghouse.CollateralAssetSet(ETH, address(replacement), HAIRCUT);
         clearinghouse.setCollateralAsset(ETH, replacement, HAIRCUT);
     }
 
@@ -573,7 +575,7 @@ contract ClearinghouseDustTest is ClearinghouseAttacksFixture {
         assertEq(clearinghouse.totalCollateral(ETH), 1, "deposited");
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InvalidCollateralAsset.selector, ETH, address(replacement), HAIRCUT
+                IClearinghouse.InvalidCollateralAsset.selector, ETH, address(replacement), HAIRCUT
             )
         );
         clearinghouse.setCollateralAsset(ETH, replacement, HAIRCUT);

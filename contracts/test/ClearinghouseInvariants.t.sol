@@ -6,6 +6,7 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {Clearinghouse} from "../Clearinghouse.sol";
+import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {OracleAdapter} from "../OracleAdapter.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
@@ -460,7 +461,7 @@ contract ClearinghouseInvariantHandler is TestBase {
         bytes memory expected;
         if (debited > cashBefore) {
             expected = abi.encodeWithSelector(
-                Clearinghouse.InsufficientCash.selector, account, cashBefore, debited
+                IClearinghouse.InsufficientCash.selector, account, cashBefore, debited
             );
         } else if (clearinghouse.positionOf(account, ETH).size != 0) {
             expected = _riskError();
@@ -557,7 +558,9 @@ contract ClearinghouseInvariantHandler is TestBase {
         int256 sizeAfter
     ) internal view returns (bytes memory) {
         if (certificate.indices.length == 0) {
-            return abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, account);
+            return abi.encodeWithSelector(
+                IClearinghouse.MarginCertificateRequired.selector, account
+            );
         }
         if (certificate.epoch != _current.id) {
             return abi.encodeWithSelector(
@@ -569,7 +572,7 @@ contract ClearinghouseInvariantHandler is TestBase {
         int256 margin = _initialMargin(sizeAfter, mark);
         if (margin > equityAfter) {
             return abi.encodeWithSelector(
-                Clearinghouse.InsufficientInitialMargin.selector, account, equityAfter, margin
+                IClearinghouse.InsufficientInitialMargin.selector, account, equityAfter, margin
             );
         }
         return "";
@@ -621,10 +624,10 @@ contract ClearinghouseInvariantHandler is TestBase {
         int256 fraction
     ) internal view returns (bytes memory failure, IMarginEngine.MarginCheck memory own) {
         if (account == backstop) {
-            return (abi.encodeWithSelector(Clearinghouse.BackstopNotLiquidatable.selector), own);
+            return (abi.encodeWithSelector(IClearinghouse.BackstopNotLiquidatable.selector), own);
         }
         if (fraction <= 0 || fraction > WAD) {
-            return (abi.encodeWithSelector(Clearinghouse.InvalidFraction.selector, fraction), own);
+            return (abi.encodeWithSelector(IClearinghouse.InvalidFraction.selector, fraction), own);
         }
         if (certificate.epoch != _current.id) {
             failure = abi.encodeWithSelector(
@@ -639,15 +642,15 @@ contract ClearinghouseInvariantHandler is TestBase {
         own = _ownCheck(v, certificate.spotReturns);
         if (!own.liquidatable) {
             failure = abi.encodeWithSelector(
-                Clearinghouse.AccountHealthy.selector, account, own.equity, own.maintenanceMargin
+                IClearinghouse.AccountHealthy.selector, account, own.equity, own.maintenanceMargin
             );
         } else if (fraction > _maxFraction(own, v)) {
             failure = abi.encodeWithSelector(
-                Clearinghouse.FractionAboveCloseFactor.selector, fraction, _maxFraction(own, v)
+                IClearinghouse.FractionAboveCloseFactor.selector, fraction, _maxFraction(own, v)
             );
         } else if (own.equity < 0 && fraction != WAD) {
             failure = abi.encodeWithSelector(
-                Clearinghouse.PartialLiquidationOfInsolventAccount.selector, account, own.equity
+                IClearinghouse.PartialLiquidationOfInsolventAccount.selector, account, own.equity
             );
         }
     }
@@ -751,9 +754,9 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _isPricedCheck(bytes memory expected) internal pure returns (bool) {
         if (expected.length == 0) return true;
         bytes4 selector = bytes4(expected);
-        return selector == Clearinghouse.AccountHealthy.selector
-            || selector == Clearinghouse.FractionAboveCloseFactor.selector
-            || selector == Clearinghouse.PartialLiquidationOfInsolventAccount.selector;
+        return selector == IClearinghouse.AccountHealthy.selector
+            || selector == IClearinghouse.FractionAboveCloseFactor.selector
+            || selector == IClearinghouse.PartialLiquidationOfInsolventAccount.selector;
     }
 
     function _succeeded(bytes memory expected) internal {
@@ -775,9 +778,9 @@ contract ClearinghouseInvariantHandler is TestBase {
             ++ghostOracleRejections;
         } else if (selector == IMarginEngine.StaleEpoch.selector) {
             ++ghostStaleEpochRejections;
-        } else if (selector == Clearinghouse.InsufficientInitialMargin.selector) {
+        } else if (selector == IClearinghouse.InsufficientInitialMargin.selector) {
             ++ghostMarginRejections;
-        } else if (selector == Clearinghouse.AccountHealthy.selector) {
+        } else if (selector == IClearinghouse.AccountHealthy.selector) {
             ++ghostHealthyProbes;
         } else if (selector == IERC20Errors.ERC20InsufficientBalance.selector) {
             ++ghostUnbackedWithdrawals;
@@ -935,7 +938,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     /// each / WAD rounded up), and equity = balance + floor(size * mark / WAD); the mark is
     /// read only for a non-zero size.
     function _valuation(address account) internal view returns (Valuation memory v) {
-        Clearinghouse.Position memory p = clearinghouse.positionOf(account, ETH);
+        IClearinghouse.Position memory p = clearinghouse.positionOf(account, ETH);
         v.size = p.size;
         v.balance = clearinghouse.cash(account);
         if (p.size == 0) {
@@ -1285,39 +1288,39 @@ contract ClearinghouseInvariantHandler is TestBase {
 
     function _recordEvent(VmInvariantCheats.Log memory log) internal {
         bytes32 topic = log.topics[0];
-        if (topic == Clearinghouse.Deposited.selector) {
+        if (topic == IClearinghouse.Deposited.selector) {
             (uint256 amount,) = abi.decode(log.data, (uint256, int256));
             ghostCash[_topicAddress(log, 1)] += int256(amount) * SCALE;
-        } else if (topic == Clearinghouse.Withdrawn.selector) {
+        } else if (topic == IClearinghouse.Withdrawn.selector) {
             (uint256 amount,) = abi.decode(log.data, (uint256, int256));
             ghostCash[_topicAddress(log, 1)] -= int256(amount) * SCALE;
-        } else if (topic == Clearinghouse.InsuranceFunded.selector) {
+        } else if (topic == IClearinghouse.InsuranceFunded.selector) {
             (uint256 amount, int256 fundAfter) = abi.decode(log.data, (uint256, int256));
             ghostInsuranceFund += int256(amount) * SCALE;
             _checkLedger(fundAfter, ghostInsuranceFund);
-        } else if (topic == Clearinghouse.PnlRealized.selector) {
+        } else if (topic == IClearinghouse.PnlRealized.selector) {
             (, int256 pnl) = abi.decode(log.data, (bool, int256));
             ghostCash[_topicAddress(log, 1)] += pnl;
-        } else if (topic == Clearinghouse.ChargesSettled.selector) {
+        } else if (topic == IClearinghouse.ChargesSettled.selector) {
             (, int256 charge) = abi.decode(log.data, (bool, int256));
             ghostCash[_topicAddress(log, 1)] -= charge;
-        } else if (topic == Clearinghouse.Liquidated.selector) {
+        } else if (topic == IClearinghouse.Liquidated.selector) {
             (,,,, int256 reward, int256 insuranceFee) =
                 abi.decode(log.data, (int256, int256, int256, int256, int256, int256));
             ++ghostLiquidatedEvents;
             ghostCash[_topicAddress(log, 1)] -= reward + insuranceFee;
             ghostCash[_topicAddress(log, 2)] += reward;
             ghostInsuranceFund += insuranceFee;
-        } else if (topic == Clearinghouse.BadDebt.selector) {
+        } else if (topic == IClearinghouse.BadDebt.selector) {
             int256 badDebt = abi.decode(log.data, (int256));
             ghostBadDebt += badDebt;
             ghostCash[_topicAddress(log, 1)] += badDebt;
-        } else if (topic == Clearinghouse.BadDebtCoveredByInsurance.selector) {
+        } else if (topic == IClearinghouse.BadDebtCoveredByInsurance.selector) {
             (int256 amount, int256 fundAfter) = abi.decode(log.data, (int256, int256));
             ghostInsuranceCovered += amount;
             ghostInsuranceFund -= amount;
             _checkLedger(fundAfter, ghostInsuranceFund);
-        } else if (topic == Clearinghouse.LossSocialized.selector) {
+        } else if (topic == IClearinghouse.LossSocialized.selector) {
             (int256 amount, int256 openInterest, int256 indexAfter) =
                 abi.decode(log.data, (int256, int256, int256));
             ghostSocialized += amount;
@@ -1327,7 +1330,7 @@ contract ClearinghouseInvariantHandler is TestBase {
                 )
             );
             _checkLedger(indexAfter, ghostLossIndex);
-        } else if (topic == Clearinghouse.BadDebtAbsorbedByBackstop.selector) {
+        } else if (topic == IClearinghouse.BadDebtAbsorbedByBackstop.selector) {
             int256 amount = abi.decode(log.data, (int256));
             ghostBackstopAbsorbed += amount;
             ghostCash[backstop] -= amount;

@@ -2,10 +2,12 @@
 pragma solidity ^0.8.24;
 
 import {Clearinghouse} from "../Clearinghouse.sol";
+import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {OracleAdapter} from "../OracleAdapter.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {ScenarioRegistry} from "../ScenarioRegistry.sol";
+import {SeriesRegistry} from "../SeriesRegistry.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
 import {MockToken} from "../mocks/MockToken.sol";
 import {ScenarioMerkle} from "./utils/ScenarioMerkle.sol";
@@ -68,6 +70,7 @@ abstract contract ClearinghouseMarginFixture is TestBase {
     OracleAdapter internal oracle;
     ScenarioRegistry internal registry;
     Clearinghouse internal clearinghouse;
+    SeriesRegistry internal seriesRegistry;
     /// @notice The epoch `_postEpoch` published last (the current one).
     uint64 internal lastPosted;
 
@@ -88,6 +91,7 @@ abstract contract ClearinghouseMarginFixture is TestBase {
         oracle.setFeed(ETH, ethFeed, HEARTBEAT);
         registry = new ScenarioRegistry(owner);
         clearinghouse = new Clearinghouse(owner, usdc, oracle, registry, backstop);
+        seriesRegistry = clearinghouse.seriesRegistry();
         clearinghouse.setSettler(settler, true);
         clearinghouse.setRiskParameters(MM_FACTOR, PENALTY, KEEPER_SHARE);
         // A close factor of 1: these tests liquidate in full (partial liquidation has its own
@@ -287,7 +291,7 @@ abstract contract ClearinghouseMarginFixture is TestBase {
 
     function _expectMarginChecked(address account, int256 equity, int256 initialMargin) internal {
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.InitialMarginChecked(account, lastPosted, equity, initialMargin);
+        emit IClearinghouse.InitialMarginChecked(account, lastPosted, equity, initialMargin);
     }
 
     function _insufficient(address account, int256 equity, int256 initialMargin)
@@ -296,7 +300,7 @@ abstract contract ClearinghouseMarginFixture is TestBase {
         returns (bytes memory)
     {
         return abi.encodeWithSelector(
-            Clearinghouse.InsufficientInitialMargin.selector, account, equity, initialMargin
+            IClearinghouse.InsufficientInitialMargin.selector, account, equity, initialMargin
         );
     }
 
@@ -309,7 +313,7 @@ abstract contract ClearinghouseMarginFixture is TestBase {
         for (uint256 i; i < logs.length; ++i) {
             if (
                 logs[i].topics.length > 0
-                    && logs[i].topics[0] == Clearinghouse.InitialMarginChecked.selector
+                    && logs[i].topics[0] == IClearinghouse.InitialMarginChecked.selector
             ) ++n;
         }
     }
@@ -501,7 +505,7 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
     function test_Certificate_RevertsOnEmpty() public {
         _expectAliceCertificateRevert(
             _noMargin(),
-            abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, alice)
+            abi.encodeWithSelector(IClearinghouse.MarginCertificateRequired.selector, alice)
         );
     }
 
@@ -511,7 +515,7 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
         _deposit(bob, 1000e6);
         IMarginEngine.MarginCertificate memory ma = _margin(300e18);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, bob)
+            abi.encodeWithSelector(IClearinghouse.MarginCertificateRequired.selector, bob)
         );
         _trade(alice, bob, 1e18, 2000e18, ma, _noMargin());
     }
@@ -753,7 +757,7 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
 
         IMarginEngine.MarginCertificate memory mc2 = _margin(t);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, carol)
+            abi.encodeWithSelector(IClearinghouse.MarginCertificateRequired.selector, carol)
         );
         _trade(carol, alice, 0.1e18, 2000e18, _noMargin(), mc2);
     }
@@ -769,7 +773,7 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
 
         IMarginEngine.MarginCertificate memory mc = _margin(_secondLargest(_losses(2.5e18, MARK)));
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, alice)
+            abi.encodeWithSelector(IClearinghouse.MarginCertificateRequired.selector, alice)
         );
         _trade(carol, alice, 2.5e18, 2000e18, mc, _noMargin());
 
@@ -833,7 +837,7 @@ contract ClearinghouseMarginWithdrawTest is ClearinghouseMarginFixture {
         clearinghouse.withdraw(50.000001e6, m);
 
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, alice)
+            abi.encodeWithSelector(IClearinghouse.MarginCertificateRequired.selector, alice)
         );
         vm.prank(alice);
         clearinghouse.withdraw(1e6, _noMargin());

@@ -4,9 +4,12 @@ pragma solidity ^0.8.24;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
 import {Clearinghouse} from "../Clearinghouse.sol";
+import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
+import {ISeriesRegistry} from "../interfaces/ISeriesRegistry.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {OracleAdapter} from "../OracleAdapter.sol";
 import {ScenarioRegistry} from "../ScenarioRegistry.sol";
+import {SeriesRegistry} from "../SeriesRegistry.sol";
 import {BlackScholes} from "../libraries/BlackScholes.sol";
 import {OptionValuation} from "../libraries/OptionValuation.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
@@ -69,6 +72,7 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
     OracleAdapter internal oracle;
     ScenarioRegistry internal registry;
     Clearinghouse internal clearinghouse;
+    SeriesRegistry internal seriesRegistry;
     uint64 internal epoch;
     /// @notice What each account deposited (WAD), for the default IM thresholds.
     mapping(address account => int256) internal deposited;
@@ -91,15 +95,16 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
         oracle.setVolatilityFeed(ETH, volFeed, HEARTBEAT);
         registry = new ScenarioRegistry(owner);
         clearinghouse = new Clearinghouse(owner, usdc, oracle, registry, backstop);
+        seriesRegistry = clearinghouse.seriesRegistry();
         clearinghouse.setSettler(settler, true);
         clearinghouse.setRiskParameters(MM_FACTOR, PENALTY, KEEPER_SHARE);
 
         epoch = _postEpoch();
 
-        clearinghouse.listSeries(ETH, 2000e18, EXPIRY, true);
-        clearinghouse.listSeries(ETH, 2000e18, EXPIRY, false);
-        clearinghouse.listSeries(ETH, 2200e18, EXPIRY, true);
-        clearinghouse.listSeries(ETH, 1800e18, EXPIRY, false);
+        seriesRegistry.listSeries(ETH, 2000e18, EXPIRY, true);
+        seriesRegistry.listSeries(ETH, 2000e18, EXPIRY, false);
+        seriesRegistry.listSeries(ETH, 2200e18, EXPIRY, true);
+        seriesRegistry.listSeries(ETH, 1800e18, EXPIRY, false);
 
         _deposit(bob, 1_000_000e6);
     }
@@ -219,7 +224,7 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
 
     /// @notice Black-Scholes (rate 0) of one option of `seriesId` at `spot` and `vol`, now.
     function _bs(uint256 seriesId, int256 spot, int256 vol) internal view returns (int256) {
-        OptionValuation.Series memory s = clearinghouse.series(seriesId);
+        OptionValuation.Series memory s = seriesRegistry.series(seriesId);
         int256 time = _years(s.expiry);
         return s.isCall
             ? BlackScholes.callPrice(spot, s.strike, vol, time, 0)
@@ -363,7 +368,7 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
         internal
         view
     {
-        Clearinghouse.Position memory p = clearinghouse.optionPositionOf(account, seriesId);
+        IClearinghouse.Position memory p = clearinghouse.optionPositionOf(account, seriesId);
         assertEq(p.size, size, "option size");
         assertEq(p.costBasis, costBasis, "option costBasis");
     }
@@ -397,25 +402,25 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
 
 contract ClearinghouseOptionsSeriesTest is ClearinghouseOptionsFixture {
     function test_ListSeries_AssignsSequentialIdsAndStoresSeries() public view {
-        assertEq(clearinghouse.seriesCount(), 4, "seriesCount");
-        OptionValuation.Series memory s = clearinghouse.series(PUT_1800);
+        assertEq(seriesRegistry.seriesCount(), 4, "seriesCount");
+        OptionValuation.Series memory s = seriesRegistry.series(PUT_1800);
         assertEq(s.asset, ETH, "asset");
         assertEq(s.strike, 1800e18, "strike");
         assertEq(uint256(s.expiry), uint256(EXPIRY), "expiry");
         assertEq(s.isCall, false, "isCall");
-        assertEq(clearinghouse.series(CALL_2200).isCall, true, "series 2 is a call");
-        assertEq(clearinghouse.series(CALL_2200).strike, 2200e18, "series 2 strike");
+        assertEq(seriesRegistry.series(CALL_2200).isCall, true, "series 2 is a call");
+        assertEq(seriesRegistry.series(CALL_2200).strike, 2200e18, "series 2 strike");
     }
 
     function test_ListSeries_EmitsSeriesListedAndReturnsId() public {
         uint64 expiry = uint64(block.timestamp + 7 days);
-        vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.SeriesListed(4, ETH, 2500.5e18, expiry, true);
-        uint256 id = clearinghouse.listSeries(ETH, 2500.5e18, expiry, true);
+        vm.expectEmit(true, true, true, true, address(seriesRegistry));
+        emit ISeriesRegistry.SeriesListed(4, ETH, 2500.5e18, expiry, true);
+        uint256 id = seriesRegistry.listSeries(ETH, 2500.5e18, expiry, true);
         assertEq(id, 4, "id");
-        assertEq(clearinghouse.seriesCount(), 5, "seriesCount");
-        assertEq(clearinghouse.series(4).strike, 2500.5e18, "strike");
-        assertEq(uint256(clearinghouse.series(4).expiry), uint256(expiry), "expiry");
+        assertEq(seriesRegistry.seriesCount(), 5, "seriesCount");
+        assertEq(seriesRegistry.series(4).strike, 2500.5e18, "strike");
+        assertEq(uint256(seriesRegistry.series(4).expiry), uint256(expiry), "expiry");
     }
 
     /// @notice Strike must be in (0, 1e36]: 0, negative and 1e36 + 1 revert; 1e36 lists.
@@ -423,11 +428,11 @@ contract ClearinghouseOptionsSeriesTest is ClearinghouseOptionsFixture {
         int256[3] memory bad = [int256(0), -1, 1e36 + 1];
         for (uint256 i; i < bad.length; ++i) {
             vm.expectRevert(
-                abi.encodeWithSelector(Clearinghouse.InvalidSeries.selector, ETH, bad[i], EXPIRY)
+                abi.encodeWithSelector(ISeriesRegistry.InvalidSeries.selector, ETH, bad[i], EXPIRY)
             );
-            clearinghouse.listSeries(ETH, bad[i], EXPIRY, true);
+            seriesRegistry.listSeries(ETH, bad[i], EXPIRY, true);
         }
-        assertEq(clearinghouse.listSeries(ETH, 1e36, EXPIRY, true), 4, "max strike lists");
+        assertEq(seriesRegistry.listSeries(ETH, 1e36, EXPIRY, true), 4, "max strike lists");
     }
 
     /// @notice Expiry must be in the future and at most 100 years (of 365 days) away.
@@ -438,29 +443,29 @@ contract ClearinghouseOptionsSeriesTest is ClearinghouseOptionsFixture {
         for (uint256 i; i < bad.length; ++i) {
             vm.expectRevert(
                 abi.encodeWithSelector(
-                    Clearinghouse.InvalidSeries.selector, ETH, int256(2000e18), bad[i]
+                    ISeriesRegistry.InvalidSeries.selector, ETH, int256(2000e18), bad[i]
                 )
             );
-            clearinghouse.listSeries(ETH, 2000e18, bad[i], false);
+            seriesRegistry.listSeries(ETH, 2000e18, bad[i], false);
         }
-        assertEq(clearinghouse.listSeries(ETH, 2000e18, hundredYears, false), 4, "100 years");
-        assertEq(clearinghouse.listSeries(ETH, 2000e18, now_ + 1, false), 5, "1 second");
+        assertEq(seriesRegistry.listSeries(ETH, 2000e18, hundredYears, false), 4, "100 years");
+        assertEq(seriesRegistry.listSeries(ETH, 2000e18, now_ + 1, false), 5, "1 second");
     }
 
     function test_ListSeries_RevertsOnUnknownAsset() public {
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.UnknownAsset.selector, 1, 1));
-        clearinghouse.listSeries(1, 2000e18, EXPIRY, true);
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.UnknownAsset.selector, 1, 1));
+        seriesRegistry.listSeries(1, 2000e18, EXPIRY, true);
     }
 
     function test_ListSeries_RevertsForNonOwner() public {
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, carol));
         vm.prank(carol);
-        clearinghouse.listSeries(ETH, 2000e18, EXPIRY, true);
+        seriesRegistry.listSeries(ETH, 2000e18, EXPIRY, true);
     }
 
     function test_Series_RevertsOnUnknownSeries() public {
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.UnknownSeries.selector, 4, 4));
-        clearinghouse.series(4);
+        vm.expectRevert(abi.encodeWithSelector(ISeriesRegistry.UnknownSeries.selector, 4, 4));
+        seriesRegistry.series(4);
     }
 }
 
@@ -483,7 +488,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
         assertTrue(cost * WAD > size * premium, "cost was inexact");
 
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.OptionTradeSettled(alice, bob, CALL_2000, size, premium, cost);
+        emit IClearinghouse.OptionTradeSettled(alice, bob, CALL_2000, size, premium, cost);
         _buy(alice, bob, CALL_2000, size, premium);
 
         _assertOption(alice, CALL_2000, size, cost);
@@ -539,7 +544,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
         vm.warp(EXPIRY);
         _setMarks(2000e8, 0.8e8);
         _buyReverts(
-            abi.encodeWithSelector(Clearinghouse.SeriesExpired.selector, CALL_2000, EXPIRY),
+            abi.encodeWithSelector(IClearinghouse.SeriesExpired.selector, CALL_2000, EXPIRY),
             alice,
             bob,
             CALL_2000,
@@ -550,7 +555,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
         vm.warp(EXPIRY + 1 days);
         _setMarks(2000e8, 0.8e8);
         _buyReverts(
-            abi.encodeWithSelector(Clearinghouse.SeriesExpired.selector, PUT_1800, EXPIRY),
+            abi.encodeWithSelector(IClearinghouse.SeriesExpired.selector, PUT_1800, EXPIRY),
             alice,
             bob,
             PUT_1800,
@@ -568,7 +573,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
 
     function test_SettleOptionTrade_RevertsOnUnknownSeries() public {
         _buyReverts(
-            abi.encodeWithSelector(Clearinghouse.UnknownSeries.selector, 4, 4),
+            abi.encodeWithSelector(ISeriesRegistry.UnknownSeries.selector, 4, 4),
             alice,
             bob,
             4,
@@ -576,7 +581,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
             1e18
         );
         _buyReverts(
-            abi.encodeWithSelector(Clearinghouse.UnknownSeries.selector, type(uint256).max, 4),
+            abi.encodeWithSelector(ISeriesRegistry.UnknownSeries.selector, type(uint256).max, 4),
             alice,
             bob,
             type(uint256).max,
@@ -587,7 +592,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
 
     function test_SettleOptionTrade_RevertsOnSelfTrade() public {
         _buyReverts(
-            abi.encodeWithSelector(Clearinghouse.SelfTrade.selector, alice),
+            abi.encodeWithSelector(IClearinghouse.SelfTrade.selector, alice),
             alice,
             alice,
             CALL_2000,
@@ -598,7 +603,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
 
     function test_SettleOptionTrade_RevertsOnInvalidTrade() public {
         _buyReverts(
-            abi.encodeWithSelector(Clearinghouse.InvalidTrade.selector, 0, 1e18),
+            abi.encodeWithSelector(IClearinghouse.InvalidTrade.selector, 0, 1e18),
             alice,
             bob,
             CALL_2000,
@@ -606,7 +611,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
             1e18
         );
         _buyReverts(
-            abi.encodeWithSelector(Clearinghouse.InvalidTrade.selector, -1e18, 1e18),
+            abi.encodeWithSelector(IClearinghouse.InvalidTrade.selector, -1e18, 1e18),
             alice,
             bob,
             CALL_2000,
@@ -614,7 +619,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
             1e18
         );
         _buyReverts(
-            abi.encodeWithSelector(Clearinghouse.InvalidTrade.selector, 1e18, -1),
+            abi.encodeWithSelector(IClearinghouse.InvalidTrade.selector, 1e18, -1),
             alice,
             bob,
             CALL_2000,
@@ -625,7 +630,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
 
     function test_SettleOptionTrade_RevertsForNonSettler() public {
         IMarginEngine.MarginCertificate memory margin = _margin(_threshold(alice));
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.NotSettler.selector, carol));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.NotSettler.selector, carol));
         vm.prank(carol);
         clearinghouse.settleOptionTrade(alice, bob, CALL_2000, 1e18, 1e18, margin, margin);
     }
@@ -635,7 +640,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
     function test_SettleOptionTrade_RevertsAtSeventeenthSeries() public {
         assertEq(clearinghouse.MAX_OPTION_POSITIONS(), 16, "limit");
         for (uint256 i = 4; i < 17; ++i) {
-            clearinghouse.listSeries(ETH, int256(1000e18 + i * 100e18), EXPIRY, i % 2 == 0);
+            seriesRegistry.listSeries(ETH, int256(1000e18 + i * 100e18), EXPIRY, i % 2 == 0);
         }
         for (uint256 id; id < 16; ++id) {
             _buy(alice, bob, id, 1e18, 10e18);
@@ -644,7 +649,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
         assertEq(clearinghouse.openPositionCount(alice), 16, "alice open 16");
 
         bytes memory tooMany =
-            abi.encodeWithSelector(Clearinghouse.TooManyOptionPositions.selector, alice, 16);
+            abi.encodeWithSelector(IClearinghouse.TooManyOptionPositions.selector, alice, 16);
         _buyReverts(tooMany, alice, carol, 16, 1e18, 10e18);
         _buyReverts(tooMany, carol, alice, 16, 1e18, 10e18);
 
@@ -677,7 +682,7 @@ contract ClearinghouseOptionsValuationTest is ClearinghouseOptionsFixture {
         assertTrue(vPut > 50e18 && vPut < 100e18, "put value plausible");
         // The library's own entry point agrees with Black-Scholes on the years to expiry.
         assertEq(
-            OptionValuation.value(clearinghouse.series(CALL_2000), SPOT, VOL, block.timestamp),
+            OptionValuation.value(seriesRegistry.series(CALL_2000), SPOT, VOL, block.timestamp),
             vCall,
             "OptionValuation.value"
         );
@@ -931,7 +936,7 @@ contract ClearinghouseOptionsExpiryTest is ClearinghouseOptionsFixture {
         int256 bobEquity = clearinghouse.equity(bob);
 
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.OptionSettled(alice, CALL_2000, SIZE, SETTLE_SPOT, payoff);
+        emit IClearinghouse.OptionSettled(alice, CALL_2000, SIZE, SETTLE_SPOT, payoff);
         vm.prank(carol); // permissionless
         clearinghouse.settleExpiredOption(alice, CALL_2000);
 
@@ -942,7 +947,7 @@ contract ClearinghouseOptionsExpiryTest is ClearinghouseOptionsFixture {
         assertEq(clearinghouse.equity(alice), aliceEquity, "alice equity unchanged");
 
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.OptionSettled(bob, CALL_2000, -SIZE, SETTLE_SPOT, bobPayoff);
+        emit IClearinghouse.OptionSettled(bob, CALL_2000, -SIZE, SETTLE_SPOT, bobPayoff);
         clearinghouse.settleExpiredOption(bob, CALL_2000);
         _assertHeld(bob, _list(PUT_1800));
         assertEq(clearinghouse.cash(bob), 1_000_000e18 + bobPayoff + cost, "bob cash");
@@ -950,7 +955,7 @@ contract ClearinghouseOptionsExpiryTest is ClearinghouseOptionsFixture {
 
         // The OTM put settles at 0: Alice's premium is lost, Bob keeps it.
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.OptionSettled(alice, PUT_1800, 1e18, SETTLE_SPOT, 0);
+        emit IClearinghouse.OptionSettled(alice, PUT_1800, 1e18, SETTLE_SPOT, 0);
         clearinghouse.settleExpiredOption(alice, PUT_1800);
         clearinghouse.settleExpiredOption(bob, PUT_1800);
         _assertHeld(alice, new uint256[](0));
@@ -986,21 +991,21 @@ contract ClearinghouseOptionsExpiryTest is ClearinghouseOptionsFixture {
     /// @notice Before expiry settlement reverts; at the expiry second it works.
     function test_SettleExpiredOption_RevertsBeforeExpiry() public {
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.SeriesNotExpired.selector, CALL_2000, EXPIRY)
+            abi.encodeWithSelector(ISeriesRegistry.SeriesNotExpired.selector, CALL_2000, EXPIRY)
         );
         clearinghouse.settleExpiredOption(alice, CALL_2000);
 
         vm.warp(EXPIRY - 1);
         _setMarks(2100e8, 0.8e8);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.SeriesNotExpired.selector, CALL_2000, EXPIRY)
+            abi.encodeWithSelector(ISeriesRegistry.SeriesNotExpired.selector, CALL_2000, EXPIRY)
         );
         clearinghouse.settleExpiredOption(alice, CALL_2000);
 
         vm.warp(EXPIRY);
         _setMarks(2100e8, 0.8e8);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.OptionSettled(
+        emit IClearinghouse.OptionSettled(
             alice, CALL_2000, SIZE, 2100e18, _floorDiv(SIZE * 100e18, WAD)
         );
         clearinghouse.settleExpiredOption(alice, CALL_2000);
@@ -1041,7 +1046,7 @@ contract ClearinghouseOptionsExpiryTest is ClearinghouseOptionsFixture {
     }
 
     function test_SettleExpiredOption_RevertsOnUnknownSeries() public {
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.UnknownSeries.selector, 9, 4));
+        vm.expectRevert(abi.encodeWithSelector(ISeriesRegistry.UnknownSeries.selector, 9, 4));
         clearinghouse.settleExpiredOption(alice, 9);
     }
 }
@@ -1110,7 +1115,7 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         assertTrue(clearinghouse.isLiquidatable(alice, cert).liquidatable, "liquidatable at expiry");
         clearinghouse.setLiquidationParameters(WAD, 0.95e18, 100e18);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.OptionPositionLiquidated(
+        emit IClearinghouse.OptionPositionLiquidated(
             alice, PUT_2000, -SIZE + SIZE / 2, 1200e18, _floorDiv((-SIZE + SIZE / 2) * 1200e18, WAD)
         );
         vm.prank(keeper);
@@ -1120,16 +1125,16 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
 
         int256 payoff = _floorDiv(-SIZE * 1200e18, WAD);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.OptionSettled(backstop, PUT_2000, -SIZE, 800e18, payoff);
+        emit IClearinghouse.OptionSettled(backstop, PUT_2000, -SIZE, 800e18, payoff);
         clearinghouse.settleExpiredOption(backstop, PUT_2000);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.OptionSettled(
+        emit IClearinghouse.OptionSettled(
             bob, PUT_2000, SIZE, 800e18, _floorDiv(SIZE * 1200e18, WAD)
         );
         clearinghouse.settleExpiredOption(bob, PUT_2000);
         clearinghouse.settleExpiredOption(bob, CALL_2000);
         clearinghouse.settleExpiredOption(backstop, CALL_2000);
-        assertEq(clearinghouse.settlementPrice(PUT_2000), 800e18, "one price");
+        assertEq(seriesRegistry.settlementPrice(PUT_2000), 800e18, "one price");
         assertEq(clearinghouse.openPositionCount(backstop), 0, "backstop settled");
     }
 
@@ -1147,7 +1152,7 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         assertEq(clearinghouse.equity(alice), eq, "equity");
         assertTrue(mm < eq, "healthy");
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, alice, eq, mm)
+            abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, alice, eq, mm)
         );
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)), WAD);
     }
@@ -1174,13 +1179,13 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         _assertCheck(view_, e);
 
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.OptionPositionLiquidated(
+        emit IClearinghouse.OptionPositionLiquidated(
             alice, CALL_2000, -SIZE, e.unitCall, e.valueCall
         );
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.OptionPositionLiquidated(alice, PUT_2000, -SIZE, e.unitPut, e.valuePut);
+        emit IClearinghouse.OptionPositionLiquidated(alice, PUT_2000, -SIZE, e.unitPut, e.valuePut);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.Liquidated(
+        emit IClearinghouse.Liquidated(
             alice, keeper, epoch, WAD, e.equity, e.bound, e.mm, e.reward, e.charged - e.reward
         );
         vm.prank(keeper);
@@ -1252,7 +1257,7 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         address dave = address(0xDA7E);
         address erin = address(0xE417);
         for (uint256 i = 4; i < 17; ++i) {
-            clearinghouse.listSeries(ETH, int256(1000e18 + i * 100e18), EXPIRY, i % 2 == 0);
+            seriesRegistry.listSeries(ETH, int256(1000e18 + i * 100e18), EXPIRY, i % 2 == 0);
         }
         // Dave sells Bob one of each of the 16 series 0..15, Erin sells Carol one of series
         // 16, at mark.
@@ -1328,7 +1333,7 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         assertEq(
             _countLogs(
                 logs,
-                Clearinghouse.PositionLiquidated.selector,
+                IClearinghouse.PositionLiquidated.selector,
                 bytes32(uint256(uint160(carol))),
                 bytes32(ETH),
                 abi.encode(int256(1e18), int256(1650e18), int256(1650e18))
@@ -1339,7 +1344,7 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         assertEq(
             _countLogs(
                 logs,
-                Clearinghouse.OptionPositionLiquidated.selector,
+                IClearinghouse.OptionPositionLiquidated.selector,
                 bytes32(uint256(uint160(carol))),
                 bytes32(CALL_2200),
                 abi.encode(int256(-1e18), unit, value)
@@ -1401,7 +1406,7 @@ contract ClearinghouseOptionsMarginFloorTest is ClearinghouseOptionsFixture {
         assertTrue(largest < equityAfter, "unfloored IM would pass");
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InsufficientInitialMargin.selector, alice, equityAfter, int256(0)
+                IClearinghouse.InsufficientInitialMargin.selector, alice, equityAfter, int256(0)
             )
         );
         vm.prank(alice);
