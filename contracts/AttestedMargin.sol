@@ -33,9 +33,13 @@ contract AttestedMargin is IAttestedMargin {
     /// @notice `claimHashes[id]` of a voided attestation.
     bytes32 public constant VOIDED = bytes32(uint256(1));
 
+    /// @notice The risk operators whose quorum signs attestations and whose bonds are slashed.
     OperatorRegistry public immutable operators;
+    /// @notice The clearinghouse whose IM parameters an attestation must match.
     Clearinghouse public immutable clearinghouse;
+    /// @notice The clearinghouse's margin engine: state hashes, IM and fraud-proof bounds.
     MarginEngine public immutable engine;
+    /// @notice The scenario registry whose current epoch an attestation names.
     ScenarioRegistry public immutable scenarios;
     /// @notice Seconds after acceptance during which an attestation can be disproven.
     uint64 public immutable challengeWindow;
@@ -61,6 +65,8 @@ contract AttestedMargin is IAttestedMargin {
     }
 
     /// @notice The digest the operators sign for `attestation`.
+    /// @param attestation The attestation.
+    /// @return keccak256(abi.encode(ATTESTATION_TAG, this contract, attestation)).
     function attestationDigest(Attestation calldata attestation) public view returns (bytes32) {
         return keccak256(abi.encode(ATTESTATION_TAG, address(this), attestation));
     }
@@ -68,6 +74,9 @@ contract AttestedMargin is IAttestedMargin {
     /// @notice Check `attestation` and its quorum signature: this chain, the current epoch
     /// and its root, not expired, a past valuation, then the quorum (OperatorRegistry
     /// errors). Returns the bond that signed.
+    /// @param attestation The attestation.
+    /// @param quorum The operators' aggregate signature on its digest.
+    /// @return signedBond The bond of the operators who signed.
     function verify(
         Attestation calldata attestation,
         IOperatorRegistry.QuorumSignature calldata quorum
@@ -95,6 +104,10 @@ contract AttestedMargin is IAttestedMargin {
     /// clearinghouse's IM factor and liquidity add-on make of it for that state. From now
     /// until its expiry the clearinghouse takes its IM for the attested state. Returns its
     /// id, the signed digest.
+    /// @param attestation The attestation.
+    /// @param quorum The operators' aggregate signature on its digest.
+    /// @param state The preimage of the attested state hash.
+    /// @return id The attestation's id: its digest.
     function accept(
         Attestation calldata attestation,
         IOperatorRegistry.QuorumSignature calldata quorum,
@@ -137,6 +150,10 @@ contract AttestedMargin is IAttestedMargin {
 
     /// @notice The attested IM of `account` in state `stateHash` and its epoch; reverts
     /// with NoValidAttestation unless one is accepted, unexpired and not voided.
+    /// @param account The account.
+    /// @param stateHash The hash of the account's state (`MarginEngine.attestedState`).
+    /// @return initialMargin The attested IM (WAD).
+    /// @return epoch The epoch it was attested under.
     function initialMarginOf(address account, bytes32 stateHash)
         external
         view
@@ -154,6 +171,11 @@ contract AttestedMargin is IAttestedMargin {
     /// `certificate`'s witnesses of the attested epoch, valued at the attested time, must
     /// show a lower bound of ES at the attested level above the attested ES. The
     /// attestation is voided and the signers' bonds go to the caller.
+    /// @param id The accepted attestation.
+    /// @param claim The claim it was accepted with (as `AttestationAccepted` published it).
+    /// @param state The preimage of the attested state hash.
+    /// @param certificate Witness scenarios of the attested epoch with Merkle proofs.
+    /// @return slashed The bond slashed and paid to the caller.
     function challenge(
         bytes32 id,
         Claim calldata claim,

@@ -40,7 +40,9 @@ contract MarginEngine is IMarginEngine {
     /// of the bound can overflow for any N < 2^32 (|L - t| <= 2 * MAX_THRESHOLD < 2^197).
     int256 public constant MAX_THRESHOLD = type(int256).max / WAD + 1;
 
+    /// @notice The oracle of every mark.
     OracleAdapter public immutable oracle;
+    /// @notice The scenario registry whose epochs certificates are checked against.
     ScenarioRegistry public immutable registry;
 
     constructor(OracleAdapter oracle_, ScenarioRegistry registry_) {
@@ -54,6 +56,9 @@ contract MarginEngine is IMarginEngine {
     /// (sum size * unit value) / WAD, the division rounded down; a perp's unit value is the
     /// spot mark, an option's its Black-Scholes value (intrinsic at the settlement price
     /// once fixed).
+    /// @param portfolio The account: balance, spot exposure per asset, options (see `Portfolio`).
+    /// @return equity Its equity at the marks (WAD).
+    /// @return marks The marks it needs, each option's unit value and the valuation time.
     function valuation(Portfolio calldata portfolio)
         external
         view
@@ -67,6 +72,10 @@ contract MarginEngine is IMarginEngine {
     /// spot moves by its WAD simple return and its implied vol by its WAD shift (asset i at
     /// index i). Perps lose size * mulWad(mark, r, Floor); options size * (value after -
     /// value now); the sum is divided by WAD rounded up.
+    /// @param portfolio The account: balance, spot exposure per asset, options (see `Portfolio`).
+    /// @param spotReturns One WAD spot return per asset.
+    /// @param volShifts One WAD implied-vol shift per asset.
+    /// @return The loss (WAD, positive = loss).
     function scenarioLoss(
         Portfolio calldata portfolio,
         int256[] calldata spotReturns,
@@ -79,6 +88,11 @@ contract MarginEngine is IMarginEngine {
     /// witness losses is a lower bound of ES (rounded down), MM = mmFactor * max(bound, 0)
     /// (rounded down), liquidatable when MM > equity. Also returns the marks, for closing
     /// positions.
+    /// @param portfolio The account: balance, spot exposure per asset, options (see `Portfolio`).
+    /// @param certificate ceil(k) witness scenarios of the current epoch with Merkle proofs.
+    /// @param mmFactor The maintenance margin factor (WAD).
+    /// @return check Equity, the ES lower bound, MM and whether MM > equity.
+    /// @return marks The marks the check used, for closing positions at them.
     function checkLiquidation(
         Portfolio calldata portfolio,
         LiquidationCertificate calldata certificate,
@@ -100,6 +114,13 @@ contract MarginEngine is IMarginEngine {
     /// notional, every rounding up, with kNum at `alphaBps` and L every scenario's loss.
     /// Reverts unless the certificate holds exactly the N scenarios of the current epoch and
     /// its threshold is within MAX_THRESHOLD.
+    /// @param portfolio The account: balance, spot exposure per asset, options (see `Portfolio`).
+    /// @param certificate All N scenarios of the current epoch and a threshold.
+    /// @param imFactor The IM factor (WAD).
+    /// @param alphaBps The ES level of initial margin (basis points).
+    /// @param addOnRate The liquidity add-on, a WAD fraction of gross notional.
+    /// @return equity The portfolio's equity at oracle marks (WAD).
+    /// @return margin Its initial margin (WAD).
     function initialMargin(
         Portfolio calldata portfolio,
         MarginCertificate calldata certificate,
@@ -122,6 +143,9 @@ contract MarginEngine is IMarginEngine {
 
     /// @notice The hash an attestation commits to for `portfolio` at the current marks,
     /// keccak256(abi.encode(portfolio, spot marks, vol marks)), and its equity at them.
+    /// @param portfolio The account: balance, spot exposure per asset, options (see `Portfolio`).
+    /// @return stateHash keccak256(abi.encode(portfolio, spot marks, vol marks)).
+    /// @return equity Its equity at the oracle marks (WAD).
     function attestedState(Portfolio calldata portfolio)
         external
         view
@@ -136,6 +160,14 @@ contract MarginEngine is IMarginEngine {
     /// the state `portfolio` at the `spot` and `vol` marks: the state's hash and its IM =
     /// imFactor * max(expectedShortfall, 0) + addOnRate * gross notional, both rounding up,
     /// as `initialMargin` computes it from a certificate's bound.
+    /// @param portfolio The account: balance, spot exposure per asset, options (see `Portfolio`).
+    /// @param spot The spot marks the state was valued at (WAD, per asset).
+    /// @param vol The implied-vol marks the state was valued at (WAD, per asset).
+    /// @param expectedShortfall The attested ES (WAD).
+    /// @param imFactor The IM factor (WAD).
+    /// @param addOnRate The liquidity add-on, a WAD fraction of gross notional.
+    /// @return stateHash The state's hash.
+    /// @return margin The IM the attested ES makes for it (WAD).
     function attestedInitialMargin(
         Portfolio calldata portfolio,
         int256[] calldata spot,
@@ -152,6 +184,15 @@ contract MarginEngine is IMarginEngine {
     /// (rounded down) of ES at `alphaBps` that `certificate`'s witnesses of `epoch` show for
     /// `portfolio` valued at the given `spot` and `vol` marks and `time` (not the oracle's,
     /// nor now).
+    /// @param portfolio The account: balance, spot exposure per asset, options (see `Portfolio`).
+    /// @param spot The attested spot marks (WAD, per asset).
+    /// @param vol The attested implied-vol marks (WAD, per asset).
+    /// @param time The attested valuation time (unix seconds).
+    /// @param certificate Witness scenarios of `epoch` with Merkle proofs.
+    /// @param epoch The attested epoch.
+    /// @param alphaBps The attested ES level (basis points).
+    /// @return stateHash The state's hash.
+    /// @return bound The lower bound of ES the witnesses show (WAD).
     function attestedLowerBound(
         Portfolio calldata portfolio,
         int256[] calldata spot,

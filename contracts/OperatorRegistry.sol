@@ -21,17 +21,24 @@ import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 contract OperatorRegistry is IOperatorRegistry, Ownable {
     using SafeERC20 for IERC20;
 
+    /// @notice At most this many operators ever register: one bit each in a signer bitmap.
     uint256 public constant MAX_OPERATORS = 256;
     uint256 internal constant BPS = 10_000;
     /// @notice Domain tag of a proof of possession.
     bytes32 public constant PROOF_OF_POSSESSION_TAG =
         keccak256("vmargin.OperatorRegistry.ProofOfPossession");
 
+    /// @notice The token operators bond.
     IERC20 public immutable bondToken;
+    /// @notice The smallest bond an operator registers with.
     uint256 public minimumBond;
+    /// @notice The share of the active bond a quorum needs, in basis points.
     uint16 public quorumBps;
+    /// @notice Seconds an exiting operator's bond stays here, slashable.
     uint64 public unbondingDelay;
+    /// @notice The contract allowed to slash (the fraud-proof judge).
     address public slasher;
+    /// @notice The bond of the active operators.
     uint256 public totalActiveBond;
     Operator[] private _operators;
     mapping(address account => uint256 indexPlusOne) private _indexPlusOne;
@@ -48,6 +55,9 @@ contract OperatorRegistry is IOperatorRegistry, Ownable {
     }
 
     /// @notice Set the minimum bond, the quorum share and the unbonding delay.
+    /// @param minimumBond_ The smallest bond an operator registers with (> 0).
+    /// @param quorumBps_ The share of the active bond a quorum needs (basis points, in (0, 10000]).
+    /// @param unbondingDelay_ Seconds an exiting operator's bond stays slashable.
     function setQuorumParameters(uint256 minimumBond_, uint16 quorumBps_, uint64 unbondingDelay_)
         external
         onlyOwner
@@ -56,6 +66,7 @@ contract OperatorRegistry is IOperatorRegistry, Ownable {
     }
 
     /// @notice Set the contract allowed to slash (the fraud-proof judge).
+    /// @param slasher_ The contract that judges fraud proofs (0: none).
     function setSlasher(address slasher_) external onlyOwner {
         // slither-disable-next-line missing-zero-check
         slasher = slasher_;
@@ -63,6 +74,9 @@ contract OperatorRegistry is IOperatorRegistry, Ownable {
     }
 
     /// @notice The message an operator's key signs to prove possession at registration.
+    /// @param account The operator's account.
+    /// @param publicKeyG1 Its G1 key.
+    /// @return The digest its key signs.
     function proofOfPossessionDigest(address account, BN254.G1Point memory publicKeyG1)
         public
         view
@@ -83,6 +97,11 @@ contract OperatorRegistry is IOperatorRegistry, Ownable {
     /// @notice Register the caller as operator with BLS keys `publicKeyG1` / `publicKeyG2`,
     /// proven by `proofOfPossession`, bonding `bond` of `bondToken` (approved beforehand).
     /// Returns its index, the bit it signs with.
+    /// @param publicKeyG1 The BLS key in G1 (not the point at infinity).
+    /// @param publicKeyG2 The same key in G2.
+    /// @param proofOfPossession The key's signature on `proofOfPossessionDigest`.
+    /// @param bond The bond (at least `minimumBond`).
+    /// @return index The operator's index.
     function register(
         BN254.G1Point calldata publicKeyG1,
         BN254.G2Point calldata publicKeyG2,
@@ -134,6 +153,9 @@ contract OperatorRegistry is IOperatorRegistry, Ownable {
     /// @notice Check a quorum signature on `digest`: every signer a registered active
     /// operator, their bond at least `quorumBps` of the active bond, the aggregate
     /// signature valid under the sum of their keys. Returns the bond that signed.
+    /// @param digest The signed digest.
+    /// @param quorum The signers' bitmap, aggregate signature and aggregate G2 key.
+    /// @return signedBond The bond of the signers.
     function checkQuorum(bytes32 digest, QuorumSignature calldata quorum)
         external
         view
@@ -150,6 +172,9 @@ contract OperatorRegistry is IOperatorRegistry, Ownable {
 
     /// @notice Take the whole bond of every operator in `signers` (active or unbonding)
     /// and send it to `recipient`; they stop signing. Only the slasher. Returns the total.
+    /// @param signers The bitmap of operators slashed.
+    /// @param recipient Who receives their bonds.
+    /// @return total The bond taken.
     function slash(uint256 signers, address recipient) external returns (uint256 total) {
         if (msg.sender != slasher) revert NotSlasher(msg.sender);
         uint256 count = _operators.length;
@@ -170,12 +195,15 @@ contract OperatorRegistry is IOperatorRegistry, Ownable {
     }
 
     /// @notice Operator `index`.
+    /// @param index An operator index, else `UnknownOperator`.
+    /// @return The operator.
     function operatorAt(uint256 index) external view returns (Operator memory) {
         if (index >= _operators.length) revert UnknownOperator(index);
         return _operators[index];
     }
 
     /// @notice How many operators ever registered.
+    /// @return The number of operators.
     function operatorCount() external view returns (uint256) {
         return _operators.length;
     }

@@ -107,6 +107,8 @@ contract OracleAdapter is IOracleAdapter, Ownable {
     // ------------------------------------------------------------------ feeds
 
     /// @notice The spot feed bound to `asset`; reverts `UnknownAsset` for an unknown asset.
+    /// @param asset A known asset, else `UnknownAsset`.
+    /// @return The feed, its heartbeat and its decimals.
     function feed(uint256 asset) external view returns (Feed memory) {
         if (asset >= assetCount) revert UnknownAsset(asset);
         return _feeds[asset];
@@ -114,6 +116,8 @@ contract OracleAdapter is IOracleAdapter, Ownable {
 
     /// @notice The implied-volatility feed of the known `asset` (all zero if none is set);
     /// reverts `UnknownAsset` for an unknown asset.
+    /// @param asset A known asset, else `UnknownAsset`.
+    /// @return The feed, its heartbeat and its decimals (all zero if none).
     function volatilityFeed(uint256 asset) external view returns (Feed memory) {
         if (asset >= assetCount) revert UnknownAsset(asset);
         return _volatilityFeeds[asset];
@@ -121,6 +125,8 @@ contract OracleAdapter is IOracleAdapter, Ownable {
 
     /// @notice The reference feed and breaker bound of the known `asset` (all zero if none is
     /// set: the breaker is off); reverts `UnknownAsset` for an unknown asset.
+    /// @param asset A known asset, else `UnknownAsset`.
+    /// @return The feed, its heartbeat, decimals and breaker bound (all zero if none).
     function referenceFeed(uint256 asset) external view returns (ReferenceFeed memory) {
         if (asset >= assetCount) revert UnknownAsset(asset);
         return _referenceFeeds[asset];
@@ -131,6 +137,8 @@ contract OracleAdapter is IOracleAdapter, Ownable {
     /// @notice The latest price of `asset` in WAD (the answer scaled from the feed's decimals).
     /// Reverts `UnknownAsset`, `NonPositivePrice`, `PriceFromFuture` or `StalePrice`; never
     /// because of the circuit breaker.
+    /// @param asset A known asset, else `UnknownAsset`.
+    /// @return The spot price (WAD).
     function price(uint256 asset) external view returns (int256) {
         return _price(asset);
     }
@@ -139,6 +147,8 @@ contract OracleAdapter is IOracleAdapter, Ownable {
     /// scaled from the volatility feed's decimals.
     /// Reverts `UnknownAsset`, `UnknownVolatilityFeed`, `NonPositiveVolatility`,
     /// `VolatilityFromFuture` or `StaleVolatility`.
+    /// @param asset A known asset, else `UnknownAsset`.
+    /// @return The annualized implied volatility (WAD).
     function volatility(uint256 asset) external view returns (int256) {
         if (asset >= assetCount) revert UnknownAsset(asset);
         Feed memory f = _volatilityFeeds[asset];
@@ -165,6 +175,8 @@ contract OracleAdapter is IOracleAdapter, Ownable {
     /// Reverts `UnknownAsset`; with a reference feed, also reverts as `price(asset)` does when
     /// the spot answer itself is unusable, and with the reference aggregator's own error if
     /// reading it reverts.
+    /// @param asset A known asset, else `UnknownAsset`.
+    /// @return Whether new risk on the asset is paused.
     function riskPaused(uint256 asset) external view returns (bool) {
         (RiskStatus status,,,,) = _riskStatus(asset);
         return status != RiskStatus.NoReference && status != RiskStatus.WithinBound;
@@ -176,6 +188,7 @@ contract OracleAdapter is IOracleAdapter, Ownable {
     /// @return referencePrice The reference answer scaled to WAD (0 when there is no reference
     /// feed; when stale, future-dated or non-positive, the unusable answer itself).
     /// Reverts as `riskPaused` does.
+    /// @param asset A known asset, else `UnknownAsset`.
     function riskStatus(uint256 asset)
         external
         view
@@ -189,6 +202,7 @@ contract OracleAdapter is IOracleAdapter, Ownable {
     /// liquidations. Reverts `RiskPaused(asset, spotPrice, referencePrice)` beyond the bound,
     /// `StaleReference`, `ReferenceFromFuture` or `NonPositiveReference` when the reference
     /// cannot be trusted, and as `riskPaused` does.
+    /// @param asset A known asset, else `UnknownAsset`.
     function checkRiskAllowed(uint256 asset) external view {
         (
             RiskStatus status,

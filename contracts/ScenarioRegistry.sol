@@ -15,13 +15,20 @@ contract ScenarioRegistry is IScenarioRegistry, Ownable {
     uint256 internal constant BPS = 10_000;
 
     mapping(uint64 epoch => ScenarioSet) private _sets;
+    /// @notice The last epoch posted (0 before the first).
     uint64 public lastEpoch;
+    /// @notice The current epoch: the latest fully published (0 before the first).
     uint64 public currentEpoch;
 
     constructor(address initialOwner) Ownable(initialOwner) {}
 
     /// @notice Commit a scenario set: Merkle `root` of `n` scenarios over `assetCount` assets,
     /// ES at `alphaBps`. Returns the new epoch number (1, 2, ...).
+    /// @param root The OpenZeppelin StandardMerkleTree root of the scenarios.
+    /// @param n The number of scenarios (> 0).
+    /// @param alphaBps The ES level (basis points, below 10000).
+    /// @param assetCount The number of assets per scenario (> 0).
+    /// @return epoch The new epoch.
     function postScenarioSet(bytes32 root, uint32 n, uint16 alphaBps, uint16 assetCount)
         external
         onlyOwner
@@ -37,6 +44,10 @@ contract ScenarioRegistry is IScenarioRegistry, Ownable {
 
     /// @notice Publish scenarios `firstIndex`.. of `epoch`; the last chunk makes the epoch
     /// current unless a later one already is.
+    /// @param epoch A posted epoch.
+    /// @param firstIndex The index of the chunk's first scenario: the next one to publish.
+    /// @param spotReturns Per scenario, one WAD spot return per asset.
+    /// @param volShifts Per scenario, one WAD implied-vol shift per asset.
     function publishScenarios(
         uint64 epoch,
         uint32 firstIndex,
@@ -69,12 +80,16 @@ contract ScenarioRegistry is IScenarioRegistry, Ownable {
     }
 
     /// @notice The commitment of `epoch`.
+    /// @param epoch A posted epoch, else `UnknownEpoch`.
+    /// @return The commitment.
     function scenarioSet(uint64 epoch) external view returns (ScenarioSet memory) {
         if (_sets[epoch].n == 0) revert UnknownEpoch(epoch);
         return _sets[epoch];
     }
 
     /// @notice The current (latest fully published) epoch and its commitment.
+    /// @return epoch The current epoch (reverts `NoCurrentEpoch` before the first).
+    /// @return set Its commitment.
     function current() external view returns (uint64 epoch, ScenarioSet memory set) {
         epoch = currentEpoch;
         if (epoch == 0) revert NoCurrentEpoch();

@@ -42,11 +42,14 @@ contract SignedPriceFeed is ISignedPriceFeed, AggregatorV3Interface {
     }
 
     /// @notice 1, the first version of this feed.
+    /// @return 1.
     function version() external pure override returns (uint256) {
         return 1;
     }
 
     /// @notice The digest the committee signs for `report`.
+    /// @param report The report.
+    /// @return keccak256(abi.encode(REPORT_TAG, this feed, report)).
     function reportDigest(PriceReport calldata report) public view returns (bytes32) {
         return keccak256(abi.encode(REPORT_TAG, address(this), report));
     }
@@ -55,6 +58,9 @@ contract SignedPriceFeed is ISignedPriceFeed, AggregatorV3Interface {
     /// next round number, a timestamp after the previous round's and not in the future, a
     /// positive price, then the quorum signature on `reportDigest(report)` (OperatorRegistry
     /// errors). Returns the bond that signed.
+    /// @param report The report of the next round.
+    /// @param quorum The committee's aggregate signature on its digest.
+    /// @return signedBond The bond of the operators who signed.
     function submit(PriceReport calldata report, IOperatorRegistry.QuorumSignature calldata quorum)
         external
         returns (uint256 signedBond)
@@ -83,6 +89,12 @@ contract SignedPriceFeed is ISignedPriceFeed, AggregatorV3Interface {
 
     /// @notice Round `roundId`: its answer, with the report's timestamp as both `startedAt`
     /// and `updatedAt`, answered in that round. Reverts `NoSuchRound` for one never reported.
+    /// @param roundId A reported round, else `NoSuchRound`.
+    /// @return roundId The round.
+    /// @return answer Its answer (`decimals`).
+    /// @return startedAt The report's timestamp.
+    /// @return updatedAt The report's timestamp.
+    /// @return answeredInRound The round.
     function getRoundData(uint80 roundId)
         public
         view
@@ -95,6 +107,11 @@ contract SignedPriceFeed is ISignedPriceFeed, AggregatorV3Interface {
     }
 
     /// @notice The latest round; reverts `NoSuchRound(0)` before the first report.
+    /// @return roundId The round.
+    /// @return answer Its answer (`decimals`).
+    /// @return startedAt The report's timestamp.
+    /// @return updatedAt The report's timestamp.
+    /// @return answeredInRound The round.
     function latestRoundData()
         external
         view
