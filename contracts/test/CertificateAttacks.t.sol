@@ -5,7 +5,6 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 
 import {AttestedMargin} from "../AttestedMargin.sol";
 import {IAttestedMargin} from "../interfaces/IAttestedMargin.sol";
-import {Clearinghouse} from "../Clearinghouse.sol";
 import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
 import {MarginEngine} from "../MarginEngine.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";

@@ -4,21 +4,15 @@ pragma solidity ^0.8.24;
 import {Clearinghouse} from "../Clearinghouse.sol";
 import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
-import {OracleAdapter} from "../OracleAdapter.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
-import {ScenarioRegistry} from "../ScenarioRegistry.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
-import {MockToken} from "../mocks/MockToken.sol";
 import {ScenarioMerkle} from "./utils/ScenarioMerkle.sol";
-import {TestBase} from "./utils/Vm.sol";
+import {SystemFixture} from "./utils/SystemFixture.sol";
 
-/// @notice Deploys the whole system with one asset (ETH, 8-decimal feed) and a 6-decimal
-/// stablecoin, publishes an 8-scenario epoch at alpha = 75% (k = 2), and opens Alice long
-/// 1 ETH at 2000 against Bob with 100 of cash.
-abstract contract ClearinghouseFixture is TestBase {
-    int256 internal constant WAD = 1e18;
-    uint256 internal constant ETH = 0;
-    uint32 internal constant HEARTBEAT = 3600;
+/// @notice The system of `SystemFixture` (one asset, ETH at 2000, a 6-decimal stablecoin),
+/// an 8-scenario epoch at alpha = 75% (k = 2), and Alice long 1 ETH at 2000 against Bob with
+/// 100 of cash.
+abstract contract ClearinghouseFixture is SystemFixture {
     uint32 internal constant N = 8;
     /// @dev k = 8 * 0.25 = 2: kNum = 20_000, frac = 0, two witnesses.
     uint16 internal constant ALPHA_WHOLE_K = 7500;
@@ -29,41 +23,13 @@ abstract contract ClearinghouseFixture is TestBase {
     int256 internal constant PENALTY = 0.01e18;
     int256 internal constant KEEPER_SHARE = 0.5e18;
 
-    address internal owner = address(this);
-    address internal settler = address(0x5E771E);
-    address internal backstop = address(0xBAC5);
-    address internal keeper = address(0x4EE9);
-    address internal alice = address(0xA11CE);
-    address internal bob = address(0xB0B);
-    address internal carol = address(0xCA201);
-
-    MockToken internal usdc;
-    MockAggregator internal ethFeed;
-    OracleAdapter internal oracle;
-    ScenarioRegistry internal registry;
-    Clearinghouse internal clearinghouse;
     uint64 internal epoch;
     /// @notice The epoch `_postEpoch` published last (the current one), for margin certificates.
     uint64 internal lastPosted;
 
     function setUp() public virtual {
         vm.warp(1_700_000_000);
-        vm.label(settler, "settler");
-        vm.label(backstop, "backstop");
-        vm.label(keeper, "keeper");
-        vm.label(alice, "alice");
-        vm.label(bob, "bob");
-        vm.label(carol, "carol");
-
-        usdc = new MockToken(owner, "Mock USD Coin", "mUSDC", 6);
-        ethFeed = new MockAggregator(owner, 8, "ETH / USD");
-        _setEthPrice(2000e8);
-        oracle = new OracleAdapter(owner);
-        oracle.setFeed(ETH, ethFeed, HEARTBEAT);
-        registry = new ScenarioRegistry(owner);
-        clearinghouse = new Clearinghouse(owner, usdc, oracle, registry, backstop);
-        clearinghouse.setSettler(settler, true);
-        clearinghouse.setRiskParameters(MM_FACTOR, PENALTY, KEEPER_SHARE);
+        _deploySystem(MM_FACTOR, PENALTY, KEEPER_SHARE);
         // These tests are about liquidation: an IM factor of 1 wei lets the fixture open
         // thinly collateralized positions, each still with a valid margin certificate.
         // ClearinghouseMargin.t.sol tests initial margin itself.
@@ -201,18 +167,6 @@ abstract contract ClearinghouseFixture is TestBase {
     }
 
     // ------------------------------------------------------------ actions
-
-    function _setEthPrice(int256 answer) internal {
-        ethFeed.setAnswer(answer, block.timestamp);
-    }
-
-    function _deposit(address account, uint256 amount) internal {
-        usdc.mint(account, amount);
-        vm.startPrank(account);
-        usdc.approve(address(clearinghouse), amount);
-        clearinghouse.deposit(amount);
-        vm.stopPrank();
-    }
 
     function _fundInsurance(uint256 amount) internal {
         usdc.mint(address(this), amount);

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Clearinghouse} from "../Clearinghouse.sol";
 import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {MockToken} from "../mocks/MockToken.sol";

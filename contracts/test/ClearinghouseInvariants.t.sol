@@ -15,6 +15,7 @@ import {IScenarioRegistry} from "../interfaces/IScenarioRegistry.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
 import {MockToken} from "../mocks/MockToken.sol";
 import {ScenarioMerkle} from "./utils/ScenarioMerkle.sol";
+import {SystemFixture} from "./utils/SystemFixture.sol";
 import {TestBase} from "./utils/Vm.sol";
 
 /// @notice The log-recording and formatting cheatcodes the handler uses beyond utils/Vm.sol.
@@ -1393,15 +1394,13 @@ contract ClearinghouseInvariantHandler is TestBase {
 /// @dev One invariant function asserts every property: forge runs each invariant function
 /// as its own campaign from the same seed, so separate functions would replay the very same
 /// call sequences, each checking one property, at that many times the cost.
-contract ClearinghouseInvariantTest is TestBase {
+contract ClearinghouseInvariantTest is SystemFixture {
     /// @notice forge's selector filter (forge-std's StdInvariant.FuzzSelector).
     struct FuzzSelector {
         address addr;
         bytes4[] selectors;
     }
 
-    uint256 internal constant ETH = 0;
-    uint32 internal constant HEARTBEAT = 3600;
     uint32 internal constant REFERENCE_HEARTBEAT = 7200;
     uint16 internal constant MAX_DEVIATION_BPS = 500;
     uint32 internal constant N = 8;
@@ -1411,19 +1410,9 @@ contract ClearinghouseInvariantTest is TestBase {
     int256 internal constant MAX_SURPLUS = 1e6;
     int256 internal constant SCALE = 1e12;
 
-    address internal owner = address(this);
-    address internal settler = address(0x5E771E);
-    address internal backstop = address(0xBAC5);
-    address internal keeper = address(0x4EE9);
-    address[4] internal traders =
-        [address(0xA11CE), address(0xB0B), address(0xCA201), address(0xDA7E)];
+    address[4] internal traders = [alice, bob, carol, dave];
 
-    MockToken internal usdc;
-    MockAggregator internal ethFeed;
     MockAggregator internal referenceFeed;
-    OracleAdapter internal oracle;
-    ScenarioRegistry internal registry;
-    Clearinghouse internal clearinghouse;
     ClearinghouseInvariantHandler internal handler;
 
     /// @dev The first epoch's returns: worst for a long are -20% and -15%, for a short +10%,
@@ -1443,18 +1432,10 @@ contract ClearinghouseInvariantTest is TestBase {
 
     function setUp() public {
         vm.warp(1_700_000_000);
-        usdc = new MockToken(owner, "Mock USD Coin", "mUSDC", 6);
-        ethFeed = new MockAggregator(owner, 8, "ETH / USD");
-        ethFeed.setAnswer(2000e8, block.timestamp);
+        _deploySystem(1e18, 0.01e18, 0.5e18);
         referenceFeed = new MockAggregator(owner, 18, "ETH / USD reference");
         referenceFeed.setAnswer(2000e18, block.timestamp);
-        oracle = new OracleAdapter(owner);
-        oracle.setFeed(ETH, ethFeed, HEARTBEAT);
         oracle.setReferenceFeed(ETH, referenceFeed, REFERENCE_HEARTBEAT, MAX_DEVIATION_BPS);
-        registry = new ScenarioRegistry(owner);
-        clearinghouse = new Clearinghouse(owner, usdc, oracle, registry, backstop);
-        clearinghouse.setSettler(settler, true);
-        clearinghouse.setRiskParameters(1e18, 0.01e18, 0.5e18);
         clearinghouse.setInitialMarginParameters(1e18, ALPHA);
 
         int256[8] memory r = _returns();

@@ -1,17 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Clearinghouse} from "../Clearinghouse.sol";
 import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
-import {OracleAdapter} from "../OracleAdapter.sol";
 import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
-import {ScenarioRegistry} from "../ScenarioRegistry.sol";
-import {SeriesRegistry} from "../SeriesRegistry.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
-import {MockToken} from "../mocks/MockToken.sol";
 import {ScenarioMerkle} from "./utils/ScenarioMerkle.sol";
-import {TestBase} from "./utils/Vm.sol";
+import {SystemFixture} from "./utils/SystemFixture.sol";
 
 /// @notice The cheatcodes these tests use beyond utils/Vm.sol: state snapshots and logs.
 interface VmMarginCheats {
@@ -27,19 +22,16 @@ interface VmMarginCheats {
     function getRecordedLogs() external returns (Log[] memory);
 }
 
-/// @notice Deploys the system with one asset (ETH, 8-decimal feed at 2000), a 6-decimal
-/// stablecoin and an 8-scenario epoch with zero vol shifts, and sets initial margin to
-/// IM = 1 * ES at 75% (k = 8 * 0.25 = 2, kNum = 20_000). No account holds anything: each
-/// test deposits and trades what it needs.
+/// @notice The system of `SystemFixture` (one asset, ETH at 2000, a 6-decimal stablecoin
+/// unless `_newStablecoin` says otherwise), an 8-scenario epoch with zero vol shifts, a close
+/// factor of 1, and initial margin at IM = 1 * ES at 75% (k = 8 * 0.25 = 2, kNum = 20_000).
+/// No account holds anything: each test deposits and trades what it needs.
 ///
 /// Expected values are computed here independently of the contract: a scenario loss is
 /// ceil(-(size * floor(mark * r / WAD)) / WAD), the Rockafellar-Uryasev bound is
 /// t + ceil(10_000 * sum max(L - t, 0) / kNum), IM = ceil(factor * bound / WAD) and equity
 /// is cash + floor(size * mark / WAD) - ceil(size * price / WAD).
-abstract contract ClearinghouseMarginFixture is TestBase {
-    int256 internal constant WAD = 1e18;
-    uint256 internal constant ETH = 0;
-    uint32 internal constant HEARTBEAT = 3600;
+abstract contract ClearinghouseMarginFixture is SystemFixture {
     uint32 internal constant N = 8;
     /// @dev The ES level of both the registry (MM witnesses) and initial margin.
     uint16 internal constant ALPHA = 7500;
@@ -56,55 +48,18 @@ abstract contract ClearinghouseMarginFixture is TestBase {
 
     VmMarginCheats internal constant cheats = VmMarginCheats(address(vm));
 
-    address internal owner = address(this);
-    address internal settler = address(0x5E771E);
-    address internal backstop = address(0xBAC5);
-    address internal keeper = address(0x4EE9);
-    address internal alice = address(0xA11CE);
-    address internal bob = address(0xB0B);
-    address internal carol = address(0xCA201);
-    address internal dave = address(0xDA7E);
-
-    MockToken internal usdc;
-    MockAggregator internal ethFeed;
-    OracleAdapter internal oracle;
-    ScenarioRegistry internal registry;
-    Clearinghouse internal clearinghouse;
-    SeriesRegistry internal seriesRegistry;
     /// @notice The epoch `_postEpoch` published last (the current one).
     uint64 internal lastPosted;
 
     function setUp() public virtual {
         vm.warp(1_700_000_000);
-        vm.label(settler, "settler");
-        vm.label(backstop, "backstop");
-        vm.label(keeper, "keeper");
-        vm.label(alice, "alice");
-        vm.label(bob, "bob");
-        vm.label(carol, "carol");
-        vm.label(dave, "dave");
-
-        usdc = _newStablecoin();
-        ethFeed = new MockAggregator(owner, 8, "ETH / USD");
-        _setEthPrice(2000e8);
-        oracle = new OracleAdapter(owner);
-        oracle.setFeed(ETH, ethFeed, HEARTBEAT);
-        registry = new ScenarioRegistry(owner);
-        clearinghouse = new Clearinghouse(owner, usdc, oracle, registry, backstop);
-        seriesRegistry = clearinghouse.seriesRegistry();
-        clearinghouse.setSettler(settler, true);
-        clearinghouse.setRiskParameters(MM_FACTOR, PENALTY, KEEPER_SHARE);
+        _deploySystem(MM_FACTOR, PENALTY, KEEPER_SHARE);
         // A close factor of 1: these tests liquidate in full (partial liquidation has its own
         // tests in ClearinghouseAccounting.t.sol).
         clearinghouse.setLiquidationParameters(WAD, 0.95e18, 100e18);
         clearinghouse.setInitialMarginParameters(IM_FACTOR, ALPHA);
 
         _postEpoch();
-    }
-
-    /// @notice The 6-decimal stablecoin the clearinghouse is deployed with.
-    function _newStablecoin() internal virtual returns (MockToken) {
-        return new MockToken(owner, "Mock USD Coin", "mUSDC", 6);
     }
 
     // ------------------------------------------------------------ scenarios
@@ -251,18 +206,6 @@ abstract contract ClearinghouseMarginFixture is TestBase {
     }
 
     // ------------------------------------------------------------ actions
-
-    function _setEthPrice(int256 answer) internal {
-        ethFeed.setAnswer(answer, block.timestamp);
-    }
-
-    function _deposit(address account, uint256 amount) internal {
-        usdc.mint(account, amount);
-        vm.startPrank(account);
-        usdc.approve(address(clearinghouse), amount);
-        clearinghouse.deposit(amount);
-        vm.stopPrank();
-    }
 
     /// @notice `buyer` buys `size` ETH from `seller` at `price` with the given certificates.
     function _trade(

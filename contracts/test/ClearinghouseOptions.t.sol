@@ -3,19 +3,14 @@ pragma solidity ^0.8.24;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
-import {Clearinghouse} from "../Clearinghouse.sol";
 import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
 import {ISeriesRegistry} from "../interfaces/ISeriesRegistry.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
-import {OracleAdapter} from "../OracleAdapter.sol";
-import {ScenarioRegistry} from "../ScenarioRegistry.sol";
-import {SeriesRegistry} from "../SeriesRegistry.sol";
 import {BlackScholes} from "../libraries/BlackScholes.sol";
 import {OptionValuation} from "../libraries/OptionValuation.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
-import {MockToken} from "../mocks/MockToken.sol";
 import {ScenarioMerkle} from "./utils/ScenarioMerkle.sol";
-import {TestBase} from "./utils/Vm.sol";
+import {SystemFixture} from "./utils/SystemFixture.sol";
 
 /// @notice The log-recording cheatcodes, which utils/Vm.sol does not declare.
 interface VmRecorder {
@@ -29,14 +24,11 @@ interface VmRecorder {
     function getRecordedLogs() external returns (Log[] memory);
 }
 
-/// @notice Deploys the system with one asset (ETH: an 8-decimal spot feed at 2000 and an
-/// 8-decimal implied-vol feed at 80%), a 6-decimal stablecoin, an 8-scenario epoch with
-/// non-zero vol shifts at alpha = 75% (k = 2), and four 30-day series: 0 = call 2000,
-/// 1 = put 2000, 2 = call 2200, 3 = put 1800. Bob is a deep-pocketed counterparty.
-abstract contract ClearinghouseOptionsFixture is TestBase {
-    int256 internal constant WAD = 1e18;
-    uint256 internal constant ETH = 0;
-    uint32 internal constant HEARTBEAT = 3600;
+/// @notice The system of `SystemFixture` (one asset, ETH at 2000, a 6-decimal stablecoin)
+/// with an 8-decimal implied-vol feed for ETH at 80%, an 8-scenario epoch with non-zero vol
+/// shifts at alpha = 75% (k = 2), and four 30-day series: 0 = call 2000, 1 = put 2000,
+/// 2 = call 2200, 3 = put 1800. Bob is a deep-pocketed counterparty.
+abstract contract ClearinghouseOptionsFixture is SystemFixture {
     uint32 internal constant N = 8;
     /// @dev k = 8 * 0.25 = 2: kNum = 20_000, frac = 0, two witnesses.
     uint16 internal constant ALPHA = 7500;
@@ -58,46 +50,17 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
 
     VmRecorder internal constant recorder = VmRecorder(address(vm));
 
-    address internal owner = address(this);
-    address internal settler = address(0x5E771E);
-    address internal backstop = address(0xBAC5);
-    address internal keeper = address(0x4EE9);
-    address internal alice = address(0xA11CE);
-    address internal bob = address(0xB0B);
-    address internal carol = address(0xCA201);
-
-    MockToken internal usdc;
-    MockAggregator internal ethFeed;
     MockAggregator internal volFeed;
-    OracleAdapter internal oracle;
-    ScenarioRegistry internal registry;
-    Clearinghouse internal clearinghouse;
-    SeriesRegistry internal seriesRegistry;
     uint64 internal epoch;
     /// @notice What each account deposited (WAD), for the default IM thresholds.
     mapping(address account => int256) internal deposited;
 
     function setUp() public virtual {
         vm.warp(START);
-        vm.label(settler, "settler");
-        vm.label(backstop, "backstop");
-        vm.label(keeper, "keeper");
-        vm.label(alice, "alice");
-        vm.label(bob, "bob");
-        vm.label(carol, "carol");
-
-        usdc = new MockToken(owner, "Mock USD Coin", "mUSDC", 6);
-        ethFeed = new MockAggregator(owner, 8, "ETH / USD");
+        _deploySystem(MM_FACTOR, PENALTY, KEEPER_SHARE);
         volFeed = new MockAggregator(owner, 8, "ETH implied vol");
         _setMarks(2000e8, 0.8e8);
-        oracle = new OracleAdapter(owner);
-        oracle.setFeed(ETH, ethFeed, HEARTBEAT);
         oracle.setVolatilityFeed(ETH, volFeed, HEARTBEAT);
-        registry = new ScenarioRegistry(owner);
-        clearinghouse = new Clearinghouse(owner, usdc, oracle, registry, backstop);
-        seriesRegistry = clearinghouse.seriesRegistry();
-        clearinghouse.setSettler(settler, true);
-        clearinghouse.setRiskParameters(MM_FACTOR, PENALTY, KEEPER_SHARE);
 
         epoch = _postEpoch();
 
@@ -281,13 +244,10 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
         volFeed.setAnswer(vol8, block.timestamp);
     }
 
-    function _deposit(address account, uint256 amount) internal {
+    /// @notice `SystemFixture._deposit`, recorded in `deposited`.
+    function _deposit(address account, uint256 amount) internal override {
         deposited[account] += int256(amount) * 1e12;
-        usdc.mint(account, amount);
-        vm.startPrank(account);
-        usdc.approve(address(clearinghouse), amount);
-        clearinghouse.deposit(amount);
-        vm.stopPrank();
+        super._deposit(account, amount);
     }
 
     /// @notice A margin certificate of the current epoch: all N scenarios in index order
