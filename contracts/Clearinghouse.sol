@@ -393,10 +393,13 @@ contract Clearinghouse is IClearinghouse, Ownable {
     function settleExpiredOption(address account, uint256 seriesId) external {
         int256 size = _ledger.optionPositions[account][seriesId].size;
         (uint256 asset, int256 price, int256 payoff) = seriesRegistry.settle(seriesId, size);
+        // slither-disable-next-line incorrect-equality
         if (size == 0) return;
+        // slither-disable-next-line unused-return
         PositionAccounting.addToPosition(
             _ledger, account, seriesId, true, asset, -size, -payoff, backstop
         );
+        // slither-disable-next-line reentrancy-events
         emit OptionSettled(account, seriesId, size, price, payoff);
     }
 
@@ -761,6 +764,7 @@ contract Clearinghouse is IClearinghouse, Ownable {
     function _requireMarginAfterWithdrawal(IMarginEngine.MarginCertificate calldata margin)
         internal
     {
+        // slither-disable-next-line incorrect-equality
         if (_ledger.openPositionCount[msg.sender] == 0 && _ledger.cash[msg.sender] >= 0) {
             return;
         }

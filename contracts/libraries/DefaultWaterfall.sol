@@ -54,7 +54,6 @@ library DefaultWaterfall {
         for (uint256 asset; asset < assets; ++asset) {
             int256 amount = l.collateralBalance[account][asset];
             if (amount == 0) continue;
-            // slither-disable-next-line calls-loop
             int256 price = oracle.price(asset);
             int256 value = haircutUnits(amount, l.collateralAssets[asset].haircut)
                 .mulWad(price, Math.Rounding.Floor);
@@ -90,7 +89,6 @@ library DefaultWaterfall {
             emit IClearinghouse.BadDebtCoveredByInsurance(account, covered, l.insuranceFund);
         }
         int256 rest = badDebt - covered;
-        // slither-disable-next-line incorrect-equality
         if (rest == 0) return;
         // slither-disable-next-line uninitialized-local
         int256 totalSize;
@@ -100,7 +98,6 @@ library DefaultWaterfall {
             totalSize += closedSize[asset];
             if (closedSize[asset] != 0) lastAsset = asset;
         }
-        // slither-disable-next-line incorrect-equality
         if (totalSize == 0) {
             // The account held nothing to close (its debt came from a risk-reducing trade):
             // no market to share the loss.
@@ -109,7 +106,6 @@ library DefaultWaterfall {
         }
         int256 remaining = rest;
         for (uint256 asset; asset <= lastAsset; ++asset) {
-            // slither-disable-next-line incorrect-equality
             if (closedSize[asset] == 0) continue;
             int256 share = asset == lastAsset
                 ? remaining
@@ -129,7 +125,6 @@ library DefaultWaterfall {
         uint256 asset,
         int256 amount
     ) private {
-        // slither-disable-next-line incorrect-equality
         if (amount == 0) return;
         IClearinghouse.Market storage market = l.markets[asset];
         if (market.openInterest == 0) {

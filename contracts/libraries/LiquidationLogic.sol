@@ -36,6 +36,7 @@ library LiquidationLogic {
     ) external {
         uint256 assets = order.spot.length;
         int256[] memory closedSize = new int256[](assets);
+        // slither-disable-next-line uninitialized-local
         int256 notional;
         for (uint256 asset; asset < assets; ++asset) {
             notional += _close(l, order, asset, false, asset, order.spot[asset], closedSize);
@@ -76,7 +77,9 @@ library LiquidationLogic {
         if (size == 0) return 0;
         int256 value = size.mulWad(unitValue, Math.Rounding.Floor);
         address backstop = order.backstop;
+        // slither-disable-next-line unused-return
         PositionAccounting.addToPosition(l, account, id, isOption, asset, -size, -value, backstop);
+        // slither-disable-next-line unused-return
         PositionAccounting.addToPosition(l, backstop, id, isOption, asset, size, value, backstop);
         closedSize[asset] += PositionAccounting.abs(size);
         if (isOption) {

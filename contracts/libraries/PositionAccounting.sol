@@ -162,7 +162,6 @@ library PositionAccounting {
         int256 charge = charges(p, fundingIndex, lossIndex);
         p.fundingIndex = fundingIndex;
         p.lossIndex = lossIndex;
-        // slither-disable-next-line incorrect-equality
         if (charge == 0) return;
         l.cash[account] -= charge;
         emit IClearinghouse.ChargesSettled(account, id, isOption, charge);
