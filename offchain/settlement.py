@@ -23,7 +23,7 @@ from proofs.certificate import NO_MARGIN_CERTIFICATE, MarginCertificate, margin_
 
 def after_perp_trade(account: Account, asset: int, size: int, cost: int) -> Account:
     """``account`` after adding ``size`` of ``asset``'s perp at total ``cost`` (signed): its
-    charges settled into cash, then the fill (``Clearinghouse._addToPosition``)."""
+    charges settled into cash, then the fill (``PositionAccounting.addToPosition``)."""
     market = account.market(asset)
     before = account.positions.get(asset, Position(0, 0))
     owed = charges(before, market.funding, market.loss)
