@@ -44,11 +44,17 @@ build: install
 	$(FORGE) build
 	$(BIN)/python tools/export_artifacts.py
 
+# Runtime size of every production contract (contracts/*.sol); fails if any has less than
+# 4,096 bytes of headroom under the EIP-170 limit of 24,576.
+sizes: build
+	$(PYTHON) tools/contract_sizes.py
+
 demo: build
 	$(BIN)/vmargin demo
 
-# Lint first, then static analysis, the forge suites and every pytest test.
-test: lint build slither
+# Lint first, then the contract sizes (after the build), static analysis, the forge suites
+# and every pytest test.
+test: lint sizes slither
 	$(FORGE) test
 	$(BIN)/pytest
 

@@ -107,11 +107,12 @@ def main() -> None:
         expiry = chain.w3.eth.get_block("latest")["timestamp"] + 30 * 24 * 3600
         puts = []
         for asset in range(len(ASSETS)):
+            series = deployment.series_registry
             receipt = chain.transact(
-                owner, clearinghouse.functions.listSeries(asset, 1000 * WAD, expiry, False)
+                owner, series.functions.listSeries(asset, 1000 * WAD, expiry, False)
             )
             puts.append(
-                clearinghouse.events.SeriesListed().process_receipt(receipt)[0]["args"]["seriesId"]
+                series.events.SeriesListed().process_receipt(receipt)[0]["args"]["seriesId"]
             )
 
         books: dict[tuple[str, int], LocalAccount] = {}

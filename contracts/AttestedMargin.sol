@@ -3,6 +3,10 @@ pragma solidity ^0.8.24;
 
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
+import {IAttestedMargin} from "./interfaces/IAttestedMargin.sol";
+import {IMarginEngine} from "./interfaces/IMarginEngine.sol";
+import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
+import {IScenarioRegistry} from "./interfaces/IScenarioRegistry.sol";
 import {Clearinghouse} from "./Clearinghouse.sol";
 import {MarginEngine} from "./MarginEngine.sol";
 import {OperatorRegistry} from "./OperatorRegistry.sol";
@@ -23,61 +27,19 @@ import {ScenarioRegistry} from "./ScenarioRegistry.sol";
 /// attestation)); the attestation names its chain and epoch, so one signed for another
 /// chain or an epoch that is no longer current is refused with its own error before any
 /// signature is checked. The twin is `proofs/attestation.py`.
-contract AttestedMargin {
-    /// @notice An attested ES at level `alphaBps` and the IM it makes (both WAD) of
-    /// `account` in the state `stateHash` (`MarginEngine.attestedState`), valued at
-    /// `valuationTime` (unix seconds) from the oracle marks of block `blockNumber`; usable
-    /// until `expiry` (unix seconds).
-    struct Attestation {
-        uint256 chainId;
-        address account;
-        bytes32 stateHash;
-        uint64 epoch;
-        bytes32 scenarioRoot;
-        uint16 alphaBps;
-        int256 expectedShortfall;
-        int256 initialMargin;
-        uint64 blockNumber;
-        uint64 valuationTime;
-        uint64 expiry;
-    }
-
-    /// @notice What a challenge of an accepted attestation is judged against; stored as its
-    /// hash, published in full in `AttestationAccepted`.
-    struct Claim {
-        address account;
-        bytes32 stateHash;
-        uint64 epoch;
-        uint16 alphaBps;
-        uint64 valuationTime;
-        uint64 acceptedAt;
-        int256 expectedShortfall;
-        uint256 signers;
-    }
-
-    /// @notice The preimage of a state hash: a portfolio and the spot and vol marks (WAD)
-    /// it is valued at.
-    struct State {
-        MarginEngine.Portfolio portfolio;
-        int256[] spot;
-        int256[] vol;
-    }
-
-    /// @notice What the clearinghouse reads of an accepted attestation (one storage slot).
-    struct Margin {
-        int128 initialMargin;
-        uint64 epoch;
-        uint64 expiry;
-    }
-
+contract AttestedMargin is IAttestedMargin {
     /// @notice Domain tag of an attestation.
     bytes32 public constant ATTESTATION_TAG = keccak256("vmargin.AttestedMargin.Attestation");
     /// @notice `claimHashes[id]` of a voided attestation.
     bytes32 public constant VOIDED = bytes32(uint256(1));
 
+    /// @notice The risk operators whose quorum signs attestations and whose bonds are slashed.
     OperatorRegistry public immutable operators;
+    /// @notice The clearinghouse whose IM parameters an attestation must match.
     Clearinghouse public immutable clearinghouse;
+    /// @notice The clearinghouse's margin engine: state hashes, IM and fraud-proof bounds.
     MarginEngine public immutable engine;
+    /// @notice The scenario registry whose current epoch an attestation names.
     ScenarioRegistry public immutable scenarios;
     /// @notice Seconds after acceptance during which an attestation can be disproven.
     uint64 public immutable challengeWindow;
@@ -89,55 +51,6 @@ contract AttestedMargin {
     mapping(bytes32 id => Margin) public margins;
     /// @notice The latest attestation accepted for `account` in state `stateHash`.
     mapping(address account => mapping(bytes32 stateHash => bytes32 id)) public attestationOf;
-
-    /// @notice The attestation was signed for chain `chainId`.
-    error WrongChain(uint256 chainId, uint256 expected);
-    /// @notice The attestation's epoch is not the current one.
-    error EpochNotCurrent(uint64 epoch, uint64 current);
-    /// @notice The attestation's scenario root is not its epoch's.
-    error WrongScenarioRoot(bytes32 root, bytes32 expected);
-    /// @notice The attestation expired at `expiry`.
-    error AttestationExpired(uint64 expiry, uint256 timestamp);
-    /// @notice The attestation names a block or a valuation time still to come.
-    error FutureValuation(uint64 blockNumber, uint64 valuationTime);
-    /// @notice The attested ES is at `alphaBps`, the clearinghouse's IM level is `expected`.
-    error WrongLevel(uint16 alphaBps, uint16 expected);
-    /// @notice The published preimage does not hash to the attested state.
-    error StateMismatch(bytes32 given, bytes32 attested);
-    /// @notice The attested IM is not what the attested ES makes for the attested state.
-    error InitialMarginMismatch(int256 attested, int256 computed);
-    error AlreadyAccepted(bytes32 id);
-    /// @notice No unexpired, unvoided attestation of `account` in state `stateHash`.
-    error NoValidAttestation(address account, bytes32 stateHash);
-    error UnknownAttestation(bytes32 id);
-    error AlreadyVoided(bytes32 id);
-    /// @notice The challenge's claim is not the one accepted as `id`.
-    error ClaimMismatch(bytes32 id);
-    error ChallengeWindowClosed(bytes32 id, uint256 closedAt);
-    /// @notice The challenge's bound does not exceed the attested ES: the attestation stands.
-    error AttestationNotDisproven(int256 bound, int256 attestedExpectedShortfall);
-
-    /// @notice `id` accepted: the operators in `claim.signers` attest `claim` and IM
-    /// `initialMargin` until `expiry`, for `state` (the preimage of `claim.stateHash`, for
-    /// anyone to check).
-    event AttestationAccepted(
-        bytes32 indexed id,
-        address indexed account,
-        Claim claim,
-        int256 initialMargin,
-        uint64 expiry,
-        State state
-    );
-    /// @notice `challenger` proved `id` wrong: ES is at least `bound`, not the attested one;
-    /// `slashed` of the signers' bonds went to the challenger.
-    event AttestationVoided(
-        bytes32 indexed id,
-        address indexed account,
-        address indexed challenger,
-        int256 bound,
-        int256 attestedExpectedShortfall,
-        uint256 slashed
-    );
 
     constructor(
         OperatorRegistry operators_,
@@ -152,6 +65,8 @@ contract AttestedMargin {
     }
 
     /// @notice The digest the operators sign for `attestation`.
+    /// @param attestation The attestation.
+    /// @return keccak256(abi.encode(ATTESTATION_TAG, this contract, attestation)).
     function attestationDigest(Attestation calldata attestation) public view returns (bytes32) {
         return keccak256(abi.encode(ATTESTATION_TAG, address(this), attestation));
     }
@@ -159,14 +74,17 @@ contract AttestedMargin {
     /// @notice Check `attestation` and its quorum signature: this chain, the current epoch
     /// and its root, not expired, a past valuation, then the quorum (OperatorRegistry
     /// errors). Returns the bond that signed.
+    /// @param attestation The attestation.
+    /// @param quorum The operators' aggregate signature on its digest.
+    /// @return signedBond The bond of the operators who signed.
     function verify(
         Attestation calldata attestation,
-        OperatorRegistry.QuorumSignature calldata quorum
+        IOperatorRegistry.QuorumSignature calldata quorum
     ) public view returns (uint256 signedBond) {
         if (attestation.chainId != block.chainid) {
             revert WrongChain(attestation.chainId, block.chainid);
         }
-        (uint64 epoch, ScenarioRegistry.ScenarioSet memory set) = scenarios.current();
+        (uint64 epoch, IScenarioRegistry.ScenarioSet memory set) = scenarios.current();
         if (attestation.epoch != epoch) revert EpochNotCurrent(attestation.epoch, epoch);
         if (attestation.scenarioRoot != set.root) {
             revert WrongScenarioRoot(attestation.scenarioRoot, set.root);
@@ -186,9 +104,13 @@ contract AttestedMargin {
     /// clearinghouse's IM factor and liquidity add-on make of it for that state. From now
     /// until its expiry the clearinghouse takes its IM for the attested state. Returns its
     /// id, the signed digest.
+    /// @param attestation The attestation.
+    /// @param quorum The operators' aggregate signature on its digest.
+    /// @param state The preimage of the attested state hash.
+    /// @return id The attestation's id: its digest.
     function accept(
         Attestation calldata attestation,
-        OperatorRegistry.QuorumSignature calldata quorum,
+        IOperatorRegistry.QuorumSignature calldata quorum,
         State calldata state
     ) external returns (bytes32 id) {
         verify(attestation, quorum);
@@ -228,6 +150,10 @@ contract AttestedMargin {
 
     /// @notice The attested IM of `account` in state `stateHash` and its epoch; reverts
     /// with NoValidAttestation unless one is accepted, unexpired and not voided.
+    /// @param account The account.
+    /// @param stateHash The hash of the account's state (`MarginEngine.attestedState`).
+    /// @return initialMargin The attested IM (WAD).
+    /// @return epoch The epoch it was attested under.
     function initialMarginOf(address account, bytes32 stateHash)
         external
         view
@@ -245,11 +171,16 @@ contract AttestedMargin {
     /// `certificate`'s witnesses of the attested epoch, valued at the attested time, must
     /// show a lower bound of ES at the attested level above the attested ES. The
     /// attestation is voided and the signers' bonds go to the caller.
+    /// @param id The accepted attestation.
+    /// @param claim The claim it was accepted with (as `AttestationAccepted` published it).
+    /// @param state The preimage of the attested state hash.
+    /// @param certificate Witness scenarios of the attested epoch with Merkle proofs.
+    /// @return slashed The bond slashed and paid to the caller.
     function challenge(
         bytes32 id,
         Claim calldata claim,
         State calldata state,
-        MarginEngine.LiquidationCertificate calldata certificate
+        IMarginEngine.LiquidationCertificate calldata certificate
     ) external returns (uint256 slashed) {
         bytes32 claimHash = claimHashes[id];
         // slither-disable-next-line incorrect-equality
@@ -277,7 +208,7 @@ contract AttestedMargin {
     function _lowerBound(
         Claim calldata claim,
         State calldata state,
-        MarginEngine.LiquidationCertificate calldata certificate
+        IMarginEngine.LiquidationCertificate calldata certificate
     ) internal view returns (int256 bound) {
         bytes32 stateHash;
         (stateHash, bound) = engine.attestedLowerBound(

@@ -11,6 +11,8 @@ import {ExpectedShortfall} from "./libraries/ExpectedShortfall.sol";
 import {FixedPointMath} from "./libraries/FixedPointMath.sol";
 import {OptionValuation} from "./libraries/OptionValuation.sol";
 import {ScenarioLeaf} from "./libraries/ScenarioLeaf.sol";
+import {IMarginEngine} from "./interfaces/IMarginEngine.sol";
+import {IScenarioRegistry} from "./interfaces/IScenarioRegistry.sol";
 import {OracleAdapter} from "./OracleAdapter.sol";
 import {ScenarioRegistry} from "./ScenarioRegistry.sol";
 
@@ -24,71 +26,8 @@ import {ScenarioRegistry} from "./ScenarioRegistry.sol";
 /// @dev Off-chain twins: `offchain/portfolio.py` (equity, scenario loss),
 /// `offchain/options.py` (option values) and `offchain/expected_shortfall.py` (tail weight,
 /// bounds).
-contract MarginEngine {
+contract MarginEngine is IMarginEngine {
     using FixedPointMath for int256;
-
-    /// @notice One option position: `size` options (WAD, negative = short) of `series`, and
-    /// the series' settlement price once fixed (WAD, else 0).
-    struct OptionHolding {
-        OptionValuation.Series series;
-        int256 size;
-        int256 settlementPrice;
-    }
-
-    /// @notice What valuation needs of an account: `balance` = cash - sum of cost bases -
-    /// funding and socialized losses owed (WAD); per asset of the oracle (`spotExposure[i]`
-    /// for asset i), the units whose value moves one for one with the spot: the perp size
-    /// plus the haircut spot collateral (balance * (1 - haircut), rounded down); and the
-    /// options in the account's held order.
-    struct Portfolio {
-        int256 balance;
-        int256[] spotExposure;
-        OptionHolding[] options;
-    }
-
-    /// @notice ceil(k) distinct scenarios of `epoch`, in strictly increasing index order, each
-    /// with its leaf data (one WAD spot return and one WAD vol shift per asset) and its
-    /// Merkle proof.
-    struct LiquidationCertificate {
-        uint64 epoch;
-        uint256[] indices;
-        int256[][] spotReturns;
-        int256[][] volShifts;
-        bytes32[][] proofs;
-    }
-
-    /// @notice All N scenarios of `epoch` with a threshold t: the Rockafellar-Uryasev upper
-    /// bound of ES. The scenarios are in the leaf order of OpenZeppelin's multiproof of the
-    /// whole tree (tree positions descending), so they verify against the root with no
-    /// proof nodes. An empty certificate (no indices) stands for "none" on a side whose risk
-    /// does not increase.
-    struct MarginCertificate {
-        uint64 epoch;
-        int256 threshold;
-        uint256[] indices;
-        int256[][] spotReturns;
-        int256[][] volShifts;
-    }
-
-    /// @notice What a liquidation certificate shows about an account at current marks (WAD):
-    /// the maintenance margin is mmFactor * max(bound, 0), so it is never negative.
-    struct MarginCheck {
-        int256 equity;
-        int256 expectedShortfallLowerBound;
-        int256 maintenanceMargin;
-        bool liquidatable;
-    }
-
-    /// @notice Oracle spot prices and implied vols of the assets a portfolio needs (0 for
-    /// the others, never read), and one option's value per holding, in holding order.
-    /// @notice Spot and vol marks per asset, each option's unit value, and the time (unix
-    /// seconds) the options are valued at.
-    struct Marks {
-        int256[] spot;
-        int256[] vol;
-        int256[] optionValues;
-        uint256 time;
-    }
 
     int256 internal constant WAD = 1e18;
     /// @notice The largest spot return a certificate's scenario may carry: +10,000%, the
@@ -101,30 +40,10 @@ contract MarginEngine {
     /// of the bound can overflow for any N < 2^32 (|L - t| <= 2 * MAX_THRESHOLD < 2^197).
     int256 public constant MAX_THRESHOLD = type(int256).max / WAD + 1;
 
+    /// @notice The oracle of every mark.
     OracleAdapter public immutable oracle;
+    /// @notice The scenario registry whose epochs certificates are checked against.
     ScenarioRegistry public immutable registry;
-
-    error StaleEpoch(uint64 given, uint64 current);
-    error CertificateLengthMismatch(uint256 indices, uint256 spotReturns, uint256 proofs);
-    error WrongWitnessCount(uint256 expected, uint256 given);
-    error DuplicateScenarioIndex(uint256 index);
-    error ScenarioIndicesNotIncreasing(uint256 index, uint256 previous);
-    error ScenarioIndexOutOfRange(uint256 index, uint256 n);
-    error WrongAssetCount(uint256 index, uint256 length, uint256 expected);
-    /// @notice Scenario `index` moves `asset` by a spot return outside (-1e18,
-    /// MAX_SPOT_RETURN] or its vol by a shift outside [-MAX_VOLATILITY, MAX_VOLATILITY]
-    /// (BlackScholes, 100e18): no certificate may carry it.
-    error ScenarioOutOfDomain(uint256 index, uint256 asset, int256 spotReturn, int256 volShift);
-    error InvalidScenarioProof(uint256 index);
-    /// @notice A margin certificate must hold all N scenarios.
-    error WrongScenarioCount(uint256 expected, uint256 given);
-    /// @notice The certificate's scenarios are not the committed set.
-    error InvalidMarginCertificate(uint64 epoch);
-    /// @notice A margin certificate's threshold is outside [-MAX_THRESHOLD, MAX_THRESHOLD].
-    error ThresholdOutOfDomain(int256 threshold);
-    /// @notice The portfolio holds `asset`, which the scenarios (over `assetCount` assets)
-    /// omit.
-    error AssetNotInScenarioSet(uint256 asset, uint256 assetCount);
 
     constructor(OracleAdapter oracle_, ScenarioRegistry registry_) {
         oracle = oracle_;
@@ -137,6 +56,9 @@ contract MarginEngine {
     /// (sum size * unit value) / WAD, the division rounded down; a perp's unit value is the
     /// spot mark, an option's its Black-Scholes value (intrinsic at the settlement price
     /// once fixed).
+    /// @param portfolio The account: balance, spot exposure per asset, options (see `Portfolio`).
+    /// @return equity Its equity at the marks (WAD).
+    /// @return marks The marks it needs, each option's unit value and the valuation time.
     function valuation(Portfolio calldata portfolio)
         external
         view
@@ -150,6 +72,10 @@ contract MarginEngine {
     /// spot moves by its WAD simple return and its implied vol by its WAD shift (asset i at
     /// index i). Perps lose size * mulWad(mark, r, Floor); options size * (value after -
     /// value now); the sum is divided by WAD rounded up.
+    /// @param portfolio The account: balance, spot exposure per asset, options (see `Portfolio`).
+    /// @param spotReturns One WAD spot return per asset.
+    /// @param volShifts One WAD implied-vol shift per asset.
+    /// @return The loss (WAD, positive = loss).
     function scenarioLoss(
         Portfolio calldata portfolio,
         int256[] calldata spotReturns,
@@ -162,12 +88,17 @@ contract MarginEngine {
     /// witness losses is a lower bound of ES (rounded down), MM = mmFactor * max(bound, 0)
     /// (rounded down), liquidatable when MM > equity. Also returns the marks, for closing
     /// positions.
+    /// @param portfolio The account: balance, spot exposure per asset, options (see `Portfolio`).
+    /// @param certificate ceil(k) witness scenarios of the current epoch with Merkle proofs.
+    /// @param mmFactor The maintenance margin factor (WAD).
+    /// @return check Equity, the ES lower bound, MM and whether MM > equity.
+    /// @return marks The marks the check used, for closing positions at them.
     function checkLiquidation(
         Portfolio calldata portfolio,
         LiquidationCertificate calldata certificate,
         int256 mmFactor
     ) external view returns (MarginCheck memory check, Marks memory marks) {
-        (uint64 epoch, ScenarioRegistry.ScenarioSet memory set) = registry.current();
+        (uint64 epoch, IScenarioRegistry.ScenarioSet memory set) = registry.current();
         if (certificate.epoch != epoch) revert StaleEpoch(certificate.epoch, epoch);
         marks = _marks(portfolio);
         check.expectedShortfallLowerBound =
@@ -183,6 +114,13 @@ contract MarginEngine {
     /// notional, every rounding up, with kNum at `alphaBps` and L every scenario's loss.
     /// Reverts unless the certificate holds exactly the N scenarios of the current epoch and
     /// its threshold is within MAX_THRESHOLD.
+    /// @param portfolio The account: balance, spot exposure per asset, options (see `Portfolio`).
+    /// @param certificate All N scenarios of the current epoch and a threshold.
+    /// @param imFactor The IM factor (WAD).
+    /// @param alphaBps The ES level of initial margin (basis points).
+    /// @param addOnRate The liquidity add-on, a WAD fraction of gross notional.
+    /// @return equity The portfolio's equity at oracle marks (WAD).
+    /// @return margin Its initial margin (WAD).
     function initialMargin(
         Portfolio calldata portfolio,
         MarginCertificate calldata certificate,
@@ -190,7 +128,7 @@ contract MarginEngine {
         uint16 alphaBps,
         int256 addOnRate
     ) external view returns (int256 equity, int256 margin) {
-        (uint64 epoch, ScenarioRegistry.ScenarioSet memory set) = registry.current();
+        (uint64 epoch, IScenarioRegistry.ScenarioSet memory set) = registry.current();
         if (certificate.epoch != epoch) revert StaleEpoch(certificate.epoch, epoch);
         int256 t = certificate.threshold;
         if (t > MAX_THRESHOLD || t < -MAX_THRESHOLD) revert ThresholdOutOfDomain(t);
@@ -205,6 +143,9 @@ contract MarginEngine {
 
     /// @notice The hash an attestation commits to for `portfolio` at the current marks,
     /// keccak256(abi.encode(portfolio, spot marks, vol marks)), and its equity at them.
+    /// @param portfolio The account: balance, spot exposure per asset, options (see `Portfolio`).
+    /// @return stateHash keccak256(abi.encode(portfolio, spot marks, vol marks)).
+    /// @return equity Its equity at the oracle marks (WAD).
     function attestedState(Portfolio calldata portfolio)
         external
         view
@@ -219,6 +160,14 @@ contract MarginEngine {
     /// the state `portfolio` at the `spot` and `vol` marks: the state's hash and its IM =
     /// imFactor * max(expectedShortfall, 0) + addOnRate * gross notional, both rounding up,
     /// as `initialMargin` computes it from a certificate's bound.
+    /// @param portfolio The account: balance, spot exposure per asset, options (see `Portfolio`).
+    /// @param spot The spot marks the state was valued at (WAD, per asset).
+    /// @param vol The implied-vol marks the state was valued at (WAD, per asset).
+    /// @param expectedShortfall The attested ES (WAD).
+    /// @param imFactor The IM factor (WAD).
+    /// @param addOnRate The liquidity add-on, a WAD fraction of gross notional.
+    /// @return stateHash The state's hash.
+    /// @return margin The IM the attested ES makes for it (WAD).
     function attestedInitialMargin(
         Portfolio calldata portfolio,
         int256[] calldata spot,
@@ -235,6 +184,15 @@ contract MarginEngine {
     /// (rounded down) of ES at `alphaBps` that `certificate`'s witnesses of `epoch` show for
     /// `portfolio` valued at the given `spot` and `vol` marks and `time` (not the oracle's,
     /// nor now).
+    /// @param portfolio The account: balance, spot exposure per asset, options (see `Portfolio`).
+    /// @param spot The attested spot marks (WAD, per asset).
+    /// @param vol The attested implied-vol marks (WAD, per asset).
+    /// @param time The attested valuation time (unix seconds).
+    /// @param certificate Witness scenarios of `epoch` with Merkle proofs.
+    /// @param epoch The attested epoch.
+    /// @param alphaBps The attested ES level (basis points).
+    /// @return stateHash The state's hash.
+    /// @return bound The lower bound of ES the witnesses show (WAD).
     function attestedLowerBound(
         Portfolio calldata portfolio,
         int256[] calldata spot,
@@ -307,7 +265,7 @@ contract MarginEngine {
         Portfolio calldata portfolio,
         Marks memory marks,
         LiquidationCertificate calldata certificate,
-        ScenarioRegistry.ScenarioSet memory set,
+        IScenarioRegistry.ScenarioSet memory set,
         uint16 alphaBps
     ) internal view returns (int256) {
         (uint256 kNum, uint256 whole, uint256 frac) = ExpectedShortfall.tailWeight(set.n, alphaBps);
@@ -456,7 +414,7 @@ contract MarginEngine {
         Portfolio calldata portfolio,
         Marks memory marks,
         MarginCertificate calldata certificate,
-        ScenarioRegistry.ScenarioSet memory set
+        IScenarioRegistry.ScenarioSet memory set
     ) internal view returns (int256[] memory losses) {
         uint256 n = set.n;
         if (
@@ -541,7 +499,7 @@ contract MarginEngine {
     function _witness(
         LiquidationCertificate calldata certificate,
         uint256 i,
-        ScenarioRegistry.ScenarioSet memory set
+        IScenarioRegistry.ScenarioSet memory set
     ) internal pure returns (int256[] calldata spotReturns, int256[] calldata volShifts) {
         uint256 index = certificate.indices[i];
         if (i > 0) {
@@ -565,7 +523,7 @@ contract MarginEngine {
         Portfolio calldata portfolio,
         Marks memory marks,
         LiquidationCertificate calldata certificate,
-        ScenarioRegistry.ScenarioSet memory set,
+        IScenarioRegistry.ScenarioSet memory set,
         uint256 expected
     ) internal view returns (int256[] memory losses) {
         uint256 count = certificate.indices.length;

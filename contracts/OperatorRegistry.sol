@@ -6,6 +6,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
 import {BN254} from "./libraries/BN254.sol";
+import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 
 /// @title OperatorRegistry
 /// @notice The risk operators who attest margin: each one bonds `bondToken`, registers a
@@ -17,76 +18,30 @@ import {BN254} from "./libraries/BN254.sol";
 /// (`BN254.verify`). An operator leaving keeps its bond here for `unbondingDelay`
 /// (at least the attestations' challenge window), during which the slasher (the contract
 /// that judges fraud proofs) can still take it.
-contract OperatorRegistry is Ownable {
+contract OperatorRegistry is IOperatorRegistry, Ownable {
     using SafeERC20 for IERC20;
 
-    struct Operator {
-        address account;
-        BN254.G1Point publicKeyG1;
-        uint256 bond;
-        bool active;
-        uint64 exitAvailableAt;
-    }
-
-    /// @notice An aggregate signature: `signers` has bit i set for operator i; `apkG2` is
-    /// the sum of their G2 keys (the contract sums their G1 keys itself).
-    struct QuorumSignature {
-        uint256 signers;
-        BN254.G1Point signature;
-        BN254.G2Point apkG2;
-    }
-
+    /// @notice At most this many operators ever register: one bit each in a signer bitmap.
     uint256 public constant MAX_OPERATORS = 256;
     uint256 internal constant BPS = 10_000;
     /// @notice Domain tag of a proof of possession.
     bytes32 public constant PROOF_OF_POSSESSION_TAG =
         keccak256("vmargin.OperatorRegistry.ProofOfPossession");
 
+    /// @notice The token operators bond.
     IERC20 public immutable bondToken;
+    /// @notice The smallest bond an operator registers with.
     uint256 public minimumBond;
+    /// @notice The share of the active bond a quorum needs, in basis points.
     uint16 public quorumBps;
+    /// @notice Seconds an exiting operator's bond stays here, slashable.
     uint64 public unbondingDelay;
+    /// @notice The contract allowed to slash (the fraud-proof judge).
     address public slasher;
+    /// @notice The bond of the active operators.
     uint256 public totalActiveBond;
     Operator[] private _operators;
     mapping(address account => uint256 indexPlusOne) private _indexPlusOne;
-
-    /// @notice Quorum in (0, 10000] basis points of the active bond, a positive minimum bond.
-    error InvalidQuorumParameters(uint256 minimumBond, uint16 quorumBps, uint64 unbondingDelay);
-    error AlreadyRegistered(address account);
-    error TooManyOperators();
-    error BondTooSmall(uint256 bond, uint256 minimumBond);
-    /// @notice The registration's signature is not the key's on its own proof-of-possession
-    /// message (or the G1 and G2 keys differ).
-    error InvalidProofOfPossession(address account);
-    /// @notice The G1 key is the point at infinity: its "signature" on anything is the point
-    /// at infinity too, so it would pass every check.
-    error KeyAtInfinity(address account);
-    error NotAnOperator(address account);
-    error OperatorNotActive(uint256 index);
-    error ExitNotRequested(uint256 index);
-    error StillUnbonding(uint256 index, uint64 availableAt);
-    error NoSigners();
-    /// @notice A signer bit names no operator.
-    error UnknownOperator(uint256 index);
-    /// @notice The signers hold `signedBond`; a quorum needs `requiredBond`.
-    error QuorumNotReached(uint256 signedBond, uint256 requiredBond);
-    /// @notice The aggregate signature does not verify on `digest` under the signers' keys.
-    error InvalidSignature(bytes32 digest);
-    error NotSlasher(address caller);
-
-    event QuorumParametersSet(uint256 minimumBond, uint16 quorumBps, uint64 unbondingDelay);
-    event SlasherSet(address indexed slasher);
-    event OperatorRegistered(
-        uint256 indexed index,
-        address indexed account,
-        uint256 bond,
-        uint256 publicKeyX,
-        uint256 publicKeyY
-    );
-    event ExitRequested(uint256 indexed index, uint64 availableAt);
-    event BondWithdrawn(uint256 indexed index, uint256 amount);
-    event OperatorSlashed(uint256 indexed index, uint256 amount, address indexed recipient);
 
     constructor(
         address initialOwner,
@@ -100,6 +55,9 @@ contract OperatorRegistry is Ownable {
     }
 
     /// @notice Set the minimum bond, the quorum share and the unbonding delay.
+    /// @param minimumBond_ The smallest bond an operator registers with (> 0).
+    /// @param quorumBps_ The share of the active bond a quorum needs (basis points, in (0, 10000]).
+    /// @param unbondingDelay_ Seconds an exiting operator's bond stays slashable.
     function setQuorumParameters(uint256 minimumBond_, uint16 quorumBps_, uint64 unbondingDelay_)
         external
         onlyOwner
@@ -108,6 +66,7 @@ contract OperatorRegistry is Ownable {
     }
 
     /// @notice Set the contract allowed to slash (the fraud-proof judge).
+    /// @param slasher_ The contract that judges fraud proofs (0: none).
     function setSlasher(address slasher_) external onlyOwner {
         // slither-disable-next-line missing-zero-check
         slasher = slasher_;
@@ -115,6 +74,9 @@ contract OperatorRegistry is Ownable {
     }
 
     /// @notice The message an operator's key signs to prove possession at registration.
+    /// @param account The operator's account.
+    /// @param publicKeyG1 Its G1 key.
+    /// @return The digest its key signs.
     function proofOfPossessionDigest(address account, BN254.G1Point memory publicKeyG1)
         public
         view
@@ -135,6 +97,11 @@ contract OperatorRegistry is Ownable {
     /// @notice Register the caller as operator with BLS keys `publicKeyG1` / `publicKeyG2`,
     /// proven by `proofOfPossession`, bonding `bond` of `bondToken` (approved beforehand).
     /// Returns its index, the bit it signs with.
+    /// @param publicKeyG1 The BLS key in G1 (not the point at infinity).
+    /// @param publicKeyG2 The same key in G2.
+    /// @param proofOfPossession The key's signature on `proofOfPossessionDigest`.
+    /// @param bond The bond (at least `minimumBond`).
+    /// @return index The operator's index.
     function register(
         BN254.G1Point calldata publicKeyG1,
         BN254.G2Point calldata publicKeyG2,
@@ -186,6 +153,9 @@ contract OperatorRegistry is Ownable {
     /// @notice Check a quorum signature on `digest`: every signer a registered active
     /// operator, their bond at least `quorumBps` of the active bond, the aggregate
     /// signature valid under the sum of their keys. Returns the bond that signed.
+    /// @param digest The signed digest.
+    /// @param quorum The signers' bitmap, aggregate signature and aggregate G2 key.
+    /// @return signedBond The bond of the signers.
     function checkQuorum(bytes32 digest, QuorumSignature calldata quorum)
         external
         view
@@ -202,6 +172,9 @@ contract OperatorRegistry is Ownable {
 
     /// @notice Take the whole bond of every operator in `signers` (active or unbonding)
     /// and send it to `recipient`; they stop signing. Only the slasher. Returns the total.
+    /// @param signers The bitmap of operators slashed.
+    /// @param recipient Who receives their bonds.
+    /// @return total The bond taken.
     function slash(uint256 signers, address recipient) external returns (uint256 total) {
         if (msg.sender != slasher) revert NotSlasher(msg.sender);
         uint256 count = _operators.length;
@@ -222,12 +195,15 @@ contract OperatorRegistry is Ownable {
     }
 
     /// @notice Operator `index`.
+    /// @param index An operator index, else `UnknownOperator`.
+    /// @return The operator.
     function operatorAt(uint256 index) external view returns (Operator memory) {
         if (index >= _operators.length) revert UnknownOperator(index);
         return _operators[index];
     }
 
     /// @notice How many operators ever registered.
+    /// @return The number of operators.
     function operatorCount() external view returns (uint256) {
         return _operators.length;
     }

@@ -7,6 +7,8 @@ import {
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
+import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
+
 /// @title OracleAdapter
 /// @notice Reads Chainlink feeds per asset and returns their answers in WAD, refusing stale,
 /// future-dated and non-positive answers:
@@ -16,33 +18,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 ///   circuit breaker that pauses NEW risk when the two spot feeds disagree or the reference
 ///   cannot be trusted. The breaker never makes `price` revert.
 /// Assets are numbered 0..assetCount-1 in the order of the scenario leaves.
-contract OracleAdapter is Ownable {
-    /// @notice A Chainlink feed, the maximum age of a usable answer and its decimals.
-    struct Feed {
-        AggregatorV3Interface aggregator;
-        uint32 heartbeat;
-        uint8 decimals;
-    }
-
-    /// @notice A reference spot feed and the breaker's bound; `aggregator` 0 means none.
-    struct ReferenceFeed {
-        AggregatorV3Interface aggregator;
-        uint32 heartbeat;
-        uint8 decimals;
-        uint16 maxDeviationBps;
-    }
-
-    /// @notice The breaker's state for an asset, as `riskStatus` reports it. Every state but
-    /// `NoReference` and `WithinBound` pauses new risk.
-    enum RiskStatus {
-        NoReference,
-        WithinBound,
-        Deviation,
-        StaleReference,
-        ReferenceFromFuture,
-        NonPositiveReference
-    }
-
+contract OracleAdapter is IOracleAdapter, Ownable {
     /// @notice Basis points in one (100%).
     uint256 public constant BPS = 10_000;
 
@@ -51,72 +27,6 @@ contract OracleAdapter is Ownable {
     uint256 public assetCount;
     mapping(uint256 asset => Feed) private _volatilityFeeds;
     mapping(uint256 asset => ReferenceFeed) private _referenceFeeds;
-
-    /// @notice No feed is set for `asset`.
-    error UnknownAsset(uint256 asset);
-    /// @notice Assets must be added in order: the next one is `expected`.
-    error AssetOutOfOrder(uint256 asset, uint256 expected);
-    /// @notice A feed with more than 18 decimals cannot be normalized to WAD without loss.
-    error UnsupportedDecimals(uint8 decimals);
-    /// @notice A heartbeat of zero would make every answer stale.
-    error ZeroHeartbeat();
-    /// @notice The latest answer is older than the feed's heartbeat allows.
-    error StalePrice(uint256 asset, uint256 updatedAt, uint256 heartbeat, uint256 now_);
-    /// @notice The latest answer claims a time after the current block.
-    error PriceFromFuture(uint256 asset, uint256 updatedAt, uint256 now_);
-    /// @notice The latest answer is zero or negative.
-    error NonPositivePrice(uint256 asset, int256 answer);
-
-    /// @notice No implied-volatility feed is set for the (known) `asset`.
-    error UnknownVolatilityFeed(uint256 asset);
-    /// @notice The volatility feed's latest answer is older than its heartbeat allows.
-    error StaleVolatility(uint256 asset, uint256 updatedAt, uint256 heartbeat, uint256 now_);
-    /// @notice The volatility feed's latest answer claims a time after the current block.
-    error VolatilityFromFuture(uint256 asset, uint256 updatedAt, uint256 now_);
-    /// @notice The volatility feed's latest answer is zero or negative (raw `answer`).
-    error NonPositiveVolatility(uint256 asset, int256 answer);
-
-    /// @notice A breaker bound must be in 1..10000 bps; `maxDeviationBps` is not.
-    error InvalidMaxDeviation(uint256 maxDeviationBps);
-    /// @notice `removeReferenceFeed` on an asset without a reference feed.
-    error NoReferenceFeed(uint256 asset);
-    /// @notice New risk on `asset` is paused: the spot price deviates from the reference price
-    /// (both WAD) by more than the bound.
-    error RiskPaused(uint256 asset, int256 spotPrice, int256 referencePrice);
-    /// @notice New risk on `asset` is paused: the reference feed's latest answer is older
-    /// than its heartbeat allows.
-    error StaleReference(uint256 asset, uint256 updatedAt, uint256 heartbeat, uint256 now_);
-    /// @notice New risk on `asset` is paused: the reference feed's latest answer claims a time
-    /// after the current block.
-    error ReferenceFromFuture(uint256 asset, uint256 updatedAt, uint256 now_);
-    /// @notice New risk on `asset` is paused: the reference feed's latest answer is zero or
-    /// negative (raw `answer`).
-    error NonPositiveReference(uint256 asset, int256 answer);
-
-    /// @notice Emitted when `asset` is bound to `aggregator`.
-    event FeedSet(uint256 indexed asset, address aggregator, uint32 heartbeat, uint8 decimals);
-    /// @notice Emitted when `asset`'s implied volatility is bound to `aggregator` (replacing
-    /// `previous`, 0 if none).
-    event VolatilityFeedSet(
-        uint256 indexed asset,
-        address aggregator,
-        uint32 heartbeat,
-        uint8 decimals,
-        address previous
-    );
-    /// @notice Emitted when `asset`'s breaker compares the spot feed with `aggregator` and
-    /// pauses new risk beyond `maxDeviationBps` (replacing `previous`, 0 if none).
-    event ReferenceFeedSet(
-        uint256 indexed asset,
-        address aggregator,
-        uint32 heartbeat,
-        uint8 decimals,
-        uint16 maxDeviationBps,
-        address previous
-    );
-    /// @notice Emitted when `asset`'s breaker is switched off by removing its reference feed
-    /// `previous`.
-    event ReferenceFeedRemoved(uint256 indexed asset, address previous);
 
     constructor(address initialOwner) Ownable(initialOwner) {}
 
@@ -197,6 +107,8 @@ contract OracleAdapter is Ownable {
     // ------------------------------------------------------------------ feeds
 
     /// @notice The spot feed bound to `asset`; reverts `UnknownAsset` for an unknown asset.
+    /// @param asset A known asset, else `UnknownAsset`.
+    /// @return The feed, its heartbeat and its decimals.
     function feed(uint256 asset) external view returns (Feed memory) {
         if (asset >= assetCount) revert UnknownAsset(asset);
         return _feeds[asset];
@@ -204,6 +116,8 @@ contract OracleAdapter is Ownable {
 
     /// @notice The implied-volatility feed of the known `asset` (all zero if none is set);
     /// reverts `UnknownAsset` for an unknown asset.
+    /// @param asset A known asset, else `UnknownAsset`.
+    /// @return The feed, its heartbeat and its decimals (all zero if none).
     function volatilityFeed(uint256 asset) external view returns (Feed memory) {
         if (asset >= assetCount) revert UnknownAsset(asset);
         return _volatilityFeeds[asset];
@@ -211,6 +125,8 @@ contract OracleAdapter is Ownable {
 
     /// @notice The reference feed and breaker bound of the known `asset` (all zero if none is
     /// set: the breaker is off); reverts `UnknownAsset` for an unknown asset.
+    /// @param asset A known asset, else `UnknownAsset`.
+    /// @return The feed, its heartbeat, decimals and breaker bound (all zero if none).
     function referenceFeed(uint256 asset) external view returns (ReferenceFeed memory) {
         if (asset >= assetCount) revert UnknownAsset(asset);
         return _referenceFeeds[asset];
@@ -221,6 +137,8 @@ contract OracleAdapter is Ownable {
     /// @notice The latest price of `asset` in WAD (the answer scaled from the feed's decimals).
     /// Reverts `UnknownAsset`, `NonPositivePrice`, `PriceFromFuture` or `StalePrice`; never
     /// because of the circuit breaker.
+    /// @param asset A known asset, else `UnknownAsset`.
+    /// @return The spot price (WAD).
     function price(uint256 asset) external view returns (int256) {
         return _price(asset);
     }
@@ -229,6 +147,8 @@ contract OracleAdapter is Ownable {
     /// scaled from the volatility feed's decimals.
     /// Reverts `UnknownAsset`, `UnknownVolatilityFeed`, `NonPositiveVolatility`,
     /// `VolatilityFromFuture` or `StaleVolatility`.
+    /// @param asset A known asset, else `UnknownAsset`.
+    /// @return The annualized implied volatility (WAD).
     function volatility(uint256 asset) external view returns (int256) {
         if (asset >= assetCount) revert UnknownAsset(asset);
         Feed memory f = _volatilityFeeds[asset];
@@ -255,6 +175,8 @@ contract OracleAdapter is Ownable {
     /// Reverts `UnknownAsset`; with a reference feed, also reverts as `price(asset)` does when
     /// the spot answer itself is unusable, and with the reference aggregator's own error if
     /// reading it reverts.
+    /// @param asset A known asset, else `UnknownAsset`.
+    /// @return Whether new risk on the asset is paused.
     function riskPaused(uint256 asset) external view returns (bool) {
         (RiskStatus status,,,,) = _riskStatus(asset);
         return status != RiskStatus.NoReference && status != RiskStatus.WithinBound;
@@ -266,6 +188,7 @@ contract OracleAdapter is Ownable {
     /// @return referencePrice The reference answer scaled to WAD (0 when there is no reference
     /// feed; when stale, future-dated or non-positive, the unusable answer itself).
     /// Reverts as `riskPaused` does.
+    /// @param asset A known asset, else `UnknownAsset`.
     function riskStatus(uint256 asset)
         external
         view
@@ -279,6 +202,7 @@ contract OracleAdapter is Ownable {
     /// liquidations. Reverts `RiskPaused(asset, spotPrice, referencePrice)` beyond the bound,
     /// `StaleReference`, `ReferenceFromFuture` or `NonPositiveReference` when the reference
     /// cannot be trusted, and as `riskPaused` does.
+    /// @param asset A known asset, else `UnknownAsset`.
     function checkRiskAllowed(uint256 asset) external view {
         (
             RiskStatus status,

@@ -3,58 +3,32 @@ pragma solidity ^0.8.24;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
+import {IScenarioRegistry} from "./interfaces/IScenarioRegistry.sol";
+
 /// @title ScenarioRegistry
 /// @notice Risk epochs: each one a Merkle root over N scenarios (OpenZeppelin
 /// StandardMerkleTree, leaf ["uint256 index", "int256[] spotReturns", "int256[] volShifts"]),
 /// the ES level alpha,
 /// and the full scenario data published in events so that the chain alone suffices to replay.
 /// An epoch becomes current once all N scenarios are published, in order.
-contract ScenarioRegistry is Ownable {
-    struct ScenarioSet {
-        bytes32 root;
-        uint32 n;
-        uint16 alphaBps;
-        uint16 assetCount;
-        uint32 published;
-    }
-
+contract ScenarioRegistry is IScenarioRegistry, Ownable {
     uint256 internal constant BPS = 10_000;
 
     mapping(uint64 epoch => ScenarioSet) private _sets;
+    /// @notice The last epoch posted (0 before the first).
     uint64 public lastEpoch;
+    /// @notice The current epoch: the latest fully published (0 before the first).
     uint64 public currentEpoch;
-
-    /// @notice N must be positive and alpha in [0, 10000) basis points.
-    error InvalidScenarioSet(uint32 n, uint16 alphaBps, uint16 assetCount);
-    /// @notice `epoch` was never posted.
-    error UnknownEpoch(uint64 epoch);
-    /// @notice Chunks are published in order: the next index of `epoch` is `expected`.
-    error ChunkOutOfOrder(uint64 epoch, uint32 firstIndex, uint32 expected);
-    /// @notice The chunk would run past N scenarios.
-    error TooManyScenarios(uint64 epoch, uint256 end, uint32 n);
-    /// @notice A scenario has `length` returns; the epoch has `assetCount` assets.
-    error WrongAssetCount(uint64 epoch, uint256 index, uint256 length, uint16 assetCount);
-    /// @notice A chunk has `scenarios` rows of spot returns but `volShiftRows` of vol shifts.
-    error VolShiftCountMismatch(uint64 epoch, uint256 scenarios, uint256 volShiftRows);
-    /// @notice No epoch is complete yet.
-    error NoCurrentEpoch();
-
-    /// @notice A new epoch's commitment.
-    event ScenarioSetPosted(
-        uint64 indexed epoch, bytes32 root, uint32 n, uint16 alphaBps, uint16 assetCount
-    );
-    /// @notice Scenarios firstIndex.. of `epoch`: per scenario one WAD spot return and one
-    /// WAD implied-vol shift per asset.
-    event ScenariosPublished(
-        uint64 indexed epoch, uint32 firstIndex, int256[][] spotReturns, int256[][] volShifts
-    );
-    /// @notice All N scenarios of `epoch` are published and no later epoch is current: it is now.
-    event EpochActivated(uint64 indexed epoch);
 
     constructor(address initialOwner) Ownable(initialOwner) {}
 
     /// @notice Commit a scenario set: Merkle `root` of `n` scenarios over `assetCount` assets,
     /// ES at `alphaBps`. Returns the new epoch number (1, 2, ...).
+    /// @param root The OpenZeppelin StandardMerkleTree root of the scenarios.
+    /// @param n The number of scenarios (> 0).
+    /// @param alphaBps The ES level (basis points, below 10000).
+    /// @param assetCount The number of assets per scenario (> 0).
+    /// @return epoch The new epoch.
     function postScenarioSet(bytes32 root, uint32 n, uint16 alphaBps, uint16 assetCount)
         external
         onlyOwner
@@ -70,6 +44,10 @@ contract ScenarioRegistry is Ownable {
 
     /// @notice Publish scenarios `firstIndex`.. of `epoch`; the last chunk makes the epoch
     /// current unless a later one already is.
+    /// @param epoch A posted epoch.
+    /// @param firstIndex The index of the chunk's first scenario: the next one to publish.
+    /// @param spotReturns Per scenario, one WAD spot return per asset.
+    /// @param volShifts Per scenario, one WAD implied-vol shift per asset.
     function publishScenarios(
         uint64 epoch,
         uint32 firstIndex,
@@ -102,12 +80,16 @@ contract ScenarioRegistry is Ownable {
     }
 
     /// @notice The commitment of `epoch`.
+    /// @param epoch A posted epoch, else `UnknownEpoch`.
+    /// @return The commitment.
     function scenarioSet(uint64 epoch) external view returns (ScenarioSet memory) {
         if (_sets[epoch].n == 0) revert UnknownEpoch(epoch);
         return _sets[epoch];
     }
 
     /// @notice The current (latest fully published) epoch and its commitment.
+    /// @return epoch The current epoch (reverts `NoCurrentEpoch` before the first).
+    /// @return set Its commitment.
     function current() external view returns (uint64 epoch, ScenarioSet memory set) {
         epoch = currentEpoch;
         if (epoch == 0) revert NoCurrentEpoch();

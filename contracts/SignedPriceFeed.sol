@@ -5,6 +5,8 @@ import {
     AggregatorV3Interface
 } from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
 
+import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
+import {ISignedPriceFeed} from "./interfaces/ISignedPriceFeed.sol";
 import {OperatorRegistry} from "./OperatorRegistry.sol";
 
 /// @title SignedPriceFeed
@@ -16,23 +18,7 @@ import {OperatorRegistry} from "./OperatorRegistry.sol";
 /// 1, 2, ... with strictly increasing timestamps, none in the future, and positive prices.
 /// The `OracleAdapter` reads it as any other feed, so its heartbeat and deviation breaker
 /// bound what a dishonest committee can push. The twin is `oracle/signed_feed.py`.
-contract SignedPriceFeed is AggregatorV3Interface {
-    /// @notice A price report: `price` is the answer in this feed's `decimals` (quote units
-    /// per asset unit), observed at `timestamp` (unix seconds), for round `round` of the feed
-    /// on chain `chainId`.
-    struct PriceReport {
-        uint256 chainId;
-        int256 price;
-        uint64 timestamp;
-        uint80 round;
-    }
-
-    /// @notice A stored round: its answer and the report's timestamp.
-    struct Round {
-        int256 answer;
-        uint64 updatedAt;
-    }
-
+contract SignedPriceFeed is ISignedPriceFeed, AggregatorV3Interface {
     /// @notice Domain tag of a price report.
     bytes32 public constant REPORT_TAG = keccak256("vmargin.SignedPriceFeed.PriceReport");
 
@@ -46,26 +32,6 @@ contract SignedPriceFeed is AggregatorV3Interface {
     uint80 public latestRound;
     mapping(uint80 roundId => Round) private _rounds;
 
-    /// @notice The report was signed for chain `chainId`, not this one.
-    error ReportForAnotherChain(uint256 chainId, uint256 expected);
-    /// @notice The report's round is not the next one, `expected` (a replayed or skipped
-    /// round).
-    error RoundOutOfOrder(uint80 round, uint80 expected);
-    /// @notice The report's timestamp is not after the previous round's, `previous`.
-    error TimestampNotIncreasing(uint64 timestamp, uint64 previous);
-    /// @notice The report's timestamp is after the current block's, `now_`.
-    error ReportFromFuture(uint64 timestamp, uint256 now_);
-    /// @notice The report's price is zero or negative.
-    error NonPositivePrice(int256 price);
-    /// @notice A round that was never reported was asked for.
-    error NoSuchRound(uint80 roundId);
-
-    /// @notice Round `round` now answers `price` (in `decimals`) at `timestamp` (unix
-    /// seconds), signed by the operators in the bitmap `signers`, who hold `signedBond`.
-    event PriceReported(
-        uint80 indexed round, int256 price, uint256 timestamp, uint256 signers, uint256 signedBond
-    );
-
     /// @param registry_ The operator registry whose quorum signs the reports.
     /// @param decimals_ The decimals of every answer.
     /// @param description_ What the answer prices, e.g. "ETH / USD".
@@ -76,11 +42,14 @@ contract SignedPriceFeed is AggregatorV3Interface {
     }
 
     /// @notice 1, the first version of this feed.
+    /// @return 1.
     function version() external pure override returns (uint256) {
         return 1;
     }
 
     /// @notice The digest the committee signs for `report`.
+    /// @param report The report.
+    /// @return keccak256(abi.encode(REPORT_TAG, this feed, report)).
     function reportDigest(PriceReport calldata report) public view returns (bytes32) {
         return keccak256(abi.encode(REPORT_TAG, address(this), report));
     }
@@ -89,7 +58,10 @@ contract SignedPriceFeed is AggregatorV3Interface {
     /// next round number, a timestamp after the previous round's and not in the future, a
     /// positive price, then the quorum signature on `reportDigest(report)` (OperatorRegistry
     /// errors). Returns the bond that signed.
-    function submit(PriceReport calldata report, OperatorRegistry.QuorumSignature calldata quorum)
+    /// @param report The report of the next round.
+    /// @param quorum The committee's aggregate signature on its digest.
+    /// @return signedBond The bond of the operators who signed.
+    function submit(PriceReport calldata report, IOperatorRegistry.QuorumSignature calldata quorum)
         external
         returns (uint256 signedBond)
     {
@@ -117,6 +89,12 @@ contract SignedPriceFeed is AggregatorV3Interface {
 
     /// @notice Round `roundId`: its answer, with the report's timestamp as both `startedAt`
     /// and `updatedAt`, answered in that round. Reverts `NoSuchRound` for one never reported.
+    /// @param roundId A reported round, else `NoSuchRound`.
+    /// @return roundId The round.
+    /// @return answer Its answer (`decimals`).
+    /// @return startedAt The report's timestamp.
+    /// @return updatedAt The report's timestamp.
+    /// @return answeredInRound The round.
     function getRoundData(uint80 roundId)
         public
         view
@@ -129,6 +107,11 @@ contract SignedPriceFeed is AggregatorV3Interface {
     }
 
     /// @notice The latest round; reverts `NoSuchRound(0)` before the first report.
+    /// @return roundId The round.
+    /// @return answer Its answer (`decimals`).
+    /// @return startedAt The report's timestamp.
+    /// @return updatedAt The report's timestamp.
+    /// @return answeredInRound The round.
     function latestRoundData()
         external
         view

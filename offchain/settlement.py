@@ -30,7 +30,7 @@ from vmargin.proofs.certificate import NO_MARGIN_CERTIFICATE, MarginCertificate,
 
 def after_perp_trade(account: Account, asset: int, size: int, cost: int) -> Account:
     """``account`` after adding ``size`` of ``asset``'s perp at total ``cost`` (signed): its
-    charges settled into cash, then the fill (``Clearinghouse._addToPosition``)."""
+    charges settled into cash, then the fill (``PositionAccounting.addToPosition``)."""
     market = account.market(asset)
     before = account.positions.get(asset, Position(0, 0))
     owed = charges(before, market.funding, market.loss)
@@ -131,7 +131,9 @@ def settle_option_trade(
     chain = deployment.chain
     clearinghouse = deployment.clearinghouse
     block = chain.w3.eth.block_number
-    asset, strike, expiry, is_call = chain.call(clearinghouse.functions.series(series_id), block)
+    asset, strike, expiry, is_call = chain.call(
+        deployment.series_registry.functions.series(series_id), block
+    )
     series = OptionSeries(asset=asset, strike=strike, expiry=expiry, is_call=is_call)
     cost = mul_wad(size, premium, Rounding.CEIL)
     certificates = []

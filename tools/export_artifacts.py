@@ -1,5 +1,6 @@
-"""Export the ABI and creation bytecode of every non-test contract forge built into the
-Python package (``offchain/artifacts/<Name>.json``, shipped as ``vmargin/artifacts``).
+"""Export the ABI, creation bytecode and library link references of every non-test
+contract forge built into the Python package (``offchain/artifacts/<Name>.json``, shipped
+as ``vmargin/artifacts``).
 
 Run by ``make build`` after ``forge build``. Standard library only. A file is rewritten
 only when its content changes, and an artifact whose contract is gone is removed, so the
@@ -30,7 +31,11 @@ def main() -> int:
         targets = artifact.get("metadata", {}).get("settings", {}).get("compilationTarget", {})
         for source, name in targets.items():
             if exported(source) and name == path.stem:
-                body = {"abi": artifact["abi"], "bytecode": artifact["bytecode"]["object"]}
+                body = {
+                    "abi": artifact["abi"],
+                    "bytecode": artifact["bytecode"]["object"],
+                    "linkReferences": artifact["bytecode"]["linkReferences"],
+                }
                 wanted[f"{name}.json"] = json.dumps(body, sort_keys=True) + "\n"
     for stale in set(p.name for p in ARTIFACTS.glob("*.json")) - set(wanted):
         (ARTIFACTS / stale).unlink()

@@ -2,9 +2,11 @@
 pragma solidity ^0.8.24;
 
 import {AttestedMargin} from "../AttestedMargin.sol";
+import {IAttestedMargin} from "../interfaces/IAttestedMargin.sol";
 import {Clearinghouse} from "../Clearinghouse.sol";
-import {MarginEngine} from "../MarginEngine.sol";
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {OperatorRegistry} from "../OperatorRegistry.sol";
+import {IOperatorRegistry} from "../interfaces/IOperatorRegistry.sol";
 import {OracleAdapter} from "../OracleAdapter.sol";
 import {ScenarioRegistry} from "../ScenarioRegistry.sol";
 import {BN254} from "../libraries/BN254.sol";
@@ -21,7 +23,7 @@ contract StubOperatorRegistry {
     uint256 public constant SIGNED_BOND = 5000;
     uint256 public constant SLASHED = 777;
 
-    function checkQuorum(bytes32, OperatorRegistry.QuorumSignature calldata)
+    function checkQuorum(bytes32, IOperatorRegistry.QuorumSignature calldata)
         external
         pure
         returns (uint256)
@@ -115,8 +117,8 @@ contract AttestedMarginTest is TestBase {
     }
 
     /// @notice The vector attestation (Python's, signed by operators 1 and 3 for `attested`).
-    function _attestation() internal pure returns (AttestedMargin.Attestation memory) {
-        return AttestedMargin.Attestation({
+    function _attestation() internal pure returns (IAttestedMargin.Attestation memory) {
+        return IAttestedMargin.Attestation({
             chainId: BlsVectors.CHAIN_ID,
             account: BlsVectors.ALICE,
             stateHash: BlsVectors.STATE_HASH,
@@ -132,14 +134,14 @@ contract AttestedMarginTest is TestBase {
     }
 
     /// @notice Python's quorum signature of operators 1 and 3 on the vector attestation.
-    function _quorum() internal pure returns (OperatorRegistry.QuorumSignature memory) {
-        return OperatorRegistry.QuorumSignature(
+    function _quorum() internal pure returns (IOperatorRegistry.QuorumSignature memory) {
+        return IOperatorRegistry.QuorumSignature(
             BlsVectors.QUORUM_SIGNERS, BlsVectors.attestationSignature(), BlsVectors.quorumApkG2()
         );
     }
 
     /// @notice ALICE's state: balance 1000, 2 ETH, marked at 2000 (vol unused).
-    function _state() internal pure returns (AttestedMargin.State memory state) {
+    function _state() internal pure returns (IAttestedMargin.State memory state) {
         state.portfolio.balance = BlsVectors.BALANCE;
         state.portfolio.spotExposure = new int256[](1);
         state.portfolio.spotExposure[0] = BlsVectors.EXPOSURE;
@@ -148,16 +150,16 @@ contract AttestedMarginTest is TestBase {
         state.vol = new int256[](1);
     }
 
-    function _stateHash(AttestedMargin.State memory state) internal pure returns (bytes32) {
+    function _stateHash(IAttestedMargin.State memory state) internal pure returns (bytes32) {
         return keccak256(abi.encode(state.portfolio, state.spot, state.vol));
     }
 
     function _claim(int256 es, uint256 signers, uint64 acceptedAt)
         internal
         pure
-        returns (AttestedMargin.Claim memory)
+        returns (IAttestedMargin.Claim memory)
     {
-        return AttestedMargin.Claim({
+        return IAttestedMargin.Claim({
             account: BlsVectors.ALICE,
             stateHash: BlsVectors.STATE_HASH,
             epoch: EPOCH,
@@ -173,18 +175,18 @@ contract AttestedMarginTest is TestBase {
     function _certificate(uint64 epoch, uint256 a, uint256 b)
         internal
         pure
-        returns (MarginEngine.LiquidationCertificate memory)
+        returns (IMarginEngine.LiquidationCertificate memory)
     {
         return ScenarioMerkle.certificate(epoch, _scenarios(), a, b);
     }
 
     /// @notice The worst two scenarios, 3 (-20%) and 6 (-15%): losses 800 and 600.
-    function _worst() internal pure returns (MarginEngine.LiquidationCertificate memory) {
+    function _worst() internal pure returns (IMarginEngine.LiquidationCertificate memory) {
         return _certificate(EPOCH, 3, 6);
     }
 
     /// @notice `attestation` with the ES and the IM it makes (1.5 ES + 40, rounded up).
-    function _withEs(int256 es) internal pure returns (AttestedMargin.Attestation memory a) {
+    function _withEs(int256 es) internal pure returns (IAttestedMargin.Attestation memory a) {
         a = _attestation();
         a.expectedShortfall = es;
         a.initialMargin = _ceilDiv(es * 3, 2) + 40e18;
@@ -194,7 +196,7 @@ contract AttestedMarginTest is TestBase {
         return (a + b - 1) / b; // a, b > 0 here
     }
 
-    function _accept(AttestedMargin target, AttestedMargin.Attestation memory a)
+    function _accept(AttestedMargin target, IAttestedMargin.Attestation memory a)
         internal
         returns (bytes32 id)
     {
@@ -202,7 +204,7 @@ contract AttestedMarginTest is TestBase {
         id = target.accept(a, _quorum(), _state());
     }
 
-    function _expectVerifyRevert(AttestedMargin.Attestation memory a, bytes memory revertData)
+    function _expectVerifyRevert(IAttestedMargin.Attestation memory a, bytes memory revertData)
         internal
     {
         vm.expectRevert(revertData);
@@ -251,7 +253,7 @@ contract AttestedMarginTest is TestBase {
     }
 
     function test_Verify_AsksTheRegistryAboutTheDigest() public {
-        AttestedMargin.Attestation memory a = _attestation();
+        IAttestedMargin.Attestation memory a = _attestation();
         vm.expectCall(
             address(stub),
             abi.encodeCall(OperatorRegistry.checkQuorum, (stubbed.attestationDigest(a), _quorum()))
@@ -260,34 +262,34 @@ contract AttestedMarginTest is TestBase {
     }
 
     function test_Verify_RevertsOnWrongChain() public {
-        AttestedMargin.Attestation memory a = _attestation();
+        IAttestedMargin.Attestation memory a = _attestation();
         a.chainId = 1;
         a.epoch = 2; // also wrong: the chain is checked first
         _expectVerifyRevert(
-            a, abi.encodeWithSelector(AttestedMargin.WrongChain.selector, 1, 31_337)
+            a, abi.encodeWithSelector(IAttestedMargin.WrongChain.selector, 1, 31_337)
         );
     }
 
     function test_Verify_RevertsOnEpochNotCurrent() public {
-        AttestedMargin.Attestation memory a = _attestation();
+        IAttestedMargin.Attestation memory a = _attestation();
         a.epoch = 2;
         _expectVerifyRevert(
-            a, abi.encodeWithSelector(AttestedMargin.EpochNotCurrent.selector, 2, 1)
+            a, abi.encodeWithSelector(IAttestedMargin.EpochNotCurrent.selector, 2, 1)
         );
         // Once epoch 2 is current, the signed attestation of epoch 1 is refused.
         assertEq(uint256(_postEpoch()), 2, "epoch 2");
         _expectVerifyRevert(
-            _attestation(), abi.encodeWithSelector(AttestedMargin.EpochNotCurrent.selector, 1, 2)
+            _attestation(), abi.encodeWithSelector(IAttestedMargin.EpochNotCurrent.selector, 1, 2)
         );
     }
 
     function test_Verify_RevertsOnWrongScenarioRoot() public {
-        AttestedMargin.Attestation memory a = _attestation();
+        IAttestedMargin.Attestation memory a = _attestation();
         a.scenarioRoot = bytes32(uint256(1));
         _expectVerifyRevert(
             a,
             abi.encodeWithSelector(
-                AttestedMargin.WrongScenarioRoot.selector,
+                IAttestedMargin.WrongScenarioRoot.selector,
                 bytes32(uint256(1)),
                 BlsVectors.SCENARIO_ROOT
             )
@@ -301,18 +303,20 @@ contract AttestedMarginTest is TestBase {
         _expectVerifyRevert(
             _attestation(),
             abi.encodeWithSelector(
-                AttestedMargin.AttestationExpired.selector, BlsVectors.EXPIRY, BlsVectors.EXPIRY + 1
+                IAttestedMargin.AttestationExpired.selector,
+                BlsVectors.EXPIRY,
+                BlsVectors.EXPIRY + 1
             )
         );
     }
 
     function test_Verify_RevertsOnFutureValuation() public {
-        AttestedMargin.Attestation memory a = _attestation();
+        IAttestedMargin.Attestation memory a = _attestation();
         a.blockNumber = uint64(BLOCK + 1);
         _expectVerifyRevert(
             a,
             abi.encodeWithSelector(
-                AttestedMargin.FutureValuation.selector, BLOCK + 1, BlsVectors.VALUATION_TIME
+                IAttestedMargin.FutureValuation.selector, BLOCK + 1, BlsVectors.VALUATION_TIME
             )
         );
         a = _attestation();
@@ -320,7 +324,7 @@ contract AttestedMarginTest is TestBase {
         _expectVerifyRevert(
             a,
             abi.encodeWithSelector(
-                AttestedMargin.FutureValuation.selector, BlsVectors.BLOCK_NUMBER, START + 1
+                IAttestedMargin.FutureValuation.selector, BlsVectors.BLOCK_NUMBER, START + 1
             )
         );
         // The current block and second are not in the future.
@@ -332,23 +336,23 @@ contract AttestedMarginTest is TestBase {
 
     /// @notice The registry's refusals come through unchanged, after AttestedMargin's checks.
     function test_Verify_PropagatesRegistryErrors() public {
-        OperatorRegistry.QuorumSignature memory q = _quorum();
+        IOperatorRegistry.QuorumSignature memory q = _quorum();
         q.signers = 0;
-        vm.expectRevert(abi.encodeWithSelector(OperatorRegistry.NoSigners.selector));
+        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.NoSigners.selector));
         attested.verify(_attestation(), q);
 
         q.signers = 0x7; // 100 + 200 + 300 of 1001
         vm.expectRevert(
-            abi.encodeWithSelector(OperatorRegistry.QuorumNotReached.selector, 600, 601)
+            abi.encodeWithSelector(IOperatorRegistry.QuorumNotReached.selector, 600, 601)
         );
         attested.verify(_attestation(), q);
 
         // The signed attestation with its IM lowered by one wei: the signature fails.
-        AttestedMargin.Attestation memory a = _attestation();
+        IAttestedMargin.Attestation memory a = _attestation();
         a.initialMargin -= 1;
         vm.expectRevert(
             abi.encodeWithSelector(
-                OperatorRegistry.InvalidSignature.selector, attested.attestationDigest(a)
+                IOperatorRegistry.InvalidSignature.selector, attested.attestationDigest(a)
             )
         );
         attested.verify(a, _quorum());
@@ -357,12 +361,12 @@ contract AttestedMarginTest is TestBase {
     // ------------------------------------------------------------ accept
 
     function test_Accept_StoresTheClaimAndTheMargin() public {
-        AttestedMargin.Attestation memory a = _attestation();
+        IAttestedMargin.Attestation memory a = _attestation();
         bytes32 id = stubbed.attestationDigest(a);
-        AttestedMargin.Claim memory claim =
+        IAttestedMargin.Claim memory claim =
             _claim(BlsVectors.EXPECTED_SHORTFALL, BlsVectors.QUORUM_SIGNERS, uint64(START));
         vm.expectEmit(true, true, true, true, address(stubbed));
-        emit AttestedMargin.AttestationAccepted(
+        emit IAttestedMargin.AttestationAccepted(
             id, BlsVectors.ALICE, claim, BlsVectors.INITIAL_MARGIN, BlsVectors.EXPIRY, _state()
         );
         assertEq(_accept(stubbed, a), id, "id is the digest");
@@ -376,20 +380,20 @@ contract AttestedMarginTest is TestBase {
     }
 
     function test_Accept_RevertsOnWrongLevel() public {
-        AttestedMargin.Attestation memory a = _attestation();
+        IAttestedMargin.Attestation memory a = _attestation();
         a.alphaBps = 9750; // the scenario set's own level, not the clearinghouse's IM level
         vm.expectRevert(
-            abi.encodeWithSelector(AttestedMargin.WrongLevel.selector, 9750, BlsVectors.ALPHA_BPS)
+            abi.encodeWithSelector(IAttestedMargin.WrongLevel.selector, 9750, BlsVectors.ALPHA_BPS)
         );
         stubbed.accept(a, _quorum(), _state());
     }
 
     function test_Accept_RevertsOnAnotherStatesPreimage() public {
-        AttestedMargin.State memory state = _state();
+        IAttestedMargin.State memory state = _state();
         state.portfolio.balance += 1;
         vm.expectRevert(
             abi.encodeWithSelector(
-                AttestedMargin.StateMismatch.selector, _stateHash(state), BlsVectors.STATE_HASH
+                IAttestedMargin.StateMismatch.selector, _stateHash(state), BlsVectors.STATE_HASH
             )
         );
         stubbed.accept(_attestation(), _quorum(), state);
@@ -398,7 +402,7 @@ contract AttestedMarginTest is TestBase {
         state.spot[0] = 1999e18;
         vm.expectRevert(
             abi.encodeWithSelector(
-                AttestedMargin.StateMismatch.selector, _stateHash(state), BlsVectors.STATE_HASH
+                IAttestedMargin.StateMismatch.selector, _stateHash(state), BlsVectors.STATE_HASH
             )
         );
         stubbed.accept(_attestation(), _quorum(), state);
@@ -406,11 +410,11 @@ contract AttestedMarginTest is TestBase {
 
     /// @notice IM = 1.5 max(ES, 0) + 1% of the 4000 notional, rounded up, and nothing else.
     function test_Accept_RevertsOnInitialMarginMismatch() public {
-        AttestedMargin.Attestation memory a = _attestation();
+        IAttestedMargin.Attestation memory a = _attestation();
         a.initialMargin = BlsVectors.INITIAL_MARGIN - 1;
         vm.expectRevert(
             abi.encodeWithSelector(
-                AttestedMargin.InitialMarginMismatch.selector,
+                IAttestedMargin.InitialMarginMismatch.selector,
                 BlsVectors.INITIAL_MARGIN - 1,
                 BlsVectors.INITIAL_MARGIN
             )
@@ -423,7 +427,7 @@ contract AttestedMarginTest is TestBase {
         a.initialMargin += 1;
         vm.expectRevert(
             abi.encodeWithSelector(
-                AttestedMargin.InitialMarginMismatch.selector,
+                IAttestedMargin.InitialMarginMismatch.selector,
                 BlsVectors.INITIAL_MARGIN + 1,
                 BlsVectors.INITIAL_MARGIN + 2
             )
@@ -439,7 +443,7 @@ contract AttestedMarginTest is TestBase {
         a.initialMargin = -110e18;
         vm.expectRevert(
             abi.encodeWithSelector(
-                AttestedMargin.InitialMarginMismatch.selector, int256(-110e18), int256(40e18)
+                IAttestedMargin.InitialMarginMismatch.selector, int256(-110e18), int256(40e18)
             )
         );
         stubbed.accept(a, _quorum(), _state());
@@ -449,22 +453,22 @@ contract AttestedMarginTest is TestBase {
 
     function test_Accept_RevertsIfAlreadyAccepted() public {
         bytes32 id = _accept(stubbed, _attestation());
-        vm.expectRevert(abi.encodeWithSelector(AttestedMargin.AlreadyAccepted.selector, id));
+        vm.expectRevert(abi.encodeWithSelector(IAttestedMargin.AlreadyAccepted.selector, id));
         stubbed.accept(_attestation(), _quorum(), _state());
     }
 
     function test_Accept_RunsVerifyFirst() public {
-        AttestedMargin.Attestation memory a = _attestation();
+        IAttestedMargin.Attestation memory a = _attestation();
         a.chainId = 1;
         a.alphaBps = 9750;
-        vm.expectRevert(abi.encodeWithSelector(AttestedMargin.WrongChain.selector, 1, 31_337));
+        vm.expectRevert(abi.encodeWithSelector(IAttestedMargin.WrongChain.selector, 1, 31_337));
         stubbed.accept(a, _quorum(), _state());
     }
 
     /// @notice A later attestation of the same state replaces the earlier one.
     function test_Accept_LatestAttestationOfAStateWins() public {
         bytes32 first = _accept(stubbed, _attestation());
-        AttestedMargin.Attestation memory a = _withEs(TRUE_ES);
+        IAttestedMargin.Attestation memory a = _withEs(TRUE_ES);
         a.expiry = BlsVectors.EXPIRY + 60;
         bytes32 second = _accept(stubbed, a);
         assertEq(stubbed.attestationOf(BlsVectors.ALICE, BlsVectors.STATE_HASH), second, "id");
@@ -477,7 +481,7 @@ contract AttestedMarginTest is TestBase {
 
     function test_InitialMarginOf_OnlyWhileAcceptedAndUnexpired() public {
         bytes memory none = abi.encodeWithSelector(
-            AttestedMargin.NoValidAttestation.selector, BlsVectors.ALICE, BlsVectors.STATE_HASH
+            IAttestedMargin.NoValidAttestation.selector, BlsVectors.ALICE, BlsVectors.STATE_HASH
         );
         vm.expectRevert(none);
         stubbed.initialMarginOf(BlsVectors.ALICE, BlsVectors.STATE_HASH);
@@ -485,7 +489,7 @@ contract AttestedMarginTest is TestBase {
         _accept(stubbed, _attestation());
         vm.expectRevert(
             abi.encodeWithSelector(
-                AttestedMargin.NoValidAttestation.selector, SUBMITTER, BlsVectors.STATE_HASH
+                IAttestedMargin.NoValidAttestation.selector, SUBMITTER, BlsVectors.STATE_HASH
             )
         );
         stubbed.initialMarginOf(SUBMITTER, BlsVectors.STATE_HASH);
@@ -502,7 +506,7 @@ contract AttestedMarginTest is TestBase {
 
     function test_Challenge_RevertsOnUnknownAttestation() public {
         vm.expectRevert(
-            abi.encodeWithSelector(AttestedMargin.UnknownAttestation.selector, bytes32(uint256(2)))
+            abi.encodeWithSelector(IAttestedMargin.UnknownAttestation.selector, bytes32(uint256(2)))
         );
         stubbed.challenge(
             bytes32(uint256(2)),
@@ -516,13 +520,13 @@ contract AttestedMarginTest is TestBase {
     /// acceptance (a longer window) or other signers (other bonds).
     function test_Challenge_RevertsOnClaimMismatch() public {
         bytes32 id = _accept(stubbed, _attestation());
-        AttestedMargin.Claim[3] memory forged = [
+        IAttestedMargin.Claim[3] memory forged = [
             _claim(0, BlsVectors.QUORUM_SIGNERS, uint64(START)),
             _claim(BlsVectors.EXPECTED_SHORTFALL, BlsVectors.QUORUM_SIGNERS, uint64(START + 1)),
             _claim(BlsVectors.EXPECTED_SHORTFALL, 0x1, uint64(START))
         ];
         for (uint256 i; i < forged.length; ++i) {
-            vm.expectRevert(abi.encodeWithSelector(AttestedMargin.ClaimMismatch.selector, id));
+            vm.expectRevert(abi.encodeWithSelector(IAttestedMargin.ClaimMismatch.selector, id));
             vm.prank(CHALLENGER);
             stubbed.challenge(id, forged[i], _state(), _worst());
         }
@@ -530,12 +534,12 @@ contract AttestedMarginTest is TestBase {
 
     function test_Challenge_ClosesAfterTheWindow() public {
         bytes32 id = _accept(stubbed, _attestation());
-        AttestedMargin.Claim memory claim =
+        IAttestedMargin.Claim memory claim =
             _claim(BlsVectors.EXPECTED_SHORTFALL, BlsVectors.QUORUM_SIGNERS, uint64(START));
         vm.warp(START + WINDOW + 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                AttestedMargin.ChallengeWindowClosed.selector, id, START + WINDOW
+                IAttestedMargin.ChallengeWindowClosed.selector, id, START + WINDOW
             )
         );
         stubbed.challenge(id, claim, _state(), _worst());
@@ -547,11 +551,11 @@ contract AttestedMarginTest is TestBase {
 
     function test_Challenge_RevertsOnAnotherStatesPreimage() public {
         bytes32 id = _accept(stubbed, _attestation());
-        AttestedMargin.State memory state = _state();
+        IAttestedMargin.State memory state = _state();
         state.portfolio.spotExposure[0] = 3e18; // would show a larger ES
         vm.expectRevert(
             abi.encodeWithSelector(
-                AttestedMargin.StateMismatch.selector, _stateHash(state), BlsVectors.STATE_HASH
+                IAttestedMargin.StateMismatch.selector, _stateHash(state), BlsVectors.STATE_HASH
             )
         );
         stubbed.challenge(
@@ -566,7 +570,7 @@ contract AttestedMarginTest is TestBase {
     function test_Challenge_RevertsOnCertificateOfAnotherEpoch() public {
         bytes32 id = _accept(stubbed, _attestation());
         _postEpoch();
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.StaleEpoch.selector, 2, 1));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.StaleEpoch.selector, 2, 1));
         stubbed.challenge(
             id,
             _claim(BlsVectors.EXPECTED_SHORTFALL, BlsVectors.QUORUM_SIGNERS, uint64(START)),
@@ -582,7 +586,7 @@ contract AttestedMarginTest is TestBase {
         bytes32 honest = stubbed.attestationDigest(_withEs(TRUE_ES));
         vm.expectRevert(
             abi.encodeWithSelector(
-                AttestedMargin.AttestationNotDisproven.selector, TRUE_ES, TRUE_ES
+                IAttestedMargin.AttestationNotDisproven.selector, TRUE_ES, TRUE_ES
             )
         );
         stubbed.challenge(
@@ -592,7 +596,7 @@ contract AttestedMarginTest is TestBase {
         bytes32 lie = _accept(stubbed, _attestation());
         vm.expectRevert(
             abi.encodeWithSelector(
-                AttestedMargin.AttestationNotDisproven.selector,
+                IAttestedMargin.AttestationNotDisproven.selector,
                 60e18,
                 BlsVectors.EXPECTED_SHORTFALL
             )
@@ -607,7 +611,7 @@ contract AttestedMarginTest is TestBase {
 
     function test_Challenge_VoidsAndSlashesTheSigners() public {
         bytes32 id = _accept(stubbed, _attestation());
-        AttestedMargin.Claim memory claim =
+        IAttestedMargin.Claim memory claim =
             _claim(BlsVectors.EXPECTED_SHORTFALL, BlsVectors.QUORUM_SIGNERS, uint64(START));
         vm.warp(START + 10);
 
@@ -616,7 +620,7 @@ contract AttestedMarginTest is TestBase {
             abi.encodeCall(OperatorRegistry.slash, (BlsVectors.QUORUM_SIGNERS, CHALLENGER))
         );
         vm.expectEmit(true, true, true, true, address(stubbed));
-        emit AttestedMargin.AttestationVoided(
+        emit IAttestedMargin.AttestationVoided(
             id, BlsVectors.ALICE, CHALLENGER, TRUE_ES, BlsVectors.EXPECTED_SHORTFALL, 777
         );
         vm.prank(CHALLENGER);
@@ -626,14 +630,14 @@ contract AttestedMarginTest is TestBase {
         _assertMargin(stubbed, id, 0, 0);
         vm.expectRevert(
             abi.encodeWithSelector(
-                AttestedMargin.NoValidAttestation.selector, BlsVectors.ALICE, BlsVectors.STATE_HASH
+                IAttestedMargin.NoValidAttestation.selector, BlsVectors.ALICE, BlsVectors.STATE_HASH
             )
         );
         stubbed.initialMarginOf(BlsVectors.ALICE, BlsVectors.STATE_HASH);
-        vm.expectRevert(abi.encodeWithSelector(AttestedMargin.AlreadyVoided.selector, id));
+        vm.expectRevert(abi.encodeWithSelector(IAttestedMargin.AlreadyVoided.selector, id));
         stubbed.challenge(id, claim, _state(), _worst());
         // A voided attestation cannot be accepted again.
-        vm.expectRevert(abi.encodeWithSelector(AttestedMargin.AlreadyAccepted.selector, id));
+        vm.expectRevert(abi.encodeWithSelector(IAttestedMargin.AlreadyAccepted.selector, id));
         stubbed.accept(_attestation(), _quorum(), _state());
     }
 
@@ -679,7 +683,7 @@ contract AttestedMarginTest is TestBase {
         assertEq(operators.operatorAt(3).bond, 0, "operator 3 bond");
         assertEq(operators.operatorAt(0).bond, 100, "operator 0 bond");
         // The slashed operators can no longer sign: the same quorum now fails.
-        vm.expectRevert(abi.encodeWithSelector(OperatorRegistry.OperatorNotActive.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.OperatorNotActive.selector, 1));
         attested.verify(_attestation(), _quorum());
     }
 }

@@ -4,11 +4,15 @@ pragma solidity ^0.8.24;
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 
 import {AttestedMargin} from "../AttestedMargin.sol";
-import {Clearinghouse} from "../Clearinghouse.sol";
+import {IAttestedMargin} from "../interfaces/IAttestedMargin.sol";
+import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
 import {MarginEngine} from "../MarginEngine.sol";
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {OperatorRegistry} from "../OperatorRegistry.sol";
-import {OracleAdapter} from "../OracleAdapter.sol";
+import {IOperatorRegistry} from "../interfaces/IOperatorRegistry.sol";
+import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {ScenarioRegistry} from "../ScenarioRegistry.sol";
+import {IScenarioRegistry} from "../interfaces/IScenarioRegistry.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
 import {MockToken} from "../mocks/MockToken.sol";
 import {StubOperatorRegistry} from "./AttestedMargin.t.sol";
@@ -63,23 +67,23 @@ contract CertificateAttackTest is ClearinghouseFixture {
     /// are not under epoch 2's root. The same certificate was valid while epoch 1 was current.
     function test_Liquidate_RevertsOnProofOfAnotherEpoch() public {
         _setEthPrice(1950e8);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         assertTrue(clearinghouse.isLiquidatable(alice, cert).liquidatable, "valid in epoch 1");
 
         (uint64 second,) = _postSecondEpoch();
         cert.epoch = second;
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.InvalidScenarioProof.selector, 3));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.InvalidScenarioProof.selector, 3));
         clearinghouse.liquidate(alice, cert, WAD);
     }
 
     /// @notice Epoch 1's scenario set relabelled as the current epoch 2 on a withdrawal: the
     /// N leaves do not rebuild epoch 2's root.
     function test_Certificate_RevertsOnScenarioSetOfAnotherEpoch() public {
-        MarginEngine.MarginCertificate memory margin = _margin();
+        IMarginEngine.MarginCertificate memory margin = _margin();
         (uint64 second, int256[][] memory s) = _postSecondEpoch();
         margin.epoch = second;
         vm.expectRevert(
-            abi.encodeWithSelector(MarginEngine.InvalidMarginCertificate.selector, second)
+            abi.encodeWithSelector(IMarginEngine.InvalidMarginCertificate.selector, second)
         );
         vm.prank(alice);
         clearinghouse.withdraw(1e6, margin);
@@ -95,7 +99,7 @@ contract CertificateAttackTest is ClearinghouseFixture {
     function test_Liquidate_RevertsOnLeafOfAnotherScenarioSet() public {
         int256[][] memory forged = _scenarios();
         forged[3][0] = -0.9e18;
-        MarginEngine.LiquidationCertificate memory cert =
+        IMarginEngine.LiquidationCertificate memory cert =
             ScenarioMerkle.certificate(epoch, forged, _indices(3, 6));
         bytes32 forgedRoot = ScenarioMerkle.root(ScenarioMerkle.leaves(forged));
         assertTrue(
@@ -104,11 +108,11 @@ contract CertificateAttackTest is ClearinghouseFixture {
             ),
             "valid in the forged tree"
         );
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.InvalidScenarioProof.selector, 3));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.InvalidScenarioProof.selector, 3));
         clearinghouse.liquidate(alice, cert, WAD);
 
         registry.postScenarioSet(forgedRoot, N, ALPHA_WHOLE_K, 1);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.InvalidScenarioProof.selector, 3));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.InvalidScenarioProof.selector, 3));
         clearinghouse.isLiquidatable(alice, cert);
     }
 
@@ -119,11 +123,11 @@ contract CertificateAttackTest is ClearinghouseFixture {
     /// or after the account topped up, it proves nothing.
     function test_Liquidate_ReplayedCertificateAfterTheStateChanged_RevertsAccountHealthy() public {
         _setEthPrice(1950e8);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         vm.prank(keeper);
         clearinghouse.liquidate(alice, cert, WAD);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, alice, 30.5e18, 0)
+            abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, alice, 30.5e18, 0)
         );
         vm.prank(keeper);
         clearinghouse.liquidate(alice, cert, WAD);
@@ -136,7 +140,7 @@ contract CertificateAttackTest is ClearinghouseFixture {
         assertTrue(clearinghouse.isLiquidatable(carol, cert).liquidatable, "carol liquidatable");
         _deposit(carol, 300e6);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, carol, 350e18, 341.25e18)
+            abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, carol, 350e18, 341.25e18)
         );
         vm.prank(keeper);
         clearinghouse.liquidate(carol, cert, WAD);
@@ -148,17 +152,17 @@ contract CertificateAttackTest is ClearinghouseFixture {
     function test_Withdraw_ReplayedMarginCertificateAfterTheMarkMoved_Reverts() public {
         clearinghouse.setInitialMarginParameters(WAD, ALPHA_WHOLE_K);
         _deposit(alice, 300e6);
-        MarginEngine.MarginCertificate memory margin =
+        IMarginEngine.MarginCertificate memory margin =
             ScenarioMerkle.marginCertificate(epoch, _scenarios(), 300e18);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.InitialMarginChecked(alice, epoch, 360e18, 350e18);
+        emit IClearinghouse.InitialMarginChecked(alice, epoch, 360e18, 350e18);
         vm.prank(alice);
         clearinghouse.withdraw(40e6, margin);
 
         _setEthPrice(1950e8);
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InsufficientInitialMargin.selector, alice, 300e18, 345e18
+                IClearinghouse.InsufficientInitialMargin.selector, alice, 300e18, 345e18
             )
         );
         vm.prank(alice);
@@ -170,26 +174,26 @@ contract CertificateAttackTest is ClearinghouseFixture {
     /// @notice Every array of a liquidation certificate empty, then each part of one witness.
     function test_Liquidate_RevertsOnZeroLengthInputs() public {
         _setEthPrice(1950e8);
-        MarginEngine.LiquidationCertificate memory empty;
+        IMarginEngine.LiquidationCertificate memory empty;
         empty.epoch = epoch;
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.WrongWitnessCount.selector, 2, 0));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.WrongWitnessCount.selector, 2, 0));
         clearinghouse.liquidate(alice, empty, WAD);
 
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         cert.proofs = new bytes32[][](0);
         vm.expectRevert(
-            abi.encodeWithSelector(MarginEngine.CertificateLengthMismatch.selector, 2, 2, 0)
+            abi.encodeWithSelector(IMarginEngine.CertificateLengthMismatch.selector, 2, 2, 0)
         );
         clearinghouse.liquidate(alice, cert, WAD);
 
         cert = _certificate(epoch, _indices(3, 6));
         cert.proofs[0] = new bytes32[](0);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.InvalidScenarioProof.selector, 3));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.InvalidScenarioProof.selector, 3));
         clearinghouse.liquidate(alice, cert, WAD);
 
         cert = _certificate(epoch, _indices(3, 6));
         cert.volShifts[0] = new int256[](0);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.WrongAssetCount.selector, 3, 0, 1));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.WrongAssetCount.selector, 3, 0, 1));
         clearinghouse.liquidate(alice, cert, WAD);
     }
 
@@ -200,7 +204,7 @@ contract CertificateAttackTest is ClearinghouseFixture {
     /// no proof nodes at all, and exactly N >= 1 leaves (the registry refuses N = 0), so a
     /// certificate without scenarios is refused by count, before any multiproof.
     function test_EmptyMultiproofPitfall_IsUnreachable() public {
-        (, ScenarioRegistry.ScenarioSet memory set) = registry.current();
+        (, IScenarioRegistry.ScenarioSet memory set) = registry.current();
         bytes32[] memory proof = new bytes32[](1);
         proof[0] = set.root;
         assertTrue(
@@ -208,18 +212,18 @@ contract CertificateAttackTest is ClearinghouseFixture {
             "OpenZeppelin accepts the empty multiproof"
         );
 
-        MarginEngine.MarginCertificate memory empty;
+        IMarginEngine.MarginCertificate memory empty;
         empty.epoch = epoch;
         MarginEngine engine = clearinghouse.engine();
-        MarginEngine.Portfolio memory portfolio = clearinghouse.portfolioOf(alice);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.WrongScenarioCount.selector, 8, 0));
+        IMarginEngine.Portfolio memory portfolio = clearinghouse.portfolioOf(alice);
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.WrongScenarioCount.selector, 8, 0));
         engine.initialMargin(portfolio, empty, WAD, 9900, 0);
 
         // Leaf rows without indices do not make a certificate: the clearinghouse asks for one.
-        MarginEngine.MarginCertificate memory rowsOnly = _margin();
+        IMarginEngine.MarginCertificate memory rowsOnly = _margin();
         rowsOnly.indices = new uint256[](0);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, alice)
+            abi.encodeWithSelector(IClearinghouse.MarginCertificateRequired.selector, alice)
         );
         vm.prank(alice);
         clearinghouse.withdraw(1e6, rowsOnly);
@@ -236,10 +240,10 @@ contract CertificateAttackTest is ClearinghouseFixture {
         int256[][] memory other = new int256[][](1);
         other[0] = new int256[](1);
         other[0][0] = -0.05e18;
-        MarginEngine.MarginCertificate memory margin =
+        IMarginEngine.MarginCertificate memory margin =
             ScenarioMerkle.marginCertificate(single, other, 0);
         vm.expectRevert(
-            abi.encodeWithSelector(MarginEngine.InvalidMarginCertificate.selector, single)
+            abi.encodeWithSelector(IMarginEngine.InvalidMarginCertificate.selector, single)
         );
         vm.prank(alice);
         clearinghouse.withdraw(1e6, margin);
@@ -266,7 +270,7 @@ contract CertificateAttackTest is ClearinghouseFixture {
 
     function _outOfDomain(int256 spotReturn, int256 volShift) internal pure returns (bytes memory) {
         return abi.encodeWithSelector(
-            MarginEngine.ScenarioOutOfDomain.selector, 3, ETH, spotReturn, volShift
+            IMarginEngine.ScenarioOutOfDomain.selector, 3, ETH, spotReturn, volShift
         );
     }
 
@@ -293,7 +297,7 @@ contract CertificateAttackTest is ClearinghouseFixture {
         for (uint256 i; i < cases.length; ++i) {
             (uint64 posted, int256[][] memory s, int256[][] memory v) =
                 _postScenario3(cases[i][0], cases[i][1]);
-            MarginEngine.LiquidationCertificate memory cert =
+            IMarginEngine.LiquidationCertificate memory cert =
                 ScenarioMerkle.certificate(posted, s, v, _indices(3, 6));
             vm.expectRevert(_outOfDomain(cases[i][0], cases[i][1]));
             clearinghouse.liquidate(alice, cert, WAD);
@@ -305,7 +309,7 @@ contract CertificateAttackTest is ClearinghouseFixture {
         for (uint256 i; i < cases.length; ++i) {
             (uint64 posted, int256[][] memory s, int256[][] memory v) =
                 _postScenario3(cases[i][0], cases[i][1]);
-            MarginEngine.MarginCertificate memory margin =
+            IMarginEngine.MarginCertificate memory margin =
                 ScenarioMerkle.marginCertificate(posted, s, v, 0);
             vm.expectRevert(_outOfDomain(cases[i][0], cases[i][1]));
             vm.prank(alice);
@@ -316,7 +320,7 @@ contract CertificateAttackTest is ClearinghouseFixture {
     /// @notice The domain is checked with the leaf's shape, before its proof: a forged value
     /// out of the domain is refused as such, committed or not.
     function test_Liquidate_ValueOutOfDomain_RefusedBeforeItsProof() public {
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         cert.spotReturns[0][0] = 1e57;
         vm.expectRevert(_outOfDomain(1e57, 0));
         clearinghouse.liquidate(alice, cert, WAD);
@@ -363,16 +367,16 @@ contract CertificateAttackTest is ClearinghouseFixture {
         assertEq(max, type(int256).max / WAD + 1, "the largest |loss|: ceil(int256 max / WAD)");
         int256[4] memory outside = [type(int256).min, -max - 1, max + 1, type(int256).max];
         for (uint256 i; i < outside.length; ++i) {
-            MarginEngine.MarginCertificate memory margin =
+            IMarginEngine.MarginCertificate memory margin =
                 ScenarioMerkle.marginCertificate(epoch, _scenarios(), outside[i]);
             vm.expectRevert(
-                abi.encodeWithSelector(MarginEngine.ThresholdOutOfDomain.selector, outside[i])
+                abi.encodeWithSelector(IMarginEngine.ThresholdOutOfDomain.selector, outside[i])
             );
             vm.prank(alice);
             clearinghouse.withdraw(1e6, margin);
         }
 
-        MarginEngine.Portfolio memory portfolio = clearinghouse.portfolioOf(alice);
+        IMarginEngine.Portfolio memory portfolio = clearinghouse.portfolioOf(alice);
         int256 sum;
         for (uint256 i; i < N; ++i) {
             sum += _loss(1e18, 2000e18, _spot(i));
@@ -414,7 +418,7 @@ contract AttestedMarginAttackTest is ClearinghouseFixture {
     function _carolAfterBuying(int256 withdrawn)
         internal
         pure
-        returns (MarginEngine.Portfolio memory portfolio)
+        returns (IMarginEngine.Portfolio memory portfolio)
     {
         portfolio.balance = 800e18 - withdrawn;
         portfolio.spotExposure = new int256[](1);
@@ -422,23 +426,23 @@ contract AttestedMarginAttackTest is ClearinghouseFixture {
     }
 
     /// @notice The hash the clearinghouse computes for `portfolio` at the current marks.
-    function _stateHash(MarginEngine.Portfolio memory portfolio) internal view returns (bytes32) {
+    function _stateHash(IMarginEngine.Portfolio memory portfolio) internal view returns (bytes32) {
         (bytes32 stateHash,) = clearinghouse.engine().attestedState(portfolio);
         return stateHash;
     }
 
     /// @notice Accept an attestation of ES 50 for Carol in `portfolio` at the ETH mark 2000.
-    function _attest(MarginEngine.Portfolio memory portfolio) internal returns (int256 margin) {
+    function _attest(IMarginEngine.Portfolio memory portfolio) internal returns (int256 margin) {
         int256[] memory spot = new int256[](1);
         spot[0] = 2000e18;
         int256[] memory vol = new int256[](1);
         bytes32 stateHash;
         (stateHash, margin) =
             clearinghouse.engine().attestedInitialMargin(portfolio, spot, vol, 50e18, WAD, 0);
-        OperatorRegistry.QuorumSignature memory quorum;
+        IOperatorRegistry.QuorumSignature memory quorum;
         quorum.signers = 1;
         attested.accept(
-            AttestedMargin.Attestation({
+            IAttestedMargin.Attestation({
                 chainId: block.chainid,
                 account: carol,
                 stateHash: stateHash,
@@ -452,7 +456,7 @@ contract AttestedMarginAttackTest is ClearinghouseFixture {
                 expiry: uint64(block.timestamp + 1 hours)
             }),
             quorum,
-            AttestedMargin.State(portfolio, spot, vol)
+            IAttestedMargin.State(portfolio, spot, vol)
         );
     }
 
@@ -461,7 +465,7 @@ contract AttestedMarginAttackTest is ClearinghouseFixture {
     function test_EmptyCertificate_WithoutAttestation_Reverts() public {
         vm.expectRevert(
             abi.encodeWithSelector(
-                AttestedMargin.NoValidAttestation.selector, carol, _stateHash(_carolAfterBuying(0))
+                IAttestedMargin.NoValidAttestation.selector, carol, _stateHash(_carolAfterBuying(0))
             )
         );
         vm.prank(settler);
@@ -473,14 +477,14 @@ contract AttestedMarginAttackTest is ClearinghouseFixture {
     function test_AttestationReplayedAfterTheStateChanged_Reverts() public {
         int256 margin = _attest(_carolAfterBuying(0));
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.InitialMarginChecked(carol, epoch, 1000e18, margin);
+        emit IClearinghouse.InitialMarginChecked(carol, epoch, 1000e18, margin);
         vm.prank(settler);
         clearinghouse.settleTrade(carol, bob, ETH, 0.1e18, 2000e18, _noMargin(), _margin());
 
         bytes32 afterWithdrawal = _stateHash(_carolAfterBuying(10e18));
         vm.expectRevert(
             abi.encodeWithSelector(
-                AttestedMargin.NoValidAttestation.selector, carol, afterWithdrawal
+                IAttestedMargin.NoValidAttestation.selector, carol, afterWithdrawal
             )
         );
         vm.prank(carol);
@@ -505,16 +509,16 @@ contract InsolventLiquidationTest is ClearinghouseMarginFixture {
     /// witnesses show a lower bound of 0 for both: MM 0 is not above equity.
     function test_Liquidate_EmptyOrForeignAccount_RevertsAccountHealthy() public {
         _deposit(dave, 50e6);
-        MarginEngine.LiquidationCertificate memory cert = _liquidationCertificate(3, 6);
-        MarginEngine.MarginCheck memory check = clearinghouse.isLiquidatable(carol, cert);
+        IMarginEngine.LiquidationCertificate memory cert = _liquidationCertificate(3, 6);
+        IMarginEngine.MarginCheck memory check = clearinghouse.isLiquidatable(carol, cert);
         assertEq(check.expectedShortfallLowerBound, 0, "no position, no loss");
         assertEq(check.liquidatable, false, "carol");
 
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, carol, 0, 0));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, carol, 0, 0));
         vm.prank(keeper);
         clearinghouse.liquidate(carol, cert, WAD);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, dave, 50e18, 0)
+            abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, dave, 50e18, 0)
         );
         vm.prank(keeper);
         clearinghouse.liquidate(dave, cert, WAD);
@@ -526,12 +530,12 @@ contract InsolventLiquidationTest is ClearinghouseMarginFixture {
     /// market price (0) and at a price that would hand its counterparty 400 (-400).
     function test_SettleTrade_EmptyAccountCannotTakeRisk() public {
         _deposit(bob, 1000e6);
-        MarginEngine.MarginCertificate memory carolMargin =
+        IMarginEngine.MarginCertificate memory carolMargin =
             _margin(_secondLargest(_losses(1e18, MARK)));
-        MarginEngine.MarginCertificate memory bobMargin =
+        IMarginEngine.MarginCertificate memory bobMargin =
             _margin(_secondLargest(_losses(-1e18, MARK)));
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, carol)
+            abi.encodeWithSelector(IClearinghouse.MarginCertificateRequired.selector, carol)
         );
         _trade(carol, bob, 1e18, 2000e18, _noMargin(), bobMargin);
         vm.expectRevert(_insufficient(carol, 0, 350e18));
@@ -550,18 +554,18 @@ contract InsolventLiquidationTest is ClearinghouseMarginFixture {
         _openAliceLongOne();
         _setEthPrice(1600e8);
         assertEq(clearinghouse.equity(alice), -50e18, "alice under water");
-        MarginEngine.LiquidationCertificate memory cert = _liquidationCertificate(3, 6);
+        IMarginEngine.LiquidationCertificate memory cert = _liquidationCertificate(3, 6);
 
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.BadDebt(alice, 50e18);
+        emit IClearinghouse.BadDebt(alice, 50e18);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.BadDebtCoveredByInsurance(alice, 50e18, 50e18);
+        emit IClearinghouse.BadDebtCoveredByInsurance(alice, 50e18, 50e18);
         vm.prank(keeper);
         clearinghouse.liquidate(alice, cert, WAD);
         assertEq(clearinghouse.insuranceFund(), 50e18, "the fund paid 50");
         assertEq(clearinghouse.cash(alice), 0, "alice written off");
 
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, alice, 0, 0));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, alice, 0, 0));
         vm.prank(keeper);
         clearinghouse.liquidate(alice, cert, WAD);
         assertEq(clearinghouse.insuranceFund(), 50e18, "and nothing more");
@@ -612,10 +616,10 @@ contract OptionMarginPathTest is ClearinghouseOptionsFixture {
             K_NUM,
             0
         );
-        MarginEngine.LiquidationCertificate memory cert =
+        IMarginEngine.LiquidationCertificate memory cert =
             ScenarioMerkle.certificate(epoch, s, v, _indices(3, 6));
         vm.prank(keeper);
-        MarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
+        IMarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
         assertEq(check.expectedShortfallLowerBound, bound, "bound");
         assertEq(check.maintenanceMargin, bound * 12 / 10, "MM = 1.2 * bound");
         assertEq(clearinghouse.openPositionCount(alice), 0, "closed in full");
@@ -630,11 +634,11 @@ contract OptionMarginPathTest is ClearinghouseOptionsFixture {
         int256[][] memory v = _volShifts();
         v[3][0] = type(int256).max;
         epoch = publishScenarioSet(registry, s, v, ALPHA);
-        MarginEngine.LiquidationCertificate memory cert =
+        IMarginEngine.LiquidationCertificate memory cert =
             ScenarioMerkle.certificate(epoch, s, v, _indices(3, 6));
         vm.expectRevert(
             abi.encodeWithSelector(
-                MarginEngine.ScenarioOutOfDomain.selector, 3, ETH, -0.3e18, type(int256).max
+                IMarginEngine.ScenarioOutOfDomain.selector, 3, ETH, -0.3e18, type(int256).max
             )
         );
         clearinghouse.isLiquidatable(alice, cert);
@@ -648,12 +652,12 @@ contract OptionMarginPathTest is ClearinghouseOptionsFixture {
         _deposit(carol, 10_000e6);
         _buy(alice, bob, CALL_2000, 1e18, 182.6e18);
         _perp(carol, bob, 1e18, 2000e18);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
-        MarginEngine.MarginCertificate memory margin = _margin(_threshold(alice));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.MarginCertificate memory margin = _margin(_threshold(alice));
 
         _setMarks(2000e8, 0);
         bytes memory zeroVol =
-            abi.encodeWithSelector(OracleAdapter.NonPositiveVolatility.selector, ETH, 0);
+            abi.encodeWithSelector(IOracleAdapter.NonPositiveVolatility.selector, ETH, 0);
         vm.expectRevert(zeroVol);
         clearinghouse.isLiquidatable(alice, cert);
         vm.expectRevert(zeroVol);
@@ -665,7 +669,7 @@ contract OptionMarginPathTest is ClearinghouseOptionsFixture {
 
         _setMarks(0, 0.8e8);
         bytes memory zeroSpot =
-            abi.encodeWithSelector(OracleAdapter.NonPositivePrice.selector, ETH, 0);
+            abi.encodeWithSelector(IOracleAdapter.NonPositivePrice.selector, ETH, 0);
         vm.expectRevert(zeroSpot);
         clearinghouse.isLiquidatable(alice, cert);
         vm.expectRevert(zeroSpot);
@@ -689,7 +693,7 @@ contract OptionMarginPathTest is ClearinghouseOptionsFixture {
             assertEq(_scenarioLoss(alice, i), loss, "intrinsic loss");
         }
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.InitialMarginChecked(alice, epoch, 9916.4e18, 100e18);
+        emit IClearinghouse.InitialMarginChecked(alice, epoch, 9916.4e18, 100e18);
         vm.prank(alice);
         clearinghouse.withdraw(1e6, _margin(100e18));
     }
@@ -706,7 +710,7 @@ contract ParameterBoundsTest is ClearinghouseFixture {
             [[int256(1), 0, 0], [type(int256).max, WAD, WAD], [MM_FACTOR, PENALTY, KEEPER_SHARE]];
         for (uint256 i; i < values.length; ++i) {
             vm.expectEmit(true, true, true, true, address(clearinghouse));
-            emit Clearinghouse.RiskParametersSet(values[i][0], values[i][1], values[i][2]);
+            emit IClearinghouse.RiskParametersSet(values[i][0], values[i][1], values[i][2]);
             clearinghouse.setRiskParameters(values[i][0], values[i][1], values[i][2]);
             assertEq(clearinghouse.maintenanceMarginFactor(), values[i][0], "MM factor");
             assertEq(clearinghouse.liquidationPenalty(), values[i][1], "penalty");
@@ -716,7 +720,7 @@ contract ParameterBoundsTest is ClearinghouseFixture {
         for (uint256 i; i < bad.length; ++i) {
             vm.expectRevert(
                 abi.encodeWithSelector(
-                    Clearinghouse.InvalidRiskParameters.selector, bad[i][0], bad[i][1], bad[i][2]
+                    IClearinghouse.InvalidRiskParameters.selector, bad[i][0], bad[i][1], bad[i][2]
                 )
             );
             clearinghouse.setRiskParameters(bad[i][0], bad[i][1], bad[i][2]);
@@ -728,7 +732,7 @@ contract ParameterBoundsTest is ClearinghouseFixture {
         uint16[3] memory levels = [uint16(5000), 9999, 9900];
         for (uint256 i; i < factors.length; ++i) {
             vm.expectEmit(true, true, true, true, address(clearinghouse));
-            emit Clearinghouse.InitialMarginParametersSet(factors[i], levels[i]);
+            emit IClearinghouse.InitialMarginParametersSet(factors[i], levels[i]);
             clearinghouse.setInitialMarginParameters(factors[i], levels[i]);
             assertEq(clearinghouse.initialMarginFactor(), factors[i], "IM factor");
             assertEq(uint256(clearinghouse.initialMarginAlphaBps()), levels[i], "IM level");
@@ -738,7 +742,7 @@ contract ParameterBoundsTest is ClearinghouseFixture {
         for (uint256 i; i < badFactors.length; ++i) {
             vm.expectRevert(
                 abi.encodeWithSelector(
-                    Clearinghouse.InvalidInitialMarginParameters.selector,
+                    IClearinghouse.InvalidInitialMarginParameters.selector,
                     badFactors[i],
                     badLevels[i]
                 )
@@ -752,17 +756,17 @@ contract ParameterBoundsTest is ClearinghouseFixture {
         int256[3] memory rates = [int256(0), 0.1e18, 0.01e18];
         for (uint256 i; i < addOns.length; ++i) {
             vm.expectEmit(true, true, true, true, address(clearinghouse));
-            emit Clearinghouse.LiquidityAddOnSet(addOns[i]);
+            emit IClearinghouse.LiquidityAddOnSet(addOns[i]);
             clearinghouse.setLiquidityAddOn(addOns[i]);
             assertEq(clearinghouse.liquidityAddOn(), addOns[i], "add-on");
             vm.expectEmit(true, true, true, true, address(clearinghouse));
-            emit Clearinghouse.MaxFundingRateSet(rates[i]);
+            emit IClearinghouse.MaxFundingRateSet(rates[i]);
             clearinghouse.setMaxFundingRate(rates[i]);
             assertEq(clearinghouse.maxFundingRate(), rates[i], "max funding rate");
         }
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.InvalidLiquidityAddOn.selector, -1));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.InvalidLiquidityAddOn.selector, -1));
         clearinghouse.setLiquidityAddOn(-1);
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.InvalidMaxFundingRate.selector, -1));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.InvalidMaxFundingRate.selector, -1));
         clearinghouse.setMaxFundingRate(-1);
     }
 
@@ -771,7 +775,7 @@ contract ParameterBoundsTest is ClearinghouseFixture {
             [[int256(1), 0, 0], [WAD, WAD, type(int256).max], [int256(0.5e18), 0.95e18, 100e18]];
         for (uint256 i; i < values.length; ++i) {
             vm.expectEmit(true, true, true, true, address(clearinghouse));
-            emit Clearinghouse.LiquidationParametersSet(values[i][0], values[i][1], values[i][2]);
+            emit IClearinghouse.LiquidationParametersSet(values[i][0], values[i][1], values[i][2]);
             clearinghouse.setLiquidationParameters(values[i][0], values[i][1], values[i][2]);
             (int256 closeFactor, int256 health, int256 dust) = clearinghouse.liquidationParameters();
             assertEq(closeFactor, values[i][0], "close factor");
@@ -784,7 +788,7 @@ contract ParameterBoundsTest is ClearinghouseFixture {
         for (uint256 i; i < bad.length; ++i) {
             vm.expectRevert(
                 abi.encodeWithSelector(
-                    Clearinghouse.InvalidLiquidationParameters.selector,
+                    IClearinghouse.InvalidLiquidationParameters.selector,
                     bad[i][0],
                     bad[i][1],
                     bad[i][2]
@@ -803,7 +807,7 @@ contract ParameterBoundsTest is ClearinghouseFixture {
         int256[3] memory haircuts = [int256(0), WAD - 1, 0.2e18];
         for (uint256 i; i < tokens.length; ++i) {
             vm.expectEmit(true, true, true, true, address(clearinghouse));
-            emit Clearinghouse.CollateralAssetSet(ETH, address(tokens[i]), haircuts[i]);
+            emit IClearinghouse.CollateralAssetSet(ETH, address(tokens[i]), haircuts[i]);
             clearinghouse.setCollateralAsset(ETH, tokens[i], haircuts[i]);
             (, int256 scale, int256 haircut) = clearinghouse.collateralAssets(ETH);
             assertEq(scale, int256(10 ** (18 - tokens[i].decimals())), "scale");
@@ -811,14 +815,14 @@ contract ParameterBoundsTest is ClearinghouseFixture {
         }
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InvalidCollateralAsset.selector, ETH, address(weth), -1
+                IClearinghouse.InvalidCollateralAsset.selector, ETH, address(weth), -1
             )
         );
         clearinghouse.setCollateralAsset(ETH, weth, -1);
         MockToken fine = new MockToken(owner, "Too fine", "FINE", 19);
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InvalidCollateralAsset.selector, ETH, address(fine), 0
+                IClearinghouse.InvalidCollateralAsset.selector, ETH, address(fine), 0
             )
         );
         clearinghouse.setCollateralAsset(ETH, fine, 0);
@@ -829,11 +833,11 @@ contract ParameterBoundsTest is ClearinghouseFixture {
         bool[2] memory allowed = [true, false];
         for (uint256 i; i < targets.length; ++i) {
             vm.expectEmit(true, true, true, true, address(clearinghouse));
-            emit Clearinghouse.SettlerSet(carol, allowed[i]);
+            emit IClearinghouse.SettlerSet(carol, allowed[i]);
             clearinghouse.setSettler(carol, allowed[i]);
             assertEq(clearinghouse.isSettler(carol), allowed[i], "settler");
             vm.expectEmit(true, true, true, true, address(clearinghouse));
-            emit Clearinghouse.AttestedMarginSet(targets[i]);
+            emit IClearinghouse.AttestedMarginSet(targets[i]);
             clearinghouse.setAttestedMargin(AttestedMargin(targets[i]));
             assertEq(address(clearinghouse.attestedMargin()), targets[i], "attested margin");
         }
@@ -851,27 +855,27 @@ contract ParameterBoundsTest is ClearinghouseFixture {
         for (uint256 i; i < feeds.length; ++i) {
             uint8 decimals = feeds[i].decimals();
             vm.expectEmit(true, true, true, true, address(oracle));
-            emit OracleAdapter.FeedSet(ETH, address(feeds[i]), heartbeats[i], decimals);
+            emit IOracleAdapter.FeedSet(ETH, address(feeds[i]), heartbeats[i], decimals);
             oracle.setFeed(ETH, feeds[i], heartbeats[i]);
             vm.expectEmit(true, true, true, true, address(oracle));
-            emit OracleAdapter.VolatilityFeedSet(
+            emit IOracleAdapter.VolatilityFeedSet(
                 ETH, address(feeds[i]), heartbeats[i], decimals, previous
             );
             oracle.setVolatilityFeed(ETH, feeds[i], heartbeats[i]);
             vm.expectEmit(true, true, true, true, address(oracle));
-            emit OracleAdapter.ReferenceFeedSet(
+            emit IOracleAdapter.ReferenceFeedSet(
                 ETH, address(feeds[i]), heartbeats[i], decimals, bounds[i], previous
             );
             oracle.setReferenceFeed(ETH, feeds[i], heartbeats[i], bounds[i]);
             previous = address(feeds[i]);
-            OracleAdapter.Feed memory spot = oracle.feed(ETH);
+            IOracleAdapter.Feed memory spot = oracle.feed(ETH);
             assertEq(address(spot.aggregator), address(feeds[i]), "spot feed");
             assertEq(uint256(spot.heartbeat), heartbeats[i], "heartbeat");
             assertEq(uint256(oracle.referenceFeed(ETH).maxDeviationBps), bounds[i], "bound");
         }
         assertEq(oracle.price(ETH), 2000e18, "the original feed answers again");
         vm.expectEmit(true, true, true, true, address(oracle));
-        emit OracleAdapter.ReferenceFeedRemoved(ETH, address(ethFeed));
+        emit IOracleAdapter.ReferenceFeedRemoved(ETH, address(ethFeed));
         oracle.removeReferenceFeed(ETH);
         oracle.setReferenceFeed(ETH, ethFeed, HEARTBEAT, 500);
         assertEq(oracle.riskPaused(ETH), false, "breaker on again, within its bound");
@@ -886,7 +890,7 @@ contract ParameterBoundsTest is ClearinghouseFixture {
         uint64[3] memory delays = [uint64(0), type(uint64).max, 7 days];
         for (uint256 i; i < bonds.length; ++i) {
             vm.expectEmit(true, true, true, true, address(operators));
-            emit OperatorRegistry.QuorumParametersSet(bonds[i], quorums[i], delays[i]);
+            emit IOperatorRegistry.QuorumParametersSet(bonds[i], quorums[i], delays[i]);
             operators.setQuorumParameters(bonds[i], quorums[i], delays[i]);
             assertEq(operators.minimumBond(), bonds[i], "minimum bond");
             assertEq(uint256(operators.quorumBps()), quorums[i], "quorum");
@@ -895,7 +899,7 @@ contract ParameterBoundsTest is ClearinghouseFixture {
         address[2] memory slashers = [keeper, address(0)];
         for (uint256 i; i < slashers.length; ++i) {
             vm.expectEmit(true, true, true, true, address(operators));
-            emit OperatorRegistry.SlasherSet(slashers[i]);
+            emit IOperatorRegistry.SlasherSet(slashers[i]);
             operators.setSlasher(slashers[i]);
             assertEq(operators.slasher(), slashers[i], "slasher");
         }

@@ -2,7 +2,8 @@
 pragma solidity ^0.8.24;
 
 import {Clearinghouse} from "../Clearinghouse.sol";
-import {MarginEngine} from "../MarginEngine.sol";
+import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {ExpectedShortfall} from "../libraries/ExpectedShortfall.sol";
 import {ClearinghouseFixture} from "./Clearinghouse.t.sol";
 import {ScenarioMerkle} from "./utils/ScenarioMerkle.sol";
@@ -44,14 +45,14 @@ abstract contract CertificateGasTest is ClearinghouseFixture {
     /// @notice Check Alice's liquidation certificate without liquidating (ETH at 1950).
     function test_Gas_IsLiquidatable() public {
         _setEthPrice(1950e8);
-        MarginEngine.LiquidationCertificate memory cert = _liquidationCertificate();
+        IMarginEngine.LiquidationCertificate memory cert = _liquidationCertificate();
         (bool ok, bytes memory result) =
             address(clearinghouse).call(abi.encodeCall(Clearinghouse.isLiquidatable, (alice, cert)));
         vm.snapshotGasLastCall(
             "certificates", _name("liquidation certificate check (isLiquidatable)", true)
         );
         assertTrue(ok, "isLiquidatable succeeded");
-        MarginEngine.MarginCheck memory check = abi.decode(result, (MarginEngine.MarginCheck));
+        IMarginEngine.MarginCheck memory check = abi.decode(result, (IMarginEngine.MarginCheck));
         assertEq(check.equity, 50e18, "equity");
         assertTrue(check.liquidatable, "alice is liquidatable");
     }
@@ -61,9 +62,9 @@ abstract contract CertificateGasTest is ClearinghouseFixture {
     function test_Gas_Withdraw_InitialMargin() public {
         clearinghouse.setInitialMarginParameters(WAD, IM_ALPHA);
         _deposit(alice, 1000e6);
-        MarginEngine.MarginCertificate memory margin = _marginCertificate(1e18);
+        IMarginEngine.MarginCertificate memory margin = _marginCertificate(1e18);
         vm.expectEmit(true, true, false, false, address(clearinghouse));
-        emit Clearinghouse.InitialMarginChecked(alice, epochN, 0, 0);
+        emit IClearinghouse.InitialMarginChecked(alice, epochN, 0, 0);
         vm.prank(alice);
         clearinghouse.withdraw(1e6, margin);
         vm.snapshotGasLastCall(
@@ -78,9 +79,9 @@ abstract contract CertificateGasTest is ClearinghouseFixture {
     function test_Gas_SettleTrade_InitialMargin() public {
         clearinghouse.setInitialMarginParameters(WAD, IM_ALPHA);
         _deposit(carol, 1000e6);
-        MarginEngine.MarginCertificate memory margin = _marginCertificate(0.5e18);
+        IMarginEngine.MarginCertificate memory margin = _marginCertificate(0.5e18);
         vm.expectEmit(true, true, false, false, address(clearinghouse));
-        emit Clearinghouse.InitialMarginChecked(carol, epochN, 0, 0);
+        emit IClearinghouse.InitialMarginChecked(carol, epochN, 0, 0);
         vm.prank(settler);
         clearinghouse.settleTrade(carol, alice, ETH, 0.5e18, 2000e18, margin, _noMargin());
         vm.snapshotGasLastCall(
@@ -96,9 +97,9 @@ abstract contract CertificateGasTest is ClearinghouseFixture {
     /// the penalty (19.5) is split between the keeper and the insurance fund.
     function test_Gas_Liquidate_RewardPaid() public {
         _setEthPrice(1950e8);
-        MarginEngine.LiquidationCertificate memory cert = _liquidationCertificate();
+        IMarginEngine.LiquidationCertificate memory cert = _liquidationCertificate();
         vm.prank(keeper);
-        MarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
+        IMarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
         vm.snapshotGasLastCall("liquidation", _name("liquidate, reward paid", true));
         assertEq(check.equity, 50e18, "equity");
         assertTrue(check.liquidatable, "liquidatable");
@@ -112,9 +113,9 @@ abstract contract CertificateGasTest is ClearinghouseFixture {
     function test_Gas_Liquidate_BadDebt() public {
         _fundInsurance(40e6);
         _setEthPrice(1800e8);
-        MarginEngine.LiquidationCertificate memory cert = _liquidationCertificate();
+        IMarginEngine.LiquidationCertificate memory cert = _liquidationCertificate();
         vm.prank(keeper);
-        MarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
+        IMarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
         vm.snapshotGasLastCall("liquidation", _name("liquidate, bad debt", true));
         assertEq(check.equity, -100e18, "equity");
         _assertPosition(alice, 0, 0, 0);
@@ -172,7 +173,7 @@ abstract contract CertificateGasTest is ClearinghouseFixture {
     function _liquidationCertificate()
         internal
         view
-        returns (MarginEngine.LiquidationCertificate memory)
+        returns (IMarginEngine.LiquidationCertificate memory)
     {
         int256[][] memory s = _scenarioSet();
         (uint256[] memory indices,) = _worst(s, _witnessCount(MM_ALPHA));
@@ -184,7 +185,7 @@ abstract contract CertificateGasTest is ClearinghouseFixture {
     function _marginCertificate(int256 size)
         internal
         view
-        returns (MarginEngine.MarginCertificate memory)
+        returns (IMarginEngine.MarginCertificate memory)
     {
         int256[][] memory s = _scenarioSet();
         (, int256 boundary) = _worst(s, _witnessCount(IM_ALPHA));

@@ -2,21 +2,17 @@
 pragma solidity ^0.8.24;
 
 import {Clearinghouse} from "../Clearinghouse.sol";
-import {MarginEngine} from "../MarginEngine.sol";
-import {OracleAdapter} from "../OracleAdapter.sol";
-import {ScenarioRegistry} from "../ScenarioRegistry.sol";
+import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
+import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
-import {MockToken} from "../mocks/MockToken.sol";
 import {ScenarioMerkle} from "./utils/ScenarioMerkle.sol";
-import {TestBase} from "./utils/Vm.sol";
+import {SystemFixture} from "./utils/SystemFixture.sol";
 
-/// @notice Deploys the whole system with one asset (ETH, 8-decimal feed) and a 6-decimal
-/// stablecoin, publishes an 8-scenario epoch at alpha = 75% (k = 2), and opens Alice long
-/// 1 ETH at 2000 against Bob with 100 of cash.
-abstract contract ClearinghouseFixture is TestBase {
-    int256 internal constant WAD = 1e18;
-    uint256 internal constant ETH = 0;
-    uint32 internal constant HEARTBEAT = 3600;
+/// @notice The system of `SystemFixture` (one asset, ETH at 2000, a 6-decimal stablecoin),
+/// an 8-scenario epoch at alpha = 75% (k = 2), and Alice long 1 ETH at 2000 against Bob with
+/// 100 of cash.
+abstract contract ClearinghouseFixture is SystemFixture {
     uint32 internal constant N = 8;
     /// @dev k = 8 * 0.25 = 2: kNum = 20_000, frac = 0, two witnesses.
     uint16 internal constant ALPHA_WHOLE_K = 7500;
@@ -27,41 +23,13 @@ abstract contract ClearinghouseFixture is TestBase {
     int256 internal constant PENALTY = 0.01e18;
     int256 internal constant KEEPER_SHARE = 0.5e18;
 
-    address internal owner = address(this);
-    address internal settler = address(0x5E771E);
-    address internal backstop = address(0xBAC5);
-    address internal keeper = address(0x4EE9);
-    address internal alice = address(0xA11CE);
-    address internal bob = address(0xB0B);
-    address internal carol = address(0xCA201);
-
-    MockToken internal usdc;
-    MockAggregator internal ethFeed;
-    OracleAdapter internal oracle;
-    ScenarioRegistry internal registry;
-    Clearinghouse internal clearinghouse;
     uint64 internal epoch;
     /// @notice The epoch `_postEpoch` published last (the current one), for margin certificates.
     uint64 internal lastPosted;
 
     function setUp() public virtual {
         vm.warp(1_700_000_000);
-        vm.label(settler, "settler");
-        vm.label(backstop, "backstop");
-        vm.label(keeper, "keeper");
-        vm.label(alice, "alice");
-        vm.label(bob, "bob");
-        vm.label(carol, "carol");
-
-        usdc = new MockToken(owner, "Mock USD Coin", "mUSDC", 6);
-        ethFeed = new MockAggregator(owner, 8, "ETH / USD");
-        _setEthPrice(2000e8);
-        oracle = new OracleAdapter(owner);
-        oracle.setFeed(ETH, ethFeed, HEARTBEAT);
-        registry = new ScenarioRegistry(owner);
-        clearinghouse = new Clearinghouse(owner, usdc, oracle, registry, backstop);
-        clearinghouse.setSettler(settler, true);
-        clearinghouse.setRiskParameters(MM_FACTOR, PENALTY, KEEPER_SHARE);
+        _deploySystem(MM_FACTOR, PENALTY, KEEPER_SHARE);
         // These tests are about liquidation: an IM factor of 1 wei lets the fixture open
         // thinly collateralized positions, each still with a valid margin certificate.
         // ClearinghouseMargin.t.sol tests initial margin itself.
@@ -126,19 +94,19 @@ abstract contract ClearinghouseFixture is TestBase {
     function _certificate(uint64 epoch_, uint256[] memory indices)
         internal
         pure
-        returns (MarginEngine.LiquidationCertificate memory)
+        returns (IMarginEngine.LiquidationCertificate memory)
     {
         return ScenarioMerkle.certificate(epoch_, _scenarios(), indices);
     }
 
     /// @notice A margin certificate of the current epoch: all N scenarios in index order
     /// (the multiproof leaf order of the tree) with threshold 0.
-    function _margin() internal view returns (MarginEngine.MarginCertificate memory) {
+    function _margin() internal view returns (IMarginEngine.MarginCertificate memory) {
         return ScenarioMerkle.marginCertificate(lastPosted, _scenarios(), 0);
     }
 
     /// @notice No certificate, for actions that need none.
-    function _noMargin() internal pure returns (MarginEngine.MarginCertificate memory c) {}
+    function _noMargin() internal pure returns (IMarginEngine.MarginCertificate memory c) {}
 
     function _indices(uint256 a) internal pure returns (uint256[] memory out) {
         out = new uint256[](1);
@@ -200,18 +168,6 @@ abstract contract ClearinghouseFixture is TestBase {
 
     // ------------------------------------------------------------ actions
 
-    function _setEthPrice(int256 answer) internal {
-        ethFeed.setAnswer(answer, block.timestamp);
-    }
-
-    function _deposit(address account, uint256 amount) internal {
-        usdc.mint(account, amount);
-        vm.startPrank(account);
-        usdc.approve(address(clearinghouse), amount);
-        clearinghouse.deposit(amount);
-        vm.stopPrank();
-    }
-
     function _fundInsurance(uint256 amount) internal {
         usdc.mint(address(this), amount);
         usdc.approve(address(clearinghouse), amount);
@@ -219,7 +175,7 @@ abstract contract ClearinghouseFixture is TestBase {
     }
 
     function _assertCheck(
-        MarginEngine.MarginCheck memory check,
+        IMarginEngine.MarginCheck memory check,
         int256 equity,
         int256 bound,
         int256 mm,
@@ -235,7 +191,7 @@ abstract contract ClearinghouseFixture is TestBase {
         internal
         view
     {
-        Clearinghouse.Position memory p = clearinghouse.positionOf(account, ETH);
+        IClearinghouse.Position memory p = clearinghouse.positionOf(account, ETH);
         assertEq(p.size, size, "position size");
         assertEq(p.costBasis, costBasis, "position costBasis");
         assertEq(clearinghouse.openPositionCount(account), count, "openPositionCount");
@@ -250,7 +206,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
     function test_Liquidate_ValidCertificate_ClosesIntoBackstopAndPaysKeeper() public {
         _setEthPrice(1950e8);
         int256 mark = 1950e18;
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
 
         // Hand-computed: loss_3 = 1950 * 0.20 = 390, loss_6 = 1950 * 0.15 = 292.5.
         int256 loss3 = _loss(1e18, mark, _spot(3));
@@ -265,13 +221,13 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         int256 penalty = 19.5e18; // 1% of the 1950 closed notional, < 50 of cash left
         int256 reward = 9.75e18; // keeperShare * min(penalty, remaining)
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.PositionLiquidated(alice, ETH, 1e18, mark, 1950e18);
+        emit IClearinghouse.PositionLiquidated(alice, ETH, 1e18, mark, 1950e18);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.Liquidated(
+        emit IClearinghouse.Liquidated(
             alice, keeper, epoch, WAD, 50e18, bound, bound, reward, penalty - reward
         );
         vm.prank(keeper);
-        MarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
+        IMarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
         _assertCheck(check, 50e18, bound, bound, true);
 
         _assertPosition(alice, 0, 0, 0);
@@ -294,13 +250,15 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
     /// penalty, so only 5 is charged and the keeper gets half of it.
     function test_Liquidate_PenaltyCappedAtRemainingCash() public {
         _setEthPrice(1905e8);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         int256 bound =
             _lowerBound(_loss(1e18, 1905e18, _spot(3)), _loss(1e18, 1905e18, _spot(6)), 20_000, 0);
         assertEq(bound, 333.375e18, "bound"); // (381 + 285.75) / 2
 
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.Liquidated(alice, keeper, epoch, WAD, 5e18, bound, bound, 2.5e18, 2.5e18);
+        emit IClearinghouse.Liquidated(
+            alice, keeper, epoch, WAD, 5e18, bound, bound, 2.5e18, 2.5e18
+        );
         vm.prank(keeper);
         clearinghouse.liquidate(alice, cert, WAD);
 
@@ -317,7 +275,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
     function test_Liquidate_BadDebt_WalksTheWaterfall() public {
         _fundInsurance(40e6);
         _setEthPrice(1800e8);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         int256 bound =
             _lowerBound(_loss(1e18, 1800e18, _spot(3)), _loss(1e18, 1800e18, _spot(6)), 20_000, 0);
         assertEq(bound, 315e18, "bound"); // (360 + 270) / 2
@@ -325,17 +283,17 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         int256 bobEquity = clearinghouse.equity(bob);
 
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.PositionLiquidated(alice, ETH, 1e18, 1800e18, 1800e18);
+        emit IClearinghouse.PositionLiquidated(alice, ETH, 1e18, 1800e18, 1800e18);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.Liquidated(alice, keeper, epoch, WAD, -100e18, bound, bound, 0, 0);
+        emit IClearinghouse.Liquidated(alice, keeper, epoch, WAD, -100e18, bound, bound, 0, 0);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.BadDebt(alice, 100e18);
+        emit IClearinghouse.BadDebt(alice, 100e18);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.BadDebtCoveredByInsurance(alice, 40e18, 0);
+        emit IClearinghouse.BadDebtCoveredByInsurance(alice, 40e18, 0);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.LossSocialized(alice, ETH, 60e18, 2e18, 30e18);
+        emit IClearinghouse.LossSocialized(alice, ETH, 60e18, 2e18, 30e18);
         vm.prank(keeper);
-        MarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
+        IMarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
         _assertCheck(check, -100e18, bound, bound, true);
 
         _assertPosition(alice, 0, 0, 0);
@@ -383,7 +341,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         );
 
         vm.prank(keeper);
-        MarginEngine.MarginCheck memory check =
+        IMarginEngine.MarginCheck memory check =
             clearinghouse.liquidate(alice, _certificate(fractional, _indices(0, 3)), WAD);
         _assertCheck(check, 50e18, bound, bound, true);
     }
@@ -423,7 +381,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
             "bob loss 0"
         );
 
-        MarginEngine.MarginCheck memory check =
+        IMarginEngine.MarginCheck memory check =
             clearinghouse.isLiquidatable(carol, _certificate(epoch, _indices(0, 5)));
         int256 bound = _lowerBound(_loss(size, mark, r0[0]), _loss(size, mark, r5[0]), 20_000, 0);
         assertEq(bound, 33.127572311300639823e18, "bound");
@@ -446,7 +404,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         uint64 ozEpoch = registry.postScenarioSet(ozRoot, N, ALPHA_WHOLE_K, 1);
         registry.publishScenarios(ozEpoch, 0, s, ScenarioMerkle.zeros(s));
 
-        MarginEngine.LiquidationCertificate memory cert = _certificate(ozEpoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(ozEpoch, _indices(3, 6));
         cert.proofs[0] = new bytes32[](3);
         cert.proofs[0][0] = 0xd6317c5712d20d713cc0377cfef9a5b7c7fbdbccffa706211979afd614fe2a92;
         cert.proofs[0][1] = 0xe8171445cfa1473e9a1aa201e0f512f38852464775d0276aef6963610d761fa8;
@@ -458,7 +416,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
 
         _setEthPrice(1950e8);
         vm.prank(keeper);
-        MarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
+        IMarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
         _assertCheck(check, 50e18, 341.25e18, 341.25e18, true);
     }
 
@@ -466,58 +424,60 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
 
     function test_Liquidate_RevertsOnDuplicateIndex() public {
         _setEthPrice(1950e8);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.DuplicateScenarioIndex.selector, 3));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.DuplicateScenarioIndex.selector, 3));
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 3)), WAD);
     }
 
     function test_Liquidate_RevertsOnDecreasingIndices() public {
         _setEthPrice(1950e8);
         vm.expectRevert(
-            abi.encodeWithSelector(MarginEngine.ScenarioIndicesNotIncreasing.selector, 3, 6)
+            abi.encodeWithSelector(IMarginEngine.ScenarioIndicesNotIncreasing.selector, 3, 6)
         );
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(6, 3)), WAD);
     }
 
     function test_Liquidate_RevertsOnSwappedProofs() public {
         _setEthPrice(1950e8);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         (cert.proofs[0], cert.proofs[1]) = (cert.proofs[1], cert.proofs[0]);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.InvalidScenarioProof.selector, 3));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.InvalidScenarioProof.selector, 3));
         clearinghouse.liquidate(alice, cert, WAD);
     }
 
     /// @notice A keeper cannot make a scenario worse than committed.
     function test_Liquidate_RevertsOnTamperedSpotReturn() public {
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         cert.spotReturns[1][0] = -0.9e18;
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.InvalidScenarioProof.selector, 6));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.InvalidScenarioProof.selector, 6));
         clearinghouse.liquidate(alice, cert, WAD);
     }
 
     function test_Liquidate_RevertsOnTooFewWitnesses() public {
         _setEthPrice(1950e8);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.WrongWitnessCount.selector, 2, 1));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.WrongWitnessCount.selector, 2, 1));
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(3)), WAD);
     }
 
     function test_Liquidate_RevertsOnTooManyWitnesses() public {
         _setEthPrice(1950e8);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.WrongWitnessCount.selector, 2, 3));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.WrongWitnessCount.selector, 2, 3));
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(0, 3, 6)), WAD);
     }
 
     function test_Liquidate_RevertsOnIndexOutOfRange() public {
         _setEthPrice(1950e8);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         cert.indices[1] = N;
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.ScenarioIndexOutOfRange.selector, 8, 8));
+        vm.expectRevert(
+            abi.encodeWithSelector(IMarginEngine.ScenarioIndexOutOfRange.selector, 8, 8)
+        );
         clearinghouse.liquidate(alice, cert, WAD);
     }
 
     function test_Liquidate_RevertsOnStaleEpoch() public {
         _setEthPrice(1950e8);
         uint64 next = _postEpoch(ALPHA_WHOLE_K);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.StaleEpoch.selector, epoch, next));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.StaleEpoch.selector, epoch, next));
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)), WAD);
     }
 
@@ -525,7 +485,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
     function test_Liquidate_RevertsOnEpochNotYetCurrent() public {
         _setEthPrice(1950e8);
         uint64 pending = registry.postScenarioSet(bytes32(uint256(1)), N, ALPHA_WHOLE_K, 1);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.StaleEpoch.selector, pending, epoch));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.StaleEpoch.selector, pending, epoch));
         clearinghouse.liquidate(alice, _certificate(pending, _indices(3, 6)), WAD);
     }
 
@@ -533,7 +493,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
     function test_Liquidate_RevertsOnHealthyAccount() public {
         _deposit(alice, 1000e6);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, alice, 1100e18, 350e18)
+            abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, alice, 1100e18, 350e18)
         );
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)), WAD);
     }
@@ -553,31 +513,31 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
             false
         );
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, alice, 50e18, 0)
+            abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, alice, 50e18, 0)
         );
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(2, 4)), WAD);
     }
 
     function test_Liquidate_RevertsOnLengthMismatch() public {
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         cert.proofs = new bytes32[][](1);
         vm.expectRevert(
-            abi.encodeWithSelector(MarginEngine.CertificateLengthMismatch.selector, 2, 2, 1)
+            abi.encodeWithSelector(IMarginEngine.CertificateLengthMismatch.selector, 2, 2, 1)
         );
         clearinghouse.liquidate(alice, cert, WAD);
 
         cert = _certificate(epoch, _indices(3, 6));
         cert.spotReturns = new int256[][](3);
         vm.expectRevert(
-            abi.encodeWithSelector(MarginEngine.CertificateLengthMismatch.selector, 2, 3, 2)
+            abi.encodeWithSelector(IMarginEngine.CertificateLengthMismatch.selector, 2, 3, 2)
         );
         clearinghouse.liquidate(alice, cert, WAD);
     }
 
     function test_Liquidate_RevertsOnWrongAssetCountInWitness() public {
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         cert.spotReturns[1] = new int256[](2);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.WrongAssetCount.selector, 6, 2, 1));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.WrongAssetCount.selector, 6, 2, 1));
         clearinghouse.liquidate(alice, cert, WAD);
     }
 
@@ -588,7 +548,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         vm.warp(block.timestamp + HEARTBEAT + 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                OracleAdapter.StalePrice.selector, ETH, updatedAt, HEARTBEAT, block.timestamp
+                IOracleAdapter.StalePrice.selector, ETH, updatedAt, HEARTBEAT, block.timestamp
             )
         );
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)), WAD);
@@ -614,8 +574,8 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
         MockAggregator btcFeed = new MockAggregator(owner, 8, "BTC / USD");
         btcFeed.setAnswer(65_000e8, block.timestamp);
         oracle.setFeed(1, btcFeed, HEARTBEAT);
-        MarginEngine.MarginCertificate memory margin = _margin();
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.AssetNotInScenarioSet.selector, 1, 1));
+        IMarginEngine.MarginCertificate memory margin = _margin();
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.AssetNotInScenarioSet.selector, 1, 1));
         vm.prank(settler);
         clearinghouse.settleTrade(alice, bob, 1, 0.001e18, 65_000e18, margin, margin);
     }
@@ -626,12 +586,12 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
     /// so a keeper cannot farm penalties out of its cash.
     function test_Liquidate_RevertsOnBackstop() public {
         _setEthPrice(1950e8);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         vm.prank(keeper);
         clearinghouse.liquidate(alice, cert, WAD);
         _assertPosition(backstop, 1e18, 1950e18, 1);
 
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.BackstopNotLiquidatable.selector));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.BackstopNotLiquidatable.selector));
         vm.prank(keeper);
         clearinghouse.liquidate(backstop, cert, WAD);
     }
@@ -640,7 +600,7 @@ contract ClearinghouseLiquidationTest is ClearinghouseFixture {
 contract ClearinghouseAccountsTest is ClearinghouseFixture {
     /// @notice Liquidated positions go to the backstop: address(0) would strand them.
     function test_Constructor_RevertsOnZeroBackstop() public {
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.ZeroBackstop.selector));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ZeroBackstop.selector));
         new Clearinghouse(owner, usdc, oracle, registry, address(0));
     }
 
@@ -651,7 +611,7 @@ contract ClearinghouseAccountsTest is ClearinghouseFixture {
     }
 
     function test_Deposit_RevertsOnZero() public {
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.ZeroAmount.selector));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ZeroAmount.selector));
         vm.prank(carol);
         clearinghouse.deposit(0);
     }
@@ -666,7 +626,7 @@ contract ClearinghouseAccountsTest is ClearinghouseFixture {
 
     function test_Withdraw_WithOpenPositionsNeedsAMarginCertificate() public {
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, alice)
+            abi.encodeWithSelector(IClearinghouse.MarginCertificateRequired.selector, alice)
         );
         vm.prank(alice);
         clearinghouse.withdraw(1e6, _noMargin());
@@ -679,7 +639,7 @@ contract ClearinghouseAccountsTest is ClearinghouseFixture {
         _deposit(carol, 50e6);
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InsufficientCash.selector, carol, 50e18, 50.000001e18
+                IClearinghouse.InsufficientCash.selector, carol, 50e18, 50.000001e18
             )
         );
         vm.prank(carol);
@@ -700,27 +660,27 @@ contract ClearinghouseAccountsTest is ClearinghouseFixture {
     }
 
     function test_SettleTrade_RevertsForNonSettler() public {
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.NotSettler.selector, carol));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.NotSettler.selector, carol));
         vm.prank(carol);
         clearinghouse.settleTrade(alice, bob, ETH, 1e18, 2000e18, _margin(), _margin());
     }
 
     function test_SettleTrade_RevertsOnUnknownAsset() public {
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.UnknownAsset.selector, 1, 1));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.UnknownAsset.selector, 1, 1));
         vm.prank(settler);
         clearinghouse.settleTrade(alice, bob, 1, 1e18, 2000e18, _margin(), _margin());
     }
 
     function test_SettleTrade_RevertsOnSelfTradeAndInvalidTrade() public {
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.SelfTrade.selector, alice));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.SelfTrade.selector, alice));
         vm.prank(settler);
         clearinghouse.settleTrade(alice, alice, ETH, 1e18, 2000e18, _margin(), _margin());
 
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.InvalidTrade.selector, 0, 2000e18));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.InvalidTrade.selector, 0, 2000e18));
         vm.prank(settler);
         clearinghouse.settleTrade(alice, bob, ETH, 0, 2000e18, _margin(), _margin());
 
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.InvalidTrade.selector, 1e18, 0));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.InvalidTrade.selector, 1e18, 0));
         vm.prank(settler);
         clearinghouse.settleTrade(alice, bob, ETH, 1e18, 0, _margin(), _margin());
     }
@@ -728,21 +688,21 @@ contract ClearinghouseAccountsTest is ClearinghouseFixture {
     function test_SetRiskParameters_RevertsOnInvalidValues() public {
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InvalidRiskParameters.selector, 0, PENALTY, KEEPER_SHARE
+                IClearinghouse.InvalidRiskParameters.selector, 0, PENALTY, KEEPER_SHARE
             )
         );
         clearinghouse.setRiskParameters(0, PENALTY, KEEPER_SHARE);
 
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InvalidRiskParameters.selector, MM_FACTOR, 1e18 + 1, KEEPER_SHARE
+                IClearinghouse.InvalidRiskParameters.selector, MM_FACTOR, 1e18 + 1, KEEPER_SHARE
             )
         );
         clearinghouse.setRiskParameters(MM_FACTOR, 1e18 + 1, KEEPER_SHARE);
 
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InvalidRiskParameters.selector, MM_FACTOR, PENALTY, -1
+                IClearinghouse.InvalidRiskParameters.selector, MM_FACTOR, PENALTY, -1
             )
         );
         clearinghouse.setRiskParameters(MM_FACTOR, PENALTY, -1);

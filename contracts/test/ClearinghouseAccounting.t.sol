@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Clearinghouse} from "../Clearinghouse.sol";
-import {MarginEngine} from "../MarginEngine.sol";
+import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {MockToken} from "../mocks/MockToken.sol";
 import {ClearinghouseFixture} from "./Clearinghouse.t.sol";
 
@@ -26,9 +26,9 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
     /// 0.971 >= 0.95 and 2000 of positions: at most half may be closed.
     function test_Liquidate_PartialByDefault_ClosesHalfAtMark() public {
         _openCarol(340e6);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.FractionAboveCloseFactor.selector, WAD, 0.5e18)
+            abi.encodeWithSelector(IClearinghouse.FractionAboveCloseFactor.selector, WAD, 0.5e18)
         );
         vm.prank(keeper);
         clearinghouse.liquidate(carol, cert, WAD);
@@ -36,11 +36,11 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
         // Half of 1 ETH at 2000: 1000 closed, penalty 10 (keeper 5, insurance 5); the closed
         // half of the 2000 basis is realized against the 1000 of proceeds (PnL 0).
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.PnlRealized(carol, ETH, false, 0);
+        emit IClearinghouse.PnlRealized(carol, ETH, false, 0);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.PositionLiquidated(carol, ETH, 0.5e18, 2000e18, 1000e18);
+        emit IClearinghouse.PositionLiquidated(carol, ETH, 0.5e18, 2000e18, 1000e18);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.Liquidated(
+        emit IClearinghouse.Liquidated(
             carol, keeper, epoch, 0.5e18, 340e18, 350e18, 350e18, 5e18, 5e18
         );
         vm.prank(keeper);
@@ -54,7 +54,7 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
 
         // ES is homogeneous: half the position has half the MM (175) < equity 330.
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, carol, 330e18, 175e18)
+            abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, carol, 330e18, 175e18)
         );
         vm.prank(keeper);
         clearinghouse.liquidate(carol, cert, 0.5e18);
@@ -97,10 +97,10 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
 
     function test_Liquidate_RevertsOnInvalidFraction() public {
         _setEthPrice(1950e8);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.InvalidFraction.selector, int256(0)));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.InvalidFraction.selector, int256(0)));
         clearinghouse.liquidate(alice, cert, 0);
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.InvalidFraction.selector, WAD + 1));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.InvalidFraction.selector, WAD + 1));
         clearinghouse.liquidate(alice, cert, WAD + 1);
     }
 
@@ -110,7 +110,7 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
         _setEthPrice(1800e8);
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.PartialLiquidationOfInsolventAccount.selector, alice, -100e18
+                IClearinghouse.PartialLiquidationOfInsolventAccount.selector, alice, -100e18
             )
         );
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)), 0.5e18);
@@ -132,9 +132,9 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
         _setEthPrice(1800e8);
 
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.BadDebt(carol, 100e18);
+        emit IClearinghouse.BadDebt(carol, 100e18);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.BadDebtAbsorbedByBackstop(carol, ETH, 100e18);
+        emit IClearinghouse.BadDebtAbsorbedByBackstop(carol, ETH, 100e18);
         vm.prank(keeper);
         clearinghouse.liquidate(carol, _certificate(epoch, _indices(3, 6)), WAD);
         assertEq(clearinghouse.cash(carol), 0, "carol cash");
@@ -160,11 +160,11 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
         assertEq(clearinghouse.equity(carol), -36e18, "carol equity");
 
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.CollateralSeized(carol, ETH, 0.1e18, 1800e18, 144e18);
+        emit IClearinghouse.CollateralSeized(carol, ETH, 0.1e18, 1800e18, 144e18);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.BadDebt(carol, 36e18);
+        emit IClearinghouse.BadDebt(carol, 36e18);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.LossSocialized(carol, ETH, 36e18, 2e18, 18e18);
+        emit IClearinghouse.LossSocialized(carol, ETH, 36e18, 2e18, 18e18);
         vm.prank(keeper);
         clearinghouse.liquidate(carol, _certificate(epoch, _indices(3, 6)), WAD);
 
@@ -181,7 +181,7 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
         int256 aliceBefore = clearinghouse.equity(alice);
         int256 bobBefore = clearinghouse.equity(bob);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.FundingApplied(ETH, 0.001e18, 2000e18, 2e18);
+        emit IClearinghouse.FundingApplied(ETH, 0.001e18, 2000e18, 2e18);
         vm.prank(settler);
         clearinghouse.applyFunding(ETH, 0.001e18);
         assertEq(clearinghouse.equity(alice), aliceBefore - 2e18, "alice pays 0.1% of 2000");
@@ -189,7 +189,7 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
 
         // Settled into cash at Alice's next trade.
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.ChargesSettled(alice, ETH, false, 2e18);
+        emit IClearinghouse.ChargesSettled(alice, ETH, false, 2e18);
         vm.prank(settler);
         clearinghouse.settleTrade(bob, alice, ETH, 0.5e18, 2000e18, _noMargin(), _noMargin());
         assertEq(clearinghouse.positionOf(alice, ETH).fundingIndex, 2e18, "alice snapshot");
@@ -197,11 +197,11 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
     }
 
     function test_ApplyFunding_Rules() public {
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.NotSettler.selector, address(this)));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.NotSettler.selector, address(this)));
         clearinghouse.applyFunding(ETH, 0.001e18);
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.FundingRateTooLarge.selector, -0.01e18 - 1, 0.01e18
+                IClearinghouse.FundingRateTooLarge.selector, -0.01e18 - 1, 0.01e18
             )
         );
         vm.prank(settler);
@@ -209,7 +209,7 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
         vm.prank(settler);
         clearinghouse.applyFunding(ETH, -0.01e18);
         uint64 next = uint64(block.timestamp) + 1 hours;
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.FundingTooSoon.selector, ETH, next));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.FundingTooSoon.selector, ETH, next));
         vm.prank(settler);
         clearinghouse.applyFunding(ETH, 0);
         vm.warp(next);
@@ -235,7 +235,7 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
     function test_Fill_ReductionRealizesPnl() public {
         int256 cashBefore = clearinghouse.cash(alice);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.PnlRealized(alice, ETH, false, 50e18);
+        emit IClearinghouse.PnlRealized(alice, ETH, false, 50e18);
         vm.prank(settler);
         clearinghouse.settleTrade(bob, alice, ETH, 0.5e18, 2100e18, _noMargin(), _noMargin());
         _assertPosition(alice, 0.5e18, 1000e18, 1);
@@ -264,7 +264,7 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
         _depositWeth(carol, 1e18);
         _openCarol(1e6);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, carol)
+            abi.encodeWithSelector(IClearinghouse.MarginCertificateRequired.selector, carol)
         );
         vm.prank(carol);
         clearinghouse.withdrawCollateral(ETH, 0.5e18, _noMargin());
@@ -281,7 +281,7 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
         // A second token on the same asset is refused while the first is held.
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InvalidCollateralAsset.selector, ETH, address(wbtc), 0.2e18
+                IClearinghouse.InvalidCollateralAsset.selector, ETH, address(wbtc), 0.2e18
             )
         );
         clearinghouse.setCollateralAsset(ETH, wbtc, 0.2e18);
@@ -298,17 +298,17 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
     function test_SetCollateralAsset_Bounds() public {
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InvalidCollateralAsset.selector, ETH, address(weth), WAD
+                IClearinghouse.InvalidCollateralAsset.selector, ETH, address(weth), WAD
             )
         );
         clearinghouse.setCollateralAsset(ETH, weth, WAD);
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InvalidCollateralAsset.selector, ETH, address(usdc), 0
+                IClearinghouse.InvalidCollateralAsset.selector, ETH, address(usdc), 0
             )
         );
         clearinghouse.setCollateralAsset(ETH, usdc, 0);
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.UnknownCollateral.selector, ETH));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.UnknownCollateral.selector, ETH));
         vm.prank(carol);
         clearinghouse.depositCollateral(ETH, 1);
     }
@@ -317,7 +317,7 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
 
     function test_SetLiquidationParameters_Bounds() public {
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.LiquidationParametersSet(0.25e18, 0.9e18, 50e18);
+        emit IClearinghouse.LiquidationParametersSet(0.25e18, 0.9e18, 50e18);
         clearinghouse.setLiquidationParameters(0.25e18, 0.9e18, 50e18);
         (int256 closeFactor, int256 health, int256 dust) = clearinghouse.liquidationParameters();
         assertEq(closeFactor, 0.25e18, "close factor");
@@ -325,19 +325,19 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
         assertEq(dust, 50e18, "dust");
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InvalidLiquidationParameters.selector, int256(0), 0.9e18, 50e18
+                IClearinghouse.InvalidLiquidationParameters.selector, int256(0), 0.9e18, 50e18
             )
         );
         clearinghouse.setLiquidationParameters(0, 0.9e18, 50e18);
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InvalidLiquidationParameters.selector, 0.5e18, WAD + 1, 50e18
+                IClearinghouse.InvalidLiquidationParameters.selector, 0.5e18, WAD + 1, 50e18
             )
         );
         clearinghouse.setLiquidationParameters(0.5e18, WAD + 1, 50e18);
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InvalidLiquidationParameters.selector, 0.5e18, 0.9e18, -1
+                IClearinghouse.InvalidLiquidationParameters.selector, 0.5e18, 0.9e18, -1
             )
         );
         clearinghouse.setLiquidationParameters(0.5e18, 0.9e18, -1);
@@ -345,15 +345,15 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
 
     function test_SetLiquidityAddOnAndMaxFundingRate_Bounds() public {
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.InvalidLiquidityAddOn.selector, WAD + 1)
+            abi.encodeWithSelector(IClearinghouse.InvalidLiquidityAddOn.selector, WAD + 1)
         );
         clearinghouse.setLiquidityAddOn(WAD + 1);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.InvalidMaxFundingRate.selector, 0.1e18 + 1)
+            abi.encodeWithSelector(IClearinghouse.InvalidMaxFundingRate.selector, 0.1e18 + 1)
         );
         clearinghouse.setMaxFundingRate(0.1e18 + 1);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.MaxFundingRateSet(0);
+        emit IClearinghouse.MaxFundingRateSet(0);
         clearinghouse.setMaxFundingRate(0);
     }
 
@@ -366,7 +366,7 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
         try clearinghouse.settleTrade(carol, bob, ETH, 1e18, 2000e18, _margin(), _margin()) {
             revert("a trade below the add-on passed");
         } catch (bytes memory reason) {
-            assertEq(bytes4(reason), Clearinghouse.InsufficientInitialMargin.selector, "error");
+            assertEq(bytes4(reason), IClearinghouse.InsufficientInitialMargin.selector, "error");
             (, int256 equity_, int256 im) = abi.decode(_args(reason), (address, int256, int256));
             assertEq(equity_, 10e18, "equity");
             assertTrue(im > 20e18 && im < 20e18 + 1e6, "IM = 20 + a few hundred wei");
@@ -395,7 +395,7 @@ contract ClearinghouseAccountingTest is ClearinghouseFixture {
     function _checkOf(int256 equity_, int256 mm)
         internal
         pure
-        returns (MarginEngine.MarginCheck memory c)
+        returns (IMarginEngine.MarginCheck memory c)
     {
         c.equity = equity_;
         c.maintenanceMargin = mm;

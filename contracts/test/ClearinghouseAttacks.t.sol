@@ -5,8 +5,9 @@ import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.so
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {Clearinghouse} from "../Clearinghouse.sol";
-import {MarginEngine} from "../MarginEngine.sol";
-import {OracleAdapter} from "../OracleAdapter.sol";
+import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
+import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {MockToken} from "../mocks/MockToken.sol";
 import {ClearinghouseMarginFixture} from "./ClearinghouseMargin.t.sol";
 import {ReentrantAccount, ReentrantToken} from "./utils/ReentrantToken.sol";
@@ -127,7 +128,7 @@ contract ClearinghouseReentrancyTest is ClearinghouseAttacksFixture {
         _setEthPrice(2200e8);
         assertEq(clearinghouse.equity(address(attacker)), 1560e18, "hedged equity");
         _armAttacker(_liquidateCall(address(attacker), WAD), true);
-        MarginEngine.MarginCertificate memory m = _margin(_secondLargest(_losses(-1e18, 2200e18)));
+        IMarginEngine.MarginCertificate memory m = _margin(_secondLargest(_losses(-1e18, 2200e18)));
 
         vm.expectRevert(_insufficient(address(attacker), -200e18, 165e18));
         vm.prank(address(attacker));
@@ -145,7 +146,7 @@ contract ClearinghouseReentrancyTest is ClearinghouseAttacksFixture {
         vm.prank(address(attacker));
         weth.approve(address(clearinghouse), 1);
         _armAttacker(_liquidateCall(address(attacker), WAD), true);
-        MarginEngine.MarginCertificate memory m = _margin(_secondLargest(_losses(-1e18, 2200e18)));
+        IMarginEngine.MarginCertificate memory m = _margin(_secondLargest(_losses(-1e18, 2200e18)));
 
         // 1 wei of rWETH is worth floor(0.8 wei) = 0 units of exposure.
         vm.expectRevert(_insufficient(address(attacker), -200e18, 165e18));
@@ -159,11 +160,11 @@ contract ClearinghouseReentrancyTest is ClearinghouseAttacksFixture {
     function test_WithdrawCollateral_ReentrantLiquidationSeesTheCheckedAccount() public {
         _openAttackerShortOne(1e18);
         _armAttacker(_liquidateCall(address(attacker), WAD), true);
-        MarginEngine.MarginCertificate memory m = _margin(_secondLargest(_losses(-0.6e18, MARK)));
+        IMarginEngine.MarginCertificate memory m = _margin(_secondLargest(_losses(-0.6e18, MARK)));
 
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.AccountHealthy.selector, address(attacker), 800e18, 90e18
+                IClearinghouse.AccountHealthy.selector, address(attacker), 800e18, 90e18
             )
         );
         vm.prank(address(attacker));
@@ -175,7 +176,7 @@ contract ClearinghouseReentrancyTest is ClearinghouseAttacksFixture {
     /// 50 would leave 300 and reverts. Without the hook the single withdrawal passes.
     function test_Withdraw_ReentrantSecondWithdrawalSeesTheFirstDebited() public {
         _openLongOne(address(attacker), 400e6);
-        MarginEngine.MarginCertificate memory m = _margin(300e18);
+        IMarginEngine.MarginCertificate memory m = _margin(300e18);
         _armAttacker(abi.encodeCall(Clearinghouse.withdraw, (50e6, m)), true);
 
         vm.expectRevert(_insufficient(address(attacker), 300e18, 350e18));
@@ -199,7 +200,7 @@ contract ClearinghouseReentrancyTest is ClearinghouseAttacksFixture {
 
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InsufficientCash.selector, address(attacker), int256(0), 100e18
+                IClearinghouse.InsufficientCash.selector, address(attacker), int256(0), 100e18
             )
         );
         vm.prank(address(attacker));
@@ -271,13 +272,13 @@ contract ClearinghouseReentrancyTest is ClearinghouseAttacksFixture {
         _setEthPrice(3500e8);
         assertEq(clearinghouse.equity(address(attacker)), -100e18, "insolvent");
         _armAttacker(abi.encodeCall(Clearinghouse.withdraw, (1, _noMargin())), true);
-        MarginEngine.LiquidationCertificate memory cert = _liquidationCertificate(4, 7);
+        IMarginEngine.LiquidationCertificate memory cert = _liquidationCertificate(4, 7);
 
         // For the rest of the test: no call of any kind to either token.
         callCheats.expectCall(address(weth), "", 0);
         callCheats.expectCall(address(usdc), "", 0);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.CollateralSeized(address(attacker), ETH, 0.5e18, 3500e18, 1400e18);
+        emit IClearinghouse.CollateralSeized(address(attacker), ETH, 0.5e18, 3500e18, 1400e18);
         vm.prank(address(attacker));
         clearinghouse.liquidate(address(attacker), cert, WAD);
         assertEq(attacker.callbacks(), 0, "no hook");
@@ -312,7 +313,7 @@ contract ClearinghouseSelfLiquidationTest is ClearinghouseAttacksFixture {
         assertEq(clearinghouse.equity(alice), 330e18, "equity");
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.FractionAboveCloseFactor.selector, 0.5e18 + 1, 0.5e18
+                IClearinghouse.FractionAboveCloseFactor.selector, 0.5e18 + 1, 0.5e18
             )
         );
         vm.prank(carol);
@@ -365,12 +366,12 @@ contract ClearinghouseSelfLiquidationTest is ClearinghouseAttacksFixture {
     /// is still not liquidatable.
     function test_SelfLiquidation_HealthyAccountCannotWithdrawIntoLiquidation() public {
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, alice)
+            abi.encodeWithSelector(IClearinghouse.MarginCertificateRequired.selector, alice)
         );
         vm.prank(alice);
         clearinghouse.withdraw(60e6, _noMargin());
 
-        MarginEngine.MarginCertificate memory m = _margin(300e18);
+        IMarginEngine.MarginCertificate memory m = _margin(300e18);
         vm.expectRevert(_insufficient(alice, 340e18, 350e18));
         vm.prank(alice);
         clearinghouse.withdraw(60e6, m);
@@ -378,7 +379,7 @@ contract ClearinghouseSelfLiquidationTest is ClearinghouseAttacksFixture {
         vm.prank(alice);
         clearinghouse.withdraw(50e6, m);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, alice, 350e18, 350e18)
+            abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, alice, 350e18, 350e18)
         );
         vm.prank(carol);
         clearinghouse.liquidate(alice, _liquidationCertificate(3, 6), 0.5e18);
@@ -398,7 +399,7 @@ contract ClearinghouseOracleFrontRunTest is ClearinghouseAttacksFixture {
     }
 
     function _healthy(int256 equity, int256 mm) internal view returns (bytes memory) {
-        return abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, alice, equity, mm);
+        return abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, alice, equity, mm);
     }
 
     /// @notice At 2000 Alice (equity 400, MM 350) is healthy: a keeper anticipating a move to
@@ -444,7 +445,7 @@ contract ClearinghouseOracleFrontRunTest is ClearinghouseAttacksFixture {
         vm.warp(updatedAt + HEARTBEAT + 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                OracleAdapter.StalePrice.selector, ETH, updatedAt, HEARTBEAT, block.timestamp
+                IOracleAdapter.StalePrice.selector, ETH, updatedAt, HEARTBEAT, block.timestamp
             )
         );
         vm.prank(keeper);
@@ -455,9 +456,9 @@ contract ClearinghouseOracleFrontRunTest is ClearinghouseAttacksFixture {
     /// buys 1 more at 2100 while the mark is 2000) is margined at the mark: her equity counts
     /// the 100 she overpays, 400 - 100 = 300 < IM 700.
     function test_SettleTrade_OnlySettler_MarginedAtTheCurrentMark() public {
-        MarginEngine.MarginCertificate memory ma = _margin(_secondLargest(_losses(2e18, MARK)));
-        MarginEngine.MarginCertificate memory mb = _margin(_secondLargest(_losses(-2e18, MARK)));
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.NotSettler.selector, alice));
+        IMarginEngine.MarginCertificate memory ma = _margin(_secondLargest(_losses(2e18, MARK)));
+        IMarginEngine.MarginCertificate memory mb = _margin(_secondLargest(_losses(-2e18, MARK)));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.NotSettler.selector, alice));
         vm.prank(alice);
         clearinghouse.settleTrade(alice, bob, ETH, 1e18, 2100e18, ma, mb);
 
@@ -473,7 +474,7 @@ contract ClearinghouseOracleFrontRunTest is ClearinghouseAttacksFixture {
         _trade(bob, alice, 1e18, 1, _noMargin(), _noMargin());
         assertEq(clearinghouse.equity(alice), -1600e18 + 1, "alice after the trade");
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.BadDebtAbsorbedByBackstop(alice, type(uint256).max, 1600e18 - 1);
+        emit IClearinghouse.BadDebtAbsorbedByBackstop(alice, type(uint256).max, 1600e18 - 1);
         vm.prank(keeper);
         clearinghouse.liquidate(alice, _liquidationCertificate(3, 6), WAD);
     }
@@ -506,7 +507,7 @@ contract ClearinghouseDustTest is ClearinghouseAttacksFixture {
         _openDust();
         _setEthPrice(1990e8);
         vm.prank(keeper);
-        MarginEngine.MarginCheck memory check =
+        IMarginEngine.MarginCheck memory check =
             clearinghouse.liquidate(carol, _liquidationCertificate(3, 6), WAD);
         assertEq(check.equity, 3.4e18, "equity");
         assertEq(check.maintenanceMargin, 3.4825e18, "MM");
@@ -522,7 +523,7 @@ contract ClearinghouseDustTest is ClearinghouseAttacksFixture {
         _setEthPrice(1550e8);
         assertEq(clearinghouse.equity(carol), -1e18, "insolvent");
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.LossSocialized(carol, ETH, 1e18, 0.02e18, 50e18);
+        emit IClearinghouse.LossSocialized(carol, ETH, 1e18, 0.02e18, 50e18);
         vm.prank(keeper);
         clearinghouse.liquidate(carol, _liquidationCertificate(3, 6), WAD);
         assertEq(clearinghouse.cash(keeper), 0, "no reward");
@@ -540,8 +541,9 @@ contract ClearinghouseDustTest is ClearinghouseAttacksFixture {
         assertEq(clearinghouse.cash(griefer), 1e12, "griefer cash");
 
         uint256 seriesId =
-            clearinghouse.listSeries(ETH, 2000e18, uint64(block.timestamp + 30 days), true);
-        bytes memory notSettler = abi.encodeWithSelector(Clearinghouse.NotSettler.selector, griefer);
+            seriesRegistry.listSeries(ETH, 2000e18, uint64(block.timestamp + 30 days), true);
+        bytes memory notSettler =
+            abi.encodeWithSelector(IClearinghouse.NotSettler.selector, griefer);
         vm.expectRevert(notSettler);
         vm.prank(griefer);
         clearinghouse.settleOptionTrade(alice, griefer, seriesId, 1, 0, _noMargin(), _noMargin());
@@ -562,7 +564,7 @@ contract ClearinghouseDustTest is ClearinghouseAttacksFixture {
         weth.transfer(address(clearinghouse), 1);
         assertEq(clearinghouse.totalCollateral(ETH), 0, "a donation is no deposit");
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.CollateralAssetSet(ETH, address(replacement), HAIRCUT);
+        emit IClearinghouse.CollateralAssetSet(ETH, address(replacement), HAIRCUT);
         clearinghouse.setCollateralAsset(ETH, replacement, HAIRCUT);
     }
 
@@ -573,7 +575,7 @@ contract ClearinghouseDustTest is ClearinghouseAttacksFixture {
         assertEq(clearinghouse.totalCollateral(ETH), 1, "deposited");
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InvalidCollateralAsset.selector, ETH, address(replacement), HAIRCUT
+                IClearinghouse.InvalidCollateralAsset.selector, ETH, address(replacement), HAIRCUT
             )
         );
         clearinghouse.setCollateralAsset(ETH, replacement, HAIRCUT);

@@ -6,12 +6,16 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {Clearinghouse} from "../Clearinghouse.sol";
-import {MarginEngine} from "../MarginEngine.sol";
+import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {OracleAdapter} from "../OracleAdapter.sol";
+import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {ScenarioRegistry} from "../ScenarioRegistry.sol";
+import {IScenarioRegistry} from "../interfaces/IScenarioRegistry.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
 import {MockToken} from "../mocks/MockToken.sol";
 import {ScenarioMerkle} from "./utils/ScenarioMerkle.sol";
+import {SystemFixture} from "./utils/SystemFixture.sol";
 import {TestBase} from "./utils/Vm.sol";
 
 /// @notice The log-recording and formatting cheatcodes the handler uses beyond utils/Vm.sol.
@@ -216,7 +220,7 @@ contract ClearinghouseInvariantHandler is TestBase {
         backstop = clearinghouse_.backstop();
         keeper = keeper_;
         _heartbeat = oracle.feed(ETH).heartbeat;
-        OracleAdapter.ReferenceFeed memory ref = oracle.referenceFeed(ETH);
+        IOracleAdapter.ReferenceFeed memory ref = oracle.referenceFeed(ETH);
         _referenceHeartbeat = ref.heartbeat;
         _maxDeviationBps = int256(uint256(ref.maxDeviationBps));
         for (uint256 i; i < 4; ++i) {
@@ -225,7 +229,7 @@ contract ClearinghouseInvariantHandler is TestBase {
         _accounts[4] = backstop;
         _accounts[5] = keeper_;
 
-        (uint64 id, ScenarioRegistry.ScenarioSet memory set) = registry.current();
+        (uint64 id, IScenarioRegistry.ScenarioSet memory set) = registry.current();
         _current.id = id;
         _current.alphaBps = set.alphaBps;
         _current.spotReturns = spotReturns;
@@ -454,11 +458,11 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _withdraw(address account, uint256 amount) internal {
         int256 debited = int256(amount) * SCALE;
         int256 cashBefore = clearinghouse.cash(account);
-        MarginEngine.MarginCertificate memory margin;
+        IMarginEngine.MarginCertificate memory margin;
         bytes memory expected;
         if (debited > cashBefore) {
             expected = abi.encodeWithSelector(
-                Clearinghouse.InsufficientCash.selector, account, cashBefore, debited
+                IClearinghouse.InsufficientCash.selector, account, cashBefore, debited
             );
         } else if (clearinghouse.positionOf(account, ETH).size != 0) {
             expected = _riskError();
@@ -491,8 +495,8 @@ contract ClearinghouseInvariantHandler is TestBase {
         address seller,
         int256 size,
         int256 tradePrice,
-        MarginEngine.MarginCertificate memory buyerMargin,
-        MarginEngine.MarginCertificate memory sellerMargin
+        IMarginEngine.MarginCertificate memory buyerMargin,
+        IMarginEngine.MarginCertificate memory sellerMargin
     ) internal {
         bytes memory expected =
             _tradeError(buyer, seller, size, tradePrice, buyerMargin, sellerMargin);
@@ -523,8 +527,8 @@ contract ClearinghouseInvariantHandler is TestBase {
         address seller,
         int256 size,
         int256 tradePrice,
-        MarginEngine.MarginCertificate memory buyerMargin,
-        MarginEngine.MarginCertificate memory sellerMargin
+        IMarginEngine.MarginCertificate memory buyerMargin,
+        IMarginEngine.MarginCertificate memory sellerMargin
     ) internal view returns (bytes memory failure) {
         int256 buyerBefore = clearinghouse.positionOf(buyer, ETH).size;
         int256 sellerBefore = clearinghouse.positionOf(seller, ETH).size;
@@ -550,16 +554,18 @@ contract ClearinghouseInvariantHandler is TestBase {
     /// the optimal threshold: its bound is the exact ES at 75%, rounded up).
     function _marginError(
         address account,
-        MarginEngine.MarginCertificate memory certificate,
+        IMarginEngine.MarginCertificate memory certificate,
         int256 balanceAfter,
         int256 sizeAfter
     ) internal view returns (bytes memory) {
         if (certificate.indices.length == 0) {
-            return abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, account);
+            return abi.encodeWithSelector(
+                IClearinghouse.MarginCertificateRequired.selector, account
+            );
         }
         if (certificate.epoch != _current.id) {
             return abi.encodeWithSelector(
-                MarginEngine.StaleEpoch.selector, certificate.epoch, _current.id
+                IMarginEngine.StaleEpoch.selector, certificate.epoch, _current.id
             );
         }
         int256 mark = _markWad();
@@ -567,7 +573,7 @@ contract ClearinghouseInvariantHandler is TestBase {
         int256 margin = _initialMargin(sizeAfter, mark);
         if (margin > equityAfter) {
             return abi.encodeWithSelector(
-                Clearinghouse.InsufficientInitialMargin.selector, account, equityAfter, margin
+                IClearinghouse.InsufficientInitialMargin.selector, account, equityAfter, margin
             );
         }
         return "";
@@ -575,21 +581,21 @@ contract ClearinghouseInvariantHandler is TestBase {
 
     function _liquidate(
         address account,
-        MarginEngine.LiquidationCertificate memory certificate,
+        IMarginEngine.LiquidationCertificate memory certificate,
         int256 fraction
     ) internal {
-        (bytes memory expected, MarginEngine.MarginCheck memory own) =
+        (bytes memory expected, IMarginEngine.MarginCheck memory own) =
             _liquidationOutcome(account, certificate, fraction);
         if (_isPricedCheck(expected)) _crossCheck(account, certificate, own);
         bool validCertificate =
             certificate.epoch == _current.id && _certificateError(certificate).length == 0;
-        (bool priced, MarginEngine.MarginCheck memory strongest,) = _strongestCheck(account);
+        (bool priced, IMarginEngine.MarginCheck memory strongest,) = _strongestCheck(account);
         bool healthy = priced && !strongest.liquidatable;
         int256 sizeBefore = clearinghouse.positionOf(account, ETH).size;
         _recordNext();
         vm.prank(keeper);
         try clearinghouse.liquidate(account, certificate, fraction) returns (
-            MarginEngine.MarginCheck memory check
+            IMarginEngine.MarginCheck memory check
         ) {
             _recordEvents();
             _succeeded(expected);
@@ -615,18 +621,18 @@ contract ClearinghouseInvariantHandler is TestBase {
     /// Also returns the handler's own MarginCheck once the certificate and price are usable.
     function _liquidationOutcome(
         address account,
-        MarginEngine.LiquidationCertificate memory certificate,
+        IMarginEngine.LiquidationCertificate memory certificate,
         int256 fraction
-    ) internal view returns (bytes memory failure, MarginEngine.MarginCheck memory own) {
+    ) internal view returns (bytes memory failure, IMarginEngine.MarginCheck memory own) {
         if (account == backstop) {
-            return (abi.encodeWithSelector(Clearinghouse.BackstopNotLiquidatable.selector), own);
+            return (abi.encodeWithSelector(IClearinghouse.BackstopNotLiquidatable.selector), own);
         }
         if (fraction <= 0 || fraction > WAD) {
-            return (abi.encodeWithSelector(Clearinghouse.InvalidFraction.selector, fraction), own);
+            return (abi.encodeWithSelector(IClearinghouse.InvalidFraction.selector, fraction), own);
         }
         if (certificate.epoch != _current.id) {
             failure = abi.encodeWithSelector(
-                MarginEngine.StaleEpoch.selector, certificate.epoch, _current.id
+                IMarginEngine.StaleEpoch.selector, certificate.epoch, _current.id
             );
             return (failure, own);
         }
@@ -637,15 +643,15 @@ contract ClearinghouseInvariantHandler is TestBase {
         own = _ownCheck(v, certificate.spotReturns);
         if (!own.liquidatable) {
             failure = abi.encodeWithSelector(
-                Clearinghouse.AccountHealthy.selector, account, own.equity, own.maintenanceMargin
+                IClearinghouse.AccountHealthy.selector, account, own.equity, own.maintenanceMargin
             );
         } else if (fraction > _maxFraction(own, v)) {
             failure = abi.encodeWithSelector(
-                Clearinghouse.FractionAboveCloseFactor.selector, fraction, _maxFraction(own, v)
+                IClearinghouse.FractionAboveCloseFactor.selector, fraction, _maxFraction(own, v)
             );
         } else if (own.equity < 0 && fraction != WAD) {
             failure = abi.encodeWithSelector(
-                Clearinghouse.PartialLiquidationOfInsolventAccount.selector, account, own.equity
+                IClearinghouse.PartialLiquidationOfInsolventAccount.selector, account, own.equity
             );
         }
     }
@@ -653,7 +659,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     /// @dev The handler's own check of a liquidation certificate of the current epoch, in the
     /// engine's order, its Merkle proofs verified against the root the handler committed.
     /// Empty if valid.
-    function _certificateError(MarginEngine.LiquidationCertificate memory c)
+    function _certificateError(IMarginEngine.LiquidationCertificate memory c)
         internal
         view
         returns (bytes memory)
@@ -663,7 +669,7 @@ contract ClearinghouseInvariantHandler is TestBase {
             c.spotReturns.length != count || c.volShifts.length != count || c.proofs.length != count
         ) {
             return abi.encodeWithSelector(
-                MarginEngine.CertificateLengthMismatch.selector,
+                IMarginEngine.CertificateLengthMismatch.selector,
                 count,
                 c.spotReturns.length,
                 c.proofs.length
@@ -671,35 +677,35 @@ contract ClearinghouseInvariantHandler is TestBase {
         }
         uint256 expected = _witnessCount(_current.alphaBps);
         if (count != expected) {
-            return abi.encodeWithSelector(MarginEngine.WrongWitnessCount.selector, expected, count);
+            return abi.encodeWithSelector(IMarginEngine.WrongWitnessCount.selector, expected, count);
         }
         for (uint256 i; i < count; ++i) {
             uint256 index = c.indices[i];
             if (i > 0 && index == c.indices[i - 1]) {
-                return abi.encodeWithSelector(MarginEngine.DuplicateScenarioIndex.selector, index);
+                return abi.encodeWithSelector(IMarginEngine.DuplicateScenarioIndex.selector, index);
             }
             if (i > 0 && index < c.indices[i - 1]) {
                 return abi.encodeWithSelector(
-                    MarginEngine.ScenarioIndicesNotIncreasing.selector, index, c.indices[i - 1]
+                    IMarginEngine.ScenarioIndicesNotIncreasing.selector, index, c.indices[i - 1]
                 );
             }
             if (index >= N) {
                 return
-                    abi.encodeWithSelector(MarginEngine.ScenarioIndexOutOfRange.selector, index, N);
+                    abi.encodeWithSelector(IMarginEngine.ScenarioIndexOutOfRange.selector, index, N);
             }
             if (c.spotReturns[i].length != 1) {
                 return abi.encodeWithSelector(
-                    MarginEngine.WrongAssetCount.selector, index, c.spotReturns[i].length, 1
+                    IMarginEngine.WrongAssetCount.selector, index, c.spotReturns[i].length, 1
                 );
             }
             if (c.volShifts[i].length != 1) {
                 return abi.encodeWithSelector(
-                    MarginEngine.WrongAssetCount.selector, index, c.volShifts[i].length, 1
+                    IMarginEngine.WrongAssetCount.selector, index, c.volShifts[i].length, 1
                 );
             }
             bytes32 leaf = ScenarioMerkle.leaf(index, c.spotReturns[i], c.volShifts[i]);
             if (!MerkleProof.verify(c.proofs[i], _current.root, leaf)) {
-                return abi.encodeWithSelector(MarginEngine.InvalidScenarioProof.selector, index);
+                return abi.encodeWithSelector(IMarginEngine.InvalidScenarioProof.selector, index);
             }
         }
         return "";
@@ -712,7 +718,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _strongestCheck(address account)
         internal
         view
-        returns (bool priced, MarginEngine.MarginCheck memory own, Valuation memory v)
+        returns (bool priced, IMarginEngine.MarginCheck memory own, Valuation memory v)
     {
         if (clearinghouse.positionOf(account, ETH).size != 0 && _spotError().length != 0) {
             return (false, own, v);
@@ -727,7 +733,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _screen(uint256 seed, address otherwise) internal view returns (address) {
         for (uint256 i; i < 4; ++i) {
             address account = _accounts[(seed % 4 + i) % 4];
-            (bool priced, MarginEngine.MarginCheck memory own,) = _strongestCheck(account);
+            (bool priced, IMarginEngine.MarginCheck memory own,) = _strongestCheck(account);
             if (priced && own.liquidatable) return account;
         }
         return otherwise;
@@ -736,8 +742,8 @@ contract ClearinghouseInvariantHandler is TestBase {
     /// @dev isLiquidatable must agree with the handler's own check to the wei.
     function _crossCheck(
         address account,
-        MarginEngine.LiquidationCertificate memory certificate,
-        MarginEngine.MarginCheck memory own
+        IMarginEngine.LiquidationCertificate memory certificate,
+        IMarginEngine.MarginCheck memory own
     ) internal {
         if (!_sameCheck(clearinghouse.isLiquidatable(account, certificate), own)) {
             ++ghostCheckMismatches;
@@ -749,9 +755,9 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _isPricedCheck(bytes memory expected) internal pure returns (bool) {
         if (expected.length == 0) return true;
         bytes4 selector = bytes4(expected);
-        return selector == Clearinghouse.AccountHealthy.selector
-            || selector == Clearinghouse.FractionAboveCloseFactor.selector
-            || selector == Clearinghouse.PartialLiquidationOfInsolventAccount.selector;
+        return selector == IClearinghouse.AccountHealthy.selector
+            || selector == IClearinghouse.FractionAboveCloseFactor.selector
+            || selector == IClearinghouse.PartialLiquidationOfInsolventAccount.selector;
     }
 
     function _succeeded(bytes memory expected) internal {
@@ -771,11 +777,11 @@ contract ClearinghouseInvariantHandler is TestBase {
         bytes4 selector = bytes4(expected);
         if (_isOracleError(selector)) {
             ++ghostOracleRejections;
-        } else if (selector == MarginEngine.StaleEpoch.selector) {
+        } else if (selector == IMarginEngine.StaleEpoch.selector) {
             ++ghostStaleEpochRejections;
-        } else if (selector == Clearinghouse.InsufficientInitialMargin.selector) {
+        } else if (selector == IClearinghouse.InsufficientInitialMargin.selector) {
             ++ghostMarginRejections;
-        } else if (selector == Clearinghouse.AccountHealthy.selector) {
+        } else if (selector == IClearinghouse.AccountHealthy.selector) {
             ++ghostHealthyProbes;
         } else if (selector == IERC20Errors.ERC20InsufficientBalance.selector) {
             ++ghostUnbackedWithdrawals;
@@ -785,13 +791,13 @@ contract ClearinghouseInvariantHandler is TestBase {
     }
 
     function _isOracleError(bytes4 selector) internal pure returns (bool) {
-        return selector == OracleAdapter.StalePrice.selector
-            || selector == OracleAdapter.PriceFromFuture.selector
-            || selector == OracleAdapter.NonPositivePrice.selector
-            || selector == OracleAdapter.StaleReference.selector
-            || selector == OracleAdapter.ReferenceFromFuture.selector
-            || selector == OracleAdapter.NonPositiveReference.selector
-            || selector == OracleAdapter.RiskPaused.selector;
+        return selector == IOracleAdapter.StalePrice.selector
+            || selector == IOracleAdapter.PriceFromFuture.selector
+            || selector == IOracleAdapter.NonPositivePrice.selector
+            || selector == IOracleAdapter.StaleReference.selector
+            || selector == IOracleAdapter.ReferenceFromFuture.selector
+            || selector == IOracleAdapter.NonPositiveReference.selector
+            || selector == IOracleAdapter.RiskPaused.selector;
     }
 
     // ------------------------------------------------------------ wind-down helpers
@@ -801,7 +807,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     /// liquidation may leave it so).
     function _liquidateWhileUnderwater(address account) internal {
         for (uint256 round; round < 16; ++round) {
-            (, MarginEngine.MarginCheck memory own, Valuation memory v) = _strongestCheck(account);
+            (, IMarginEngine.MarginCheck memory own, Valuation memory v) = _strongestCheck(account);
             if (v.size == 0 || !own.liquidatable) return;
             _liquidate(account, _strongestCertificate(account), _maxFraction(own, v));
         }
@@ -810,7 +816,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     /// @dev Close every position by trades at the mark between a long seller and a short
     /// buyer: both sides reduce, so no certificate is needed. Each trade flattens one side.
     function _closeOut() internal {
-        MarginEngine.MarginCertificate memory none;
+        IMarginEngine.MarginCertificate memory none;
         for (uint256 round; round < 5; ++round) {
             (address long, int256 longSize) = _firstPosition(true);
             (address short, int256 shortSize) = _firstPosition(false);
@@ -868,16 +874,16 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _spotError() internal view returns (bytes memory) {
         FeedState memory s = _spot;
         if (s.answer <= 0) {
-            return abi.encodeWithSelector(OracleAdapter.NonPositivePrice.selector, ETH, s.answer);
+            return abi.encodeWithSelector(IOracleAdapter.NonPositivePrice.selector, ETH, s.answer);
         }
         if (s.updatedAt > block.timestamp) {
             return abi.encodeWithSelector(
-                OracleAdapter.PriceFromFuture.selector, ETH, s.updatedAt, block.timestamp
+                IOracleAdapter.PriceFromFuture.selector, ETH, s.updatedAt, block.timestamp
             );
         }
         if (block.timestamp - s.updatedAt > _heartbeat) {
             return abi.encodeWithSelector(
-                OracleAdapter.StalePrice.selector, ETH, s.updatedAt, _heartbeat, block.timestamp
+                IOracleAdapter.StalePrice.selector, ETH, s.updatedAt, _heartbeat, block.timestamp
             );
         }
         return "";
@@ -891,16 +897,16 @@ contract ClearinghouseInvariantHandler is TestBase {
         FeedState memory r = _reference;
         if (r.answer <= 0) {
             return
-                abi.encodeWithSelector(OracleAdapter.NonPositiveReference.selector, ETH, r.answer);
+                abi.encodeWithSelector(IOracleAdapter.NonPositiveReference.selector, ETH, r.answer);
         }
         if (r.updatedAt > block.timestamp) {
             return abi.encodeWithSelector(
-                OracleAdapter.ReferenceFromFuture.selector, ETH, r.updatedAt, block.timestamp
+                IOracleAdapter.ReferenceFromFuture.selector, ETH, r.updatedAt, block.timestamp
             );
         }
         if (block.timestamp - r.updatedAt > _referenceHeartbeat) {
             return abi.encodeWithSelector(
-                OracleAdapter.StaleReference.selector,
+                IOracleAdapter.StaleReference.selector,
                 ETH,
                 r.updatedAt,
                 _referenceHeartbeat,
@@ -909,7 +915,8 @@ contract ClearinghouseInvariantHandler is TestBase {
         }
         int256 spotWad = _markWad();
         if (int256(_abs(spotWad - r.answer)) * BPS > _maxDeviationBps * r.answer) {
-            return abi.encodeWithSelector(OracleAdapter.RiskPaused.selector, ETH, spotWad, r.answer);
+            return
+                abi.encodeWithSelector(IOracleAdapter.RiskPaused.selector, ETH, spotWad, r.answer);
         }
         return "";
     }
@@ -932,7 +939,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     /// each / WAD rounded up), and equity = balance + floor(size * mark / WAD); the mark is
     /// read only for a non-zero size.
     function _valuation(address account) internal view returns (Valuation memory v) {
-        Clearinghouse.Position memory p = clearinghouse.positionOf(account, ETH);
+        IClearinghouse.Position memory p = clearinghouse.positionOf(account, ETH);
         v.size = p.size;
         v.balance = clearinghouse.cash(account);
         if (p.size == 0) {
@@ -956,7 +963,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _ownCheck(Valuation memory v, int256[][] memory witnessReturns)
         internal
         view
-        returns (MarginEngine.MarginCheck memory own)
+        returns (IMarginEngine.MarginCheck memory own)
     {
         (int256 kNum, int256 frac) = _tail(_current.alphaBps);
         int256 mark = v.size == 0 ? int256(0) : _markWad();
@@ -980,7 +987,7 @@ contract ClearinghouseInvariantHandler is TestBase {
 
     /// @dev The close-factor rule: everything when equity < floor(health * MM / WAD) or the
     /// position is worth at most the dust value at mark, else the close factor.
-    function _maxFraction(MarginEngine.MarginCheck memory own, Valuation memory v)
+    function _maxFraction(IMarginEngine.MarginCheck memory own, Valuation memory v)
         internal
         view
         returns (int256)
@@ -992,7 +999,7 @@ contract ClearinghouseInvariantHandler is TestBase {
         return unhealthy || value <= dustValue ? WAD : closeFactor;
     }
 
-    function _sameCheck(MarginEngine.MarginCheck memory a, MarginEngine.MarginCheck memory b)
+    function _sameCheck(IMarginEngine.MarginCheck memory a, IMarginEngine.MarginCheck memory b)
         internal
         pure
         returns (bool)
@@ -1073,7 +1080,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _certificate(Epoch storage e, uint256[] memory indices)
         internal
         view
-        returns (MarginEngine.LiquidationCertificate memory)
+        returns (IMarginEngine.LiquidationCertificate memory)
     {
         return ScenarioMerkle.certificate(e.id, _rows(e.spotReturns), indices);
     }
@@ -1112,7 +1119,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _strongestCertificate(address account)
         internal
         view
-        returns (MarginEngine.LiquidationCertificate memory)
+        returns (IMarginEngine.LiquidationCertificate memory)
     {
         int256 size = clearinghouse.positionOf(account, ETH).size;
         return _certificate(_current, _worst(_current, size, _witnessCount(_current.alphaBps)));
@@ -1125,7 +1132,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _randomCertificate(address account, uint256 seed)
         internal
         view
-        returns (MarginEngine.LiquidationCertificate memory c)
+        returns (IMarginEngine.LiquidationCertificate memory c)
     {
         uint256 mode = _mix(seed) % 30;
         int256 size = clearinghouse.positionOf(account, ETH).size;
@@ -1183,7 +1190,7 @@ contract ClearinghouseInvariantHandler is TestBase {
         }
         if (mode == 1) return int256(_bound(seed, 0.01e18, uint256(WAD) - 1));
         int256 maxFraction = WAD;
-        (bool priced, MarginEngine.MarginCheck memory own, Valuation memory v) =
+        (bool priced, IMarginEngine.MarginCheck memory own, Valuation memory v) =
             _strongestCheck(account);
         if (priced) {
             if (own.equity < 0) return mode == 2 ? WAD + 1 : WAD;
@@ -1237,7 +1244,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _tradeCertificate(address account, int256 change, uint256 seed)
         internal
         view
-        returns (MarginEngine.MarginCertificate memory c)
+        returns (IMarginEngine.MarginCertificate memory c)
     {
         int256 sizeBefore = clearinghouse.positionOf(account, ETH).size;
         int256 sizeAfter = sizeBefore + change;
@@ -1253,7 +1260,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     function _marginCertificate(Epoch storage e, int256 size)
         internal
         view
-        returns (MarginEngine.MarginCertificate memory)
+        returns (IMarginEngine.MarginCertificate memory)
     {
         return ScenarioMerkle.marginCertificate(
             e.id, _rows(e.spotReturns), _secondLargest(_losses(e, size, _keeperMark()))
@@ -1282,39 +1289,39 @@ contract ClearinghouseInvariantHandler is TestBase {
 
     function _recordEvent(VmInvariantCheats.Log memory log) internal {
         bytes32 topic = log.topics[0];
-        if (topic == Clearinghouse.Deposited.selector) {
+        if (topic == IClearinghouse.Deposited.selector) {
             (uint256 amount,) = abi.decode(log.data, (uint256, int256));
             ghostCash[_topicAddress(log, 1)] += int256(amount) * SCALE;
-        } else if (topic == Clearinghouse.Withdrawn.selector) {
+        } else if (topic == IClearinghouse.Withdrawn.selector) {
             (uint256 amount,) = abi.decode(log.data, (uint256, int256));
             ghostCash[_topicAddress(log, 1)] -= int256(amount) * SCALE;
-        } else if (topic == Clearinghouse.InsuranceFunded.selector) {
+        } else if (topic == IClearinghouse.InsuranceFunded.selector) {
             (uint256 amount, int256 fundAfter) = abi.decode(log.data, (uint256, int256));
             ghostInsuranceFund += int256(amount) * SCALE;
             _checkLedger(fundAfter, ghostInsuranceFund);
-        } else if (topic == Clearinghouse.PnlRealized.selector) {
+        } else if (topic == IClearinghouse.PnlRealized.selector) {
             (, int256 pnl) = abi.decode(log.data, (bool, int256));
             ghostCash[_topicAddress(log, 1)] += pnl;
-        } else if (topic == Clearinghouse.ChargesSettled.selector) {
+        } else if (topic == IClearinghouse.ChargesSettled.selector) {
             (, int256 charge) = abi.decode(log.data, (bool, int256));
             ghostCash[_topicAddress(log, 1)] -= charge;
-        } else if (topic == Clearinghouse.Liquidated.selector) {
+        } else if (topic == IClearinghouse.Liquidated.selector) {
             (,,,, int256 reward, int256 insuranceFee) =
                 abi.decode(log.data, (int256, int256, int256, int256, int256, int256));
             ++ghostLiquidatedEvents;
             ghostCash[_topicAddress(log, 1)] -= reward + insuranceFee;
             ghostCash[_topicAddress(log, 2)] += reward;
             ghostInsuranceFund += insuranceFee;
-        } else if (topic == Clearinghouse.BadDebt.selector) {
+        } else if (topic == IClearinghouse.BadDebt.selector) {
             int256 badDebt = abi.decode(log.data, (int256));
             ghostBadDebt += badDebt;
             ghostCash[_topicAddress(log, 1)] += badDebt;
-        } else if (topic == Clearinghouse.BadDebtCoveredByInsurance.selector) {
+        } else if (topic == IClearinghouse.BadDebtCoveredByInsurance.selector) {
             (int256 amount, int256 fundAfter) = abi.decode(log.data, (int256, int256));
             ghostInsuranceCovered += amount;
             ghostInsuranceFund -= amount;
             _checkLedger(fundAfter, ghostInsuranceFund);
-        } else if (topic == Clearinghouse.LossSocialized.selector) {
+        } else if (topic == IClearinghouse.LossSocialized.selector) {
             (int256 amount, int256 openInterest, int256 indexAfter) =
                 abi.decode(log.data, (int256, int256, int256));
             ghostSocialized += amount;
@@ -1324,7 +1331,7 @@ contract ClearinghouseInvariantHandler is TestBase {
                 )
             );
             _checkLedger(indexAfter, ghostLossIndex);
-        } else if (topic == Clearinghouse.BadDebtAbsorbedByBackstop.selector) {
+        } else if (topic == IClearinghouse.BadDebtAbsorbedByBackstop.selector) {
             int256 amount = abi.decode(log.data, (int256));
             ghostBackstopAbsorbed += amount;
             ghostCash[backstop] -= amount;
@@ -1387,15 +1394,13 @@ contract ClearinghouseInvariantHandler is TestBase {
 /// @dev One invariant function asserts every property: forge runs each invariant function
 /// as its own campaign from the same seed, so separate functions would replay the very same
 /// call sequences, each checking one property, at that many times the cost.
-contract ClearinghouseInvariantTest is TestBase {
+contract ClearinghouseInvariantTest is SystemFixture {
     /// @notice forge's selector filter (forge-std's StdInvariant.FuzzSelector).
     struct FuzzSelector {
         address addr;
         bytes4[] selectors;
     }
 
-    uint256 internal constant ETH = 0;
-    uint32 internal constant HEARTBEAT = 3600;
     uint32 internal constant REFERENCE_HEARTBEAT = 7200;
     uint16 internal constant MAX_DEVIATION_BPS = 500;
     uint32 internal constant N = 8;
@@ -1405,19 +1410,9 @@ contract ClearinghouseInvariantTest is TestBase {
     int256 internal constant MAX_SURPLUS = 1e6;
     int256 internal constant SCALE = 1e12;
 
-    address internal owner = address(this);
-    address internal settler = address(0x5E771E);
-    address internal backstop = address(0xBAC5);
-    address internal keeper = address(0x4EE9);
-    address[4] internal traders =
-        [address(0xA11CE), address(0xB0B), address(0xCA201), address(0xDA7E)];
+    address[4] internal traders = [alice, bob, carol, dave];
 
-    MockToken internal usdc;
-    MockAggregator internal ethFeed;
     MockAggregator internal referenceFeed;
-    OracleAdapter internal oracle;
-    ScenarioRegistry internal registry;
-    Clearinghouse internal clearinghouse;
     ClearinghouseInvariantHandler internal handler;
 
     /// @dev The first epoch's returns: worst for a long are -20% and -15%, for a short +10%,
@@ -1437,18 +1432,10 @@ contract ClearinghouseInvariantTest is TestBase {
 
     function setUp() public {
         vm.warp(1_700_000_000);
-        usdc = new MockToken(owner, "Mock USD Coin", "mUSDC", 6);
-        ethFeed = new MockAggregator(owner, 8, "ETH / USD");
-        ethFeed.setAnswer(2000e8, block.timestamp);
+        _deploySystem(1e18, 0.01e18, 0.5e18);
         referenceFeed = new MockAggregator(owner, 18, "ETH / USD reference");
         referenceFeed.setAnswer(2000e18, block.timestamp);
-        oracle = new OracleAdapter(owner);
-        oracle.setFeed(ETH, ethFeed, HEARTBEAT);
         oracle.setReferenceFeed(ETH, referenceFeed, REFERENCE_HEARTBEAT, MAX_DEVIATION_BPS);
-        registry = new ScenarioRegistry(owner);
-        clearinghouse = new Clearinghouse(owner, usdc, oracle, registry, backstop);
-        clearinghouse.setSettler(settler, true);
-        clearinghouse.setRiskParameters(1e18, 0.01e18, 0.5e18);
         clearinghouse.setInitialMarginParameters(1e18, ALPHA);
 
         int256[8] memory r = _returns();

@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Clearinghouse} from "../Clearinghouse.sol";
-import {MarginEngine} from "../MarginEngine.sol";
-import {OracleAdapter} from "../OracleAdapter.sol";
-import {ScenarioRegistry} from "../ScenarioRegistry.sol";
+import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
+import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
-import {MockToken} from "../mocks/MockToken.sol";
 import {ScenarioMerkle} from "./utils/ScenarioMerkle.sol";
-import {TestBase} from "./utils/Vm.sol";
+import {SystemFixture} from "./utils/SystemFixture.sol";
 
 /// @notice The cheatcodes these tests use beyond utils/Vm.sol: state snapshots and logs.
 interface VmMarginCheats {
@@ -24,19 +22,16 @@ interface VmMarginCheats {
     function getRecordedLogs() external returns (Log[] memory);
 }
 
-/// @notice Deploys the system with one asset (ETH, 8-decimal feed at 2000), a 6-decimal
-/// stablecoin and an 8-scenario epoch with zero vol shifts, and sets initial margin to
-/// IM = 1 * ES at 75% (k = 8 * 0.25 = 2, kNum = 20_000). No account holds anything: each
-/// test deposits and trades what it needs.
+/// @notice The system of `SystemFixture` (one asset, ETH at 2000, a 6-decimal stablecoin
+/// unless `_newStablecoin` says otherwise), an 8-scenario epoch with zero vol shifts, a close
+/// factor of 1, and initial margin at IM = 1 * ES at 75% (k = 8 * 0.25 = 2, kNum = 20_000).
+/// No account holds anything: each test deposits and trades what it needs.
 ///
 /// Expected values are computed here independently of the contract: a scenario loss is
 /// ceil(-(size * floor(mark * r / WAD)) / WAD), the Rockafellar-Uryasev bound is
 /// t + ceil(10_000 * sum max(L - t, 0) / kNum), IM = ceil(factor * bound / WAD) and equity
 /// is cash + floor(size * mark / WAD) - ceil(size * price / WAD).
-abstract contract ClearinghouseMarginFixture is TestBase {
-    int256 internal constant WAD = 1e18;
-    uint256 internal constant ETH = 0;
-    uint32 internal constant HEARTBEAT = 3600;
+abstract contract ClearinghouseMarginFixture is SystemFixture {
     uint32 internal constant N = 8;
     /// @dev The ES level of both the registry (MM witnesses) and initial margin.
     uint16 internal constant ALPHA = 7500;
@@ -53,53 +48,18 @@ abstract contract ClearinghouseMarginFixture is TestBase {
 
     VmMarginCheats internal constant cheats = VmMarginCheats(address(vm));
 
-    address internal owner = address(this);
-    address internal settler = address(0x5E771E);
-    address internal backstop = address(0xBAC5);
-    address internal keeper = address(0x4EE9);
-    address internal alice = address(0xA11CE);
-    address internal bob = address(0xB0B);
-    address internal carol = address(0xCA201);
-    address internal dave = address(0xDA7E);
-
-    MockToken internal usdc;
-    MockAggregator internal ethFeed;
-    OracleAdapter internal oracle;
-    ScenarioRegistry internal registry;
-    Clearinghouse internal clearinghouse;
     /// @notice The epoch `_postEpoch` published last (the current one).
     uint64 internal lastPosted;
 
     function setUp() public virtual {
         vm.warp(1_700_000_000);
-        vm.label(settler, "settler");
-        vm.label(backstop, "backstop");
-        vm.label(keeper, "keeper");
-        vm.label(alice, "alice");
-        vm.label(bob, "bob");
-        vm.label(carol, "carol");
-        vm.label(dave, "dave");
-
-        usdc = _newStablecoin();
-        ethFeed = new MockAggregator(owner, 8, "ETH / USD");
-        _setEthPrice(2000e8);
-        oracle = new OracleAdapter(owner);
-        oracle.setFeed(ETH, ethFeed, HEARTBEAT);
-        registry = new ScenarioRegistry(owner);
-        clearinghouse = new Clearinghouse(owner, usdc, oracle, registry, backstop);
-        clearinghouse.setSettler(settler, true);
-        clearinghouse.setRiskParameters(MM_FACTOR, PENALTY, KEEPER_SHARE);
+        _deploySystem(MM_FACTOR, PENALTY, KEEPER_SHARE);
         // A close factor of 1: these tests liquidate in full (partial liquidation has its own
         // tests in ClearinghouseAccounting.t.sol).
         clearinghouse.setLiquidationParameters(WAD, 0.95e18, 100e18);
         clearinghouse.setInitialMarginParameters(IM_FACTOR, ALPHA);
 
         _postEpoch();
-    }
-
-    /// @notice The 6-decimal stablecoin the clearinghouse is deployed with.
-    function _newStablecoin() internal virtual returns (MockToken) {
-        return new MockToken(owner, "Mock USD Coin", "mUSDC", 6);
     }
 
     // ------------------------------------------------------------ scenarios
@@ -143,16 +103,16 @@ abstract contract ClearinghouseMarginFixture is TestBase {
     function _margin(int256 threshold)
         internal
         view
-        returns (MarginEngine.MarginCertificate memory)
+        returns (IMarginEngine.MarginCertificate memory)
     {
         return ScenarioMerkle.marginCertificate(lastPosted, _scenarios(), threshold);
     }
 
     /// @notice No certificate.
-    function _noMargin() internal pure returns (MarginEngine.MarginCertificate memory c) {}
+    function _noMargin() internal pure returns (IMarginEngine.MarginCertificate memory c) {}
 
     /// @notice Swap the entries at positions `i` and `j` (index and leaf data together).
-    function _swap(MarginEngine.MarginCertificate memory c, uint256 i, uint256 j) internal pure {
+    function _swap(IMarginEngine.MarginCertificate memory c, uint256 i, uint256 j) internal pure {
         (c.indices[i], c.indices[j]) = (c.indices[j], c.indices[i]);
         (c.spotReturns[i], c.spotReturns[j]) = (c.spotReturns[j], c.spotReturns[i]);
         (c.volShifts[i], c.volShifts[j]) = (c.volShifts[j], c.volShifts[i]);
@@ -162,7 +122,7 @@ abstract contract ClearinghouseMarginFixture is TestBase {
     function _liquidationCertificate(uint256 a, uint256 b)
         internal
         view
-        returns (MarginEngine.LiquidationCertificate memory)
+        returns (IMarginEngine.LiquidationCertificate memory)
     {
         return ScenarioMerkle.certificate(lastPosted, _scenarios(), a, b);
     }
@@ -247,26 +207,14 @@ abstract contract ClearinghouseMarginFixture is TestBase {
 
     // ------------------------------------------------------------ actions
 
-    function _setEthPrice(int256 answer) internal {
-        ethFeed.setAnswer(answer, block.timestamp);
-    }
-
-    function _deposit(address account, uint256 amount) internal {
-        usdc.mint(account, amount);
-        vm.startPrank(account);
-        usdc.approve(address(clearinghouse), amount);
-        clearinghouse.deposit(amount);
-        vm.stopPrank();
-    }
-
     /// @notice `buyer` buys `size` ETH from `seller` at `price` with the given certificates.
     function _trade(
         address buyer,
         address seller,
         int256 size,
         int256 price,
-        MarginEngine.MarginCertificate memory buyerMargin,
-        MarginEngine.MarginCertificate memory sellerMargin
+        IMarginEngine.MarginCertificate memory buyerMargin,
+        IMarginEngine.MarginCertificate memory sellerMargin
     ) internal {
         vm.prank(settler);
         clearinghouse.settleTrade(buyer, seller, ETH, size, price, buyerMargin, sellerMargin);
@@ -286,7 +234,7 @@ abstract contract ClearinghouseMarginFixture is TestBase {
 
     function _expectMarginChecked(address account, int256 equity, int256 initialMargin) internal {
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.InitialMarginChecked(account, lastPosted, equity, initialMargin);
+        emit IClearinghouse.InitialMarginChecked(account, lastPosted, equity, initialMargin);
     }
 
     function _insufficient(address account, int256 equity, int256 initialMargin)
@@ -295,7 +243,7 @@ abstract contract ClearinghouseMarginFixture is TestBase {
         returns (bytes memory)
     {
         return abi.encodeWithSelector(
-            Clearinghouse.InsufficientInitialMargin.selector, account, equity, initialMargin
+            IClearinghouse.InsufficientInitialMargin.selector, account, equity, initialMargin
         );
     }
 
@@ -308,7 +256,7 @@ abstract contract ClearinghouseMarginFixture is TestBase {
         for (uint256 i; i < logs.length; ++i) {
             if (
                 logs[i].topics.length > 0
-                    && logs[i].topics[0] == Clearinghouse.InitialMarginChecked.selector
+                    && logs[i].topics[0] == IClearinghouse.InitialMarginChecked.selector
             ) ++n;
         }
     }
@@ -336,8 +284,8 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
 
         _deposit(alice, 350e6);
         _deposit(bob, 150e6);
-        MarginEngine.MarginCertificate memory ma = _margin(tAlice);
-        MarginEngine.MarginCertificate memory mb = _margin(tBob);
+        IMarginEngine.MarginCertificate memory ma = _margin(tAlice);
+        IMarginEngine.MarginCertificate memory mb = _margin(tBob);
         _expectMarginChecked(alice, 350e18, imAlice);
         _expectMarginChecked(bob, 150e18, imBob);
         _trade(alice, bob, 1e18, 2000e18, ma, mb);
@@ -371,7 +319,7 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
         _deposit(bob, 100_000e6);
         int256[] memory losses = _losses(1e18, MARK);
         int256 optimal = _initialMargin(losses, _secondLargest(losses));
-        MarginEngine.MarginCertificate memory mb = _margin(_secondLargest(_losses(-1e18, MARK)));
+        IMarginEngine.MarginCertificate memory mb = _margin(_secondLargest(_losses(-1e18, MARK)));
 
         int256[16] memory thresholds = [
             int256(300e18),
@@ -395,7 +343,7 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
             int256 im = _initialMargin(losses, thresholds[i]);
             assertTrue(im >= optimal, "RU bound below ES");
             uint256 snapshot = cheats.snapshotState();
-            MarginEngine.MarginCertificate memory ma = _margin(thresholds[i]);
+            IMarginEngine.MarginCertificate memory ma = _margin(thresholds[i]);
             _expectMarginChecked(alice, 10_000e18, im);
             _trade(alice, bob, 1e18, 2000e18, ma, mb);
             cheats.revertToState(snapshot);
@@ -428,8 +376,8 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
 
         _deposit(alice, 386e6);
         _deposit(bob, 100_000e6);
-        MarginEngine.MarginCertificate memory ma = _margin(t);
-        MarginEngine.MarginCertificate memory mb = _margin(_secondLargest(_losses(-1e18, MARK)));
+        IMarginEngine.MarginCertificate memory ma = _margin(t);
+        IMarginEngine.MarginCertificate memory mb = _margin(_secondLargest(_losses(-1e18, MARK)));
         uint256 snapshot = cheats.snapshotState();
         _expectMarginChecked(alice, 386e18, im);
         _trade(alice, bob, 1e18, 2000e18, ma, mb);
@@ -447,15 +395,15 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
     function test_SettleTrade_RevertsWhenShortByOneUsdc() public {
         int256[] memory aliceLosses = _losses(1e18, MARK);
         int256[] memory bobLosses = _losses(-1e18, MARK);
-        MarginEngine.MarginCertificate memory ma = _margin(_secondLargest(aliceLosses));
-        MarginEngine.MarginCertificate memory mb = _margin(_secondLargest(bobLosses));
+        IMarginEngine.MarginCertificate memory ma = _margin(_secondLargest(aliceLosses));
+        IMarginEngine.MarginCertificate memory mb = _margin(_secondLargest(bobLosses));
 
         _deposit(alice, 350e6 - 1e6);
         _deposit(bob, 150e6);
         vm.expectRevert(_insufficient(alice, 349e18, 350e18));
         _trade(alice, bob, 1e18, 2000e18, ma, mb);
 
-        MarginEngine.MarginCertificate memory other = _margin(0);
+        IMarginEngine.MarginCertificate memory other = _margin(0);
         vm.expectRevert(_insufficient(alice, 349e18, _initialMargin(aliceLosses, 0)));
         _trade(alice, bob, 1e18, 2000e18, other, mb);
         other = _margin(400e18);
@@ -480,12 +428,12 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
     /// @notice Alice (buyer, with ample equity) presents `bad`: the trade reverts with
     /// `revertData`; with the valid certificate the same trade then passes.
     function _expectAliceCertificateRevert(
-        MarginEngine.MarginCertificate memory bad,
+        IMarginEngine.MarginCertificate memory bad,
         bytes memory revertData
     ) internal {
         _deposit(alice, 1000e6);
         _deposit(bob, 1000e6);
-        MarginEngine.MarginCertificate memory mb = _margin(_secondLargest(_losses(-1e18, MARK)));
+        IMarginEngine.MarginCertificate memory mb = _margin(_secondLargest(_losses(-1e18, MARK)));
         vm.expectRevert(revertData);
         _trade(alice, bob, 1e18, 2000e18, bad, mb);
         _assertPosition(alice, 0);
@@ -494,13 +442,13 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
     }
 
     function _invalid() internal view returns (bytes memory) {
-        return abi.encodeWithSelector(MarginEngine.InvalidMarginCertificate.selector, lastPosted);
+        return abi.encodeWithSelector(IMarginEngine.InvalidMarginCertificate.selector, lastPosted);
     }
 
     function test_Certificate_RevertsOnEmpty() public {
         _expectAliceCertificateRevert(
             _noMargin(),
-            abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, alice)
+            abi.encodeWithSelector(IClearinghouse.MarginCertificateRequired.selector, alice)
         );
     }
 
@@ -508,9 +456,9 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
     function test_Certificate_RevertsOnEmptySellerCertificate() public {
         _deposit(alice, 1000e6);
         _deposit(bob, 1000e6);
-        MarginEngine.MarginCertificate memory ma = _margin(300e18);
+        IMarginEngine.MarginCertificate memory ma = _margin(300e18);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, bob)
+            abi.encodeWithSelector(IClearinghouse.MarginCertificateRequired.selector, bob)
         );
         _trade(alice, bob, 1e18, 2000e18, ma, _noMargin());
     }
@@ -520,22 +468,22 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
         uint64 first = lastPosted;
         uint64 second = _postEpoch();
         assertEq(uint256(second), uint256(first) + 1, "second epoch");
-        MarginEngine.MarginCertificate memory c = _margin(300e18);
+        IMarginEngine.MarginCertificate memory c = _margin(300e18);
         c.epoch = first;
         _expectAliceCertificateRevert(
-            c, abi.encodeWithSelector(MarginEngine.StaleEpoch.selector, first, second)
+            c, abi.encodeWithSelector(IMarginEngine.StaleEpoch.selector, first, second)
         );
 
         uint64 pending = registry.postScenarioSet(bytes32(uint256(1)), N, ALPHA, 1);
         c.epoch = pending;
-        MarginEngine.MarginCertificate memory mb = _margin(100e18);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.StaleEpoch.selector, pending, second));
+        IMarginEngine.MarginCertificate memory mb = _margin(100e18);
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.StaleEpoch.selector, pending, second));
         _trade(alice, bob, 1e18, 2000e18, c, mb);
     }
 
     function test_Certificate_RevertsOnSevenScenarios() public {
-        MarginEngine.MarginCertificate memory full = _margin(300e18);
-        MarginEngine.MarginCertificate memory c = _margin(300e18);
+        IMarginEngine.MarginCertificate memory full = _margin(300e18);
+        IMarginEngine.MarginCertificate memory c = _margin(300e18);
         c.indices = new uint256[](7);
         c.spotReturns = new int256[][](7);
         c.volShifts = new int256[][](7);
@@ -545,13 +493,13 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
             c.volShifts[i] = full.volShifts[i];
         }
         _expectAliceCertificateRevert(
-            c, abi.encodeWithSelector(MarginEngine.WrongScenarioCount.selector, 8, 7)
+            c, abi.encodeWithSelector(IMarginEngine.WrongScenarioCount.selector, 8, 7)
         );
     }
 
     function test_Certificate_RevertsOnNineScenarios() public {
-        MarginEngine.MarginCertificate memory full = _margin(300e18);
-        MarginEngine.MarginCertificate memory c = _margin(300e18);
+        IMarginEngine.MarginCertificate memory full = _margin(300e18);
+        IMarginEngine.MarginCertificate memory c = _margin(300e18);
         c.indices = new uint256[](9);
         c.spotReturns = new int256[][](9);
         c.volShifts = new int256[][](9);
@@ -564,55 +512,55 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
         c.spotReturns[8] = full.spotReturns[3];
         c.volShifts[8] = new int256[](1);
         _expectAliceCertificateRevert(
-            c, abi.encodeWithSelector(MarginEngine.WrongScenarioCount.selector, 8, 9)
+            c, abi.encodeWithSelector(IMarginEngine.WrongScenarioCount.selector, 8, 9)
         );
     }
 
     /// @notice Eight indices but only seven rows of leaf data: also a wrong count.
     function test_Certificate_RevertsOnMismatchedArrayLengths() public {
-        MarginEngine.MarginCertificate memory full = _margin(300e18);
-        MarginEngine.MarginCertificate memory c = _margin(300e18);
+        IMarginEngine.MarginCertificate memory full = _margin(300e18);
+        IMarginEngine.MarginCertificate memory c = _margin(300e18);
         c.volShifts = new int256[][](7);
         for (uint256 i; i < 7; ++i) {
             c.volShifts[i] = full.volShifts[i];
         }
         _expectAliceCertificateRevert(
-            c, abi.encodeWithSelector(MarginEngine.WrongScenarioCount.selector, 8, 8)
+            c, abi.encodeWithSelector(IMarginEngine.WrongScenarioCount.selector, 8, 8)
         );
     }
 
     function test_Certificate_RevertsOnIndexOutOfRange() public {
-        MarginEngine.MarginCertificate memory c = _margin(300e18);
+        IMarginEngine.MarginCertificate memory c = _margin(300e18);
         c.indices[7] = 8;
         _expectAliceCertificateRevert(
-            c, abi.encodeWithSelector(MarginEngine.ScenarioIndexOutOfRange.selector, 8, 8)
+            c, abi.encodeWithSelector(IMarginEngine.ScenarioIndexOutOfRange.selector, 8, 8)
         );
     }
 
     function test_Certificate_RevertsOnHugeIndex() public {
-        MarginEngine.MarginCertificate memory c = _margin(300e18);
+        IMarginEngine.MarginCertificate memory c = _margin(300e18);
         c.indices[0] = type(uint256).max;
         _expectAliceCertificateRevert(
             c,
             abi.encodeWithSelector(
-                MarginEngine.ScenarioIndexOutOfRange.selector, type(uint256).max, 8
+                IMarginEngine.ScenarioIndexOutOfRange.selector, type(uint256).max, 8
             )
         );
     }
 
     /// @notice Scenario 3 twice (with its own data both times), scenario 5 missing.
     function test_Certificate_RevertsOnDuplicatedIndex() public {
-        MarginEngine.MarginCertificate memory c = _margin(300e18);
+        IMarginEngine.MarginCertificate memory c = _margin(300e18);
         c.indices[5] = 3;
         c.spotReturns[5] = c.spotReturns[3];
         _expectAliceCertificateRevert(
-            c, abi.encodeWithSelector(MarginEngine.DuplicateScenarioIndex.selector, 3)
+            c, abi.encodeWithSelector(IMarginEngine.DuplicateScenarioIndex.selector, 3)
         );
     }
 
     /// @notice Scenario 3's -20% made a mild -19.99...%: the leaf no longer matches.
     function test_Certificate_RevertsOnTamperedSpotReturn() public {
-        MarginEngine.MarginCertificate memory c = _margin(300e18);
+        IMarginEngine.MarginCertificate memory c = _margin(300e18);
         c.spotReturns[3] = new int256[](1);
         c.spotReturns[3][0] = -0.2e18 + 1;
         _expectAliceCertificateRevert(c, _invalid());
@@ -620,7 +568,7 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
 
     /// @notice Vol shifts do not move a perp's loss, but they are in the leaf.
     function test_Certificate_RevertsOnTamperedVolShift() public {
-        MarginEngine.MarginCertificate memory c = _margin(300e18);
+        IMarginEngine.MarginCertificate memory c = _margin(300e18);
         c.volShifts[2] = new int256[](1);
         c.volShifts[2][0] = 1;
         _expectAliceCertificateRevert(c, _invalid());
@@ -629,14 +577,14 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
     /// @notice The right set in the wrong order: positions 1 and 2 lie in different pairs,
     /// so the multiproof hashes (0, 2) and (1, 3) and misses the root.
     function test_Certificate_RevertsOnLeavesSwappedAcrossPairs() public {
-        MarginEngine.MarginCertificate memory c = _margin(300e18);
+        IMarginEngine.MarginCertificate memory c = _margin(300e18);
         _swap(c, 1, 2);
         _expectAliceCertificateRevert(c, _invalid());
     }
 
     /// @notice Also across halves of the tree.
     function test_Certificate_RevertsOnLeavesSwappedAcrossHalves() public {
-        MarginEngine.MarginCertificate memory c = _margin(300e18);
+        IMarginEngine.MarginCertificate memory c = _margin(300e18);
         _swap(c, 0, 7);
         _expectAliceCertificateRevert(c, _invalid());
     }
@@ -646,39 +594,39 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
     function test_Certificate_LeavesSwappedWithinPair_Accepted() public {
         _deposit(alice, 1000e6);
         _deposit(bob, 1000e6);
-        MarginEngine.MarginCertificate memory c = _margin(300e18);
+        IMarginEngine.MarginCertificate memory c = _margin(300e18);
         _swap(c, 2, 3);
-        MarginEngine.MarginCertificate memory mb = _margin(100e18);
+        IMarginEngine.MarginCertificate memory mb = _margin(100e18);
         _expectMarginChecked(alice, 1000e18, 350e18);
         _trade(alice, bob, 1e18, 2000e18, c, mb);
     }
 
     /// @notice Scenario 4 with two spot returns where the epoch has one asset.
     function test_Certificate_RevertsOnWrongAssetCount() public {
-        MarginEngine.MarginCertificate memory c = _margin(300e18);
+        IMarginEngine.MarginCertificate memory c = _margin(300e18);
         c.spotReturns[4] = new int256[](2);
         c.spotReturns[4][0] = 0.05e18;
         _expectAliceCertificateRevert(
-            c, abi.encodeWithSelector(MarginEngine.WrongAssetCount.selector, 4, 2, 1)
+            c, abi.encodeWithSelector(IMarginEngine.WrongAssetCount.selector, 4, 2, 1)
         );
     }
 
     /// @notice Scenario 6 with no spot return at all.
     function test_Certificate_RevertsOnMissingAsset() public {
-        MarginEngine.MarginCertificate memory c = _margin(300e18);
+        IMarginEngine.MarginCertificate memory c = _margin(300e18);
         c.spotReturns[6] = new int256[](0);
         _expectAliceCertificateRevert(
-            c, abi.encodeWithSelector(MarginEngine.WrongAssetCount.selector, 6, 0, 1)
+            c, abi.encodeWithSelector(IMarginEngine.WrongAssetCount.selector, 6, 0, 1)
         );
     }
 
     /// @notice A vol-shift row of the wrong length is reported with its own length, as in
     /// the liquidation path (both share `_requireAssetCount`).
     function test_Certificate_WrongVolShiftCount_ReportsItsOwnLength() public {
-        MarginEngine.MarginCertificate memory c = _margin(300e18);
+        IMarginEngine.MarginCertificate memory c = _margin(300e18);
         c.volShifts[6] = new int256[](0);
         _expectAliceCertificateRevert(
-            c, abi.encodeWithSelector(MarginEngine.WrongAssetCount.selector, 6, 0, 1)
+            c, abi.encodeWithSelector(IMarginEngine.WrongAssetCount.selector, 6, 0, 1)
         );
     }
 
@@ -687,16 +635,16 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
     function test_Certificate_RevertsOnWrongVolShiftCount() public {
         _deposit(alice, 1000e6);
         _deposit(bob, 1000e6);
-        MarginEngine.MarginCertificate memory c = _margin(300e18);
+        IMarginEngine.MarginCertificate memory c = _margin(300e18);
         c.volShifts[6] = new int256[](2);
-        MarginEngine.MarginCertificate memory mb = _margin(100e18);
+        IMarginEngine.MarginCertificate memory mb = _margin(100e18);
         vm.prank(settler);
         try clearinghouse.settleTrade(alice, bob, ETH, 1e18, 2000e18, c, mb) {
             revert("accepted a vol-shift row of two assets");
         } catch (bytes memory reason) {
             assertEq(
                 bytes32(bytes4(reason)),
-                bytes32(MarginEngine.WrongAssetCount.selector),
+                bytes32(IMarginEngine.WrongAssetCount.selector),
                 "WrongAssetCount"
             );
         }
@@ -724,7 +672,7 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
         _assertPosition(alice, 0.6e18);
         _assertPosition(bob, -0.6e18);
 
-        MarginEngine.MarginCertificate memory garbage = _margin(0);
+        IMarginEngine.MarginCertificate memory garbage = _margin(0);
         garbage.epoch = 77;
         garbage.indices[0] = 1000;
         _trade(bob, alice, 0.1e18, 1950e18, garbage, garbage);
@@ -744,15 +692,15 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
         int256 t = _secondLargest(carolLosses);
         int256 im = _initialMargin(carolLosses, t);
         assertEq(im, 175e18, "carol IM");
-        MarginEngine.MarginCertificate memory mc = _margin(t);
+        IMarginEngine.MarginCertificate memory mc = _margin(t);
         cheats.recordLogs();
         _trade(carol, alice, 0.5e18, 2000e18, mc, _noMargin());
         VmMarginCheats.Log[] memory logs = cheats.getRecordedLogs();
         assertEq(_marginChecks(logs), 1, "one IM check");
 
-        MarginEngine.MarginCertificate memory mc2 = _margin(t);
+        IMarginEngine.MarginCertificate memory mc2 = _margin(t);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, carol)
+            abi.encodeWithSelector(IClearinghouse.MarginCertificateRequired.selector, carol)
         );
         _trade(carol, alice, 0.1e18, 2000e18, _noMargin(), mc2);
     }
@@ -766,9 +714,9 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
         _deposit(carol, 100_000e6);
         _openAliceLongOne();
 
-        MarginEngine.MarginCertificate memory mc = _margin(_secondLargest(_losses(2.5e18, MARK)));
+        IMarginEngine.MarginCertificate memory mc = _margin(_secondLargest(_losses(2.5e18, MARK)));
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, alice)
+            abi.encodeWithSelector(IClearinghouse.MarginCertificateRequired.selector, alice)
         );
         _trade(carol, alice, 2.5e18, 2000e18, mc, _noMargin());
 
@@ -777,7 +725,7 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
         assertEq(t, 150e18, "short threshold");
         int256 im = _initialMargin(shortLosses, t);
         assertEq(im, 225e18, "short IM");
-        MarginEngine.MarginCertificate memory ma = _margin(t);
+        IMarginEngine.MarginCertificate memory ma = _margin(t);
         _expectMarginChecked(alice, 1000e18, im);
         _trade(carol, alice, 2.5e18, 2000e18, mc, ma);
         _assertPosition(alice, -1.5e18);
@@ -794,8 +742,8 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
         int256[] memory shortLosses = _losses(-4e18, MARK);
         int256 im = _initialMargin(shortLosses, _secondLargest(shortLosses));
         assertEq(im, 600e18, "short IM");
-        MarginEngine.MarginCertificate memory mc = _margin(_secondLargest(_losses(5e18, MARK)));
-        MarginEngine.MarginCertificate memory ma = _margin(_secondLargest(shortLosses));
+        IMarginEngine.MarginCertificate memory mc = _margin(_secondLargest(_losses(5e18, MARK)));
+        IMarginEngine.MarginCertificate memory ma = _margin(_secondLargest(shortLosses));
         vm.expectRevert(_insufficient(alice, 350e18, 600e18));
         _trade(carol, alice, 5e18, 2000e18, mc, ma);
     }
@@ -807,7 +755,7 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
         _deposit(bob, 150e6);
         _deposit(carol, 100_000e6);
         _openAliceLongOne();
-        MarginEngine.MarginCertificate memory mc = _margin(_secondLargest(_losses(2e18, MARK)));
+        IMarginEngine.MarginCertificate memory mc = _margin(_secondLargest(_losses(2e18, MARK)));
         _trade(carol, alice, 2e18, 2000e18, mc, _noMargin());
         _assertPosition(alice, -1e18);
     }
@@ -825,14 +773,14 @@ contract ClearinghouseMarginWithdrawTest is ClearinghouseMarginFixture {
     /// @notice Alice (equity 400, IM 350) can take out exactly 50: one unit more reverts
     /// with the exact numbers, no certificate reverts, and the valid one passes.
     function test_Withdraw_WithPositions_PassesAtInitialMarginAndRevertsBelow() public {
-        MarginEngine.MarginCertificate memory m = _margin(300e18);
+        IMarginEngine.MarginCertificate memory m = _margin(300e18);
 
         vm.expectRevert(_insufficient(alice, 349.999999e18, 350e18));
         vm.prank(alice);
         clearinghouse.withdraw(50.000001e6, m);
 
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.MarginCertificateRequired.selector, alice)
+            abi.encodeWithSelector(IClearinghouse.MarginCertificateRequired.selector, alice)
         );
         vm.prank(alice);
         clearinghouse.withdraw(1e6, _noMargin());
@@ -846,10 +794,10 @@ contract ClearinghouseMarginWithdrawTest is ClearinghouseMarginFixture {
 
     /// @notice An invalid certificate on a withdrawal with positions reverts as on a trade.
     function test_Withdraw_WithPositions_RevertsOnInvalidCertificate() public {
-        MarginEngine.MarginCertificate memory m = _margin(300e18);
+        IMarginEngine.MarginCertificate memory m = _margin(300e18);
         _swap(m, 3, 4);
         vm.expectRevert(
-            abi.encodeWithSelector(MarginEngine.InvalidMarginCertificate.selector, lastPosted)
+            abi.encodeWithSelector(IMarginEngine.InvalidMarginCertificate.selector, lastPosted)
         );
         vm.prank(alice);
         clearinghouse.withdraw(1e6, m);
@@ -857,7 +805,7 @@ contract ClearinghouseMarginWithdrawTest is ClearinghouseMarginFixture {
         m = _margin(300e18);
         m.epoch = lastPosted + 1;
         vm.expectRevert(
-            abi.encodeWithSelector(MarginEngine.StaleEpoch.selector, lastPosted + 1, lastPosted)
+            abi.encodeWithSelector(IMarginEngine.StaleEpoch.selector, lastPosted + 1, lastPosted)
         );
         vm.prank(alice);
         clearinghouse.withdraw(1e6, m);
@@ -873,7 +821,7 @@ contract ClearinghouseMarginWithdrawTest is ClearinghouseMarginFixture {
         int256 im = _initialMargin(losses, t);
         assertEq(im, 367.5e18, "IM at 2100");
         assertEq(clearinghouse.equity(alice), 500e18, "equity at 2100");
-        MarginEngine.MarginCertificate memory m = _margin(t);
+        IMarginEngine.MarginCertificate memory m = _margin(t);
 
         vm.expectRevert(_insufficient(alice, 367.499999e18, im));
         vm.prank(alice);
@@ -886,7 +834,7 @@ contract ClearinghouseMarginWithdrawTest is ClearinghouseMarginFixture {
 
     /// @notice Without positions the certificate is ignored, however broken.
     function test_Withdraw_WithoutPositions_IgnoresCertificate() public {
-        MarginEngine.MarginCertificate memory garbage = _margin(0);
+        IMarginEngine.MarginCertificate memory garbage = _margin(0);
         garbage.epoch = 99;
         garbage.indices = new uint256[](3);
         garbage.indices[0] = 12;
@@ -928,8 +876,9 @@ contract ClearinghouseMarginDodgeTest is ClearinghouseMarginFixture {
             clearinghouse.isLiquidatable(alice, _liquidationCertificate(3, 6)).liquidatable,
             "liquidatable"
         );
-        MarginEngine.MarginCertificate memory m = _margin(_secondLargest(_losses(1.5e18, 1900e18)));
-        MarginEngine.MarginCertificate memory b = _margin(_secondLargest(_losses(-1.5e18, 1900e18)));
+        IMarginEngine.MarginCertificate memory m = _margin(_secondLargest(_losses(1.5e18, 1900e18)));
+        IMarginEngine.MarginCertificate memory b =
+            _margin(_secondLargest(_losses(-1.5e18, 1900e18)));
         vm.expectRevert(_insufficient(alice, 300e18, 498.75e18));
         _trade(alice, bob, 0.5e18, 1900e18, m, b);
 
@@ -955,18 +904,18 @@ contract ClearinghouseMarginCircuitBreakerTest is ClearinghouseMarginFixture {
     }
 
     function _paused(int256 spot) internal pure returns (bytes memory) {
-        return abi.encodeWithSelector(OracleAdapter.RiskPaused.selector, ETH, spot, 2200e18);
+        return abi.encodeWithSelector(IOracleAdapter.RiskPaused.selector, ETH, spot, 2200e18);
     }
 
     /// @notice Growing trades revert RiskPaused even with valid certificates.
     function test_CircuitBreaker_BlocksRiskIncreasingTrade() public {
-        MarginEngine.MarginCertificate memory ma = _margin(_secondLargest(_losses(1.1e18, MARK)));
-        MarginEngine.MarginCertificate memory mc = _margin(_secondLargest(_losses(-0.1e18, MARK)));
+        IMarginEngine.MarginCertificate memory ma = _margin(_secondLargest(_losses(1.1e18, MARK)));
+        IMarginEngine.MarginCertificate memory mc = _margin(_secondLargest(_losses(-0.1e18, MARK)));
         // Alice grows, Carol opens.
         vm.expectRevert(_paused(2000e18));
         _trade(alice, carol, 0.1e18, 2000e18, ma, mc);
         // Carol opens, Alice reduces.
-        MarginEngine.MarginCertificate memory mcLong =
+        IMarginEngine.MarginCertificate memory mcLong =
             _margin(_secondLargest(_losses(0.1e18, MARK)));
         vm.expectRevert(_paused(2000e18));
         _trade(carol, alice, 0.1e18, 2000e18, mcLong, _noMargin());
@@ -980,7 +929,7 @@ contract ClearinghouseMarginCircuitBreakerTest is ClearinghouseMarginFixture {
     /// @notice A withdrawal with positions reverts RiskPaused even with a valid certificate;
     /// one without positions passes.
     function test_CircuitBreaker_BlocksWithdrawalWithPositions() public {
-        MarginEngine.MarginCertificate memory m = _margin(300e18);
+        IMarginEngine.MarginCertificate memory m = _margin(300e18);
         vm.expectRevert(_paused(2000e18));
         vm.prank(alice);
         clearinghouse.withdraw(1e6, m);
@@ -1005,17 +954,17 @@ contract ClearinghouseMarginCircuitBreakerTest is ClearinghouseMarginFixture {
         _setEthPrice(1800e8);
         assertTrue(oracle.riskPaused(ETH), "still paused");
         assertEq(clearinghouse.equity(alice), 241e18, "alice equity");
-        MarginEngine.LiquidationCertificate memory cert = _liquidationCertificate(3, 6);
+        IMarginEngine.LiquidationCertificate memory cert = _liquidationCertificate(3, 6);
         vm.prank(keeper);
-        MarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
+        IMarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
         assertEq(check.maintenanceMargin, 252e18, "MM");
         assertTrue(check.liquidatable, "liquidatable");
         _assertPosition(alice, 0);
         _assertPosition(backstop, 0.8e18);
 
         // New risk is still paused at 1800.
-        MarginEngine.MarginCertificate memory mc = _margin(_secondLargest(_losses(0.1e18, MARK)));
-        MarginEngine.MarginCertificate memory md = _margin(0);
+        IMarginEngine.MarginCertificate memory mc = _margin(_secondLargest(_losses(0.1e18, MARK)));
+        IMarginEngine.MarginCertificate memory md = _margin(0);
         _deposit(dave, 1000e6);
         vm.expectRevert(_paused(1800e18));
         _trade(carol, dave, 0.1e18, 1800e18, mc, md);
@@ -1052,8 +1001,8 @@ contract ClearinghouseMarginFuzzTest is ClearinghouseMarginFixture {
         int256 equity = _equityAfter(int256(amount) * SCALE, size, MARK, price);
         bool covered = im <= equity;
 
-        MarginEngine.MarginCertificate memory ma = _margin(t);
-        MarginEngine.MarginCertificate memory mb = _margin(_secondLargest(_losses(-size, MARK)));
+        IMarginEngine.MarginCertificate memory ma = _margin(t);
+        IMarginEngine.MarginCertificate memory mb = _margin(_secondLargest(_losses(-size, MARK)));
         vm.prank(settler);
         try clearinghouse.settleTrade(alice, bob, ETH, size, price, ma, mb) {
             assertTrue(covered, "accepted below IM");
@@ -1076,8 +1025,8 @@ contract ClearinghouseMarginFuzzTest is ClearinghouseMarginFixture {
     ) public {
         _deposit(alice, 1_000_000e6);
         _deposit(bob, 1_000_000e6);
-        MarginEngine.MarginCertificate memory c = _margin(300e18);
-        MarginEngine.MarginCertificate memory mb = _margin(100e18);
+        IMarginEngine.MarginCertificate memory c = _margin(300e18);
+        IMarginEngine.MarginCertificate memory mb = _margin(100e18);
         position %= N;
         field %= 6;
         bytes memory expected;
@@ -1088,7 +1037,7 @@ contract ClearinghouseMarginFuzzTest is ClearinghouseMarginFixture {
             }
             if (e == lastPosted) e = lastPosted + 1;
             c.epoch = e;
-            expected = abi.encodeWithSelector(MarginEngine.StaleEpoch.selector, e, lastPosted);
+            expected = abi.encodeWithSelector(IMarginEngine.StaleEpoch.selector, e, lastPosted);
         } else if (field == 1) {
             uint256 index;
             unchecked {
@@ -1097,8 +1046,8 @@ contract ClearinghouseMarginFuzzTest is ClearinghouseMarginFixture {
             if (index == position) index = position ^ 1;
             c.indices[position] = index;
             expected = index >= N
-                ? abi.encodeWithSelector(MarginEngine.ScenarioIndexOutOfRange.selector, index, N)
-                : abi.encodeWithSelector(MarginEngine.DuplicateScenarioIndex.selector, index);
+                ? abi.encodeWithSelector(IMarginEngine.ScenarioIndexOutOfRange.selector, index, N)
+                : abi.encodeWithSelector(IMarginEngine.DuplicateScenarioIndex.selector, index);
         } else if (field == 2) {
             int256 original = c.spotReturns[position][0];
             int256 tampered = _boundInt(value, -100e18, 100e18);
@@ -1107,32 +1056,36 @@ contract ClearinghouseMarginFuzzTest is ClearinghouseMarginFixture {
             c.spotReturns[position][0] = tampered;
             expected = tampered <= -WAD
                 ? abi.encodeWithSelector(
-                    MarginEngine.ScenarioOutOfDomain.selector, position, ETH, tampered, 0
+                    IMarginEngine.ScenarioOutOfDomain.selector, position, ETH, tampered, 0
                 )
-                : abi.encodeWithSelector(MarginEngine.InvalidMarginCertificate.selector, lastPosted);
+                : abi.encodeWithSelector(
+                    IMarginEngine.InvalidMarginCertificate.selector, lastPosted
+                );
         } else if (field == 3) {
             int256 tampered = value == 0 ? int256(1) : value;
             c.volShifts[position] = new int256[](1);
             c.volShifts[position][0] = tampered;
             expected = tampered > 100e18 || tampered < -100e18
                 ? abi.encodeWithSelector(
-                    MarginEngine.ScenarioOutOfDomain.selector,
+                    IMarginEngine.ScenarioOutOfDomain.selector,
                     position,
                     ETH,
                     c.spotReturns[position][0],
                     tampered
                 )
-                : abi.encodeWithSelector(MarginEngine.InvalidMarginCertificate.selector, lastPosted);
+                : abi.encodeWithSelector(
+                    IMarginEngine.InvalidMarginCertificate.selector, lastPosted
+                );
         } else if (field == 4) {
             uint256 length = uint256(value) % 2 == 0 ? 0 : 2;
             c.spotReturns[position] = new int256[](length);
             expected =
-                abi.encodeWithSelector(MarginEngine.WrongAssetCount.selector, position, length, 1);
+                abi.encodeWithSelector(IMarginEngine.WrongAssetCount.selector, position, length, 1);
         } else {
             uint256 length = uint256(value) % 2 == 0 ? 0 : 2;
             c.volShifts[position] = new int256[](length);
             // Only the selector: the error's length field is the spot row's (see the bug test).
-            expected = abi.encodePacked(MarginEngine.WrongAssetCount.selector);
+            expected = abi.encodePacked(IMarginEngine.WrongAssetCount.selector);
         }
 
         vm.prank(settler);
@@ -1162,14 +1115,14 @@ contract ClearinghouseMarginGasTest is ClearinghouseMarginFixture {
 
     /// @notice Carol opens long 0.5 (certificate), Alice reduces (none).
     function test_Gas_SettleTrade_OneCertificate() public {
-        MarginEngine.MarginCertificate memory mc = _margin(150e18);
+        IMarginEngine.MarginCertificate memory mc = _margin(150e18);
         _trade(carol, alice, 0.5e18, 2000e18, mc, _noMargin());
     }
 
     /// @notice Carol opens long 0.5, Dave opens short 0.5: two certificates.
     function test_Gas_SettleTrade_TwoCertificates() public {
-        MarginEngine.MarginCertificate memory mc = _margin(150e18);
-        MarginEngine.MarginCertificate memory md = _margin(50e18);
+        IMarginEngine.MarginCertificate memory mc = _margin(150e18);
+        IMarginEngine.MarginCertificate memory md = _margin(50e18);
         _trade(carol, dave, 0.5e18, 2000e18, mc, md);
     }
 }

@@ -3,16 +3,14 @@ pragma solidity ^0.8.24;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
-import {Clearinghouse} from "../Clearinghouse.sol";
-import {MarginEngine} from "../MarginEngine.sol";
-import {OracleAdapter} from "../OracleAdapter.sol";
-import {ScenarioRegistry} from "../ScenarioRegistry.sol";
+import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
+import {ISeriesRegistry} from "../interfaces/ISeriesRegistry.sol";
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {BlackScholes} from "../libraries/BlackScholes.sol";
 import {OptionValuation} from "../libraries/OptionValuation.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
-import {MockToken} from "../mocks/MockToken.sol";
 import {ScenarioMerkle} from "./utils/ScenarioMerkle.sol";
-import {TestBase} from "./utils/Vm.sol";
+import {SystemFixture} from "./utils/SystemFixture.sol";
 
 /// @notice The log-recording cheatcodes, which utils/Vm.sol does not declare.
 interface VmRecorder {
@@ -26,14 +24,11 @@ interface VmRecorder {
     function getRecordedLogs() external returns (Log[] memory);
 }
 
-/// @notice Deploys the system with one asset (ETH: an 8-decimal spot feed at 2000 and an
-/// 8-decimal implied-vol feed at 80%), a 6-decimal stablecoin, an 8-scenario epoch with
-/// non-zero vol shifts at alpha = 75% (k = 2), and four 30-day series: 0 = call 2000,
-/// 1 = put 2000, 2 = call 2200, 3 = put 1800. Bob is a deep-pocketed counterparty.
-abstract contract ClearinghouseOptionsFixture is TestBase {
-    int256 internal constant WAD = 1e18;
-    uint256 internal constant ETH = 0;
-    uint32 internal constant HEARTBEAT = 3600;
+/// @notice The system of `SystemFixture` (one asset, ETH at 2000, a 6-decimal stablecoin)
+/// with an 8-decimal implied-vol feed for ETH at 80%, an 8-scenario epoch with non-zero vol
+/// shifts at alpha = 75% (k = 2), and four 30-day series: 0 = call 2000, 1 = put 2000,
+/// 2 = call 2200, 3 = put 1800. Bob is a deep-pocketed counterparty.
+abstract contract ClearinghouseOptionsFixture is SystemFixture {
     uint32 internal constant N = 8;
     /// @dev k = 8 * 0.25 = 2: kNum = 20_000, frac = 0, two witnesses.
     uint16 internal constant ALPHA = 7500;
@@ -55,51 +50,24 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
 
     VmRecorder internal constant recorder = VmRecorder(address(vm));
 
-    address internal owner = address(this);
-    address internal settler = address(0x5E771E);
-    address internal backstop = address(0xBAC5);
-    address internal keeper = address(0x4EE9);
-    address internal alice = address(0xA11CE);
-    address internal bob = address(0xB0B);
-    address internal carol = address(0xCA201);
-
-    MockToken internal usdc;
-    MockAggregator internal ethFeed;
     MockAggregator internal volFeed;
-    OracleAdapter internal oracle;
-    ScenarioRegistry internal registry;
-    Clearinghouse internal clearinghouse;
     uint64 internal epoch;
     /// @notice What each account deposited (WAD), for the default IM thresholds.
     mapping(address account => int256) internal deposited;
 
     function setUp() public virtual {
         vm.warp(START);
-        vm.label(settler, "settler");
-        vm.label(backstop, "backstop");
-        vm.label(keeper, "keeper");
-        vm.label(alice, "alice");
-        vm.label(bob, "bob");
-        vm.label(carol, "carol");
-
-        usdc = new MockToken(owner, "Mock USD Coin", "mUSDC", 6);
-        ethFeed = new MockAggregator(owner, 8, "ETH / USD");
+        _deploySystem(MM_FACTOR, PENALTY, KEEPER_SHARE);
         volFeed = new MockAggregator(owner, 8, "ETH implied vol");
         _setMarks(2000e8, 0.8e8);
-        oracle = new OracleAdapter(owner);
-        oracle.setFeed(ETH, ethFeed, HEARTBEAT);
         oracle.setVolatilityFeed(ETH, volFeed, HEARTBEAT);
-        registry = new ScenarioRegistry(owner);
-        clearinghouse = new Clearinghouse(owner, usdc, oracle, registry, backstop);
-        clearinghouse.setSettler(settler, true);
-        clearinghouse.setRiskParameters(MM_FACTOR, PENALTY, KEEPER_SHARE);
 
         epoch = _postEpoch();
 
-        clearinghouse.listSeries(ETH, 2000e18, EXPIRY, true);
-        clearinghouse.listSeries(ETH, 2000e18, EXPIRY, false);
-        clearinghouse.listSeries(ETH, 2200e18, EXPIRY, true);
-        clearinghouse.listSeries(ETH, 1800e18, EXPIRY, false);
+        seriesRegistry.listSeries(ETH, 2000e18, EXPIRY, true);
+        seriesRegistry.listSeries(ETH, 2000e18, EXPIRY, false);
+        seriesRegistry.listSeries(ETH, 2200e18, EXPIRY, true);
+        seriesRegistry.listSeries(ETH, 1800e18, EXPIRY, false);
 
         _deposit(bob, 1_000_000e6);
     }
@@ -175,7 +143,7 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
     function _certificate(uint64 epoch_, uint256[] memory indices)
         internal
         pure
-        returns (MarginEngine.LiquidationCertificate memory c)
+        returns (IMarginEngine.LiquidationCertificate memory c)
     {
         int256[][] memory s = _spotReturns();
         int256[][] memory v = _volShifts();
@@ -219,7 +187,7 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
 
     /// @notice Black-Scholes (rate 0) of one option of `seriesId` at `spot` and `vol`, now.
     function _bs(uint256 seriesId, int256 spot, int256 vol) internal view returns (int256) {
-        OptionValuation.Series memory s = clearinghouse.series(seriesId);
+        OptionValuation.Series memory s = seriesRegistry.series(seriesId);
         int256 time = _years(s.expiry);
         return s.isCall
             ? BlackScholes.callPrice(spot, s.strike, vol, time, 0)
@@ -276,13 +244,10 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
         volFeed.setAnswer(vol8, block.timestamp);
     }
 
-    function _deposit(address account, uint256 amount) internal {
+    /// @notice `SystemFixture._deposit`, recorded in `deposited`.
+    function _deposit(address account, uint256 amount) internal override {
         deposited[account] += int256(amount) * 1e12;
-        usdc.mint(account, amount);
-        vm.startPrank(account);
-        usdc.approve(address(clearinghouse), amount);
-        clearinghouse.deposit(amount);
-        vm.stopPrank();
+        super._deposit(account, amount);
     }
 
     /// @notice A margin certificate of the current epoch: all N scenarios in index order
@@ -291,7 +256,7 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
     function _margin(int256 threshold)
         internal
         view
-        returns (MarginEngine.MarginCertificate memory c)
+        returns (IMarginEngine.MarginCertificate memory c)
     {
         c.epoch = epoch;
         c.threshold = threshold;
@@ -304,7 +269,7 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
     }
 
     /// @notice No certificate, for actions that need none.
-    function _noMargin() internal pure returns (MarginEngine.MarginCertificate memory c) {}
+    function _noMargin() internal pure returns (IMarginEngine.MarginCertificate memory c) {}
 
     /// @notice The IM threshold used for `account` by default: 90% of what it deposited,
     /// above its losses and below its equity in every test that uses it. Read from the
@@ -329,8 +294,8 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
         int256 buyerThreshold,
         int256 sellerThreshold
     ) internal {
-        MarginEngine.MarginCertificate memory mb = _margin(buyerThreshold);
-        MarginEngine.MarginCertificate memory ms = _margin(sellerThreshold);
+        IMarginEngine.MarginCertificate memory mb = _margin(buyerThreshold);
+        IMarginEngine.MarginCertificate memory ms = _margin(sellerThreshold);
         vm.prank(settler);
         clearinghouse.settleOptionTrade(buyer, seller, seriesId, size, premium, mb, ms);
     }
@@ -344,8 +309,8 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
         int256 size,
         int256 premium
     ) internal {
-        MarginEngine.MarginCertificate memory mb = _margin(_threshold(buyer));
-        MarginEngine.MarginCertificate memory ms = _margin(_threshold(seller));
+        IMarginEngine.MarginCertificate memory mb = _margin(_threshold(buyer));
+        IMarginEngine.MarginCertificate memory ms = _margin(_threshold(seller));
         vm.expectRevert(revertData);
         vm.prank(settler);
         clearinghouse.settleOptionTrade(buyer, seller, seriesId, size, premium, mb, ms);
@@ -353,8 +318,8 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
 
     /// @notice A perp trade: `buyer` buys `size` ETH from `seller` at `price`.
     function _perp(address buyer, address seller, int256 size, int256 price) internal {
-        MarginEngine.MarginCertificate memory mb = _margin(_threshold(buyer));
-        MarginEngine.MarginCertificate memory ms = _margin(_threshold(seller));
+        IMarginEngine.MarginCertificate memory mb = _margin(_threshold(buyer));
+        IMarginEngine.MarginCertificate memory ms = _margin(_threshold(seller));
         vm.prank(settler);
         clearinghouse.settleTrade(buyer, seller, ETH, size, price, mb, ms);
     }
@@ -363,7 +328,7 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
         internal
         view
     {
-        Clearinghouse.Position memory p = clearinghouse.optionPositionOf(account, seriesId);
+        IClearinghouse.Position memory p = clearinghouse.optionPositionOf(account, seriesId);
         assertEq(p.size, size, "option size");
         assertEq(p.costBasis, costBasis, "option costBasis");
     }
@@ -397,25 +362,25 @@ abstract contract ClearinghouseOptionsFixture is TestBase {
 
 contract ClearinghouseOptionsSeriesTest is ClearinghouseOptionsFixture {
     function test_ListSeries_AssignsSequentialIdsAndStoresSeries() public view {
-        assertEq(clearinghouse.seriesCount(), 4, "seriesCount");
-        OptionValuation.Series memory s = clearinghouse.series(PUT_1800);
+        assertEq(seriesRegistry.seriesCount(), 4, "seriesCount");
+        OptionValuation.Series memory s = seriesRegistry.series(PUT_1800);
         assertEq(s.asset, ETH, "asset");
         assertEq(s.strike, 1800e18, "strike");
         assertEq(uint256(s.expiry), uint256(EXPIRY), "expiry");
         assertEq(s.isCall, false, "isCall");
-        assertEq(clearinghouse.series(CALL_2200).isCall, true, "series 2 is a call");
-        assertEq(clearinghouse.series(CALL_2200).strike, 2200e18, "series 2 strike");
+        assertEq(seriesRegistry.series(CALL_2200).isCall, true, "series 2 is a call");
+        assertEq(seriesRegistry.series(CALL_2200).strike, 2200e18, "series 2 strike");
     }
 
     function test_ListSeries_EmitsSeriesListedAndReturnsId() public {
         uint64 expiry = uint64(block.timestamp + 7 days);
-        vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.SeriesListed(4, ETH, 2500.5e18, expiry, true);
-        uint256 id = clearinghouse.listSeries(ETH, 2500.5e18, expiry, true);
+        vm.expectEmit(true, true, true, true, address(seriesRegistry));
+        emit ISeriesRegistry.SeriesListed(4, ETH, 2500.5e18, expiry, true);
+        uint256 id = seriesRegistry.listSeries(ETH, 2500.5e18, expiry, true);
         assertEq(id, 4, "id");
-        assertEq(clearinghouse.seriesCount(), 5, "seriesCount");
-        assertEq(clearinghouse.series(4).strike, 2500.5e18, "strike");
-        assertEq(uint256(clearinghouse.series(4).expiry), uint256(expiry), "expiry");
+        assertEq(seriesRegistry.seriesCount(), 5, "seriesCount");
+        assertEq(seriesRegistry.series(4).strike, 2500.5e18, "strike");
+        assertEq(uint256(seriesRegistry.series(4).expiry), uint256(expiry), "expiry");
     }
 
     /// @notice Strike must be in (0, 1e36]: 0, negative and 1e36 + 1 revert; 1e36 lists.
@@ -423,11 +388,11 @@ contract ClearinghouseOptionsSeriesTest is ClearinghouseOptionsFixture {
         int256[3] memory bad = [int256(0), -1, 1e36 + 1];
         for (uint256 i; i < bad.length; ++i) {
             vm.expectRevert(
-                abi.encodeWithSelector(Clearinghouse.InvalidSeries.selector, ETH, bad[i], EXPIRY)
+                abi.encodeWithSelector(ISeriesRegistry.InvalidSeries.selector, ETH, bad[i], EXPIRY)
             );
-            clearinghouse.listSeries(ETH, bad[i], EXPIRY, true);
+            seriesRegistry.listSeries(ETH, bad[i], EXPIRY, true);
         }
-        assertEq(clearinghouse.listSeries(ETH, 1e36, EXPIRY, true), 4, "max strike lists");
+        assertEq(seriesRegistry.listSeries(ETH, 1e36, EXPIRY, true), 4, "max strike lists");
     }
 
     /// @notice Expiry must be in the future and at most 100 years (of 365 days) away.
@@ -438,29 +403,29 @@ contract ClearinghouseOptionsSeriesTest is ClearinghouseOptionsFixture {
         for (uint256 i; i < bad.length; ++i) {
             vm.expectRevert(
                 abi.encodeWithSelector(
-                    Clearinghouse.InvalidSeries.selector, ETH, int256(2000e18), bad[i]
+                    ISeriesRegistry.InvalidSeries.selector, ETH, int256(2000e18), bad[i]
                 )
             );
-            clearinghouse.listSeries(ETH, 2000e18, bad[i], false);
+            seriesRegistry.listSeries(ETH, 2000e18, bad[i], false);
         }
-        assertEq(clearinghouse.listSeries(ETH, 2000e18, hundredYears, false), 4, "100 years");
-        assertEq(clearinghouse.listSeries(ETH, 2000e18, now_ + 1, false), 5, "1 second");
+        assertEq(seriesRegistry.listSeries(ETH, 2000e18, hundredYears, false), 4, "100 years");
+        assertEq(seriesRegistry.listSeries(ETH, 2000e18, now_ + 1, false), 5, "1 second");
     }
 
     function test_ListSeries_RevertsOnUnknownAsset() public {
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.UnknownAsset.selector, 1, 1));
-        clearinghouse.listSeries(1, 2000e18, EXPIRY, true);
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.UnknownAsset.selector, 1, 1));
+        seriesRegistry.listSeries(1, 2000e18, EXPIRY, true);
     }
 
     function test_ListSeries_RevertsForNonOwner() public {
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, carol));
         vm.prank(carol);
-        clearinghouse.listSeries(ETH, 2000e18, EXPIRY, true);
+        seriesRegistry.listSeries(ETH, 2000e18, EXPIRY, true);
     }
 
     function test_Series_RevertsOnUnknownSeries() public {
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.UnknownSeries.selector, 4, 4));
-        clearinghouse.series(4);
+        vm.expectRevert(abi.encodeWithSelector(ISeriesRegistry.UnknownSeries.selector, 4, 4));
+        seriesRegistry.series(4);
     }
 }
 
@@ -483,7 +448,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
         assertTrue(cost * WAD > size * premium, "cost was inexact");
 
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.OptionTradeSettled(alice, bob, CALL_2000, size, premium, cost);
+        emit IClearinghouse.OptionTradeSettled(alice, bob, CALL_2000, size, premium, cost);
         _buy(alice, bob, CALL_2000, size, premium);
 
         _assertOption(alice, CALL_2000, size, cost);
@@ -539,7 +504,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
         vm.warp(EXPIRY);
         _setMarks(2000e8, 0.8e8);
         _buyReverts(
-            abi.encodeWithSelector(Clearinghouse.SeriesExpired.selector, CALL_2000, EXPIRY),
+            abi.encodeWithSelector(IClearinghouse.SeriesExpired.selector, CALL_2000, EXPIRY),
             alice,
             bob,
             CALL_2000,
@@ -550,7 +515,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
         vm.warp(EXPIRY + 1 days);
         _setMarks(2000e8, 0.8e8);
         _buyReverts(
-            abi.encodeWithSelector(Clearinghouse.SeriesExpired.selector, PUT_1800, EXPIRY),
+            abi.encodeWithSelector(IClearinghouse.SeriesExpired.selector, PUT_1800, EXPIRY),
             alice,
             bob,
             PUT_1800,
@@ -568,7 +533,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
 
     function test_SettleOptionTrade_RevertsOnUnknownSeries() public {
         _buyReverts(
-            abi.encodeWithSelector(Clearinghouse.UnknownSeries.selector, 4, 4),
+            abi.encodeWithSelector(ISeriesRegistry.UnknownSeries.selector, 4, 4),
             alice,
             bob,
             4,
@@ -576,7 +541,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
             1e18
         );
         _buyReverts(
-            abi.encodeWithSelector(Clearinghouse.UnknownSeries.selector, type(uint256).max, 4),
+            abi.encodeWithSelector(ISeriesRegistry.UnknownSeries.selector, type(uint256).max, 4),
             alice,
             bob,
             type(uint256).max,
@@ -587,7 +552,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
 
     function test_SettleOptionTrade_RevertsOnSelfTrade() public {
         _buyReverts(
-            abi.encodeWithSelector(Clearinghouse.SelfTrade.selector, alice),
+            abi.encodeWithSelector(IClearinghouse.SelfTrade.selector, alice),
             alice,
             alice,
             CALL_2000,
@@ -598,7 +563,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
 
     function test_SettleOptionTrade_RevertsOnInvalidTrade() public {
         _buyReverts(
-            abi.encodeWithSelector(Clearinghouse.InvalidTrade.selector, 0, 1e18),
+            abi.encodeWithSelector(IClearinghouse.InvalidTrade.selector, 0, 1e18),
             alice,
             bob,
             CALL_2000,
@@ -606,7 +571,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
             1e18
         );
         _buyReverts(
-            abi.encodeWithSelector(Clearinghouse.InvalidTrade.selector, -1e18, 1e18),
+            abi.encodeWithSelector(IClearinghouse.InvalidTrade.selector, -1e18, 1e18),
             alice,
             bob,
             CALL_2000,
@@ -614,7 +579,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
             1e18
         );
         _buyReverts(
-            abi.encodeWithSelector(Clearinghouse.InvalidTrade.selector, 1e18, -1),
+            abi.encodeWithSelector(IClearinghouse.InvalidTrade.selector, 1e18, -1),
             alice,
             bob,
             CALL_2000,
@@ -624,8 +589,8 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
     }
 
     function test_SettleOptionTrade_RevertsForNonSettler() public {
-        MarginEngine.MarginCertificate memory margin = _margin(_threshold(alice));
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.NotSettler.selector, carol));
+        IMarginEngine.MarginCertificate memory margin = _margin(_threshold(alice));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.NotSettler.selector, carol));
         vm.prank(carol);
         clearinghouse.settleOptionTrade(alice, bob, CALL_2000, 1e18, 1e18, margin, margin);
     }
@@ -635,7 +600,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
     function test_SettleOptionTrade_RevertsAtSeventeenthSeries() public {
         assertEq(clearinghouse.MAX_OPTION_POSITIONS(), 16, "limit");
         for (uint256 i = 4; i < 17; ++i) {
-            clearinghouse.listSeries(ETH, int256(1000e18 + i * 100e18), EXPIRY, i % 2 == 0);
+            seriesRegistry.listSeries(ETH, int256(1000e18 + i * 100e18), EXPIRY, i % 2 == 0);
         }
         for (uint256 id; id < 16; ++id) {
             _buy(alice, bob, id, 1e18, 10e18);
@@ -644,7 +609,7 @@ contract ClearinghouseOptionsTradingTest is ClearinghouseOptionsFixture {
         assertEq(clearinghouse.openPositionCount(alice), 16, "alice open 16");
 
         bytes memory tooMany =
-            abi.encodeWithSelector(Clearinghouse.TooManyOptionPositions.selector, alice, 16);
+            abi.encodeWithSelector(IClearinghouse.TooManyOptionPositions.selector, alice, 16);
         _buyReverts(tooMany, alice, carol, 16, 1e18, 10e18);
         _buyReverts(tooMany, carol, alice, 16, 1e18, 10e18);
 
@@ -677,7 +642,7 @@ contract ClearinghouseOptionsValuationTest is ClearinghouseOptionsFixture {
         assertTrue(vPut > 50e18 && vPut < 100e18, "put value plausible");
         // The library's own entry point agrees with Black-Scholes on the years to expiry.
         assertEq(
-            OptionValuation.value(clearinghouse.series(CALL_2000), SPOT, VOL, block.timestamp),
+            OptionValuation.value(seriesRegistry.series(CALL_2000), SPOT, VOL, block.timestamp),
             vCall,
             "OptionValuation.value"
         );
@@ -875,9 +840,9 @@ contract ClearinghouseOptionsScenarioTest is ClearinghouseOptionsFixture {
     /// @notice Options need both a spot return and a vol shift for their asset.
     function test_ScenarioLoss_RevertsOnAssetNotInScenarioSet() public {
         _buy(alice, bob, CALL_2000, 1e18, 182.6e18);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.AssetNotInScenarioSet.selector, 0, 0));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.AssetNotInScenarioSet.selector, 0, 0));
         clearinghouse.scenarioLoss(alice, new int256[](0), _one(0));
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.AssetNotInScenarioSet.selector, 0, 0));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.AssetNotInScenarioSet.selector, 0, 0));
         clearinghouse.scenarioLoss(alice, _one(0), new int256[](0));
     }
 }
@@ -931,7 +896,7 @@ contract ClearinghouseOptionsExpiryTest is ClearinghouseOptionsFixture {
         int256 bobEquity = clearinghouse.equity(bob);
 
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.OptionSettled(alice, CALL_2000, SIZE, SETTLE_SPOT, payoff);
+        emit IClearinghouse.OptionSettled(alice, CALL_2000, SIZE, SETTLE_SPOT, payoff);
         vm.prank(carol); // permissionless
         clearinghouse.settleExpiredOption(alice, CALL_2000);
 
@@ -942,7 +907,7 @@ contract ClearinghouseOptionsExpiryTest is ClearinghouseOptionsFixture {
         assertEq(clearinghouse.equity(alice), aliceEquity, "alice equity unchanged");
 
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.OptionSettled(bob, CALL_2000, -SIZE, SETTLE_SPOT, bobPayoff);
+        emit IClearinghouse.OptionSettled(bob, CALL_2000, -SIZE, SETTLE_SPOT, bobPayoff);
         clearinghouse.settleExpiredOption(bob, CALL_2000);
         _assertHeld(bob, _list(PUT_1800));
         assertEq(clearinghouse.cash(bob), 1_000_000e18 + bobPayoff + cost, "bob cash");
@@ -950,7 +915,7 @@ contract ClearinghouseOptionsExpiryTest is ClearinghouseOptionsFixture {
 
         // The OTM put settles at 0: Alice's premium is lost, Bob keeps it.
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.OptionSettled(alice, PUT_1800, 1e18, SETTLE_SPOT, 0);
+        emit IClearinghouse.OptionSettled(alice, PUT_1800, 1e18, SETTLE_SPOT, 0);
         clearinghouse.settleExpiredOption(alice, PUT_1800);
         clearinghouse.settleExpiredOption(bob, PUT_1800);
         _assertHeld(alice, new uint256[](0));
@@ -986,21 +951,21 @@ contract ClearinghouseOptionsExpiryTest is ClearinghouseOptionsFixture {
     /// @notice Before expiry settlement reverts; at the expiry second it works.
     function test_SettleExpiredOption_RevertsBeforeExpiry() public {
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.SeriesNotExpired.selector, CALL_2000, EXPIRY)
+            abi.encodeWithSelector(ISeriesRegistry.SeriesNotExpired.selector, CALL_2000, EXPIRY)
         );
         clearinghouse.settleExpiredOption(alice, CALL_2000);
 
         vm.warp(EXPIRY - 1);
         _setMarks(2100e8, 0.8e8);
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.SeriesNotExpired.selector, CALL_2000, EXPIRY)
+            abi.encodeWithSelector(ISeriesRegistry.SeriesNotExpired.selector, CALL_2000, EXPIRY)
         );
         clearinghouse.settleExpiredOption(alice, CALL_2000);
 
         vm.warp(EXPIRY);
         _setMarks(2100e8, 0.8e8);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.OptionSettled(
+        emit IClearinghouse.OptionSettled(
             alice, CALL_2000, SIZE, 2100e18, _floorDiv(SIZE * 100e18, WAD)
         );
         clearinghouse.settleExpiredOption(alice, CALL_2000);
@@ -1041,7 +1006,7 @@ contract ClearinghouseOptionsExpiryTest is ClearinghouseOptionsFixture {
     }
 
     function test_SettleExpiredOption_RevertsOnUnknownSeries() public {
-        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.UnknownSeries.selector, 9, 4));
+        vm.expectRevert(abi.encodeWithSelector(ISeriesRegistry.UnknownSeries.selector, 9, 4));
         clearinghouse.settleExpiredOption(alice, 9);
     }
 }
@@ -1099,7 +1064,7 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
     function test_Liquidate_AcrossExpiry_SettlesEverySideAtOnePrice() public {
         clearinghouse.setLiquidationParameters(0.5e18, 0, 0);
         _setMarks(1700e8, 1.2e8);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         vm.prank(keeper);
         clearinghouse.liquidate(alice, cert, 0.5e18);
         _assertOption(alice, PUT_2000, -SIZE + SIZE / 2, _optionCostBasis(alice, PUT_2000));
@@ -1110,7 +1075,7 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         assertTrue(clearinghouse.isLiquidatable(alice, cert).liquidatable, "liquidatable at expiry");
         clearinghouse.setLiquidationParameters(WAD, 0.95e18, 100e18);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.OptionPositionLiquidated(
+        emit IClearinghouse.OptionPositionLiquidated(
             alice, PUT_2000, -SIZE + SIZE / 2, 1200e18, _floorDiv((-SIZE + SIZE / 2) * 1200e18, WAD)
         );
         vm.prank(keeper);
@@ -1120,16 +1085,16 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
 
         int256 payoff = _floorDiv(-SIZE * 1200e18, WAD);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.OptionSettled(backstop, PUT_2000, -SIZE, 800e18, payoff);
+        emit IClearinghouse.OptionSettled(backstop, PUT_2000, -SIZE, 800e18, payoff);
         clearinghouse.settleExpiredOption(backstop, PUT_2000);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.OptionSettled(
+        emit IClearinghouse.OptionSettled(
             bob, PUT_2000, SIZE, 800e18, _floorDiv(SIZE * 1200e18, WAD)
         );
         clearinghouse.settleExpiredOption(bob, PUT_2000);
         clearinghouse.settleExpiredOption(bob, CALL_2000);
         clearinghouse.settleExpiredOption(backstop, CALL_2000);
-        assertEq(clearinghouse.settlementPrice(PUT_2000), 800e18, "one price");
+        assertEq(seriesRegistry.settlementPrice(PUT_2000), 800e18, "one price");
         assertEq(clearinghouse.openPositionCount(backstop), 0, "backstop settled");
     }
 
@@ -1147,7 +1112,7 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         assertEq(clearinghouse.equity(alice), eq, "equity");
         assertTrue(mm < eq, "healthy");
         vm.expectRevert(
-            abi.encodeWithSelector(Clearinghouse.AccountHealthy.selector, alice, eq, mm)
+            abi.encodeWithSelector(IClearinghouse.AccountHealthy.selector, alice, eq, mm)
         );
         clearinghouse.liquidate(alice, _certificate(epoch, _indices(3, 6)), WAD);
     }
@@ -1156,9 +1121,9 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
     /// shifts fails its proof.
     function test_Liquidate_RevertsWhenVolShiftsAreAltered() public {
         _setMarks(1700e8, 1.2e8);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
         cert.volShifts[0] = _one(0);
-        vm.expectRevert(abi.encodeWithSelector(MarginEngine.InvalidScenarioProof.selector, 3));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.InvalidScenarioProof.selector, 3));
         clearinghouse.liquidate(alice, cert, WAD);
     }
 
@@ -1169,22 +1134,22 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         _setMarks(1700e8, 1.2e8);
         Expected memory e = _expected();
 
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
-        MarginEngine.MarginCheck memory view_ = clearinghouse.isLiquidatable(alice, cert);
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.MarginCheck memory view_ = clearinghouse.isLiquidatable(alice, cert);
         _assertCheck(view_, e);
 
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.OptionPositionLiquidated(
+        emit IClearinghouse.OptionPositionLiquidated(
             alice, CALL_2000, -SIZE, e.unitCall, e.valueCall
         );
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.OptionPositionLiquidated(alice, PUT_2000, -SIZE, e.unitPut, e.valuePut);
+        emit IClearinghouse.OptionPositionLiquidated(alice, PUT_2000, -SIZE, e.unitPut, e.valuePut);
         vm.expectEmit(true, true, true, true, address(clearinghouse));
-        emit Clearinghouse.Liquidated(
+        emit IClearinghouse.Liquidated(
             alice, keeper, epoch, WAD, e.equity, e.bound, e.mm, e.reward, e.charged - e.reward
         );
         vm.prank(keeper);
-        MarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
+        IMarginEngine.MarginCheck memory check = clearinghouse.liquidate(alice, cert, WAD);
         _assertCheck(check, e);
 
         // Alice: flat, cash = what closing left minus the charge.
@@ -1252,7 +1217,7 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         address dave = address(0xDA7E);
         address erin = address(0xE417);
         for (uint256 i = 4; i < 17; ++i) {
-            clearinghouse.listSeries(ETH, int256(1000e18 + i * 100e18), EXPIRY, i % 2 == 0);
+            seriesRegistry.listSeries(ETH, int256(1000e18 + i * 100e18), EXPIRY, i % 2 == 0);
         }
         // Dave sells Bob one of each of the 16 series 0..15, Erin sells Carol one of series
         // 16, at mark.
@@ -1265,7 +1230,7 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         _buy(carol, erin, 16, 1e18, _bs(16, SPOT, VOL));
         // An MM factor of 1000 makes any short-vol account liquidatable on (3, 6).
         clearinghouse.setRiskParameters(1000e18, PENALTY, KEEPER_SHARE);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(3, 6));
 
         vm.prank(keeper);
         clearinghouse.liquidate(dave, cert, WAD);
@@ -1295,7 +1260,7 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         }
     }
 
-    function _assertCheck(MarginEngine.MarginCheck memory check, Expected memory e) internal pure {
+    function _assertCheck(IMarginEngine.MarginCheck memory check, Expected memory e) internal pure {
         assertEq(check.equity, e.equity, "check.equity");
         assertEq(check.expectedShortfallLowerBound, e.bound, "check.expectedShortfallLowerBound");
         assertEq(check.maintenanceMargin, e.mm, "check.maintenanceMargin");
@@ -1308,8 +1273,8 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
     /// the option.
     function test_Liquidate_PerpAndOptionTogether() public {
         _deposit(carol, 600e6);
-        MarginEngine.MarginCertificate memory carolMargin = _margin(600e18);
-        MarginEngine.MarginCertificate memory bobMargin = _margin(_threshold(bob));
+        IMarginEngine.MarginCertificate memory carolMargin = _margin(600e18);
+        IMarginEngine.MarginCertificate memory bobMargin = _margin(_threshold(bob));
         vm.prank(settler);
         clearinghouse.settleTrade(carol, bob, ETH, 1e18, 2000e18, carolMargin, bobMargin);
         _buyWith(bob, carol, CALL_2200, 1e18, 120e18, _threshold(bob), 560e18);
@@ -1317,7 +1282,7 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
 
         int256 unit = _bs(CALL_2200, 1650e18, 1.2e18);
         int256 value = _floorDiv(-1e18 * unit, WAD);
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(0, 3));
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(0, 3));
         recorder.recordLogs();
         vm.prank(keeper);
         clearinghouse.liquidate(carol, cert, WAD);
@@ -1328,7 +1293,7 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         assertEq(
             _countLogs(
                 logs,
-                Clearinghouse.PositionLiquidated.selector,
+                IClearinghouse.PositionLiquidated.selector,
                 bytes32(uint256(uint160(carol))),
                 bytes32(ETH),
                 abi.encode(int256(1e18), int256(1650e18), int256(1650e18))
@@ -1339,7 +1304,7 @@ contract ClearinghouseOptionsLiquidationTest is ClearinghouseOptionsFixture {
         assertEq(
             _countLogs(
                 logs,
-                Clearinghouse.OptionPositionLiquidated.selector,
+                IClearinghouse.OptionPositionLiquidated.selector,
                 bytes32(uint256(uint160(carol))),
                 bytes32(CALL_2200),
                 abi.encode(int256(-1e18), unit, value)
@@ -1401,7 +1366,7 @@ contract ClearinghouseOptionsMarginFloorTest is ClearinghouseOptionsFixture {
         assertTrue(largest < equityAfter, "unfloored IM would pass");
         vm.expectRevert(
             abi.encodeWithSelector(
-                Clearinghouse.InsufficientInitialMargin.selector, alice, equityAfter, int256(0)
+                IClearinghouse.InsufficientInitialMargin.selector, alice, equityAfter, int256(0)
             )
         );
         vm.prank(alice);
@@ -1423,8 +1388,8 @@ contract ClearinghouseOptionsMarginFloorTest is ClearinghouseOptionsFixture {
             if (i == 2 || i == 5) continue;
             assertTrue(losses[i] < losses[2] && losses[i] < losses[5], "2 and 5 are the worst");
         }
-        MarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(2, 5));
-        MarginEngine.MarginCheck memory check = clearinghouse.isLiquidatable(alice, cert);
+        IMarginEngine.LiquidationCertificate memory cert = _certificate(epoch, _indices(2, 5));
+        IMarginEngine.MarginCheck memory check = clearinghouse.isLiquidatable(alice, cert);
         assertEq(
             check.expectedShortfallLowerBound,
             _lowerBound(losses[2], losses[5], K_NUM, 0),

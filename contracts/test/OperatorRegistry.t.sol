@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
 import {OperatorRegistry} from "../OperatorRegistry.sol";
+import {IOperatorRegistry} from "../interfaces/IOperatorRegistry.sol";
 import {BN254} from "../libraries/BN254.sol";
 import {MockToken} from "../mocks/MockToken.sol";
 import {BlsVectors} from "./utils/BlsVectors.sol";
@@ -82,7 +83,7 @@ contract OperatorRegistryTest is TestBase {
 
     function _invalidProof() internal pure returns (bytes memory) {
         return abi.encodeWithSelector(
-            OperatorRegistry.InvalidProofOfPossession.selector, BlsVectors.account(3)
+            IOperatorRegistry.InvalidProofOfPossession.selector, BlsVectors.account(3)
         );
     }
 
@@ -91,21 +92,22 @@ contract OperatorRegistryTest is TestBase {
     function _placeholder(uint256 signers)
         internal
         pure
-        returns (OperatorRegistry.QuorumSignature memory)
+        returns (IOperatorRegistry.QuorumSignature memory)
     {
-        return
-            OperatorRegistry.QuorumSignature(signers, BN254.generator(), BlsVectors.publicKeyG2(0));
+        return IOperatorRegistry.QuorumSignature(
+            signers, BN254.generator(), BlsVectors.publicKeyG2(0)
+        );
     }
 
     /// @notice Python's quorum signature of operators 1 and 3 on QUORUM_DIGEST.
-    function _signed() internal pure returns (OperatorRegistry.QuorumSignature memory) {
-        return OperatorRegistry.QuorumSignature(
+    function _signed() internal pure returns (IOperatorRegistry.QuorumSignature memory) {
+        return IOperatorRegistry.QuorumSignature(
             BlsVectors.QUORUM_SIGNERS, BlsVectors.quorumSignature(), BlsVectors.quorumApkG2()
         );
     }
 
     function _expectQuorumRevert(
-        OperatorRegistry.QuorumSignature memory quorum,
+        IOperatorRegistry.QuorumSignature memory quorum,
         bytes memory revertData
     ) internal {
         vm.expectRevert(revertData);
@@ -113,12 +115,12 @@ contract OperatorRegistryTest is TestBase {
     }
 
     function _notReached(uint256 signed, uint256 required) internal pure returns (bytes memory) {
-        return abi.encodeWithSelector(OperatorRegistry.QuorumNotReached.selector, signed, required);
+        return abi.encodeWithSelector(IOperatorRegistry.QuorumNotReached.selector, signed, required);
     }
 
     function _invalidSignature() internal pure returns (bytes memory) {
         return abi.encodeWithSelector(
-            OperatorRegistry.InvalidSignature.selector, BlsVectors.QUORUM_DIGEST
+            IOperatorRegistry.InvalidSignature.selector, BlsVectors.QUORUM_DIGEST
         );
     }
 
@@ -126,7 +128,7 @@ contract OperatorRegistryTest is TestBase {
         internal
         view
     {
-        OperatorRegistry.Operator memory op = registry.operatorAt(i);
+        IOperatorRegistry.Operator memory op = registry.operatorAt(i);
         string memory name = string.concat("operator ", vm.toString(i));
         assertEq(op.account, BlsVectors.account(i), string.concat(name, " account"));
         assertEq(op.publicKeyG1.x, BlsVectors.publicKeyG1(i).x, string.concat(name, " key x"));
@@ -157,7 +159,7 @@ contract OperatorRegistryTest is TestBase {
     function test_Constructor_RevertsOnInvalidParameters() public {
         vm.expectRevert(
             abi.encodeWithSelector(
-                OperatorRegistry.InvalidQuorumParameters.selector, 0, QUORUM_BPS, UNBONDING
+                IOperatorRegistry.InvalidQuorumParameters.selector, 0, QUORUM_BPS, UNBONDING
             )
         );
         new OperatorRegistry(address(this), token, 0, QUORUM_BPS, UNBONDING);
@@ -165,21 +167,21 @@ contract OperatorRegistryTest is TestBase {
 
     function test_SetQuorumParameters_Bounds() public {
         vm.expectRevert(
-            abi.encodeWithSelector(OperatorRegistry.InvalidQuorumParameters.selector, 0, 5000, 1)
+            abi.encodeWithSelector(IOperatorRegistry.InvalidQuorumParameters.selector, 0, 5000, 1)
         );
         registry.setQuorumParameters(0, 5000, 1);
         vm.expectRevert(
-            abi.encodeWithSelector(OperatorRegistry.InvalidQuorumParameters.selector, 1, 0, 1)
+            abi.encodeWithSelector(IOperatorRegistry.InvalidQuorumParameters.selector, 1, 0, 1)
         );
         registry.setQuorumParameters(1, 0, 1);
         vm.expectRevert(
-            abi.encodeWithSelector(OperatorRegistry.InvalidQuorumParameters.selector, 1, 10_001, 1)
+            abi.encodeWithSelector(IOperatorRegistry.InvalidQuorumParameters.selector, 1, 10_001, 1)
         );
         registry.setQuorumParameters(1, 10_001, 1);
 
         // The extremes that are allowed: a 1-unit bond, 100% and 0.01%, no unbonding delay.
         vm.expectEmit(true, true, true, true, address(registry));
-        emit OperatorRegistry.QuorumParametersSet(1, 10_000, 0);
+        emit IOperatorRegistry.QuorumParametersSet(1, 10_000, 0);
         registry.setQuorumParameters(1, 10_000, 0);
         assertEq(registry.minimumBond(), 1, "minimumBond");
         assertEq(uint256(registry.quorumBps()), 10_000, "quorumBps");
@@ -207,7 +209,7 @@ contract OperatorRegistryTest is TestBase {
         BN254.G1Point memory key = BlsVectors.publicKeyG1(3);
         _fund(3, BOND_3);
         vm.expectEmit(true, true, true, true, address(registry));
-        emit OperatorRegistry.OperatorRegistered(3, BlsVectors.account(3), BOND_3, key.x, key.y);
+        emit IOperatorRegistry.OperatorRegistered(3, BlsVectors.account(3), BOND_3, key.x, key.y);
         assertEq(_registerFunded(3, BOND_3), 3, "index");
 
         assertEq(registry.operatorCount(), 4, "operatorCount");
@@ -222,7 +224,7 @@ contract OperatorRegistryTest is TestBase {
         _fund(0, 100);
         vm.expectRevert(
             abi.encodeWithSelector(
-                OperatorRegistry.AlreadyRegistered.selector, BlsVectors.account(0)
+                IOperatorRegistry.AlreadyRegistered.selector, BlsVectors.account(0)
             )
         );
         _registerFunded(0, 100);
@@ -234,7 +236,7 @@ contract OperatorRegistryTest is TestBase {
             BlsVectors.publicKeyG2(3),
             BlsVectors.proofOfPossession(3),
             MIN_BOND - 1,
-            abi.encodeWithSelector(OperatorRegistry.BondTooSmall.selector, MIN_BOND - 1, MIN_BOND)
+            abi.encodeWithSelector(IOperatorRegistry.BondTooSmall.selector, MIN_BOND - 1, MIN_BOND)
         );
         _register(3, MIN_BOND);
         assertEq(registry.totalActiveBond(), 600 + MIN_BOND, "registered at the minimum");
@@ -261,7 +263,7 @@ contract OperatorRegistryTest is TestBase {
             zeroG2,
             BN254.G1Point(0, 0),
             BOND_3,
-            abi.encodeWithSelector(OperatorRegistry.KeyAtInfinity.selector, BlsVectors.account(3))
+            abi.encodeWithSelector(IOperatorRegistry.KeyAtInfinity.selector, BlsVectors.account(3))
         );
     }
 
@@ -303,17 +305,17 @@ contract OperatorRegistryTest is TestBase {
             BlsVectors.publicKeyG2(3),
             BlsVectors.proofOfPossession(3),
             BOND_3,
-            abi.encodeWithSelector(OperatorRegistry.TooManyOperators.selector)
+            abi.encodeWithSelector(IOperatorRegistry.TooManyOperators.selector)
         );
         // With 256 operators every bit names one: bit 255 is an (empty, inactive) operator.
         _expectQuorumRevert(
             _placeholder(1 << 255),
-            abi.encodeWithSelector(OperatorRegistry.OperatorNotActive.selector, 255)
+            abi.encodeWithSelector(IOperatorRegistry.OperatorNotActive.selector, 255)
         );
     }
 
     function test_OperatorAt_RevertsOnUnknownIndex() public {
-        vm.expectRevert(abi.encodeWithSelector(OperatorRegistry.UnknownOperator.selector, 3));
+        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.UnknownOperator.selector, 3));
         registry.operatorAt(3);
     }
 
@@ -340,7 +342,7 @@ contract OperatorRegistryTest is TestBase {
     function test_RequestExit_LeavesTheQuorumAndStartsUnbonding() public {
         vm.warp(START + 10);
         vm.expectEmit(true, true, true, true, address(registry));
-        emit OperatorRegistry.ExitRequested(2, uint64(START + 10 + UNBONDING));
+        emit IOperatorRegistry.ExitRequested(2, uint64(START + 10 + UNBONDING));
         vm.prank(BlsVectors.account(2));
         registry.requestExit();
         assertEq(registry.totalActiveBond(), 300, "only 100 + 200 still active");
@@ -349,22 +351,22 @@ contract OperatorRegistryTest is TestBase {
     }
 
     function test_RequestExit_Reverts() public {
-        vm.expectRevert(abi.encodeWithSelector(OperatorRegistry.NotAnOperator.selector, STRANGER));
+        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.NotAnOperator.selector, STRANGER));
         vm.prank(STRANGER);
         registry.requestExit();
 
         vm.prank(BlsVectors.account(2));
         registry.requestExit();
-        vm.expectRevert(abi.encodeWithSelector(OperatorRegistry.OperatorNotActive.selector, 2));
+        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.OperatorNotActive.selector, 2));
         vm.prank(BlsVectors.account(2));
         registry.requestExit();
     }
 
     function test_WithdrawBond_RevertsUntilExitRequested() public {
-        vm.expectRevert(abi.encodeWithSelector(OperatorRegistry.NotAnOperator.selector, STRANGER));
+        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.NotAnOperator.selector, STRANGER));
         vm.prank(STRANGER);
         registry.withdrawBond();
-        vm.expectRevert(abi.encodeWithSelector(OperatorRegistry.ExitNotRequested.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.ExitNotRequested.selector, 0));
         vm.prank(BlsVectors.account(0));
         registry.withdrawBond();
     }
@@ -377,14 +379,14 @@ contract OperatorRegistryTest is TestBase {
 
         vm.warp(availableAt - 1);
         vm.expectRevert(
-            abi.encodeWithSelector(OperatorRegistry.StillUnbonding.selector, 2, availableAt)
+            abi.encodeWithSelector(IOperatorRegistry.StillUnbonding.selector, 2, availableAt)
         );
         vm.prank(op);
         registry.withdrawBond();
 
         vm.warp(availableAt);
         vm.expectEmit(true, true, true, true, address(registry));
-        emit OperatorRegistry.BondWithdrawn(2, 300);
+        emit IOperatorRegistry.BondWithdrawn(2, 300);
         vm.prank(op);
         registry.withdrawBond();
         assertEq(token.balanceOf(op), 300, "bond returned");
@@ -440,7 +442,7 @@ contract OperatorRegistryTest is TestBase {
         _expectQuorumRevert(_placeholder(0x3), _notReached(300, 421));
         _expectQuorumRevert(
             _placeholder(0x4),
-            abi.encodeWithSelector(OperatorRegistry.OperatorNotActive.selector, 2)
+            abi.encodeWithSelector(IOperatorRegistry.OperatorNotActive.selector, 2)
         );
         assertEq(registry.checkQuorum(BlsVectors.QUORUM_DIGEST, _signed()), 601, "1 and 3 sign");
     }
@@ -450,19 +452,19 @@ contract OperatorRegistryTest is TestBase {
         vm.prank(BlsVectors.account(1));
         registry.requestExit();
         _expectQuorumRevert(
-            _signed(), abi.encodeWithSelector(OperatorRegistry.OperatorNotActive.selector, 1)
+            _signed(), abi.encodeWithSelector(IOperatorRegistry.OperatorNotActive.selector, 1)
         );
     }
 
     function test_CheckQuorum_RevertsOnNoSigners() public {
         _expectQuorumRevert(
-            _placeholder(0), abi.encodeWithSelector(OperatorRegistry.NoSigners.selector)
+            _placeholder(0), abi.encodeWithSelector(IOperatorRegistry.NoSigners.selector)
         );
     }
 
     /// @notice A bit past the last operator names no one: the highest such bit is reported.
     function test_CheckQuorum_RevertsOnUnknownOperatorBits() public {
-        bytes4 unknown = OperatorRegistry.UnknownOperator.selector;
+        bytes4 unknown = IOperatorRegistry.UnknownOperator.selector;
         _expectQuorumRevert(_placeholder(1 << 3), abi.encodeWithSelector(unknown, 3));
         _expectQuorumRevert(
             _placeholder(0x7 | (1 << 9) | (1 << 200)), abi.encodeWithSelector(unknown, 200)
@@ -475,21 +477,21 @@ contract OperatorRegistryTest is TestBase {
     function test_CheckQuorum_RevertsOnWrongDigestOrSigners() public {
         _register(3, BOND_3);
         bytes32 other = keccak256("another message");
-        vm.expectRevert(abi.encodeWithSelector(OperatorRegistry.InvalidSignature.selector, other));
+        vm.expectRevert(abi.encodeWithSelector(IOperatorRegistry.InvalidSignature.selector, other));
         registry.checkQuorum(other, _signed());
         // Claiming operator 0 signed too: the G1 key sum no longer matches the signature.
-        OperatorRegistry.QuorumSignature memory extra = _signed();
+        IOperatorRegistry.QuorumSignature memory extra = _signed();
         extra.signers = 0xb;
         _expectQuorumRevert(extra, _invalidSignature());
         // Operator 0's own signature, claimed for operators 1 and 3.
-        OperatorRegistry.QuorumSignature memory forged = _signed();
+        IOperatorRegistry.QuorumSignature memory forged = _signed();
         forged.signature = BlsVectors.singleSignature();
         _expectQuorumRevert(forged, _invalidSignature());
     }
 
     function test_CheckQuorum_RevertsOnSignatureOffCurve() public {
         _register(3, BOND_3);
-        OperatorRegistry.QuorumSignature memory bad = _signed();
+        IOperatorRegistry.QuorumSignature memory bad = _signed();
         bad.signature.y += 1;
         _expectQuorumRevert(
             bad, abi.encodeWithSelector(BN254.NotOnCurve.selector, bad.signature.x, bad.signature.y)
@@ -499,14 +501,18 @@ contract OperatorRegistryTest is TestBase {
     // ------------------------------------------------------------ slashing
 
     function test_Slash_RevertsForAnyoneButTheSlasher() public {
-        vm.expectRevert(abi.encodeWithSelector(OperatorRegistry.NotSlasher.selector, address(this)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IOperatorRegistry.NotSlasher.selector, address(this))
+        );
         registry.slash(0x1, CHALLENGER);
 
         vm.expectEmit(true, true, true, true, address(registry));
-        emit OperatorRegistry.SlasherSet(SLASHER);
+        emit IOperatorRegistry.SlasherSet(SLASHER);
         registry.setSlasher(SLASHER);
         assertEq(registry.slasher(), SLASHER, "slasher");
-        vm.expectRevert(abi.encodeWithSelector(OperatorRegistry.NotSlasher.selector, address(this)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IOperatorRegistry.NotSlasher.selector, address(this))
+        );
         registry.slash(0x1, CHALLENGER);
     }
 
@@ -520,9 +526,9 @@ contract OperatorRegistryTest is TestBase {
         assertEq(registry.totalActiveBond(), 801, "1001 - 200");
 
         vm.expectEmit(true, true, true, true, address(registry));
-        emit OperatorRegistry.OperatorSlashed(1, 200, CHALLENGER);
+        emit IOperatorRegistry.OperatorSlashed(1, 200, CHALLENGER);
         vm.expectEmit(true, true, true, true, address(registry));
-        emit OperatorRegistry.OperatorSlashed(3, BOND_3, CHALLENGER);
+        emit IOperatorRegistry.OperatorSlashed(3, BOND_3, CHALLENGER);
         vm.prank(SLASHER);
         uint256 total = registry.slash(0xa | (1 << 9), CHALLENGER);
 
@@ -537,7 +543,7 @@ contract OperatorRegistryTest is TestBase {
         // A slashed operator signs no more, and an unbonding one has nothing left to take.
         _expectQuorumRevert(
             _placeholder(0x8),
-            abi.encodeWithSelector(OperatorRegistry.OperatorNotActive.selector, 3)
+            abi.encodeWithSelector(IOperatorRegistry.OperatorNotActive.selector, 3)
         );
         vm.warp(START + UNBONDING);
         vm.prank(BlsVectors.account(1));

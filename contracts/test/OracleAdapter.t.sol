@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
 import {OracleAdapter} from "../OracleAdapter.sol";
+import {IOracleAdapter} from "../interfaces/IOracleAdapter.sol";
 import {MockAggregator} from "../mocks/MockAggregator.sol";
 import {TestBase} from "./utils/Vm.sol";
 
@@ -33,7 +34,7 @@ contract OracleAdapterTest is TestBase {
     function test_Price_NormalizesEightDecimalsToWad() public view {
         assertEq(oracle.price(ETH), 2000e18, "2000e8 -> 2000e18");
         assertEq(oracle.assetCount(), 1, "assetCount");
-        OracleAdapter.Feed memory f = oracle.feed(ETH);
+        IOracleAdapter.Feed memory f = oracle.feed(ETH);
         assertEq(address(f.aggregator), address(ethFeed), "feed aggregator");
         assertEq(uint256(f.heartbeat), HEARTBEAT, "feed heartbeat");
         assertEq(uint256(f.decimals), 8, "feed decimals");
@@ -62,7 +63,7 @@ contract OracleAdapterTest is TestBase {
         vm.warp(START + HEARTBEAT + 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                OracleAdapter.StalePrice.selector, ETH, START, HEARTBEAT, START + HEARTBEAT + 1
+                IOracleAdapter.StalePrice.selector, ETH, START, HEARTBEAT, START + HEARTBEAT + 1
             )
         );
         oracle.price(ETH);
@@ -70,20 +71,20 @@ contract OracleAdapterTest is TestBase {
 
     function test_Price_RevertsOnZeroAnswer() public {
         ethFeed.setAnswer(0, START);
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.NonPositivePrice.selector, ETH, 0));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.NonPositivePrice.selector, ETH, 0));
         oracle.price(ETH);
     }
 
     function test_Price_RevertsOnNegativeAnswer() public {
         ethFeed.setAnswer(-1, START);
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.NonPositivePrice.selector, ETH, -1));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.NonPositivePrice.selector, ETH, -1));
         oracle.price(ETH);
     }
 
     function test_Price_RevertsOnFutureTimestamp() public {
         ethFeed.setAnswer(2000e8, START + 1);
         vm.expectRevert(
-            abi.encodeWithSelector(OracleAdapter.PriceFromFuture.selector, ETH, START + 1, START)
+            abi.encodeWithSelector(IOracleAdapter.PriceFromFuture.selector, ETH, START + 1, START)
         );
         oracle.price(ETH);
     }
@@ -99,25 +100,25 @@ contract OracleAdapterTest is TestBase {
     // ------------------------------------------------------------ assets
 
     function test_PriceAndFeed_RevertOnUnknownAsset() public {
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.UnknownAsset.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.UnknownAsset.selector, 1));
         oracle.price(1);
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.UnknownAsset.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.UnknownAsset.selector, 1));
         oracle.feed(1);
     }
 
     function test_SetFeed_RevertsOnAssetOutOfOrder() public {
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.AssetOutOfOrder.selector, 2, 1));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.AssetOutOfOrder.selector, 2, 1));
         oracle.setFeed(2, ethFeed, HEARTBEAT);
     }
 
     function test_SetFeed_RevertsOnZeroHeartbeat() public {
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.ZeroHeartbeat.selector));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.ZeroHeartbeat.selector));
         oracle.setFeed(1, ethFeed, 0);
     }
 
     function test_SetFeed_RevertsOnTooManyDecimals() public {
         MockAggregator fine = new MockAggregator(owner, 19, "TOO FINE");
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.UnsupportedDecimals.selector, 19));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.UnsupportedDecimals.selector, 19));
         oracle.setFeed(1, fine, HEARTBEAT);
     }
 
@@ -129,7 +130,7 @@ contract OracleAdapterTest is TestBase {
         assertEq(oracle.price(ETH), 1999.5e18, "rebound feed");
         vm.warp(START + 61);
         vm.expectRevert(
-            abi.encodeWithSelector(OracleAdapter.StalePrice.selector, ETH, START, 60, START + 61)
+            abi.encodeWithSelector(IOracleAdapter.StalePrice.selector, ETH, START, 60, START + 61)
         );
         oracle.price(ETH);
     }
@@ -153,7 +154,7 @@ contract OracleAdapterTest is TestBase {
     function test_Volatility_NormalizesEightDecimalsToWad() public {
         _setVolatility();
         assertEq(oracle.volatility(ETH), 0.65e18, "0.65e8 -> 0.65e18 (65%)");
-        OracleAdapter.Feed memory f = oracle.volatilityFeed(ETH);
+        IOracleAdapter.Feed memory f = oracle.volatilityFeed(ETH);
         assertEq(address(f.aggregator), address(ethVol), "vol aggregator");
         assertEq(uint256(f.heartbeat), HEARTBEAT, "vol heartbeat");
         assertEq(uint256(f.decimals), 8, "vol decimals");
@@ -175,11 +176,11 @@ contract OracleAdapterTest is TestBase {
     function test_SetVolatilityFeed_EmitsEvent() public {
         MockAggregator vol = new MockAggregator(owner, 8, "ETH IV");
         vm.expectEmit(true, true, true, true, address(oracle));
-        emit OracleAdapter.VolatilityFeedSet(ETH, address(vol), HEARTBEAT, 8, address(0));
+        emit IOracleAdapter.VolatilityFeedSet(ETH, address(vol), HEARTBEAT, 8, address(0));
         oracle.setVolatilityFeed(ETH, vol, HEARTBEAT);
         MockAggregator next = new MockAggregator(owner, 6, "ETH IV 2");
         vm.expectEmit(true, true, true, true, address(oracle));
-        emit OracleAdapter.VolatilityFeedSet(ETH, address(next), 60, 6, address(vol));
+        emit IOracleAdapter.VolatilityFeedSet(ETH, address(next), 60, 6, address(vol));
         oracle.setVolatilityFeed(ETH, next, 60);
     }
 
@@ -195,7 +196,11 @@ contract OracleAdapterTest is TestBase {
         vm.warp(START + HEARTBEAT + 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                OracleAdapter.StaleVolatility.selector, ETH, START, HEARTBEAT, START + HEARTBEAT + 1
+                IOracleAdapter.StaleVolatility.selector,
+                ETH,
+                START,
+                HEARTBEAT,
+                START + HEARTBEAT + 1
             )
         );
         oracle.volatility(ETH);
@@ -207,7 +212,7 @@ contract OracleAdapterTest is TestBase {
         ethVol.setAnswer(0.65e8, START + 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                OracleAdapter.VolatilityFromFuture.selector, ETH, START + 1, START
+                IOracleAdapter.VolatilityFromFuture.selector, ETH, START + 1, START
             )
         );
         oracle.volatility(ETH);
@@ -217,7 +222,7 @@ contract OracleAdapterTest is TestBase {
         _setVolatility();
         ethVol.setAnswer(0, START);
         vm.expectRevert(
-            abi.encodeWithSelector(OracleAdapter.NonPositiveVolatility.selector, ETH, 0)
+            abi.encodeWithSelector(IOracleAdapter.NonPositiveVolatility.selector, ETH, 0)
         );
         oracle.volatility(ETH);
     }
@@ -226,32 +231,32 @@ contract OracleAdapterTest is TestBase {
         _setVolatility();
         ethVol.setAnswer(-0.1e8, START);
         vm.expectRevert(
-            abi.encodeWithSelector(OracleAdapter.NonPositiveVolatility.selector, ETH, -0.1e8)
+            abi.encodeWithSelector(IOracleAdapter.NonPositiveVolatility.selector, ETH, -0.1e8)
         );
         oracle.volatility(ETH);
     }
 
     function test_Volatility_RevertsWithoutVolatilityFeed() public {
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.UnknownVolatilityFeed.selector, ETH));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.UnknownVolatilityFeed.selector, ETH));
         oracle.volatility(ETH);
         assertEq(address(oracle.volatilityFeed(ETH).aggregator), address(0), "no vol feed");
     }
 
     function test_Volatility_RevertsOnUnknownAsset() public {
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.UnknownAsset.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.UnknownAsset.selector, 1));
         oracle.volatility(1);
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.UnknownAsset.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.UnknownAsset.selector, 1));
         oracle.volatilityFeed(1);
     }
 
     function test_SetVolatilityFeed_RevertsOnBadConfiguration() public {
         MockAggregator vol = new MockAggregator(owner, 8, "IV");
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.UnknownAsset.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.UnknownAsset.selector, 1));
         oracle.setVolatilityFeed(1, vol, HEARTBEAT);
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.ZeroHeartbeat.selector));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.ZeroHeartbeat.selector));
         oracle.setVolatilityFeed(ETH, vol, 0);
         MockAggregator fine = new MockAggregator(owner, 19, "IV 19");
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.UnsupportedDecimals.selector, 19));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.UnsupportedDecimals.selector, 19));
         oracle.setVolatilityFeed(ETH, fine, HEARTBEAT);
         vm.expectRevert(
             abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, address(0xBAD))
@@ -269,11 +274,11 @@ contract OracleAdapterTest is TestBase {
         oracle.setReferenceFeed(ETH, ethRef, REF_HEARTBEAT, MAX_BPS);
     }
 
-    function _assertStatus(OracleAdapter.RiskStatus expected, int256 spot, int256 ref)
+    function _assertStatus(IOracleAdapter.RiskStatus expected, int256 spot, int256 ref)
         internal
         view
     {
-        (OracleAdapter.RiskStatus status, int256 spotPrice, int256 referencePrice) =
+        (IOracleAdapter.RiskStatus status, int256 spotPrice, int256 referencePrice) =
             oracle.riskStatus(ETH);
         assertEq(uint256(status), uint256(expected), "risk status");
         assertEq(spotPrice, spot, "status spot");
@@ -283,8 +288,8 @@ contract OracleAdapterTest is TestBase {
     function test_Breaker_OffWithoutReference() public {
         assertEq(oracle.riskPaused(ETH), false, "no reference: not paused");
         oracle.checkRiskAllowed(ETH);
-        _assertStatus(OracleAdapter.RiskStatus.NoReference, 0, 0);
-        OracleAdapter.ReferenceFeed memory r = oracle.referenceFeed(ETH);
+        _assertStatus(IOracleAdapter.RiskStatus.NoReference, 0, 0);
+        IOracleAdapter.ReferenceFeed memory r = oracle.referenceFeed(ETH);
         assertEq(address(r.aggregator), address(0), "no reference aggregator");
         assertEq(uint256(r.maxDeviationBps), 0, "no bound");
         // Without a reference the spot feed is not even read.
@@ -297,8 +302,8 @@ contract OracleAdapterTest is TestBase {
         ethFeed.setAnswer(2050e8, START);
         assertEq(oracle.riskPaused(ETH), false, "2.5% apart");
         oracle.checkRiskAllowed(ETH);
-        _assertStatus(OracleAdapter.RiskStatus.WithinBound, 2050e18, 2000e18);
-        OracleAdapter.ReferenceFeed memory r = oracle.referenceFeed(ETH);
+        _assertStatus(IOracleAdapter.RiskStatus.WithinBound, 2050e18, 2000e18);
+        IOracleAdapter.ReferenceFeed memory r = oracle.referenceFeed(ETH);
         assertEq(address(r.aggregator), address(ethRef), "reference aggregator");
         assertEq(uint256(r.heartbeat), REF_HEARTBEAT, "reference heartbeat");
         assertEq(uint256(r.decimals), 8, "reference decimals");
@@ -314,10 +319,10 @@ contract OracleAdapterTest is TestBase {
         oracle.checkRiskAllowed(ETH);
         ethFeed.setAnswer(2100e8 + 1, START);
         assertEq(oracle.riskPaused(ETH), true, "+5% and 1e-8");
-        _assertStatus(OracleAdapter.RiskStatus.Deviation, 2100.00000001e18, 2000e18);
+        _assertStatus(IOracleAdapter.RiskStatus.Deviation, 2100.00000001e18, 2000e18);
         vm.expectRevert(
             abi.encodeWithSelector(
-                OracleAdapter.RiskPaused.selector, ETH, 2100.00000001e18, 2000e18
+                IOracleAdapter.RiskPaused.selector, ETH, 2100.00000001e18, 2000e18
             )
         );
         oracle.checkRiskAllowed(ETH);
@@ -373,10 +378,10 @@ contract OracleAdapterTest is TestBase {
         uint256 later = START + REF_HEARTBEAT + 1;
         vm.warp(later);
         assertEq(oracle.riskPaused(ETH), true, "stale reference: paused");
-        _assertStatus(OracleAdapter.RiskStatus.StaleReference, 2000e18, 2000e18);
+        _assertStatus(IOracleAdapter.RiskStatus.StaleReference, 2000e18, 2000e18);
         vm.expectRevert(
             abi.encodeWithSelector(
-                OracleAdapter.StaleReference.selector, ETH, START, REF_HEARTBEAT, later
+                IOracleAdapter.StaleReference.selector, ETH, START, REF_HEARTBEAT, later
             )
         );
         oracle.checkRiskAllowed(ETH);
@@ -389,10 +394,10 @@ contract OracleAdapterTest is TestBase {
         _setReference();
         ethRef.setAnswer(2000e8, START + 1);
         assertEq(oracle.riskPaused(ETH), true, "future reference: paused");
-        _assertStatus(OracleAdapter.RiskStatus.ReferenceFromFuture, 2000e18, 2000e18);
+        _assertStatus(IOracleAdapter.RiskStatus.ReferenceFromFuture, 2000e18, 2000e18);
         vm.expectRevert(
             abi.encodeWithSelector(
-                OracleAdapter.ReferenceFromFuture.selector, ETH, START + 1, START
+                IOracleAdapter.ReferenceFromFuture.selector, ETH, START + 1, START
             )
         );
         oracle.checkRiskAllowed(ETH);
@@ -402,13 +407,15 @@ contract OracleAdapterTest is TestBase {
         _setReference();
         ethRef.setAnswer(0, START);
         assertEq(oracle.riskPaused(ETH), true, "zero reference: paused");
-        _assertStatus(OracleAdapter.RiskStatus.NonPositiveReference, 2000e18, 0);
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.NonPositiveReference.selector, ETH, 0));
+        _assertStatus(IOracleAdapter.RiskStatus.NonPositiveReference, 2000e18, 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(IOracleAdapter.NonPositiveReference.selector, ETH, 0)
+        );
         oracle.checkRiskAllowed(ETH);
         ethRef.setAnswer(-5, START);
         assertEq(oracle.riskPaused(ETH), true, "negative reference: paused");
         vm.expectRevert(
-            abi.encodeWithSelector(OracleAdapter.NonPositiveReference.selector, ETH, -5)
+            abi.encodeWithSelector(IOracleAdapter.NonPositiveReference.selector, ETH, -5)
         );
         oracle.checkRiskAllowed(ETH);
     }
@@ -419,7 +426,7 @@ contract OracleAdapterTest is TestBase {
         ethRef.setAnswer(2000e8, START + HEARTBEAT + 1);
         vm.warp(START + HEARTBEAT + 1);
         bytes memory stale = abi.encodeWithSelector(
-            OracleAdapter.StalePrice.selector, ETH, START, HEARTBEAT, START + HEARTBEAT + 1
+            IOracleAdapter.StalePrice.selector, ETH, START, HEARTBEAT, START + HEARTBEAT + 1
         );
         vm.expectRevert(stale);
         oracle.riskPaused(ETH);
@@ -428,13 +435,13 @@ contract OracleAdapterTest is TestBase {
     }
 
     function test_Breaker_RevertsOnUnknownAsset() public {
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.UnknownAsset.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.UnknownAsset.selector, 1));
         oracle.riskPaused(1);
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.UnknownAsset.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.UnknownAsset.selector, 1));
         oracle.checkRiskAllowed(1);
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.UnknownAsset.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.UnknownAsset.selector, 1));
         oracle.riskStatus(1);
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.UnknownAsset.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.UnknownAsset.selector, 1));
         oracle.referenceFeed(1);
     }
 
@@ -449,16 +456,16 @@ contract OracleAdapterTest is TestBase {
     function test_SetReferenceFeed_EmitsEvents() public {
         MockAggregator ref = new MockAggregator(owner, 8, "REF");
         vm.expectEmit(true, true, true, true, address(oracle));
-        emit OracleAdapter.ReferenceFeedSet(
+        emit IOracleAdapter.ReferenceFeedSet(
             ETH, address(ref), REF_HEARTBEAT, 8, MAX_BPS, address(0)
         );
         oracle.setReferenceFeed(ETH, ref, REF_HEARTBEAT, MAX_BPS);
         MockAggregator next = new MockAggregator(owner, 18, "REF 18");
         vm.expectEmit(true, true, true, true, address(oracle));
-        emit OracleAdapter.ReferenceFeedSet(ETH, address(next), 60, 18, 10_000, address(ref));
+        emit IOracleAdapter.ReferenceFeedSet(ETH, address(next), 60, 18, 10_000, address(ref));
         oracle.setReferenceFeed(ETH, next, 60, 10_000);
         vm.expectEmit(true, true, true, true, address(oracle));
-        emit OracleAdapter.ReferenceFeedRemoved(ETH, address(next));
+        emit IOracleAdapter.ReferenceFeedRemoved(ETH, address(next));
         oracle.removeReferenceFeed(ETH);
     }
 
@@ -470,24 +477,24 @@ contract OracleAdapterTest is TestBase {
         assertEq(oracle.riskPaused(ETH), false, "breaker off");
         oracle.checkRiskAllowed(ETH);
         assertEq(address(oracle.referenceFeed(ETH).aggregator), address(0), "removed");
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.NoReferenceFeed.selector, ETH));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.NoReferenceFeed.selector, ETH));
         oracle.removeReferenceFeed(ETH);
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.UnknownAsset.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.UnknownAsset.selector, 1));
         oracle.removeReferenceFeed(1);
     }
 
     function test_SetReferenceFeed_RevertsOnBadConfiguration() public {
         MockAggregator ref = new MockAggregator(owner, 8, "REF");
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.UnknownAsset.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.UnknownAsset.selector, 1));
         oracle.setReferenceFeed(1, ref, REF_HEARTBEAT, MAX_BPS);
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.InvalidMaxDeviation.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.InvalidMaxDeviation.selector, 0));
         oracle.setReferenceFeed(ETH, ref, REF_HEARTBEAT, 0);
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.InvalidMaxDeviation.selector, 10_001));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.InvalidMaxDeviation.selector, 10_001));
         oracle.setReferenceFeed(ETH, ref, REF_HEARTBEAT, 10_001);
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.ZeroHeartbeat.selector));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.ZeroHeartbeat.selector));
         oracle.setReferenceFeed(ETH, ref, 0, MAX_BPS);
         MockAggregator fine = new MockAggregator(owner, 19, "REF 19");
-        vm.expectRevert(abi.encodeWithSelector(OracleAdapter.UnsupportedDecimals.selector, 19));
+        vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.UnsupportedDecimals.selector, 19));
         oracle.setReferenceFeed(ETH, fine, REF_HEARTBEAT, MAX_BPS);
     }
 
@@ -592,7 +599,7 @@ contract OracleAdapterTest is TestBase {
         assertEq(oracle.riskPaused(ETH), expected, "riskPaused vs reference rule");
         assertEq(oracle.price(ETH), int256(p), "price answers either way");
         if (expected) {
-            vm.expectRevert(abi.encodeWithSelector(OracleAdapter.RiskPaused.selector, ETH, p, r));
+            vm.expectRevert(abi.encodeWithSelector(IOracleAdapter.RiskPaused.selector, ETH, p, r));
         }
         oracle.checkRiskAllowed(ETH);
     }

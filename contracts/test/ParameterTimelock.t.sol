@@ -5,9 +5,12 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {Clearinghouse} from "../Clearinghouse.sol";
+import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
 import {OracleAdapter} from "../OracleAdapter.sol";
 import {ParameterTimelock} from "../ParameterTimelock.sol";
 import {ScenarioRegistry} from "../ScenarioRegistry.sol";
+import {SeriesRegistry} from "../SeriesRegistry.sol";
+import {IScenarioRegistry} from "../interfaces/IScenarioRegistry.sol";
 import {ClearinghouseFixture} from "./Clearinghouse.t.sol";
 import {ScenarioMerkle} from "./utils/ScenarioMerkle.sol";
 
@@ -38,8 +41,9 @@ contract ParameterTimelockTest is ClearinghouseFixture {
         address[2] memory callers = [owner, stranger];
         for (uint256 c; c < callers.length; ++c) {
             for (uint256 i; i < calls.length; ++i) {
-                address target =
-                    i < 10 ? address(clearinghouse) : i < 15 ? address(oracle) : address(registry);
+                address target = i == 8
+                    ? address(clearinghouse.seriesRegistry())
+                    : i < 10 ? address(clearinghouse) : i < 15 ? address(oracle) : address(registry);
                 vm.prank(callers[c]);
                 (bool ok, bytes memory reason) = target.call(calls[i]);
                 assertTrue(!ok, "an owner function accepted a non-owner");
@@ -79,7 +83,7 @@ contract ParameterTimelockTest is ClearinghouseFixture {
 
         vm.warp(block.timestamp + 1);
         vm.expectEmit(false, false, false, true, address(clearinghouse));
-        emit Clearinghouse.RiskParametersSet(2e18, 0.02e18, 0.25e18);
+        emit IClearinghouse.RiskParametersSet(2e18, 0.02e18, 0.25e18);
         vm.prank(stranger);
         timelock.execute(address(clearinghouse), 0, data, bytes32(0), bytes32(0));
         assertEq(clearinghouse.maintenanceMarginFactor(), 2e18, "MM factor");
@@ -109,7 +113,7 @@ contract ParameterTimelockTest is ClearinghouseFixture {
 
         vm.warp(block.timestamp + DELAY);
         vm.expectEmit(true, false, false, true, address(registry));
-        emit ScenarioRegistry.EpochActivated(next);
+        emit IScenarioRegistry.EpochActivated(next);
         timelock.executeBatch(targets, values, payloads, bytes32(0), bytes32(0));
         assertEq(registry.currentEpoch(), next, "current epoch");
         assertEq(registry.scenarioSet(next).alphaBps, ALPHA_FRACTIONAL_K, "alpha");
@@ -165,8 +169,9 @@ contract ParameterTimelockTest is ClearinghouseFixture {
         );
     }
 
-    /// @notice One call of each owner function: 10 of the clearinghouse, 5 of the oracle
-    /// adapter, 3 of the registry (transferOwnership and renounceOwnership included).
+    /// @notice One call of each owner function: 10 of the clearinghouse (listSeries, sent to
+    /// its series registry, which takes the clearinghouse's owner), 5 of the oracle adapter,
+    /// 3 of the registry (transferOwnership and renounceOwnership included).
     function _ownerCalls() internal view returns (bytes[] memory calls) {
         calls = new bytes[](18);
         calls[0] = abi.encodeCall(Clearinghouse.setSettler, (stranger, true));
@@ -179,7 +184,7 @@ contract ParameterTimelockTest is ClearinghouseFixture {
         calls[7] = abi.encodeWithSelector(
             Clearinghouse.setCollateralAsset.selector, ETH, address(usdc), int256(0)
         );
-        calls[8] = abi.encodeCall(Clearinghouse.listSeries, (ETH, 2000e18, 2_000_000_000, true));
+        calls[8] = abi.encodeCall(SeriesRegistry.listSeries, (ETH, 2000e18, 2_000_000_000, true));
         calls[9] = abi.encodeCall(Ownable.transferOwnership, (stranger));
         calls[10] = abi.encodeWithSelector(OracleAdapter.setFeed.selector, ETH, ethFeed, HEARTBEAT);
         calls[11] = abi.encodeWithSelector(

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
 import {ScenarioRegistry} from "../ScenarioRegistry.sol";
+import {IScenarioRegistry} from "../interfaces/IScenarioRegistry.sol";
 import {TestBase} from "./utils/Vm.sol";
 
 contract ScenarioRegistryTest is TestBase {
@@ -32,7 +33,7 @@ contract ScenarioRegistryTest is TestBase {
     }
 
     function _assertCurrent(uint64 expected) internal view {
-        (uint64 current, ScenarioRegistry.ScenarioSet memory set) = registry.current();
+        (uint64 current, IScenarioRegistry.ScenarioSet memory set) = registry.current();
         assertEq(uint256(current), uint256(expected), "current epoch");
         assertEq(uint256(registry.currentEpoch()), uint256(expected), "currentEpoch");
         assertEq(uint256(set.published), uint256(set.n), "current set fully published");
@@ -43,7 +44,7 @@ contract ScenarioRegistryTest is TestBase {
     function test_PostScenarioSet_StoresCommitment() public view {
         assertEq(uint256(epoch), 1, "first epoch");
         assertEq(uint256(registry.lastEpoch()), 1, "lastEpoch");
-        ScenarioRegistry.ScenarioSet memory set = registry.scenarioSet(epoch);
+        IScenarioRegistry.ScenarioSet memory set = registry.scenarioSet(epoch);
         assertEq(set.root, ROOT, "root");
         assertEq(uint256(set.n), N, "n");
         assertEq(uint256(set.alphaBps), ALPHA, "alphaBps");
@@ -53,17 +54,17 @@ contract ScenarioRegistryTest is TestBase {
 
     function test_PostScenarioSet_RevertsOnInvalidParams() public {
         vm.expectRevert(
-            abi.encodeWithSelector(ScenarioRegistry.InvalidScenarioSet.selector, 0, ALPHA, ASSETS)
+            abi.encodeWithSelector(IScenarioRegistry.InvalidScenarioSet.selector, 0, ALPHA, ASSETS)
         );
         registry.postScenarioSet(ROOT, 0, ALPHA, ASSETS);
 
         vm.expectRevert(
-            abi.encodeWithSelector(ScenarioRegistry.InvalidScenarioSet.selector, N, 10_000, ASSETS)
+            abi.encodeWithSelector(IScenarioRegistry.InvalidScenarioSet.selector, N, 10_000, ASSETS)
         );
         registry.postScenarioSet(ROOT, N, 10_000, ASSETS);
 
         vm.expectRevert(
-            abi.encodeWithSelector(ScenarioRegistry.InvalidScenarioSet.selector, N, ALPHA, 0)
+            abi.encodeWithSelector(IScenarioRegistry.InvalidScenarioSet.selector, N, ALPHA, 0)
         );
         registry.postScenarioSet(ROOT, N, ALPHA, 0);
     }
@@ -79,16 +80,16 @@ contract ScenarioRegistryTest is TestBase {
     // ------------------------------------------------------------ publishing
 
     function test_Current_OnlyOnceFullyPublished() public {
-        vm.expectRevert(abi.encodeWithSelector(ScenarioRegistry.NoCurrentEpoch.selector));
+        vm.expectRevert(abi.encodeWithSelector(IScenarioRegistry.NoCurrentEpoch.selector));
         registry.current();
 
         registry.publishScenarios(epoch, 0, _chunk(5, ASSETS), _chunk(5, ASSETS));
         assertEq(uint256(registry.scenarioSet(epoch).published), 5, "published after chunk 1");
-        vm.expectRevert(abi.encodeWithSelector(ScenarioRegistry.NoCurrentEpoch.selector));
+        vm.expectRevert(abi.encodeWithSelector(IScenarioRegistry.NoCurrentEpoch.selector));
         registry.current();
 
         vm.expectEmit(true, true, true, true, address(registry));
-        emit ScenarioRegistry.EpochActivated(epoch);
+        emit IScenarioRegistry.EpochActivated(epoch);
         registry.publishScenarios(epoch, 5, _chunk(3, ASSETS), _chunk(3, ASSETS));
         _assertCurrent(epoch);
     }
@@ -115,27 +116,27 @@ contract ScenarioRegistryTest is TestBase {
 
     function test_Publish_RevertsOnChunkOutOfOrder() public {
         vm.expectRevert(
-            abi.encodeWithSelector(ScenarioRegistry.ChunkOutOfOrder.selector, epoch, 1, 0)
+            abi.encodeWithSelector(IScenarioRegistry.ChunkOutOfOrder.selector, epoch, 1, 0)
         );
         registry.publishScenarios(epoch, 1, _chunk(2, ASSETS), _chunk(2, ASSETS));
 
         registry.publishScenarios(epoch, 0, _chunk(2, ASSETS), _chunk(2, ASSETS));
         // Republishing the same chunk is out of order too.
         vm.expectRevert(
-            abi.encodeWithSelector(ScenarioRegistry.ChunkOutOfOrder.selector, epoch, 0, 2)
+            abi.encodeWithSelector(IScenarioRegistry.ChunkOutOfOrder.selector, epoch, 0, 2)
         );
         registry.publishScenarios(epoch, 0, _chunk(2, ASSETS), _chunk(2, ASSETS));
     }
 
     function test_Publish_RevertsOnTooManyScenarios() public {
         vm.expectRevert(
-            abi.encodeWithSelector(ScenarioRegistry.TooManyScenarios.selector, epoch, 9, N)
+            abi.encodeWithSelector(IScenarioRegistry.TooManyScenarios.selector, epoch, 9, N)
         );
         registry.publishScenarios(epoch, 0, _chunk(9, ASSETS), _chunk(9, ASSETS));
 
         registry.publishScenarios(epoch, 0, _chunk(5, ASSETS), _chunk(5, ASSETS));
         vm.expectRevert(
-            abi.encodeWithSelector(ScenarioRegistry.TooManyScenarios.selector, epoch, 9, N)
+            abi.encodeWithSelector(IScenarioRegistry.TooManyScenarios.selector, epoch, 9, N)
         );
         registry.publishScenarios(epoch, 5, _chunk(4, ASSETS), _chunk(4, ASSETS));
     }
@@ -144,21 +145,21 @@ contract ScenarioRegistryTest is TestBase {
         int256[][] memory chunk = _chunk(3, ASSETS);
         chunk[2] = new int256[](1);
         vm.expectRevert(
-            abi.encodeWithSelector(ScenarioRegistry.WrongAssetCount.selector, epoch, 2, 1, ASSETS)
+            abi.encodeWithSelector(IScenarioRegistry.WrongAssetCount.selector, epoch, 2, 1, ASSETS)
         );
         registry.publishScenarios(epoch, 0, chunk, chunk);
 
         registry.publishScenarios(epoch, 0, _chunk(4, ASSETS), _chunk(4, ASSETS));
         vm.expectRevert(
-            abi.encodeWithSelector(ScenarioRegistry.WrongAssetCount.selector, epoch, 4, 3, ASSETS)
+            abi.encodeWithSelector(IScenarioRegistry.WrongAssetCount.selector, epoch, 4, 3, ASSETS)
         );
         registry.publishScenarios(epoch, 4, _chunk(1, 3), _chunk(1, 3));
     }
 
     function test_Publish_RevertsOnUnknownEpoch() public {
-        vm.expectRevert(abi.encodeWithSelector(ScenarioRegistry.UnknownEpoch.selector, 2));
+        vm.expectRevert(abi.encodeWithSelector(IScenarioRegistry.UnknownEpoch.selector, 2));
         registry.publishScenarios(2, 0, _chunk(1, ASSETS), _chunk(1, ASSETS));
-        vm.expectRevert(abi.encodeWithSelector(ScenarioRegistry.UnknownEpoch.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(IScenarioRegistry.UnknownEpoch.selector, 0));
         registry.scenarioSet(0);
     }
 

@@ -2,8 +2,10 @@
 pragma solidity ^0.8.24;
 
 import {OperatorRegistry} from "../OperatorRegistry.sol";
+import {IOperatorRegistry} from "../interfaces/IOperatorRegistry.sol";
 import {OracleAdapter} from "../OracleAdapter.sol";
 import {SignedPriceFeed} from "../SignedPriceFeed.sol";
+import {ISignedPriceFeed} from "../interfaces/ISignedPriceFeed.sol";
 import {TestBase} from "./utils/Vm.sol";
 
 /// @notice Stands in for the operator registry in these unit tests only (forge cannot make
@@ -16,7 +18,7 @@ contract StubRegistry {
 
     error StubRefused(bytes32 digest);
 
-    function checkQuorum(bytes32 digest, OperatorRegistry.QuorumSignature calldata quorum)
+    function checkQuorum(bytes32 digest, IOperatorRegistry.QuorumSignature calldata quorum)
         external
         pure
         returns (uint256)
@@ -32,7 +34,7 @@ contract SignedPriceFeedTest is TestBase {
 
     StubRegistry internal stub;
     SignedPriceFeed internal feed;
-    OperatorRegistry.QuorumSignature internal quorum;
+    IOperatorRegistry.QuorumSignature internal quorum;
 
     function setUp() public {
         vm.warp(START);
@@ -44,9 +46,9 @@ contract SignedPriceFeedTest is TestBase {
     function _report(int256 price, uint256 timestamp, uint80 round)
         internal
         view
-        returns (SignedPriceFeed.PriceReport memory)
+        returns (ISignedPriceFeed.PriceReport memory)
     {
-        return SignedPriceFeed.PriceReport(block.chainid, price, uint64(timestamp), round);
+        return ISignedPriceFeed.PriceReport(block.chainid, price, uint64(timestamp), round);
     }
 
     // ------------------------------------------------------------ accepted rounds
@@ -60,7 +62,7 @@ contract SignedPriceFeedTest is TestBase {
     }
 
     function test_ReportDigest_BindsTagFeedAndReport() public {
-        SignedPriceFeed.PriceReport memory report = _report(2000e8, START, 1);
+        ISignedPriceFeed.PriceReport memory report = _report(2000e8, START, 1);
         assertEq(feed.REPORT_TAG(), keccak256("vmargin.SignedPriceFeed.PriceReport"), "domain tag");
         assertEq(
             feed.reportDigest(report),
@@ -98,7 +100,7 @@ contract SignedPriceFeedTest is TestBase {
 
     function test_Submit_EmitsPriceReported() public {
         vm.expectEmit(true, false, false, true, address(feed));
-        emit SignedPriceFeed.PriceReported(1, 2000e8, START, 7, 7000);
+        emit ISignedPriceFeed.PriceReported(1, 2000e8, START, 7, 7000);
         feed.submit(_report(2000e8, START, 1), quorum);
     }
 
@@ -118,46 +120,46 @@ contract SignedPriceFeedTest is TestBase {
     // ------------------------------------------------------------ refused reports
 
     function test_Submit_RevertsOnAnotherChainBeforeAnyOtherCheck() public {
-        SignedPriceFeed.PriceReport memory report = _report(-1, START + 1, 5);
+        ISignedPriceFeed.PriceReport memory report = _report(-1, START + 1, 5);
         report.chainId = block.chainid + 1;
         vm.expectRevert(
             abi.encodeWithSelector(
-                SignedPriceFeed.ReportForAnotherChain.selector, block.chainid + 1, block.chainid
+                ISignedPriceFeed.ReportForAnotherChain.selector, block.chainid + 1, block.chainid
             )
         );
         feed.submit(report, quorum);
     }
 
     function test_Submit_RevertsOnRoundOutOfOrder() public {
-        vm.expectRevert(abi.encodeWithSelector(SignedPriceFeed.RoundOutOfOrder.selector, 0, 1));
+        vm.expectRevert(abi.encodeWithSelector(ISignedPriceFeed.RoundOutOfOrder.selector, 0, 1));
         feed.submit(_report(2000e8, START, 0), quorum);
-        vm.expectRevert(abi.encodeWithSelector(SignedPriceFeed.RoundOutOfOrder.selector, 2, 1));
+        vm.expectRevert(abi.encodeWithSelector(ISignedPriceFeed.RoundOutOfOrder.selector, 2, 1));
         feed.submit(_report(2000e8, START, 2), quorum);
 
-        SignedPriceFeed.PriceReport memory first = _report(2000e8, START - 1, 1);
+        ISignedPriceFeed.PriceReport memory first = _report(2000e8, START - 1, 1);
         feed.submit(first, quorum);
-        vm.expectRevert(abi.encodeWithSelector(SignedPriceFeed.RoundOutOfOrder.selector, 1, 2));
+        vm.expectRevert(abi.encodeWithSelector(ISignedPriceFeed.RoundOutOfOrder.selector, 1, 2));
         feed.submit(first, quorum);
-        vm.expectRevert(abi.encodeWithSelector(SignedPriceFeed.RoundOutOfOrder.selector, 3, 2));
+        vm.expectRevert(abi.encodeWithSelector(ISignedPriceFeed.RoundOutOfOrder.selector, 3, 2));
         feed.submit(_report(2000e8, START, 3), quorum);
     }
 
     function test_Submit_RevertsOnTimestampNotAfterThePreviousRound() public {
         vm.expectRevert(
-            abi.encodeWithSelector(SignedPriceFeed.TimestampNotIncreasing.selector, 0, 0)
+            abi.encodeWithSelector(ISignedPriceFeed.TimestampNotIncreasing.selector, 0, 0)
         );
         feed.submit(_report(2000e8, 0, 1), quorum);
 
         feed.submit(_report(2000e8, START - 10, 1), quorum);
         vm.expectRevert(
             abi.encodeWithSelector(
-                SignedPriceFeed.TimestampNotIncreasing.selector, START - 10, START - 10
+                ISignedPriceFeed.TimestampNotIncreasing.selector, START - 10, START - 10
             )
         );
         feed.submit(_report(2001e8, START - 10, 2), quorum);
         vm.expectRevert(
             abi.encodeWithSelector(
-                SignedPriceFeed.TimestampNotIncreasing.selector, START - 11, START - 10
+                ISignedPriceFeed.TimestampNotIncreasing.selector, START - 11, START - 10
             )
         );
         feed.submit(_report(2001e8, START - 11, 2), quorum);
@@ -167,22 +169,22 @@ contract SignedPriceFeedTest is TestBase {
 
     function test_Submit_RevertsOnFutureTimestamp() public {
         vm.expectRevert(
-            abi.encodeWithSelector(SignedPriceFeed.ReportFromFuture.selector, START + 1, START)
+            abi.encodeWithSelector(ISignedPriceFeed.ReportFromFuture.selector, START + 1, START)
         );
         feed.submit(_report(2000e8, START + 1, 1), quorum);
     }
 
     function test_Submit_RevertsOnNonPositivePrice() public {
-        vm.expectRevert(abi.encodeWithSelector(SignedPriceFeed.NonPositivePrice.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(ISignedPriceFeed.NonPositivePrice.selector, 0));
         feed.submit(_report(0, START, 1), quorum);
-        vm.expectRevert(abi.encodeWithSelector(SignedPriceFeed.NonPositivePrice.selector, -1));
+        vm.expectRevert(abi.encodeWithSelector(ISignedPriceFeed.NonPositivePrice.selector, -1));
         feed.submit(_report(-1, START, 1), quorum);
     }
 
     /// @notice The feed asks the registry about `reportDigest(report)` and lets its error
     /// through; nothing is stored.
     function test_Submit_PropagatesTheRegistrysRefusalOfTheDigest() public {
-        SignedPriceFeed.PriceReport memory report = _report(2000e8, START, 1);
+        ISignedPriceFeed.PriceReport memory report = _report(2000e8, START, 1);
         quorum.signers = 0;
         vm.expectRevert(
             abi.encodeWithSelector(StubRegistry.StubRefused.selector, feed.reportDigest(report))
@@ -192,12 +194,12 @@ contract SignedPriceFeedTest is TestBase {
     }
 
     function test_GetRoundData_RevertsOnUnknownRound() public {
-        vm.expectRevert(abi.encodeWithSelector(SignedPriceFeed.NoSuchRound.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(ISignedPriceFeed.NoSuchRound.selector, 0));
         feed.latestRoundData();
         feed.submit(_report(2000e8, START, 1), quorum);
-        vm.expectRevert(abi.encodeWithSelector(SignedPriceFeed.NoSuchRound.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(ISignedPriceFeed.NoSuchRound.selector, 0));
         feed.getRoundData(0);
-        vm.expectRevert(abi.encodeWithSelector(SignedPriceFeed.NoSuchRound.selector, 2));
+        vm.expectRevert(abi.encodeWithSelector(ISignedPriceFeed.NoSuchRound.selector, 2));
         feed.getRoundData(2);
     }
 }

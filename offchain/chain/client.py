@@ -61,6 +61,7 @@ PANIC_SELECTOR = function_signature_to_4byte_selector("Panic(uint256)")
 PROJECT_CONTRACTS = (
     "MarginEngine",
     "Clearinghouse",
+    "SeriesRegistry",
     "OracleAdapter",
     "ScenarioRegistry",
     "OperatorRegistry",
@@ -243,10 +244,16 @@ def anvil_accounts(count: int) -> list[LocalAccount]:
 
 @cache
 def load_artifact(contract: str) -> dict[str, Any]:
-    """The ABI and creation bytecode of ``contract`` (``vmargin/artifacts``)."""
+    """The ABI and creation bytecode of ``contract`` (``vmargin/artifacts``), and where in
+    that bytecode each library it links goes (library name -> byte offsets)."""
     with artifact_path(contract).open() as handle:
-        artifact: dict[str, Any] = json.load(handle)
-    return artifact
+        artifact = json.load(handle)
+    libraries = {
+        library: [reference["start"] for reference in references]
+        for file in artifact["linkReferences"].values()
+        for library, references in file.items()
+    }
+    return {"abi": artifact["abi"], "bytecode": artifact["bytecode"], "libraries": libraries}
 
 
 @cache
@@ -697,15 +704,23 @@ class Chain:
         return self.send(sender, dict(transaction))
 
     def deploy(self, sender: LocalAccount, name: str, *arguments: Any) -> Contract:
-        """Deploy project contract ``name`` with constructor ``arguments``."""
+        """Deploy project contract ``name`` with constructor ``arguments``, after deploying
+        each library it links (``LiquidationLogic`` for the clearinghouse)."""
         return self.deploy_artifact(sender, load_artifact(name), *arguments)
 
     def deploy_artifact(
         self, sender: LocalAccount, artifact: dict[str, Any], *arguments: Any
     ) -> Contract:
-        """Deploy the contract of ``artifact`` (``abi`` and creation ``bytecode``) with
-        constructor ``arguments``."""
-        factory = self.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+        """Deploy the contract of ``artifact`` (``abi``, creation ``bytecode`` and the byte
+        offsets of the ``libraries`` it links, each a project contract deployed first and its
+        address written in) with constructor ``arguments``."""
+        bytecode = artifact["bytecode"]
+        for library, starts in artifact.get("libraries", {}).items():
+            linked = self.deploy(sender, library).address.removeprefix("0x").lower()
+            for start in starts:
+                at = 2 + 2 * start
+                bytecode = bytecode[:at] + linked + bytecode[at + 40 :]
+        factory = self.w3.eth.contract(abi=artifact["abi"], bytecode=bytecode)
         transaction = factory.constructor(*arguments).build_transaction(
             {"from": sender.address, "gas": 0}
         )

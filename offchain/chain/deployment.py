@@ -2,8 +2,8 @@
 
 One mock stablecoin (6 decimals), two Chainlink-style mock aggregators per asset
 (8 decimals: spot price and annualized implied vol), the oracle adapter, the
-scenario registry and the clearinghouse. The owner deploys and configures
-everything and is the feeds' writer.
+scenario registry and the clearinghouse (which deploys its margin engine and its option
+series registry). The owner deploys and configures everything and is the feeds' writer.
 """
 
 from dataclasses import dataclass
@@ -59,7 +59,9 @@ class RiskParameters:
 
 @dataclass(kw_only=True, frozen=True)
 class Deployment:
-    """The deployed contracts; asset i of the oracle is ``assets[i]``."""
+    """The deployed contracts; asset i of the oracle is ``assets[i]``; ``series_registry``
+    is the clearinghouse's option series registry (the clearinghouse's owner lists series
+    there)."""
 
     chain: Chain
     assets: tuple[str, ...]
@@ -69,6 +71,7 @@ class Deployment:
     oracle: Contract
     registry: Contract
     clearinghouse: Contract
+    series_registry: Contract
     start_block: int
 
 
@@ -127,13 +130,14 @@ def deploy_vmargin(
         oracle=oracle,
         registry=registry,
         clearinghouse=clearinghouse,
+        series_registry=series_registry(chain, clearinghouse),
         start_block=start_block,
     )
 
 
 def attach(chain: Chain, clearinghouse_address: str) -> Deployment:
     """The deployment around the clearinghouse at ``clearinghouse_address``, found from the
-    chain alone: its oracle, engine, registry, stablecoin and feeds. Asset names are the
+    chain alone: its oracle, engine, registries, stablecoin and feeds. Asset names are the
     spot feeds' descriptions up to " / " ("ETH / USD" -> "ETH"); events are read from block
     0. AddressError if ``clearinghouse_address`` is not an address holding code."""
     clearinghouse = contract_at(chain, "Clearinghouse", clearinghouse_address)
@@ -160,8 +164,14 @@ def attach(chain: Chain, clearinghouse_address: str) -> Deployment:
         oracle=oracle,
         registry=registry,
         clearinghouse=clearinghouse,
+        series_registry=series_registry(chain, clearinghouse),
         start_block=0,
     )
+
+
+def series_registry(chain: Chain, clearinghouse: Contract) -> Contract:
+    """The option series registry that ``clearinghouse`` deployed."""
+    return chain.contract("SeriesRegistry", chain.call(clearinghouse.functions.seriesRegistry()))
 
 
 def mint_and_deposit(

@@ -27,6 +27,8 @@ from vmargin.numerics.portfolio import (
 
 ClearinghouseView = tuple[Any, ...]
 """A clearinghouse view and its arguments: ``("positionOf", address, asset)``."""
+SERIES_VIEWS = ("series", "settlementPrice")
+"""The views of ``ClearinghouseView`` that its series registry answers."""
 
 
 @dataclass(frozen=True)
@@ -91,10 +93,17 @@ def _read_views(
     deployment: Deployment, views: Iterable[ClearinghouseView], block: int
 ) -> dict[ClearinghouseView, Any]:
     """Each distinct clearinghouse view in ``views`` mapped to its result at ``block``, read
-    in JSON-RPC batches; a revert raises TransactionReverted."""
+    in JSON-RPC batches (``series`` and ``settlementPrice`` from the series registry); a
+    revert raises TransactionReverted."""
     distinct = list(dict.fromkeys(views))
-    clearinghouse = deployment.clearinghouse
-    calls = [Call(clearinghouse, view[0], view[1:]) for view in distinct]
+    calls = [
+        Call(
+            deployment.series_registry if view[0] in SERIES_VIEWS else deployment.clearinghouse,
+            view[0],
+            view[1:],
+        )
+        for view in distinct
+    ]
     return dict(zip(distinct, deployment.chain.call_many(calls, block), strict=True))
 
 

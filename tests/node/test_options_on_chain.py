@@ -150,9 +150,9 @@ def book(anvil: AnvilNode) -> Book:
         ("btc put", 1, 60000 * WAD, False),
     ):
         receipt = chain.transact(
-            owner, clearinghouse.functions.listSeries(asset, strike, expiry, is_call)
+            owner, deployment.series_registry.functions.listSeries(asset, strike, expiry, is_call)
         )
-        (listed,) = clearinghouse.events.SeriesListed().process_receipt(receipt)
+        (listed,) = deployment.series_registry.events.SeriesListed().process_receipt(receipt)
         series[name] = listed["args"]["seriesId"]
 
     for who, usdc in (
@@ -283,7 +283,7 @@ def account_view_by_view(deployment: Deployment, address: str, block: int) -> Ac
             positions[asset] = position
     for series_id in chain.call(clearinghouse.functions.heldSeries(address), block):
         asset, strike, expiry, is_call = chain.call(
-            clearinghouse.functions.series(series_id), block
+            deployment.series_registry.functions.series(series_id), block
         )
         options.append(
             OptionPosition(
@@ -293,7 +293,7 @@ def account_view_by_view(deployment: Deployment, address: str, block: int) -> Ac
                     *chain.call(clearinghouse.functions.optionPositionOf(address, series_id), block)
                 ),
                 settlement_price=chain.call(
-                    clearinghouse.functions.settlementPrice(series_id), block
+                    deployment.series_registry.functions.settlementPrice(series_id), block
                 ),
             )
         )

@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 
-import {MarginEngine} from "../../MarginEngine.sol";
+import {IMarginEngine} from "../../interfaces/IMarginEngine.sol";
 
 /// @title ScenarioMerkle
 /// @notice Builds Merkle trees of scenario leaves in the tests. Leaves are in OpenZeppelin
@@ -56,7 +56,7 @@ library ScenarioMerkle {
     function certificate(uint64 epoch, int256[][] memory scenarios, uint256 a, uint256 b)
         internal
         pure
-        returns (MarginEngine.LiquidationCertificate memory)
+        returns (IMarginEngine.LiquidationCertificate memory)
     {
         uint256[] memory indices = new uint256[](2);
         indices[0] = a;
@@ -69,7 +69,7 @@ library ScenarioMerkle {
     function certificate(uint64 epoch, int256[][] memory scenarios, uint256[] memory indices)
         internal
         pure
-        returns (MarginEngine.LiquidationCertificate memory)
+        returns (IMarginEngine.LiquidationCertificate memory)
     {
         return certificate(epoch, scenarios, zeros(scenarios), indices);
     }
@@ -82,7 +82,7 @@ library ScenarioMerkle {
         int256[][] memory spotReturns,
         int256[][] memory volShifts,
         uint256[] memory indices
-    ) internal pure returns (MarginEngine.LiquidationCertificate memory c) {
+    ) internal pure returns (IMarginEngine.LiquidationCertificate memory c) {
         bytes32[] memory nodes = tree(leaves(spotReturns, volShifts));
         c.epoch = epoch;
         c.indices = indices;
@@ -101,7 +101,7 @@ library ScenarioMerkle {
     function marginCertificate(uint64 epoch, int256[][] memory scenarios, int256 threshold)
         internal
         pure
-        returns (MarginEngine.MarginCertificate memory)
+        returns (IMarginEngine.MarginCertificate memory)
     {
         return marginCertificate(epoch, scenarios, zeros(scenarios), threshold);
     }
@@ -113,7 +113,7 @@ library ScenarioMerkle {
         int256[][] memory spotReturns,
         int256[][] memory volShifts,
         int256 threshold
-    ) internal pure returns (MarginEngine.MarginCertificate memory c) {
+    ) internal pure returns (IMarginEngine.MarginCertificate memory c) {
         c.epoch = epoch;
         c.threshold = threshold;
         c.indices = new uint256[](spotReturns.length);
