@@ -353,8 +353,10 @@ def _simulation(response: RPCResponse) -> Simulation:
     (result,) = response["result"][0]["calls"]
     gas_used = int(result["gasUsed"], 16)
     if int(result["status"], 16) != 1:
+        # The revert data is the call's returnData (eth_simulateV1's spec; Anvil's error
+        # only says "execution failed"), or the error's data on nodes that put it there.
         error = result.get("error", {})
-        data = error.get("data")
+        data = _nonempty_hex(result.get("returnData")) or _nonempty_hex(error.get("data"))
         reverted = (
             decode_revert(data)
             if data
@@ -375,6 +377,11 @@ def _simulation(response: RPCResponse) -> Simulation:
         for log in result["logs"]
     )
     return Simulation(gas_used=gas_used, logs=logs, reverted=None)
+
+
+def _nonempty_hex(value: Any) -> str | None:
+    """``value`` if it is 0x-hex with at least one byte, else None."""
+    return value if isinstance(value, str) and value not in ("", "0x") else None
 
 
 @cache

@@ -61,7 +61,8 @@ class RiskParameters:
 class Deployment:
     """The deployed contracts; asset i of the oracle is ``assets[i]``; ``series_registry``
     is the clearinghouse's option series registry (the clearinghouse's owner lists series
-    there)."""
+    there); ``backstop`` the account that takes over liquidated positions, which is never
+    liquidated itself (``Clearinghouse.backstop``, immutable)."""
 
     chain: Chain
     assets: tuple[str, ...]
@@ -72,6 +73,7 @@ class Deployment:
     registry: Contract
     clearinghouse: Contract
     series_registry: Contract
+    backstop: ChecksumAddress
     start_block: int
 
 
@@ -131,6 +133,7 @@ def deploy_vmargin(
         registry=registry,
         clearinghouse=clearinghouse,
         series_registry=series_registry(chain, clearinghouse),
+        backstop=chain.call(clearinghouse.functions.backstop()),
         start_block=start_block,
     )
 
@@ -165,6 +168,7 @@ def attach(chain: Chain, clearinghouse_address: str) -> Deployment:
         registry=registry,
         clearinghouse=clearinghouse,
         series_registry=series_registry(chain, clearinghouse),
+        backstop=chain.call(clearinghouse.functions.backstop()),
         start_block=0,
     )
 

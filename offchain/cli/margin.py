@@ -39,7 +39,8 @@ def add_margin_command(commands: argparse._SubParsersAction) -> None:
 
 
 def account_margin(rpc_url: str, clearinghouse: str, address: str, worst: int) -> dict:
-    """The report of ``address`` at the latest block (WAD integers)."""
+    """The report of ``address`` at the latest block (WAD integers). The backstop is never
+    liquidatable: ``liquidate`` refuses it (``BackstopNotLiquidatable``)."""
     account_address = checksum_address(address, "account")
     deployment = attach(Chain.connect(rpc_url), clearinghouse)
     chain = deployment.chain
@@ -67,7 +68,8 @@ def account_margin(rpc_url: str, clearinghouse: str, address: str, worst: int) -
         "certified_maintenance_margin": certified,
         "initial_margin": im,
         "health": None if certified <= 0 else str(Decimal(risk.equity) / Decimal(certified)),
-        "liquidatable": risk.liquidatable,
+        "backstop": account.address == deployment.backstop,
+        "liquidatable": risk.liquidatable and account.address != deployment.backstop,
         "worst_scenarios": [(i, losses[i]) for i in order[:worst]],
     }
 
@@ -104,7 +106,10 @@ def margin_command(arguments: argparse.Namespace) -> int:
     table.add_row(
         "health (equity / certified MM)", "-" if health is None else f"{Decimal(health):.3f}"
     )
-    table.add_row("liquidatable", "yes" if report["liquidatable"] else "no")
+    if report["backstop"]:
+        table.add_row("liquidatable", "no: the backstop is never liquidated")
+    else:
+        table.add_row("liquidatable", "yes" if report["liquidatable"] else "no")
     for index, loss in report["worst_scenarios"]:
         table.add_row(f"loss in scenario {index}", f"{Decimal(loss) / WAD:,.2f}")
     console.print(table)

@@ -156,14 +156,17 @@ def screen(
     shards: int = 1,
 ) -> tuple[PublishedScenarioSet, list[AccountRisk]]:
     """The current epoch and the risk of ``accounts`` (default: every known account,
-    scanned from the chain), all read at ``block``; the batch ES in ``shards`` tasks on
+    scanned from the chain) but the backstop, which ``liquidate`` refuses
+    (``BackstopNotLiquidatable``), all read at ``block``; the batch ES in ``shards`` tasks on
     ``executor`` if given (``offchain/risk/sharding.py``)."""
     chain = deployment.chain
     epoch = chain.call(deployment.registry.functions.currentEpoch(), block)
     scenarios = read_scenario_set(chain, deployment.registry, epoch)
     mm_factor = chain.call(deployment.clearinghouse.functions.maintenanceMarginFactor(), block)
     addresses = known_accounts(deployment, block) if accounts is None else accounts
-    held = read_accounts(deployment, addresses, block)
+    held = read_accounts(
+        deployment, [address for address in addresses if address != deployment.backstop], block
+    )
     marks = read_oracle(deployment, block).marks(*held)
     return scenarios, assess_all(
         held, marks, scenarios, mm_factor=mm_factor, executor=executor, shards=shards

@@ -343,10 +343,12 @@ def _simulated_reward(keeper: Keeper, simulation: Simulation) -> int:
 def _report_failed_simulation(
     keeper: Keeper, account: str, simulation: Simulation, block: int
 ) -> None:
-    """A liquidation that would revert: lost to another keeper since ``block``, or not
-    liquidatable for another reason (named by its error)."""
+    """A liquidation that would revert: lost to another keeper in a block after ``block``
+    (none to look in while ``block`` is the head), or not liquidatable for another reason
+    (named by its decoded error)."""
     assert simulation.reverted is not None
-    winner = liquidated_by_another(keeper, account, block + 1, "latest")
+    latest = keeper.deployment.chain.w3.eth.block_number
+    winner = liquidated_by_another(keeper, account, block + 1, latest) if latest > block else None
     if winner is not None:
         keeper.report(
             {"action": KeeperAction.LOST_RACE, "block": block, "account": account, "winner": winner}

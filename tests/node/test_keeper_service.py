@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,10 @@ from support.keeper_checks import (
 )
 from support.node import rpc
 from vmargin.chain.anvil import AnvilNode
+from vmargin.chain.reads import read_account, read_marks
+from vmargin.cli.demo import CRASH
 from vmargin.cli.main import main
+from vmargin.keeper.screen import assess, screen
 from vmargin.keeper.service import (
     Keeper,
     KeeperPass,
@@ -46,6 +50,7 @@ from vmargin.keeper.service import (
 from vmargin.keeper.state import open_state
 from vmargin.keeper.submissions import SubmissionStatus, pending_submissions
 from vmargin.numerics.fixedpoint import WAD
+from vmargin.oracle.feeds import push_price
 
 
 def keeper_command(node: AnvilNode, crowd: Crowd, key: Any, state: Path, *extra: str) -> list[str]:
@@ -448,3 +453,52 @@ def test_a_reorg_that_drops_mined_liquidations_gets_them_mined_again(
     assert liquidated_once(crowd, first, condemned)
     assert all_succeeded_with_gapless_nonces(crowd, key.address, first, len(condemned))
     assert len(of(actions, "reorged")) == len(condemned)
+
+
+def test_a_second_crash_that_sinks_the_backstop_does_not_stop_the_keeper(crowd: Crowd) -> None:
+    """Issue 19, attack 4: after a first crash the backstop takes over the liquidated longs;
+    a second crash makes it the most underwater account. ``liquidate`` refuses the backstop
+    (``BackstopNotLiquidatable``), so the keeper must never screen it, and every trader the
+    second crash condemns is still liquidated in the same pass."""
+    deployment = crowd.deployment
+    backstop = deployment.chain.call(deployment.clearinghouse.functions.backstop())
+    liquidatable_after_crash(crowd)
+    run_once(deployment, crowd.keepers[0], policy=PROTOCOL_KEEPER, report=lambda _: None)
+    second = push_price(
+        deployment.chain,
+        crowd.owner,
+        deployment.aggregators[0],
+        (crowd.open_price * CRASH * Decimal("0.3")).quantize(Decimal("0.00000001")),
+    )["blockNumber"]
+    scenarios, risks = screen(deployment, second)
+    mm_factor = deployment.chain.call(deployment.clearinghouse.functions.maintenanceMarginFactor())
+    held = read_account(deployment, backstop, second)
+    sunk = assess(held, read_marks(deployment, held, second), scenarios, mm_factor=mm_factor)
+    assert sunk.liquidatable, "the second crash must sink the backstop for this test to bite"
+    condemned = {risk.account.address for risk in risks if risk.liquidatable}
+    assert len(condemned) >= 4
+    actions: list[dict[str, Any]] = []
+    done = run_once(deployment, crowd.keepers[0], policy=PROTOCOL_KEEPER, report=actions.append)
+    assert backstop not in {risk.account.address for risk in done.risks}
+    assert {liquidation.account for liquidation in done.liquidations} == condemned
+    assert not of(actions, "skipped")
+
+
+def test_a_refused_liquidation_is_named_by_its_error_and_the_backstop_is_not_liquidatable(
+    crowd_node: tuple[AnvilNode, Crowd], crowd: Crowd, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 19, attack 4: a simulation's revert is decoded from eth_simulateV1's returnData
+    (Anvil's error message alone is "execution failed"), and ``vmargin margin`` of the
+    backstop never says it is liquidatable."""
+    deployment = crowd.deployment
+    backstop = deployment.chain.call(deployment.clearinghouse.functions.backstop())
+    data = deployment.clearinghouse.encode_abi("liquidate", [backstop, (1, [], [], [], []), WAD])
+    keeper, clearinghouse = crowd.keepers[0].address, deployment.clearinghouse.address
+    simulation = deployment.chain.simulate(keeper, clearinghouse, data)
+    assert simulation.reverted is not None
+    assert simulation.reverted.error == "Clearinghouse.BackstopNotLiquidatable"
+    node, _ = crowd_node
+    arguments = ["margin", "--rpc-url", node.rpc_url, "--clearinghouse", clearinghouse]
+    assert main([*arguments, "--json", backstop]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["backstop"] is True and report["liquidatable"] is False
