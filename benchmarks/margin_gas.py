@@ -169,7 +169,8 @@ def main() -> None:
         chain.transact(
             owner, clearinghouse.functions.setRiskParameters(1000 * WAD, WAD // 100, WAD // 2)
         )
-        scenarios, risks = screen(deployment, chain.w3.eth.block_number)
+        screened = screen(deployment, chain.w3.eth.block_number)
+        scenarios, risks = screened.scenarios, screened.risks
         by_address = {risk.account.address: risk for risk in risks}
         for key, trader in books.items():
             risk = by_address[trader.address]

@@ -125,7 +125,10 @@ def check_attestation(watcher: Watcher, accepted: Any, window: int) -> None:
 
 def recheck(watcher: Watcher, address: str, block: int) -> None:
     """Report ``address``'s margin as it stands at ``block`` (``keeper.screen``)."""
-    _, (risk,) = screen(watcher.deployment, block, [address])
+    screened = screen(watcher.deployment, block, [address])
+    if address in screened.unreadable:
+        raise screened.unreadable[address]
+    (risk,) = screened.risks
     watcher.report(
         {
             "action": WatcherAction.RECHECKED,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from eth_typing import HexStr
 from web3.types import BlockIdentifier, TxReceipt
 
-from vmargin.chain.client import emitted
+from vmargin.chain.client import TransactionReverted, emitted
 from vmargin.chain.deployment import Deployment
 from vmargin.chain.reads import read_accounts, read_oracle
 from vmargin.chain.scenario_registry import PublishedScenarioSet, read_scenario_set
@@ -148,13 +148,25 @@ def assess(
     return assess_all([account], marks, scenarios, mm_factor=mm_factor)[0]
 
 
+@dataclass(frozen=True)
+class Screen:
+    """A screen at one block: the current scenario set, the risk of every account whose
+    marks read, and the accounts whose marks did not (an oracle refused a price or vol they
+    need: stale, missing, non-positive), each with the revert its read raised. One account's
+    unreadable mark never stops the others' screen."""
+
+    scenarios: PublishedScenarioSet
+    risks: list[AccountRisk]
+    unreadable: dict[str, TransactionReverted]
+
+
 def screen(
     deployment: Deployment,
     block: int,
     accounts: list[str] | None = None,
     executor: Executor | None = None,
     shards: int = 1,
-) -> tuple[PublishedScenarioSet, list[AccountRisk]]:
+) -> Screen:
     """The current epoch and the risk of ``accounts`` (default: every known account,
     scanned from the chain) but the backstop, which ``liquidate`` refuses
     (``BackstopNotLiquidatable``), all read at ``block``; the batch ES in ``shards`` tasks on
@@ -167,10 +179,25 @@ def screen(
     held = read_accounts(
         deployment, [address for address in addresses if address != deployment.backstop], block
     )
-    marks = read_oracle(deployment, block).marks(*held)
-    return scenarios, assess_all(
-        held, marks, scenarios, mm_factor=mm_factor, executor=executor, shards=shards
+    oracle = read_oracle(deployment, block)
+    readable: list[Account] = []
+    unreadable: dict[str, TransactionReverted] = {}
+    for account in held:
+        try:
+            oracle.marks(account)
+        except TransactionReverted as refusal:
+            unreadable[account.address] = refusal
+        else:
+            readable.append(account)
+    risks = assess_all(
+        readable,
+        oracle.marks(*readable),
+        scenarios,
+        mm_factor=mm_factor,
+        executor=executor,
+        shards=shards,
     )
+    return Screen(scenarios=scenarios, risks=risks, unreadable=unreadable)
 
 
 def read_liquidation_parameters(

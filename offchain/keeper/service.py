@@ -208,9 +208,17 @@ def keeper_pass(keeper: Keeper, block: int) -> KeeperPass:
             }
         )
     landed = track(keeper, block)
-    scenarios, risks = screen(
-        deployment, block, keeper.state.accounts(), keeper.executor, keeper.shards
-    )
+    screened = screen(deployment, block, keeper.state.accounts(), keeper.executor, keeper.shards)
+    scenarios, risks = screened.scenarios, screened.risks
+    for address, refusal in screened.unreadable.items():
+        keeper.report(
+            {
+                "action": KeeperAction.SKIPPED,
+                "block": block,
+                "account": address,
+                "reason": f"its marks did not read: {refusal}",
+            }
+        )
     liquidatable = sorted(
         (risk for risk in risks if risk.liquidatable),
         key=lambda risk: risk.equity - risk.certified_maintenance_margin,

@@ -50,7 +50,7 @@ from vmargin.keeper.service import (
 from vmargin.keeper.state import open_state
 from vmargin.keeper.submissions import SubmissionStatus, pending_submissions
 from vmargin.numerics.fixedpoint import WAD
-from vmargin.oracle.feeds import push_price
+from vmargin.oracle.feeds import push_answer, push_price
 
 
 def keeper_command(node: AnvilNode, crowd: Crowd, key: Any, state: Path, *extra: str) -> list[str]:
@@ -470,7 +470,8 @@ def test_a_second_crash_that_sinks_the_backstop_does_not_stop_the_keeper(crowd: 
         deployment.aggregators[0],
         (crowd.open_price * CRASH * Decimal("0.3")).quantize(Decimal("0.00000001")),
     )["blockNumber"]
-    scenarios, risks = screen(deployment, second)
+    screened = screen(deployment, second)
+    scenarios, risks = screened.scenarios, screened.risks
     mm_factor = deployment.chain.call(deployment.clearinghouse.functions.maintenanceMarginFactor())
     held = read_account(deployment, backstop, second)
     sunk = assess(held, read_marks(deployment, held, second), scenarios, mm_factor=mm_factor)
@@ -502,3 +503,31 @@ def test_a_refused_liquidation_is_named_by_its_error_and_the_backstop_is_not_liq
     assert main([*arguments, "--json", backstop]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["backstop"] is True and report["liquidatable"] is False
+
+
+def test_an_account_whose_marks_do_not_read_is_skipped_by_name_not_a_failed_pass(
+    crowd: Crowd,
+) -> None:
+    """Issue 19, attack 4: with the ETH feed stale every account's marks are refused; the
+    pass names each account it skipped and why, and returns instead of failing (a pass
+    used to raise the first refusal, so no account behind it was screened)."""
+    deployment = crowd.deployment
+    chain = deployment.chain
+    now = chain.w3.eth.get_block("latest")["timestamp"]
+    answer = chain.call(deployment.aggregators[0].functions.latestRoundData())[1]
+    push_answer(chain, crowd.owner, deployment.aggregators[0], answer, now - 2 * 3600)
+    state = open_state(":memory:", deployment.clearinghouse.address, deployment.start_block)
+    actions: list[dict[str, Any]] = []
+    keeper = Keeper(
+        deployment=deployment,
+        key=crowd.keepers[0],
+        state=state,
+        policy=PROTOCOL_KEEPER,
+        report=actions.append,
+    )
+    done = keeper_pass(keeper, chain.w3.eth.block_number)
+    assert done.risks == [] and done.liquidations == []
+    skipped = of(actions, "skipped")
+    holders = {trader.address for trader in crowd.traders}
+    assert holders <= {action["account"] for action in skipped}
+    assert all("OracleAdapter.StalePrice" in action["reason"] for action in skipped)

@@ -336,8 +336,9 @@ def test_batched_reads_equal_one_call_per_view(book: Book) -> None:
 
 
 def test_a_stale_price_fails_only_the_accounts_that_need_it(book: Book) -> None:
-    """With BTC's price stale, the accounts without BTC are still screened; one holding BTC
-    options fails with the revert one ``eth_call`` of the price raises."""
+    """With BTC's price stale, the accounts without BTC are still screened, in the same
+    screen as one holding BTC options, which is left out with the revert one ``eth_call`` of
+    the price raises (issue 19, attack 4: one account never stops a keeper's pass)."""
     chain, deployment = book.chain, book.deployment
     with reverted(chain):
         now = chain.w3.eth.get_block("latest")["timestamp"]
@@ -347,14 +348,13 @@ def test_a_stale_price_fails_only_the_accounts_that_need_it(book: Book) -> None:
         with pytest.raises(TransactionReverted) as direct:
             chain.call(deployment.oracle.functions.price(1), block)
         assert direct.value.error == "OracleAdapter.StalePrice"
-        _, risks = screen(deployment, block, [book.hedged.address])
-        assert [risk.account.address for risk in risks] == [book.hedged.address]
-        with pytest.raises(TransactionReverted) as batched:
-            screen(deployment, block, [book.hedged.address, book.straddle.address])
-        assert (batched.value.error, batched.value.arguments) == (
-            direct.value.error,
-            direct.value.arguments,
-        )
+        alone = screen(deployment, block, [book.hedged.address])
+        assert [risk.account.address for risk in alone.risks] == [book.hedged.address]
+        both = screen(deployment, block, [book.hedged.address, book.straddle.address])
+        assert [risk.account.address for risk in both.risks] == [book.hedged.address]
+        assert both.risks == alone.risks
+        refusal = both.unreadable[book.straddle.address]
+        assert (refusal.error, refusal.arguments) == (direct.value.error, direct.value.arguments)
 
 
 def test_a_node_error_inside_a_batch_is_named(book: Book) -> None:

@@ -17,7 +17,7 @@ PROTOCOL_KEEPER = KeeperPolicy(min_profit=None)
 def liquidatable_after_crash(crowd: Crowd) -> tuple[set[str], int]:
     """Crash the price: the accounts the screen condemns, and the first block after."""
     block = crash(crowd)
-    _, risks = screen(crowd.deployment, block)
+    risks = screen(crowd.deployment, block).risks
     condemned = {risk.account.address for risk in risks if risk.liquidatable}
     assert len(condemned) >= 4
     return condemned, block + 1
