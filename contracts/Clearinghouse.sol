@@ -674,7 +674,7 @@ contract Clearinghouse is IClearinghouse, Ownable {
         );
         if (!scaledDown) return true;
         uint256 stillOpen =
-            PositionAccounting.position(_ledger, account, id, isOption).size == 0 ? 0 : 1;
+            PositionAccounting.position(_ledger, account, id, isOption).size != 0 ? 1 : 0;
         if (_ledger.openPositionCount[account] != stillOpen) return true;
         uint256 assets = oracle.assetCount();
         for (uint256 i; i < assets; ++i) {
