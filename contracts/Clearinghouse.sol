@@ -646,13 +646,13 @@ contract Clearinghouse is IClearinghouse, Ownable {
         // A perp trades at a positive price; an option's premium may be 0.
         if (size <= 0 || price < 0 || (price == 0 && !isOption)) revert InvalidTrade(size, price);
         int256 cost = size.mulWad(price, Math.Rounding.Ceil);
-        bool buyerRisk = _book(buyer, id, isOption, asset, size, cost);
-        bool sellerRisk = _book(seller, id, isOption, asset, -size, -cost);
+        bool buyerNeedsMargin = _book(buyer, id, isOption, asset, size, cost);
+        bool sellerNeedsMargin = _book(seller, id, isOption, asset, -size, -cost);
         if (isOption) emit OptionTradeSettled(buyer, seller, id, size, price, cost);
         else emit TradeSettled(buyer, seller, id, size, price, cost);
-        if (buyerRisk || sellerRisk) oracle.checkRiskAllowed(asset);
-        if (buyerRisk) _requireInitialMargin(buyer, _portfolio(buyer), buyerMargin);
-        if (sellerRisk) _requireInitialMargin(seller, _portfolio(seller), sellerMargin);
+        if (buyerNeedsMargin || sellerNeedsMargin) oracle.checkRiskAllowed(asset);
+        if (buyerNeedsMargin) _requireInitialMargin(buyer, _portfolio(buyer), buyerMargin);
+        if (sellerNeedsMargin) _requireInitialMargin(seller, _portfolio(seller), sellerMargin);
     }
 
     /// @dev Book `account`'s side of a trade (`PositionAccounting.addToPosition`); returns
@@ -680,6 +680,7 @@ contract Clearinghouse is IClearinghouse, Ownable {
         for (uint256 i; i < assets; ++i) {
             if (_ledger.collateralBalance[account][i] != 0) return true;
         }
+        return false;
     }
 
     // ---------------------------------------------------------------- internal: collateral
