@@ -315,17 +315,20 @@ contract Clearinghouse is IClearinghouse, Ownable {
 
     // ---------------------------------------------------------------- trading
 
-    /// @notice Settle a matched perp trade. Each side whose position grows in absolute size
-    /// must end at or above initial margin, shown by its certificate (on the account after
-    /// the trade), and the asset must not be paused by the circuit breaker; a side whose
-    /// risk falls needs neither. Only a settler.
+    /// @notice Settle a matched perp trade. Initial margin is an account-level property: a
+    /// side needs nothing only if it scales down the account's only exposure (its one open
+    /// position, toward zero without flipping, or closed, with no other position and no spot
+    /// collateral), which cannot raise its ES under any scenario. Every other side must end
+    /// at or above initial margin, shown by its certificate (on the account after the trade)
+    /// or an attestation, and then the asset must not be paused by the circuit breaker.
+    /// Only a settler.
     /// @param buyer The account that buys.
     /// @param seller The account that sells (not the buyer).
     /// @param asset The perp's asset.
     /// @param size The size (WAD, > 0).
     /// @param price The price (WAD, > 0); the cost is size * price / WAD, rounded up.
-    /// @param buyerMargin The buyer's margin certificate (may be empty if its risk falls).
-    /// @param sellerMargin The seller's margin certificate (may be empty if its risk falls).
+    /// @param buyerMargin The buyer's margin certificate (empty for a scale-down or an attestation).
+    /// @param sellerMargin The seller's margin certificate (empty for a scale-down or an attestation).
     function settleTrade(
         address buyer,
         address seller,
@@ -347,8 +350,8 @@ contract Clearinghouse is IClearinghouse, Ownable {
     /// @param size The number of options (WAD, > 0).
     /// @param premium The premium per option (WAD, >= 0); the cost is size * premium / WAD,
     /// rounded up.
-    /// @param buyerMargin The buyer's margin certificate (may be empty if its risk falls).
-    /// @param sellerMargin The seller's margin certificate (may be empty if its risk falls).
+    /// @param buyerMargin The buyer's margin certificate (empty for a scale-down or an attestation).
+    /// @param sellerMargin The seller's margin certificate (empty for a scale-down or an attestation).
     function settleOptionTrade(
         address buyer,
         address seller,
@@ -626,8 +629,8 @@ contract Clearinghouse is IClearinghouse, Ownable {
 
     /// @dev Settle a matched trade of `size` at `price` (a perp of `asset`, `id` = asset, or
     /// option series `id` on `asset`): check the sides and the terms, book both sides, then,
-    /// if either side's risk grew, require the circuit breaker's leave for `asset` and the
-    /// initial margin of each such side.
+    /// if either side is not a scale-down of its account's only exposure, require the
+    /// circuit breaker's leave for `asset` and the initial margin of each such side.
     function _settle(
         address buyer,
         address seller,
@@ -643,17 +646,41 @@ contract Clearinghouse is IClearinghouse, Ownable {
         // A perp trades at a positive price; an option's premium may be 0.
         if (size <= 0 || price < 0 || (price == 0 && !isOption)) revert InvalidTrade(size, price);
         int256 cost = size.mulWad(price, Math.Rounding.Ceil);
-        bool buyerRisk = PositionAccounting.addToPosition(
-            _ledger, buyer, id, isOption, asset, size, cost, backstop
-        );
-        bool sellerRisk = PositionAccounting.addToPosition(
-            _ledger, seller, id, isOption, asset, -size, -cost, backstop
-        );
+        bool buyerNeedsMargin = _book(buyer, id, isOption, asset, size, cost);
+        bool sellerNeedsMargin = _book(seller, id, isOption, asset, -size, -cost);
         if (isOption) emit OptionTradeSettled(buyer, seller, id, size, price, cost);
         else emit TradeSettled(buyer, seller, id, size, price, cost);
-        if (buyerRisk || sellerRisk) oracle.checkRiskAllowed(asset);
-        if (buyerRisk) _requireInitialMargin(buyer, _portfolio(buyer), buyerMargin);
-        if (sellerRisk) _requireInitialMargin(seller, _portfolio(seller), sellerMargin);
+        if (buyerNeedsMargin || sellerNeedsMargin) oracle.checkRiskAllowed(asset);
+        if (buyerNeedsMargin) _requireInitialMargin(buyer, _portfolio(buyer), buyerMargin);
+        if (sellerNeedsMargin) _requireInitialMargin(seller, _portfolio(seller), sellerMargin);
+    }
+
+    /// @dev Book `account`'s side of a trade (`PositionAccounting.addToPosition`); returns
+    /// whether the side needs initial margin: unless it scaled down the account's only
+    /// exposure. That is, the fill moved the traded position toward zero without flipping it,
+    /// and after it no other position is open and no spot collateral is held (spot collateral
+    /// is an exposure too). Such a side shrinks every exposure by the same fraction, so no
+    /// scenario's loss grows; any other side may raise ES (a flip, a hedge sold).
+    function _book(
+        address account,
+        uint256 id,
+        bool isOption,
+        uint256 asset,
+        int256 size,
+        int256 cost
+    ) internal returns (bool needsMargin) {
+        bool scaledDown = PositionAccounting.addToPosition(
+            _ledger, account, id, isOption, asset, size, cost, backstop
+        );
+        if (!scaledDown) return true;
+        uint256 stillOpen =
+            PositionAccounting.position(_ledger, account, id, isOption).size != 0 ? 1 : 0;
+        if (_ledger.openPositionCount[account] != stillOpen) return true;
+        uint256 assets = oracle.assetCount();
+        for (uint256 i; i < assets; ++i) {
+            if (_ledger.collateralBalance[account][i] != 0) return true;
+        }
+        return false;
     }
 
     // ---------------------------------------------------------------- internal: collateral

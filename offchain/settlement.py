@@ -3,8 +3,11 @@
 For each side of a matched trade this computes, in Python, the account as it will be
 after the trade (the same cost-basis arithmetic as the contract), every scenario loss
 at the current marks, and the margin certificate at the IM level; then it sends the
-trade with both certificates. A side whose position shrinks needs no certificate and
-gets the empty one.
+trade with both certificates. Which sides need one is the contract's account-level rule,
+``vmargin.numerics.margin.needs_initial_margin``: a side that scales down its account's
+only exposure (its one position, toward zero without flipping, no other position and no
+spot collateral) gets the empty certificate; every other side, a flip or a sold hedge
+included, gets its margin certificate.
 """
 
 from dataclasses import replace
@@ -16,6 +19,7 @@ from vmargin.chain.deployment import Deployment
 from vmargin.chain.reads import read_account, read_marks
 from vmargin.chain.scenario_registry import PublishedScenarioSet
 from vmargin.numerics.fixedpoint import Rounding, mul_wad
+from vmargin.numerics.margin import needs_initial_margin
 from vmargin.numerics.option_valuation import OptionSeries
 from vmargin.numerics.portfolio import (
     Account,
@@ -70,11 +74,12 @@ def side_certificate(
     deployment: Deployment,
     scenarios: PublishedScenarioSet,
     account: Account,
-    grew: bool,
+    needs_margin: bool,
     block: int,
 ) -> MarginCertificate:
-    """The certificate one side needs: its margin certificate if its risk grew, else none."""
-    if not grew:
+    """The certificate one side needs: the margin certificate of ``account`` (the side's
+    account after the trade) if it ``needs_margin``, else none."""
+    if not needs_margin:
         return NO_MARGIN_CERTIFICATE
     alpha_bps = deployment.chain.call(
         deployment.clearinghouse.functions.initialMarginAlphaBps(), block
@@ -105,8 +110,8 @@ def settle_perp_trade(
         account = read_account(deployment, address, block)
         before = account.positions.get(asset, Position(0, 0)).size
         after = after_perp_trade(account, asset, signed_size, signed_cost)
-        grew = abs(before + signed_size) > abs(before)
-        certificates.append(side_certificate(deployment, scenarios, after, grew, block))
+        needs_margin = needs_initial_margin(after, before, before + signed_size)
+        certificates.append(side_certificate(deployment, scenarios, after, needs_margin, block))
     return chain.transact(
         settler,
         deployment.clearinghouse.functions.settleTrade(
@@ -142,8 +147,8 @@ def settle_option_trade(
         held = {option.series_id: option.position.size for option in account.options}
         before = held.get(series_id, 0)
         after = after_option_trade(account, series_id, series, signed_size, signed_cost)
-        grew = abs(before + signed_size) > abs(before)
-        certificates.append(side_certificate(deployment, scenarios, after, grew, block))
+        needs_margin = needs_initial_margin(after, before, before + signed_size)
+        certificates.append(side_certificate(deployment, scenarios, after, needs_margin, block))
     return chain.transact(
         settler,
         clearinghouse.functions.settleOptionTrade(

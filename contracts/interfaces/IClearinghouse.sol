@@ -141,7 +141,9 @@ interface IClearinghouse {
     error InvalidTrade(int256 size, int256 price);
     /// @notice `account` has `cash`, less than the `requested` withdrawal (WAD).
     error InsufficientCash(address account, int256 cash, int256 requested);
-    /// @notice A risk-increasing action of `account` came without a margin certificate.
+    /// @notice An action of `account` that needs initial margin (a trade side other than a
+    /// scale-down of its only exposure, a withdrawal or swap with positions or debt) came
+    /// without a margin certificate, and no attested margin is configured.
     error MarginCertificateRequired(address account);
     /// @notice After the action the account's equity would be below its initial margin.
     error InsufficientInitialMargin(address account, int256 equity, int256 initialMargin);

@@ -124,7 +124,9 @@ library PositionAccounting {
     /// @param size The signed size added (WAD, > 0 buys).
     /// @param cost The signed total cost of `size` (WAD, quote units).
     /// @param backstop The backstop account, exempt from the cap on held series.
-    /// @return grew Whether the position grew in absolute size (a risk increase).
+    /// @return scaledDown Whether the fill moved the position toward zero without flipping
+    /// it (its size after is 0 or of the same sign and smaller): a scale-down of this one
+    /// position, by the fraction |size| / |size before|.
     function addToPosition(
         IClearinghouse.Ledger storage l,
         address account,
@@ -134,17 +136,18 @@ library PositionAccounting {
         int256 size,
         int256 cost,
         address backstop
-    ) internal returns (bool grew) {
+    ) internal returns (bool scaledDown) {
         IClearinghouse.Position storage p = position(l, account, id, isOption);
         IClearinghouse.Market storage market = l.markets[asset];
         int256 before = p.size;
         _settleCharges(l, account, id, isOption, p, market);
         _fill(l, account, id, isOption, p, size, cost);
-        int256 change = abs(p.size) - abs(before);
+        int256 after_ = p.size;
+        int256 change = abs(after_) - abs(before);
         market.openInterest += change;
-        grew = change > 0;
+        scaledDown = change < 0 && (after_ == 0 || (after_ > 0) == (before > 0));
         if (before == 0) _opened(l, account, id, isOption, backstop);
-        if (p.size == 0) _closed(l, account, id, isOption);
+        if (after_ == 0) _closed(l, account, id, isOption);
     }
 
     /// @dev Settle what `p` owes into `account`'s cash and move its snapshots to the

@@ -177,6 +177,14 @@ contract ClearinghouseInvariantHandler is TestBase {
     /// a liquidation moves the deficit down the waterfall.
     uint256 public ghostUnderwaterCloses;
     mapping(address account => bool) public knownDebt;
+    /// @notice Adversarial trades (`adversarialTrade`) that took their side from IM <= equity
+    /// to IM > equity at the mark without a certificate (the handler's own IM; 2 wei of the
+    /// trade's rounding allowed): must stay 0.
+    uint256 public ghostUncertifiedMarginBreaches;
+    /// @notice Adversarial flips refused MarginCertificateRequired, and adversarial trades
+    /// that passed without a certificate (scale-downs of the account's only position).
+    uint256 public ghostFlipsRefused;
+    uint256 public ghostUncertifiedScaleDowns;
     /// @notice What the run exercised (printed by the test with -vv).
     uint256 public ghostTrades;
     uint256 public ghostWithdrawals;
@@ -192,6 +200,8 @@ contract ClearinghouseInvariantHandler is TestBase {
     uint256 public ghostOracleRejections;
     uint256 public ghostStaleEpochRejections;
     uint256 public ghostMarginRejections;
+    /// @notice Predicted MarginCertificateRequired rejections.
+    uint256 public ghostCertificateRequired;
     uint256 public ghostHealthyProbes;
     /// @notice Withdrawals within the account's cash that the clearinghouse could not pay:
     /// cash realized against a counterparty whose loss is not collected yet exceeds the
@@ -314,6 +324,48 @@ contract ClearinghouseInvariantHandler is TestBase {
             _tradeCertificate(buyer, size, _mix(certificateSeed)),
             _tradeCertificate(seller, -size, _mix(certificateSeed) / 16)
         );
+    }
+
+    /// @notice The adversary of issue 19: a trader that holds a position trades against it,
+    /// without a certificate for its side, at the healthy price: three in four flip it (101%
+    /// to 300% of its size: initial margin needed, so MarginCertificateRequired), one in four
+    /// scale it down (1% to 100%: its only exposure, so no certificate needed). Its
+    /// counterparty, another trader, carries `_tradeCertificate`. When the spot feed can be
+    /// read, a trade that passes must not take the adversary from IM <= equity to IM > equity.
+    function adversarialTrade(uint256 accountSeed, uint256 sizeSeed, uint256 certificateSeed)
+        external
+    {
+        uint256 a = accountSeed % 4;
+        address adversary = _accounts[a];
+        int256 held = clearinghouse.positionOf(adversary, ETH).size;
+        if (held == 0) return;
+        address other = _accounts[(a + 1 + certificateSeed % 3) % 4];
+        uint256 percent =
+            _mix(sizeSeed) % 4 == 0 ? _bound(sizeSeed, 1, 100) : _bound(sizeSeed, 101, 300);
+        int256 size = int256(_abs(held) * percent / 100);
+        if (size == 0) return;
+        bool readable = _spotError().length == 0;
+        int256 tradePrice = readable ? _markWad() : price * FEED_SCALE;
+        bool atMarginBefore;
+        if (readable) {
+            Valuation memory v = _valuation(adversary);
+            atMarginBefore = _initialMargin(v.size, _markWad()) <= v.equity;
+        }
+        IMarginEngine.MarginCertificate memory none;
+        IMarginEngine.MarginCertificate memory counterparty =
+            _tradeCertificate(other, held > 0 ? size : -size, _mix(certificateSeed));
+        uint256 refusedBefore = ghostCertificateRequired;
+        uint256 tradesBefore = ghostTrades;
+        if (held > 0) _settle(other, adversary, size, tradePrice, counterparty, none);
+        else _settle(adversary, other, size, tradePrice, none, counterparty);
+        if (ghostCertificateRequired != refusedBefore) ++ghostFlipsRefused;
+        if (ghostTrades == tradesBefore) return;
+        ++ghostUncertifiedScaleDowns;
+        if (!atMarginBefore || _spotError().length != 0) return;
+        Valuation memory after_ = _valuation(adversary);
+        if (_initialMargin(after_.size, _markWad()) > after_.equity + 2) {
+            ++ghostUncertifiedMarginBreaches;
+        }
     }
 
     /// @notice Liquidate, as the keeper, the first trader the handler's own computation finds
@@ -517,9 +569,10 @@ contract ClearinghouseInvariantHandler is TestBase {
         }
     }
 
-    /// @dev A trade in which no side's risk grows needs no price and no certificate. Otherwise
-    /// the breaker's leave (which reads the spot feed first), then each growing side's
-    /// certificate and initial margin, buyer first. A side's balance after the trade is its
+    /// @dev A trade in which each side scales its position down (toward zero, no flip: each
+    /// trader holds only its ETH perp, so that is its only exposure) needs no price and no
+    /// certificate. Otherwise the breaker's leave (which reads the spot feed first), then the
+    /// certificate and initial margin of each side that does not, buyer first. A side's balance after the trade is its
     /// balance before -+ cost (docs/protocol.md: cash - costBasis moves by -cost; charges
     /// settling into cash leave the balance unchanged).
     function _tradeError(
@@ -532,8 +585,8 @@ contract ClearinghouseInvariantHandler is TestBase {
     ) internal view returns (bytes memory failure) {
         int256 buyerBefore = clearinghouse.positionOf(buyer, ETH).size;
         int256 sellerBefore = clearinghouse.positionOf(seller, ETH).size;
-        bool buyerGrows = _abs(buyerBefore + size) > _abs(buyerBefore);
-        bool sellerGrows = _abs(sellerBefore - size) > _abs(sellerBefore);
+        bool buyerGrows = !_scalesDown(buyerBefore, buyerBefore + size);
+        bool sellerGrows = !_scalesDown(sellerBefore, sellerBefore - size);
         if (!buyerGrows && !sellerGrows) return "";
         failure = _riskError();
         if (failure.length != 0) return failure;
@@ -781,6 +834,8 @@ contract ClearinghouseInvariantHandler is TestBase {
             ++ghostStaleEpochRejections;
         } else if (selector == IClearinghouse.InsufficientInitialMargin.selector) {
             ++ghostMarginRejections;
+        } else if (selector == IClearinghouse.MarginCertificateRequired.selector) {
+            ++ghostCertificateRequired;
         } else if (selector == IClearinghouse.AccountHealthy.selector) {
             ++ghostHealthyProbes;
         } else if (selector == IERC20Errors.ERC20InsufficientBalance.selector) {
@@ -1238,8 +1293,14 @@ contract ClearinghouseInvariantHandler is TestBase {
         return v.equity * WAD / unitMargin - v.size * unit / WAD;
     }
 
+    /// @dev Whether a position of `before` going to `after_` is a scale-down: toward zero,
+    /// without flipping (Clearinghouse._book).
+    function _scalesDown(int256 before, int256 after_) internal pure returns (bool) {
+        return _abs(after_) < _abs(before) && (after_ == 0 || (after_ > 0) == (before > 0));
+    }
+
     /// @dev The margin certificate of `account`'s side of a trade moving its position by
-    /// `change`: none if its risk falls; else, by seed % 16, the previous epoch's (0; before
+    /// `change`: none if it scales its position down; else, by seed % 16, the previous epoch's (0; before
     /// a second epoch, one naming the next epoch), none (1), or the current epoch's.
     function _tradeCertificate(address account, int256 change, uint256 seed)
         internal
@@ -1248,7 +1309,7 @@ contract ClearinghouseInvariantHandler is TestBase {
     {
         int256 sizeBefore = clearinghouse.positionOf(account, ETH).size;
         int256 sizeAfter = sizeBefore + change;
-        if (_abs(sizeAfter) <= _abs(sizeBefore) || seed % 16 == 1) return c;
+        if (_scalesDown(sizeBefore, sizeAfter) || seed % 16 == 1) return c;
         if (seed % 16 != 0) return _marginCertificate(_current, sizeAfter);
         if (_previous.id != 0) return _marginCertificate(_previous, sizeAfter);
         c = _marginCertificate(_current, sizeAfter);
@@ -1469,7 +1530,7 @@ contract ClearinghouseInvariantTest is SystemFixture {
 
     /// @notice Every action of the handler but windDown.
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[] memory selectors = new bytes4[](10);
+        bytes4[] memory selectors = new bytes4[](11);
         selectors[0] = handler.deposit.selector;
         selectors[1] = handler.fundInsurance.selector;
         selectors[2] = handler.withdraw.selector;
@@ -1480,6 +1541,7 @@ contract ClearinghouseInvariantTest is SystemFixture {
         selectors[7] = handler.breakOracle.selector;
         selectors[8] = handler.recoverOracle.selector;
         selectors[9] = handler.postEpoch.selector;
+        selectors[10] = handler.adversarialTrade.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector(address(handler), selectors);
     }
@@ -1500,6 +1562,7 @@ contract ClearinghouseInvariantTest is SystemFixture {
         _assertNoHealthyAccountLiquidated();
         _assertBadDebtOnlyThroughWaterfall();
         _assertFaultsRevertWithNamedErrors();
+        _assertNoUncertifiedMarginBreach();
     }
 
     /// @notice At the end of every run: every property again, then no funds stuck. The
@@ -1633,6 +1696,12 @@ contract ClearinghouseInvariantTest is SystemFixture {
         }
     }
 
+    /// @notice Initial margin is an account-level property (issue 19): no trade an account
+    /// makes without a certificate takes it from IM <= equity to IM > equity at the mark.
+    function _assertNoUncertifiedMarginBreach() internal view {
+        assertEq(handler.ghostUncertifiedMarginBreaches(), 0, "uncertified trade breached IM");
+    }
+
     /// @notice Print what the run exercised before the wind-down (shown with -vv).
     function _logRun() internal view {
         _log("trades", handler.ghostTrades());
@@ -1647,10 +1716,13 @@ contract ClearinghouseInvariantTest is SystemFixture {
         _log("oracle rejections", handler.ghostOracleRejections());
         _log("StaleEpoch rejections", handler.ghostStaleEpochRejections());
         _log("IM rejections", handler.ghostMarginRejections());
+        _log("MarginCertificateRequired", handler.ghostCertificateRequired());
         _log("healthy probes", handler.ghostHealthyProbes());
         _log("unbacked withdrawals", handler.ghostUnbackedWithdrawals());
         _log("other named rejections", handler.ghostOtherRejections());
         _log("underwater closes", handler.ghostUnderwaterCloses());
+        _log("adversarial flips refused", handler.ghostFlipsRefused());
+        _log("adversarial scale-downs", handler.ghostUncertifiedScaleDowns());
         _log("bad debt (WAD)", uint256(handler.ghostBadDebt()));
         _log("socialized (WAD)", uint256(handler.ghostSocialized()));
     }

@@ -748,15 +748,21 @@ contract ClearinghouseMarginTradeTest is ClearinghouseMarginFixture {
         _trade(carol, alice, 5e18, 2000e18, mc, ma);
     }
 
-    /// @notice As specified, only absolute size counts: flipping long 1 to short 1 is not a
-    /// risk increase and needs no certificate, although the short's worst scenarios differ.
-    function test_SettleTrade_FlipToSameAbsoluteSize_NeedsNoCertificate() public {
+    /// @notice Initial margin is an account-level property: flipping long 1 to short 1 keeps
+    /// |size| but is no scale-down (the short's worst scenarios are others: 7 and 4), so it
+    /// needs a certificate of the short (IM 150 <= 350), as any risk increase does
+    /// (issue 19; InitialMarginBypass.t.sol has the attacks).
+    function test_SettleTrade_FlipToSameAbsoluteSize_NeedsCertificate() public {
         _deposit(alice, 350e6);
         _deposit(bob, 150e6);
         _deposit(carol, 100_000e6);
         _openAliceLongOne();
         IMarginEngine.MarginCertificate memory mc = _margin(_secondLargest(_losses(2e18, MARK)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IClearinghouse.MarginCertificateRequired.selector, alice)
+        );
         _trade(carol, alice, 2e18, 2000e18, mc, _noMargin());
+        _trade(carol, alice, 2e18, 2000e18, mc, _margin(_secondLargest(_losses(-1e18, MARK))));
         _assertPosition(alice, -1e18);
     }
 }

@@ -245,7 +245,7 @@ abstract contract ClearinghouseOptionsFixture is SystemFixture {
     }
 
     /// @notice `SystemFixture._deposit`, recorded in `deposited`.
-    function _deposit(address account, uint256 amount) internal override {
+    function _deposit(address account, uint256 amount) internal virtual override {
         deposited[account] += int256(amount) * 1e12;
         super._deposit(account, amount);
     }

@@ -11,6 +11,10 @@ certificate proves); IM at the IM factor, of the Rockafellar-Uryasev bound of a 
 certificate with threshold t (``offchain/numerics/expected_shortfall.py``) or of an attested ES,
 rounded up, plus ``liquidity_add_on * gross notional`` (``offchain/numerics/portfolio.py``), rounded
 up too: margin is never understated. All amounts WAD.
+
+Which trade sides need initial margin at all is the clearinghouse's account-level rule,
+``needs_initial_margin`` here (``Clearinghouse._book``): only a scale-down of the account's
+only exposure skips it.
 """
 
 from collections.abc import Sequence
@@ -76,3 +80,28 @@ def initial_margin_of(
     add_on = mul_wad(parameters.liquidity_add_on, gross_notional(account, marks), Rounding.CEIL)
     es_margin = margin_from_expected_shortfall(parameters.factor, expected_shortfall, Rounding.CEIL)
     return int256(es_margin + add_on)
+
+
+def scales_down(size_before: int, size_after: int) -> bool:
+    """Whether a position going from ``size_before`` to ``size_after`` moved toward zero
+    without flipping: 0 after, or the same sign and smaller (``PositionAccounting.addToPosition``'s
+    ``scaledDown``)."""
+    return abs(size_after) < abs(size_before) and (
+        size_after == 0 or (size_after > 0) == (size_before > 0)
+    )
+
+
+def needs_initial_margin(after: Account, size_before: int, size_after: int) -> bool:
+    """Whether a trade side that took one position from ``size_before`` to ``size_after``,
+    leaving the account as ``after``, must show initial margin (``Clearinghouse._book``):
+    unless it scaled down the account's only exposure. That is, the position scaled down
+    (``scales_down``), and afterwards no other position is open and no spot collateral is
+    held: every exposure then shrank by the same fraction, so no scenario's loss grows. A
+    flip, a sold hedge (another position, or spot collateral, left behind) or any growth
+    needs it."""
+    if not scales_down(size_before, size_after):
+        return True
+    open_positions = len(after.positions) + len(after.options)
+    still_open = 0 if size_after == 0 else 1
+    holds_collateral = any(c.balance != 0 for c in after.collateral.values())
+    return open_positions != still_open or holds_collateral

@@ -57,6 +57,7 @@ from vmargin.numerics.margin import (
     ThresholdOutOfDomain,
     initial_margin,
     margin_from_expected_shortfall,
+    needs_initial_margin,
 )
 from vmargin.numerics.option_valuation import OptionSeries
 from vmargin.numerics.portfolio import (
@@ -80,7 +81,12 @@ from vmargin.proofs.certificate import (
     margin_certificate,
     witness_certificate,
 )
-from vmargin.settlement import settle_option_trade, settle_perp_trade
+from vmargin.settlement import (
+    after_option_trade,
+    settle_option_trade,
+    settle_perp_trade,
+    side_certificate,
+)
 
 N = 64
 ALPHA_BPS = 9750  # k = 1.6: two witnesses, the smaller at weight 0.6
@@ -91,6 +97,7 @@ class Book:
     chain: Chain
     deployment: Deployment
     owner: LocalAccount
+    settler: LocalAccount
     keeper: LocalAccount
     hedged: LocalAccount
     straddle: LocalAccount
@@ -198,6 +205,7 @@ def book(anvil: AnvilNode) -> Book:
         chain=chain,
         deployment=deployment,
         owner=owner,
+        settler=settler,
         keeper=keeper,
         hedged=hedged,
         straddle=straddle,
@@ -533,3 +541,58 @@ def test_an_all_gain_book_owes_only_the_liquidity_add_on(book: Book) -> None:
         assert max(scenario_losses(account, marks, returns, shifts)) < 0
         add_on = read_initial_margin_parameters(deployment).liquidity_add_on
         assert margin == mul_wad(add_on, gross_notional(account, marks), Rounding.CEIL) > 0
+
+
+def test_selling_a_hedge_needs_the_settlers_certificate(book: Book) -> None:
+    """Issue 19, attack 1, end to end: the hedged account (long 10 ETH perp, WETH collateral,
+    long 10 ETH puts) sells one put, a reduction of one position among several. The contract
+    refuses it without a certificate for that side (MarginCertificateRequired); the settler,
+    whose rule is the contract's (``needs_initial_margin``), attaches one, and the trade passes
+    with the IM Python computes for the account after it. In a snapshot, taken back."""
+    chain, deployment = book.chain, book.deployment
+    clearinghouse = deployment.clearinghouse
+    with reverted(chain):
+        block = chain.w3.eth.block_number
+        hedged = read_account(deployment, book.hedged.address, block)
+        (put,) = (option for option in hedged.options if not option.series.is_call)
+        premium, cost = 60 * WAD, 60 * WAD
+        after = after_option_trade(hedged, put.series_id, put.series, -WAD, -cost)
+        assert needs_initial_margin(after, put.position.size, put.position.size - WAD)
+        buyer = read_account(deployment, book.straddle.address, block)
+        buyer_after = after_option_trade(buyer, put.series_id, put.series, WAD, cost)
+        buyer_margin = side_certificate(deployment, book.scenarios, buyer_after, True, block)
+        with pytest.raises(TransactionReverted, match="MarginCertificateRequired"):
+            chain.transact(
+                book.settler,
+                clearinghouse.functions.settleOptionTrade(
+                    book.straddle.address,
+                    book.hedged.address,
+                    put.series_id,
+                    WAD,
+                    premium,
+                    buyer_margin.as_abi(),
+                    NO_MARGIN_CERTIFICATE.as_abi(),
+                ),
+            )
+        receipt = settle_option_trade(
+            deployment,
+            book.settler,
+            book.scenarios,
+            buyer=book.straddle.address,
+            seller=book.hedged.address,
+            series_id=put.series_id,
+            size=WAD,
+            premium=premium,
+        )
+        checked = {e["account"]: e for e in emitted(clearinghouse, "InitialMarginChecked", receipt)}
+        marks = read_marks(deployment, after, block)
+        losses = scenario_losses(
+            after, marks, book.scenarios.spot_returns, book.scenarios.vol_shifts
+        )
+        parameters = read_initial_margin_parameters(deployment, block)
+        certificate = margin_certificate(
+            book.scenarios.epoch, book.scenarios.tree, losses, parameters.alpha_bps
+        )
+        assert checked[book.hedged.address]["initialMargin"] == initial_margin(
+            after, marks, losses, certificate.threshold, parameters
+        )
