@@ -6,7 +6,7 @@ scenario registry and the clearinghouse (which deploys its margin engine and its
 series registry). The owner deploys and configures everything and is the feeds' writer.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
@@ -86,27 +86,24 @@ def deploy_vmargin(
     risk: RiskParameters,
     heartbeat: int = 3600,
 ) -> Deployment:
-    """Deploy and wire the contracts; ``backstop`` takes over liquidated positions."""
+    """Deploy and wire the contracts; ``backstop`` takes over liquidated positions. The
+    deployment is read back from the chain as ``attach`` reads it, from ``start_block``."""
     start_block = chain.w3.eth.block_number
     stablecoin = chain.deploy(
         owner, "MockToken", owner.address, "Mock USD Coin", "mUSDC", STABLECOIN_DECIMALS
     )
     oracle = chain.deploy(owner, "OracleAdapter", owner.address)
-    aggregators = []
-    volatility_aggregators = []
     for asset_number, asset in enumerate(assets):
         aggregator = chain.deploy(
             owner, "MockAggregator", owner.address, FEED_DECIMALS, f"{asset} / USD"
         )
         chain.transact(owner, oracle.functions.setFeed(asset_number, aggregator.address, heartbeat))
-        aggregators.append(aggregator)
         volatility = chain.deploy(
             owner, "MockAggregator", owner.address, FEED_DECIMALS, f"{asset} implied vol"
         )
         chain.transact(
             owner, oracle.functions.setVolatilityFeed(asset_number, volatility.address, heartbeat)
         )
-        volatility_aggregators.append(volatility)
     registry = chain.deploy(owner, "ScenarioRegistry", owner.address)
     clearinghouse = chain.deploy(
         owner,
@@ -123,19 +120,7 @@ def deploy_vmargin(
             risk.maintenance_margin_factor, risk.liquidation_penalty, risk.keeper_share
         ),
     )
-    return Deployment(
-        chain=chain,
-        assets=assets,
-        stablecoin=stablecoin,
-        aggregators=tuple(aggregators),
-        volatility_aggregators=tuple(volatility_aggregators),
-        oracle=oracle,
-        registry=registry,
-        clearinghouse=clearinghouse,
-        series_registry=series_registry(chain, clearinghouse),
-        backstop=chain.call(clearinghouse.functions.backstop()),
-        start_block=start_block,
-    )
+    return replace(attach(chain, clearinghouse.address), start_block=start_block)
 
 
 def attach(chain: Chain, clearinghouse_address: str) -> Deployment:

@@ -58,6 +58,7 @@ def account_margin(rpc_url: str, clearinghouse: str, address: str, worst: int) -
     im = initial_margin(account, marks, losses, certificate.threshold, parameters)
     order = sorted(range(len(losses)), key=lambda i: losses[i], reverse=True)
     certified = risk.certified_maintenance_margin
+    is_backstop = account.address == deployment.backstop
     return {
         "account": account.address,
         "block": block,
@@ -68,8 +69,8 @@ def account_margin(rpc_url: str, clearinghouse: str, address: str, worst: int) -
         "certified_maintenance_margin": certified,
         "initial_margin": im,
         "health": None if certified <= 0 else str(Decimal(risk.equity) / Decimal(certified)),
-        "backstop": account.address == deployment.backstop,
-        "liquidatable": risk.liquidatable and account.address != deployment.backstop,
+        "backstop": is_backstop,
+        "liquidatable": risk.liquidatable and not is_backstop,
         "worst_scenarios": [(i, losses[i]) for i in order[:worst]],
     }
 

@@ -461,7 +461,7 @@ def test_a_second_crash_that_sinks_the_backstop_does_not_stop_the_keeper(crowd: 
     (``BackstopNotLiquidatable``), so the keeper must never screen it, and every trader the
     second crash condemns is still liquidated in the same pass."""
     deployment = crowd.deployment
-    backstop = deployment.chain.call(deployment.clearinghouse.functions.backstop())
+    backstop = deployment.backstop
     liquidatable_after_crash(crowd)
     run_once(deployment, crowd.keepers[0], policy=PROTOCOL_KEEPER, report=lambda _: None)
     second = push_price(
@@ -492,7 +492,7 @@ def test_a_refused_liquidation_is_named_by_its_error_and_the_backstop_is_not_liq
     (Anvil's error message alone is "execution failed"), and ``vmargin margin`` of the
     backstop never says it is liquidatable."""
     deployment = crowd.deployment
-    backstop = deployment.chain.call(deployment.clearinghouse.functions.backstop())
+    backstop = deployment.backstop
     data = deployment.clearinghouse.encode_abi("liquidate", [backstop, (1, [], [], [], []), WAD])
     keeper, clearinghouse = crowd.keepers[0].address, deployment.clearinghouse.address
     simulation = deployment.chain.simulate(keeper, clearinghouse, data)
